@@ -94,10 +94,12 @@ func TestDecryptRefusals(t *testing.T) {
 		}
 	}
 	malformed := map[string]func(e *EncryptedData){
-		"zip":           func(e *EncryptedData) { e.Protected = b64.Encode([]byte(`{"enc":"A256GCM","zip":"DEF"}`)) },
-		"enc A128GCM":   func(e *EncryptedData) { e.Protected = b64.Encode([]byte(`{"enc":"A128GCM"}`)) },
-		"alg RSA":       func(e *EncryptedData) { e.Recipients[0].Header.Alg = "RSA-OAEP" },
-		"epk P-256":     func(e *EncryptedData) { e.Recipients[0].Header.EPK = json.RawMessage(`{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}`) },
+		"zip":         func(e *EncryptedData) { e.Protected = b64.Encode([]byte(`{"enc":"A256GCM","zip":"DEF"}`)) },
+		"enc A128GCM": func(e *EncryptedData) { e.Protected = b64.Encode([]byte(`{"enc":"A128GCM"}`)) },
+		"alg RSA":     func(e *EncryptedData) { e.Recipients[0].Header.Alg = "RSA-OAEP" },
+		"epk P-256": func(e *EncryptedData) {
+			e.Recipients[0].Header.EPK = json.RawMessage(`{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}`)
+		},
 		"no recipients": func(e *EncryptedData) { e.Recipients = nil },
 		"bad protected": func(e *EncryptedData) { e.Protected = "!!" },
 	}

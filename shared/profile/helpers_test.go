@@ -1,0 +1,5 @@
+package profile_test
+
+import "github.com/meshpass/meshpass/shared/jws"
+
+var jwsSign = jws.Sign
