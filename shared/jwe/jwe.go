@@ -105,11 +105,22 @@ func (r *Recipient) UnmarshalJSON(b []byte) error {
 // breaks long values.
 func (e *EncryptedData) UnmarshalJSON(b []byte) error {
 	type plain EncryptedData
-	var p plain
+	var p struct {
+		plain
+		// Members of the standard that the Mesh does not use: refused, not dropped.
+		AAD         json.RawMessage `json:"aad"`
+		Unprotected json.RawMessage `json:"unprotected"`
+	}
 	if err := json.Unmarshal(b, &p); err != nil {
+		if errors.Is(err, ErrMalformed) {
+			return err
+		}
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	*e = EncryptedData(p)
+	if p.AAD != nil || p.Unprotected != nil {
+		return fmt.Errorf("%w: \"aad\" and \"unprotected\" are not used by the Mesh", ErrMalformed)
+	}
+	*e = EncryptedData(p.plain)
 	e.Protected = b64.StripSpace(e.Protected)
 	e.IV = b64.StripSpace(e.IV)
 	e.Ciphertext = b64.StripSpace(e.Ciphertext)

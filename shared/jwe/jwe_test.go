@@ -169,6 +169,20 @@ func TestDirect(t *testing.T) {
 	}
 }
 
+func TestUnusedMembersRefused(t *testing.T) {
+	_, pubs := newKeys(t, 1)
+	e, _ := Encrypt([]byte("x"), pubs)
+	b, _ := json.Marshal(e)
+	for _, extra := range []string{`"aad":"AAAA",`, `"unprotected":{"alg":"dir"},`} {
+		in := "{" + extra + string(b[1:])
+		var back EncryptedData
+		err := json.Unmarshal([]byte(in), &back)
+		if !errors.Is(err, ErrMalformed) || strings.Count(err.Error(), "malformed") != 1 {
+			t.Errorf("%s: %v", extra, err)
+		}
+	}
+}
+
 func TestSeedSpelling(t *testing.T) {
 	privs, pubs := newKeys(t, 1)
 	e, _ := Encrypt([]byte("x"), pubs)

@@ -80,6 +80,10 @@ type PersonalProfile struct {
 	SignedMasterProfile *SignedMasterProfile      `json:"SignedMasterProfile"`
 	Devices             []*SignedDeviceProfile    `json:"Devices"`
 	Applications        []ApplicationProfileEntry `json:"Applications"`
+	// Administrators lists the devices (by Identifier) that hold an online
+	// signature key: the portal lets only them see and answer connection
+	// requests.
+	Administrators []string `json:"Administrators,omitempty"`
 	Versioned
 }
 

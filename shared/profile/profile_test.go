@@ -310,6 +310,10 @@ func TestVerifyPersonalRefusals(t *testing.T) {
 			p.PersonalProfile.Applications[0].DecryptID = append(p.PersonalProfile.Applications[0].DecryptID, other.ID())
 			return resign(t, p)
 		}, profile.ErrMalformed},
+		{"administrator not a device", func(p *profiletest.Person) *profile.SignedPersonalProfile {
+			p.PersonalProfile.Administrators = []string{other.ID()}
+			return resign(t, p)
+		}, profile.ErrMalformed},
 		{"version 0", func(p *profiletest.Person) *profile.SignedPersonalProfile {
 			p.PersonalProfile.Version = 0
 			return resign(t, p)

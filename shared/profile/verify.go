@@ -190,6 +190,12 @@ func (v *Personal) Device(id string) *DeviceProfile {
 	return nil
 }
 
+// IsAdministrator reports whether the device named id is an
+// administration device of the profile.
+func (v *Personal) IsAdministrator(id string) bool {
+	return v.Device(id) != nil && slices.ContainsFunc(v.Profile.Administrators, func(a string) bool { return udf.Equal(a, id) })
+}
+
 // Application returns the application entry named id, or nil.
 func (v *Personal) Application(id string) *ApplicationProfileEntry {
 	for i := range v.Profile.Applications {
@@ -251,6 +257,11 @@ func VerifyPersonalProfile(s *SignedPersonalProfile) (*Personal, error) {
 			return nil, fmt.Errorf("%w: device %s listed twice", ErrMalformed, d.Identifier)
 		}
 		v.Devices = append(v.Devices, d)
+	}
+	for _, admin := range p.Administrators {
+		if v.Device(admin) == nil {
+			return nil, fmt.Errorf("%w: administrator %s is not a device of the profile", ErrMalformed, admin)
+		}
 	}
 	seen := map[string]bool{}
 	for _, a := range p.Applications {

@@ -97,8 +97,12 @@ func NewPerson(devices int) (*Person, error) {
 		}},
 		Versioned: profile.FirstVersion(),
 	}
-	for _, d := range p.Devices {
+	for i, d := range p.Devices {
 		p.PersonalProfile.Devices = append(p.PersonalProfile.Devices, d.Signed)
+		if i == 0 {
+			// The first device administers the profile.
+			p.PersonalProfile.Administrators = []string{d.Profile.Identifier}
+		}
 	}
 	if p.SignedPersonal, err = p.PersonalProfile.Sign(p.Online); err != nil {
 		return nil, err
