@@ -4,6 +4,8 @@
 package profiletest
 
 import (
+	"time"
+
 	"encoding/json"
 	"fmt"
 
@@ -133,4 +135,24 @@ func (p *Person) Seal() error {
 	}
 	p.SignedPasswords, err = p.PasswordProfile.Sign(p.Online)
 	return err
+}
+
+// SetTime dates every profile of the person at t and signs them all again,
+// for output that does not change from run to run.
+func (p *Person) SetTime(t time.Time) error {
+	var err error
+	p.MasterProfile.Updated = t
+	if p.SignedMaster, err = p.MasterProfile.Sign(p.Master); err != nil {
+		return err
+	}
+	p.PersonalProfile.SignedMasterProfile = p.SignedMaster
+	p.PersonalProfile.Updated = t
+	if p.SignedPersonal, err = p.PersonalProfile.Sign(p.Online); err != nil {
+		return err
+	}
+	p.PasswordProfile.Updated = t
+	for i := range p.Passwords.Entries {
+		p.Passwords.Entries[i].Updated = t
+	}
+	return p.Seal()
 }
