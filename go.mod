@@ -2,7 +2,4 @@ module github.com/meshpass/meshpass
 
 go 1.26.0
 
-require (
-	github.com/go-jose/go-jose/v4 v4.1.9 // indirect
-	golang.org/x/crypto v0.59.0 // indirect
-)
+require github.com/go-jose/go-jose/v4 v4.1.9

@@ -39,6 +39,7 @@ type Error struct {
 	Description string
 }
 
+// Error returns the status and description.
 func (e *Error) Error() string { return fmt.Sprintf("mmm: %d %s", e.Code, e.Description) }
 
 // Errorf returns an *Error with the given status code.

@@ -295,32 +295,74 @@ func (e *Entry) Check() error {
 	return nil
 }
 
-// MessageType implementations.
-func (*HelloRequest) MessageType() string            { return "HelloRequest" }
-func (*HelloResponse) MessageType() string           { return "HelloResponse" }
-func (*ValidateRequest) MessageType() string         { return "ValidateRequest" }
-func (*ValidateResponse) MessageType() string        { return "ValidateResponse" }
-func (*CreateRequest) MessageType() string           { return "CreateRequest" }
-func (*CreateResponse) MessageType() string          { return "CreateResponse" }
-func (*GetRequest) MessageType() string              { return "GetRequest" }
-func (*GetResponse) MessageType() string             { return "GetResponse" }
-func (*PublishRequest) MessageType() string          { return "PublishRequest" }
-func (*PublishResponse) MessageType() string         { return "PublishResponse" }
-func (*ConnectStartRequest) MessageType() string     { return "ConnectStartRequest" }
-func (*ConnectStartResponse) MessageType() string    { return "ConnectStartResponse" }
-func (*ConnectPendingRequest) MessageType() string   { return "ConnectPendingRequest" }
-func (*ConnectPendingResponse) MessageType() string  { return "ConnectPendingResponse" }
-func (*ConnectCompleteRequest) MessageType() string  { return "ConnectCompleteRequest" }
-func (*ConnectCompleteResponse) MessageType() string { return "ConnectCompleteResponse" }
-func (*ConnectStatusRequest) MessageType() string    { return "ConnectStatusRequest" }
-func (*ConnectStatusResponse) MessageType() string   { return "ConnectStatusResponse" }
-func (*StatusRequest) MessageType() string           { return "StatusRequest" }
-func (*StatusResponse) MessageType() string          { return "StatusResponse" }
-func (*AuditRequest) MessageType() string            { return "AuditRequest" }
-func (*AuditResponse) MessageType() string           { return "AuditResponse" }
-func (*ErrorResponse) MessageType() string           { return "ErrorResponse" }
+// MessageType returns "HelloRequest".
+func (*HelloRequest) MessageType() string { return "HelloRequest" }
 
-// Check implementations: what each request must hold.
+// MessageType returns "HelloResponse".
+func (*HelloResponse) MessageType() string { return "HelloResponse" }
+
+// MessageType returns "ValidateRequest".
+func (*ValidateRequest) MessageType() string { return "ValidateRequest" }
+
+// MessageType returns "ValidateResponse".
+func (*ValidateResponse) MessageType() string { return "ValidateResponse" }
+
+// MessageType returns "CreateRequest".
+func (*CreateRequest) MessageType() string { return "CreateRequest" }
+
+// MessageType returns "CreateResponse".
+func (*CreateResponse) MessageType() string { return "CreateResponse" }
+
+// MessageType returns "GetRequest".
+func (*GetRequest) MessageType() string { return "GetRequest" }
+
+// MessageType returns "GetResponse".
+func (*GetResponse) MessageType() string { return "GetResponse" }
+
+// MessageType returns "PublishRequest".
+func (*PublishRequest) MessageType() string { return "PublishRequest" }
+
+// MessageType returns "PublishResponse".
+func (*PublishResponse) MessageType() string { return "PublishResponse" }
+
+// MessageType returns "ConnectStartRequest".
+func (*ConnectStartRequest) MessageType() string { return "ConnectStartRequest" }
+
+// MessageType returns "ConnectStartResponse".
+func (*ConnectStartResponse) MessageType() string { return "ConnectStartResponse" }
+
+// MessageType returns "ConnectPendingRequest".
+func (*ConnectPendingRequest) MessageType() string { return "ConnectPendingRequest" }
+
+// MessageType returns "ConnectPendingResponse".
+func (*ConnectPendingResponse) MessageType() string { return "ConnectPendingResponse" }
+
+// MessageType returns "ConnectCompleteRequest".
+func (*ConnectCompleteRequest) MessageType() string { return "ConnectCompleteRequest" }
+
+// MessageType returns "ConnectCompleteResponse".
+func (*ConnectCompleteResponse) MessageType() string { return "ConnectCompleteResponse" }
+
+// MessageType returns "ConnectStatusRequest".
+func (*ConnectStatusRequest) MessageType() string { return "ConnectStatusRequest" }
+
+// MessageType returns "ConnectStatusResponse".
+func (*ConnectStatusResponse) MessageType() string { return "ConnectStatusResponse" }
+
+// MessageType returns "StatusRequest".
+func (*StatusRequest) MessageType() string { return "StatusRequest" }
+
+// MessageType returns "StatusResponse".
+func (*StatusResponse) MessageType() string { return "StatusResponse" }
+
+// MessageType returns "AuditRequest".
+func (*AuditRequest) MessageType() string { return "AuditRequest" }
+
+// MessageType returns "AuditResponse".
+func (*AuditResponse) MessageType() string { return "AuditResponse" }
+
+// MessageType returns "ErrorResponse".
+func (*ErrorResponse) MessageType() string { return "ErrorResponse" }
 
 // Check accepts every HelloRequest.
 func (*HelloRequest) Check() error { return nil }
