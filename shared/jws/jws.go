@@ -122,15 +122,23 @@ func (s *SignedData) parse() (*jose.JSONWebSignature, error) {
 // KeyID returns the UDF of the key the data says it is signed with. It does
 // not verify anything.
 func (s *SignedData) KeyID() (string, error) {
-	obj, err := s.parse()
-	if err != nil {
-		return "", err
+	if s == nil {
+		return "", fmt.Errorf("%w: missing", ErrMalformed)
 	}
-	kid := obj.Signatures[0].Protected.KeyID
-	if kid == "" {
+	raw, err := b64.Decode(s.Protected)
+	if err != nil {
+		return "", fmt.Errorf("%w: protected header: %v", ErrMalformed, err)
+	}
+	var h struct {
+		Kid string `json:"kid"`
+	}
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return "", fmt.Errorf("%w: protected header: %v", ErrMalformed, err)
+	}
+	if h.Kid == "" {
 		return "", fmt.Errorf("%w: no kid in the protected header", ErrMalformed)
 	}
-	return kid, nil
+	return h.Kid, nil
 }
 
 // Verify checks that the data is signed by pub and returns the payload.
@@ -171,8 +179,8 @@ func (s *SignedData) Verify(pub *keys.PublicKey) ([]byte, error) {
 // UnverifiedPayload returns the payload without checking the signature, for
 // a reader that must look inside to find the key that verifies it.
 func (s *SignedData) UnverifiedPayload() ([]byte, error) {
-	if _, err := s.parse(); err != nil {
-		return nil, err
+	if s == nil {
+		return nil, fmt.Errorf("%w: missing", ErrMalformed)
 	}
 	p, err := b64.Decode(s.Payload)
 	if err != nil {
