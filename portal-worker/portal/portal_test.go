@@ -1,0 +1,185 @@
+package portal_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/meshpass/meshpass/portal-worker/conformance"
+	"github.com/meshpass/meshpass/portal-worker/portal"
+	"github.com/meshpass/meshpass/shared/mmm"
+	"github.com/meshpass/meshpass/shared/profile"
+	"github.com/meshpass/meshpass/shared/profile/profiletest"
+	"github.com/meshpass/meshpass/shared/translog"
+)
+
+// clock is a settable clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// newOptions returns options with a fresh log key and a clock.
+func newOptions(t testing.TB) (portal.Options, *clock) {
+	skey, vkey, err := translog.GenerateKey("portal.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := translog.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{t: time.Now()}
+	return portal.Options{Signer: signer, VerifierKey: vkey, Now: c.Now}, c
+}
+
+func TestConformanceMemStore(t *testing.T) {
+	opts, c := newOptions(t)
+	srv := httptest.NewServer(portal.New(portal.NewMemStore(), opts))
+	defer srv.Close()
+	conformance.Run(t, conformance.Config{URL: srv.URL, Client: srv.Client(), Now: c.Now, Advance: c.Advance})
+}
+
+func post(h http.Handler, addr string, body []byte) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodPost, mmm.Path, bytes.NewReader(body))
+	r.RemoteAddr = addr
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func TestRateLimits(t *testing.T) {
+	opts, c := newOptions(t)
+	opts.RatePerIP, opts.BurstPerIP = 1, 3
+	opts.RatePerAccount, opts.BurstPerAccount = 1, 2
+	h := portal.New(portal.NewMemStore(), opts)
+	hello := []byte(`{"HelloRequest":{}}`)
+	for i := range 3 {
+		if w := post(h, "192.0.2.1:1", hello); w.Code != mmm.StatusOK {
+			t.Fatalf("request %d: %d", i, w.Code)
+		}
+	}
+	w := post(h, "192.0.2.1:1", hello)
+	if w.Code != http.StatusTooManyRequests || !bytes.Contains(w.Body.Bytes(), []byte(`"Status":429`)) {
+		t.Fatalf("4th request: %d %s", w.Code, w.Body)
+	}
+	if w := post(h, "192.0.2.2:1", hello); w.Code != mmm.StatusOK {
+		t.Fatalf("other address: %d", w.Code)
+	}
+	c.Advance(time.Second)
+	if w := post(h, "192.0.2.1:1", hello); w.Code != mmm.StatusOK {
+		t.Fatalf("after refill: %d", w.Code)
+	}
+	// Per account, across addresses, case-folded.
+	for i, acct := range []string{"bob", "BOB", "Bob"} {
+		w := post(h, "198.51.100."+string(rune('1'+i))+":1", []byte(`{"ValidateRequest":{"Account":"`+acct+`"}}`))
+		want := mmm.StatusOK
+		if i == 2 {
+			want = http.StatusTooManyRequests
+		}
+		if w.Code != want {
+			t.Fatalf("account request %d: %d %s", i, w.Code, w.Body)
+		}
+		if !bytes.HasPrefix(w.Body.Bytes(), []byte(`{"ValidateResponse"`)) {
+			t.Fatalf("not a ValidateResponse: %s", w.Body)
+		}
+	}
+}
+
+// panicStore panics on every call, to show that a panic is a 500 JSON.
+type panicStore struct{ portal.Store }
+
+func TestPanicRecovered(t *testing.T) {
+	opts, _ := newOptions(t)
+	h := portal.New(panicStore{}, opts)
+	w := post(h, "192.0.2.1:1", []byte(`{"StatusRequest":{}}`))
+	if w.Code != http.StatusInternalServerError || !bytes.Contains(w.Body.Bytes(), []byte(`"Status":500`)) {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+}
+
+func FuzzHandler(f *testing.F) {
+	opts, _ := newOptions(f)
+	h := portal.New(portal.NewMemStore(), opts)
+	for _, s := range []string{
+		`{"HelloRequest":{}}`, `{"ValidateRequest":{"Account":"a"}}`, `{"GetRequest":{"Account":"a","Multiple":true}}`,
+		`{"CreateRequest":{"Account":"a","Profile":{"SignedPersonalProfile":{"Identifier":"MB2G-K4DV-OFIH-XUTL-ZOYD-4ZPT-XVOM","SignedData":{"protected":"e30","payload":"e30","signature":""}}}}}`,
+		`{"PublishRequest":{"Entry":{"OfflineEscrowEntry":{"Identifier":"MB2G-K4DV-OFIH-XUTL-ZOYD-4ZPT-XVOM","EncryptedData":{}}}}}`,
+		`{"ConnectStartRequest":{"AccountID":"a","SignedRequest":{"Identifier":"x","SignedData":{"protected":"","payload":"","signature":""}}}}`,
+		`{"ConnectPendingRequest":{"AccountID":"a","Authentication":{"protected":"e30","payload":"e30","signature":"AA"}}}`,
+		`{"ConnectStatusRequest":{"AccountID":"a","DeviceID":"MB2G-K4DV-OFIH-XUTL-ZOYD-4ZPT-XVOM","Authentication":{"protected":"e30","payload":"e30","signature":"AA"}}}`,
+		`{"StatusRequest":{}}`, `{"AuditRequest":{"Start":0,"End":1,"OldSize":1,"NewSize":2}}`, `{"FrobRequest":{}}`, `[`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	// Real signed requests, so mutations reach the verification code.
+	person, err := profiletest.NewPerson(2)
+	if err != nil {
+		f.Fatal(err)
+	}
+	dev, _ := profiletest.NewDevice("new")
+	cr, _ := (&profile.ConnectionRequest{ParentUDF: "alice", Device: dev.Signed, Nonce: "n", Time: time.Now()}).Sign(dev.Sign)
+	pending := &mmm.ConnectPendingRequest{AccountID: "alice"}
+	mmm.Authenticate(pending, person.Devices[0].Profile.Identifier, person.Devices[0].Auth, time.Now())
+	for _, m := range []mmm.Request{
+		&mmm.CreateRequest{Account: "alice", Profile: mmm.Entry{SignedPersonalProfile: person.SignedPersonal}},
+		&mmm.PublishRequest{Entry: mmm.Entry{SignedApplicationProfile: person.SignedPasswords}},
+		&mmm.ConnectStartRequest{AccountID: "alice", SignedRequest: cr},
+		pending,
+	} {
+		b, err := mmm.Encode(m)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		w := post(h, "192.0.2.1:1", body)
+		if w.Code >= 500 {
+			t.Fatalf("%d for %q: %s", w.Code, body, w.Body)
+		}
+		if !bytes.Contains(w.Body.Bytes(), []byte(`"Status":`)) {
+			t.Fatalf("not a JSON status: %s", w.Body)
+		}
+	})
+}
+
+func TestEmptyLogStatus(t *testing.T) {
+	opts, _ := newOptions(t)
+	h := portal.New(portal.NewMemStore(), opts)
+	w := post(h, "192.0.2.1:1", []byte(`{"StatusRequest":{}}`))
+	var resp mmm.StatusResponse
+	if err := mmm.DecodeResponse(w.Body, &resp); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := translog.NewVerifiers(opts.VerifierKey)
+	tree, err := translog.OpenCheckpoint(resp.Checkpoint, v)
+	if err != nil || tree.N != 0 {
+		t.Fatalf("empty log checkpoint: %+v %v", tree, err)
+	}
+}
+
+func TestEntrySizeLimit(t *testing.T) {
+	opts, _ := newOptions(t)
+	opts.MaxEntrySize = 1000
+	h := portal.New(portal.NewMemStore(), opts)
+	person, err := profiletest.NewPerson(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := mmm.Encode(&mmm.CreateRequest{Account: "big", Profile: mmm.Entry{SignedPersonalProfile: person.SignedPersonal}})
+	w := post(h, "192.0.2.1:1", body)
+	if w.Code != http.StatusRequestEntityTooLarge || !bytes.HasPrefix(w.Body.Bytes(), []byte(`{"CreateResponse":{"Status":413`)) {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+}
