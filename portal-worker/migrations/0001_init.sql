@@ -1,5 +1,7 @@
 -- meshpass portal schema: plain SQLite SQL, shared by the native store
--- (portal-worker/sqlitestore) and D1. Times are Unix nanoseconds.
+-- (portal-worker/sqlitestore) and D1 through the same statements
+-- (portal-worker/sqlstore). Times are Unix milliseconds, which JavaScript
+-- numbers (D1) hold exactly.
 
 -- Accounts: case-folded name -> Identifier of the personal profile.
 CREATE TABLE accounts (
@@ -64,3 +66,12 @@ CREATE TABLE nonces (
   PRIMARY KEY (device, nonce)
 );
 CREATE INDEX nonces_expires ON nonces (expires);
+
+-- Guards: a write batch inserts a row here when one of its preconditions
+-- fails; the CHECK constraint then fails the statement, and with it the
+-- whole transaction (SQLite) or batch (D1, which has no BEGIN/COMMIT). The
+-- constraint's name tells the store which error to return.
+CREATE TABLE guard_log (x INTEGER CONSTRAINT meshpass_log CHECK (x IS NULL));
+CREATE TABLE guard_conflict (x INTEGER CONSTRAINT meshpass_conflict CHECK (x IS NULL));
+CREATE TABLE guard_limit (x INTEGER CONSTRAINT meshpass_limit CHECK (x IS NULL));
+CREATE TABLE guard_missing (x INTEGER CONSTRAINT meshpass_missing CHECK (x IS NULL));

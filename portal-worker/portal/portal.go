@@ -490,6 +490,23 @@ func (p *portal) append(ctx context.Context, account string, e *mmm.Entry, id st
 			}
 		}
 	}
+	// Another process (a second Workers isolate) may append between Latest
+	// and Append; the store then refuses with ErrLogMoved and the leaf is
+	// placed again on the longer log.
+	for attempt := 0; ; attempt++ {
+		proof, err := p.appendOnce(ctx, account, e, data, id, version, previous, owner, apps)
+		if errors.Is(err, ErrLogMoved) && attempt < maxAppendAttempts {
+			continue
+		}
+		return proof, err
+	}
+}
+
+// maxAppendAttempts bounds the retries of an append that lost a race for
+// the log's next leaf.
+const maxAppendAttempts = 8
+
+func (p *portal) appendOnce(ctx context.Context, account string, e *mmm.Entry, data []byte, id string, version, previous uint64, owner string, apps []string) (*mmm.LogProof, error) {
 	n, _, err := p.store.Latest(ctx)
 	if err != nil {
 		return nil, storeErr(err, "log")
@@ -511,7 +528,10 @@ func (p *portal) append(ctx context.Context, account string, e *mmm.Entry, id st
 		Checkpoint:   cp,
 	}
 	if err := p.store.Append(ctx, a); err != nil {
-		if errors.Is(err, ErrConflict) {
+		switch {
+		case errors.Is(err, ErrLogMoved):
+			return nil, err
+		case errors.Is(err, ErrConflict):
 			return nil, mmm.Errorf(mmm.StatusConflict, "entry %s changed while this write was made; fetch it and try again", id)
 		}
 		return nil, storeErr(err, "log")

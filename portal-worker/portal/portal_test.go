@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/meshpass/meshpass/portal-worker/conformance"
 	"github.com/meshpass/meshpass/portal-worker/portal"
+	"github.com/meshpass/meshpass/portal-worker/sqlitestore"
 	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/profile/profiletest"
@@ -43,9 +45,20 @@ func newOptions(t testing.TB) (portal.Options, *clock) {
 	return portal.Options{Signer: signer, VerifierKey: vkey, Now: c.Now}, c
 }
 
-func TestConformanceMemStore(t *testing.T) {
+// newStore opens a real SQLite store in a temporary directory.
+func newStore(t testing.TB) portal.Store {
+	t.Helper()
+	s, err := sqlitestore.Open(filepath.Join(t.TempDir(), "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
 	opts, c := newOptions(t)
-	srv := httptest.NewServer(portal.New(portal.NewMemStore(), opts))
+	srv := httptest.NewServer(portal.New(newStore(t), opts))
 	defer srv.Close()
 	conformance.Run(t, conformance.Config{URL: srv.URL, Client: srv.Client(), Now: c.Now, Advance: c.Advance})
 }
@@ -62,7 +75,7 @@ func TestRateLimits(t *testing.T) {
 	opts, c := newOptions(t)
 	opts.RatePerIP, opts.BurstPerIP = 1, 3
 	opts.RatePerAccount, opts.BurstPerAccount = 1, 2
-	h := portal.New(portal.NewMemStore(), opts)
+	h := portal.New(newStore(t), opts)
 	hello := []byte(`{"HelloRequest":{}}`)
 	for i := range 3 {
 		if w := post(h, "192.0.2.1:1", hello); w.Code != mmm.StatusOK {
@@ -110,7 +123,7 @@ func TestPanicRecovered(t *testing.T) {
 
 func FuzzHandler(f *testing.F) {
 	opts, _ := newOptions(f)
-	h := portal.New(portal.NewMemStore(), opts)
+	h := portal.New(newStore(f), opts)
 	for _, s := range []string{
 		`{"HelloRequest":{}}`, `{"ValidateRequest":{"Account":"a"}}`, `{"GetRequest":{"Account":"a","Multiple":true}}`,
 		`{"CreateRequest":{"Account":"a","Profile":{"SignedPersonalProfile":{"Identifier":"MB2G-K4DV-OFIH-XUTL-ZOYD-4ZPT-XVOM","SignedData":{"protected":"e30","payload":"e30","signature":""}}}}}`,
@@ -156,7 +169,7 @@ func FuzzHandler(f *testing.F) {
 
 func TestEmptyLogStatus(t *testing.T) {
 	opts, _ := newOptions(t)
-	h := portal.New(portal.NewMemStore(), opts)
+	h := portal.New(newStore(t), opts)
 	w := post(h, "192.0.2.1:1", []byte(`{"StatusRequest":{}}`))
 	var resp mmm.StatusResponse
 	if err := mmm.DecodeResponse(w.Body, &resp); err != nil {
@@ -172,7 +185,7 @@ func TestEmptyLogStatus(t *testing.T) {
 func TestEntrySizeLimit(t *testing.T) {
 	opts, _ := newOptions(t)
 	opts.MaxEntrySize = 1000
-	h := portal.New(portal.NewMemStore(), opts)
+	h := portal.New(newStore(t), opts)
 	person, err := profiletest.NewPerson(1)
 	if err != nil {
 		t.Fatal(err)

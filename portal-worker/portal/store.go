@@ -1,11 +1,8 @@
 package portal
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"sort"
-	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -20,6 +17,10 @@ var (
 	// entry is no longer the version the write was made from, the log has
 	// grown, the nonce was seen). Nothing was written.
 	ErrConflict = errors.New("portal: conflict")
+	// ErrLogMoved: the log grew while an Append was prepared (another
+	// process appended); nothing was written, and the Append can be made
+	// again on the new log.
+	ErrLogMoved = errors.New("portal: the log moved")
 	// ErrLimit: an account has too many pending connection requests.
 	ErrLimit = errors.New("portal: limit reached")
 )
@@ -91,7 +92,9 @@ type Store interface {
 	Leaves(ctx context.Context, start, end int64) ([][]byte, error)
 	// ApplicationOwner returns the account that first listed application id.
 	ApplicationOwner(ctx context.Context, id string) (string, error)
-	// Append writes a, or returns ErrConflict and writes nothing.
+	// Append writes a, or writes nothing and returns ErrLogMoved (the log
+	// no longer has Entry.Index leaves) or ErrConflict (another
+	// precondition failed).
 	Append(ctx context.Context, a *Append) error
 
 	// StartConnection drops the account's expired requests (those that
@@ -112,220 +115,4 @@ type Store interface {
 	// if it was recorded before and has not expired. It may drop records
 	// that expired before now.
 	UseNonce(ctx context.Context, device, nonce string, expires, now time.Time) error
-}
-
-type completed struct {
-	request *Pending
-	result  []byte
-}
-
-// MemStore is a Store in memory, for tests.
-type MemStore struct {
-	mu       sync.Mutex
-	accounts map[string]string
-	entries  map[string]*Entry
-	leaves   [][]byte
-	hashes   []tlog.Hash
-	cp       string
-	pending  map[[2]string]*Pending
-	results  map[[2]string]completed
-	nonces   map[[2]string]time.Time
-	apps     map[string]string
-}
-
-// NewMemStore returns an empty MemStore.
-func NewMemStore() *MemStore {
-	return &MemStore{
-		accounts: map[string]string{}, entries: map[string]*Entry{},
-		pending: map[[2]string]*Pending{}, results: map[[2]string]completed{}, nonces: map[[2]string]time.Time{}, apps: map[string]string{},
-	}
-}
-
-// Account implements Store.
-func (m *MemStore) Account(_ context.Context, account string) (string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	id, ok := m.accounts[account]
-	if !ok {
-		return "", ErrNotFound
-	}
-	return id, nil
-}
-
-// Entry implements Store.
-func (m *MemStore) Entry(_ context.Context, id string) (*Entry, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e, ok := m.entries[id]
-	if !ok {
-		return nil, ErrNotFound
-	}
-	c := *e
-	return &c, nil
-}
-
-// Latest implements Store.
-func (m *MemStore) Latest(context.Context) (int64, string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return int64(len(m.leaves)), m.cp, nil
-}
-
-// ReadHashes implements Store.
-func (m *MemStore) ReadHashes(_ context.Context, idx []int64) ([]tlog.Hash, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]tlog.Hash, len(idx))
-	for i, x := range idx {
-		if x < 0 || x >= int64(len(m.hashes)) {
-			return nil, ErrNotFound
-		}
-		out[i] = m.hashes[x]
-	}
-	return out, nil
-}
-
-// Leaves implements Store.
-func (m *MemStore) Leaves(_ context.Context, start, end int64) ([][]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if start < 0 || end > int64(len(m.leaves)) || start > end {
-		return nil, ErrNotFound
-	}
-	return append([][]byte(nil), m.leaves[start:end]...), nil
-}
-
-// Append implements Store.
-func (m *MemStore) Append(_ context.Context, a *Append) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if a.Entry.Index != int64(len(m.leaves)) || tlog.StoredHashCount(a.Entry.Index) != int64(len(m.hashes)) {
-		return ErrConflict
-	}
-	if a.Account != "" {
-		if _, ok := m.accounts[a.Account]; ok {
-			return ErrConflict
-		}
-	}
-	old, ok := m.entries[a.Entry.Identifier]
-	if (a.Previous == 0) == ok || (ok && old.Version != a.Previous) {
-		return ErrConflict
-	}
-	if a.Account != "" {
-		m.accounts[a.Account] = a.Entry.Identifier
-	}
-	e := a.Entry
-	e.Data = bytes.Clone(e.Data)
-	m.entries[e.Identifier] = &e
-	m.leaves = append(m.leaves, e.Data)
-	m.hashes = append(m.hashes, a.Hashes...)
-	m.cp = a.Checkpoint
-	for _, id := range a.Applications {
-		if _, ok := m.apps[id]; !ok {
-			m.apps[id] = e.Account
-		}
-	}
-	return nil
-}
-
-// ApplicationOwner implements Store.
-func (m *MemStore) ApplicationOwner(_ context.Context, id string) (string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	a, ok := m.apps[id]
-	if !ok {
-		return "", ErrNotFound
-	}
-	return a, nil
-}
-
-// StartConnection implements Store.
-func (m *MemStore) StartConnection(_ context.Context, p *Pending, max int, now time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := 0
-	for k, q := range m.pending {
-		if k[0] != p.Account {
-			continue
-		}
-		if q.Expires.Before(now) {
-			delete(m.pending, k)
-		} else if k[1] != p.Device {
-			n++
-		}
-	}
-	if n >= max {
-		return ErrLimit
-	}
-	c := *p
-	m.pending[[2]string{p.Account, p.Device}] = &c
-	return nil
-}
-
-// PendingConnections implements Store.
-func (m *MemStore) PendingConnections(_ context.Context, account string, now time.Time) ([]*Pending, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []*Pending
-	for k, q := range m.pending {
-		if k[0] == account && !q.Expires.Before(now) {
-			c := *q
-			out = append(out, &c)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Device < out[j].Device })
-	return out, nil
-}
-
-// CompleteConnection implements Store.
-func (m *MemStore) CompleteConnection(_ context.Context, account, device string, result []byte, now time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	k := [2]string{account, device}
-	q, ok := m.pending[k]
-	if !ok || q.Expires.Before(now) {
-		return ErrNotFound
-	}
-	delete(m.pending, k)
-	m.results[k] = completed{q, bytes.Clone(result)}
-	return nil
-}
-
-// Connection implements Store.
-func (m *MemStore) Connection(_ context.Context, account, device string, now time.Time) (*Pending, []byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	k := [2]string{account, device}
-	var p *Pending
-	if q, ok := m.pending[k]; ok && !q.Expires.Before(now) {
-		c := *q
-		p = &c
-	}
-	c, done := m.results[k]
-	r := c.result
-	if p == nil && done {
-		q := *c.request
-		p = &q
-	}
-	if p == nil {
-		return nil, nil, ErrNotFound
-	}
-	return p, r, nil
-}
-
-// UseNonce implements Store.
-func (m *MemStore) UseNonce(_ context.Context, device, nonce string, expires, now time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for k, t := range m.nonces {
-		if t.Before(now) {
-			delete(m.nonces, k)
-		}
-	}
-	k := [2]string{device, nonce}
-	if _, ok := m.nonces[k]; ok {
-		return ErrConflict
-	}
-	m.nonces[k] = expires
-	return nil
 }

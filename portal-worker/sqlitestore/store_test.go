@@ -46,17 +46,19 @@ func TestAppendAtomic(t *testing.T) {
 	if err := add("a", "ID1", 0, 0); err != nil {
 		t.Fatal(err)
 	}
-	for name, err := range map[string]error{
-		"account taken":   add("a", "ID2", 1, 0),
-		"profile taken":   add("b", "ID1", 1, 0),
-		"stale previous":  add("", "ID1", 1, 5),
-		"entry exists":    add("", "ID1", 1, 0),
-		"no such entry":   add("", "ID3", 1, 1),
-		"log index ahead": add("", "ID3", 2, 0),
-		"log index back":  add("", "ID3", 0, 0),
+	for name, c := range map[string]struct {
+		err, want error
+	}{
+		"account taken":   {add("a", "ID2", 1, 0), portal.ErrConflict},
+		"profile taken":   {add("b", "ID1", 1, 0), portal.ErrConflict},
+		"stale previous":  {add("", "ID1", 1, 5), portal.ErrConflict},
+		"entry exists":    {add("", "ID1", 1, 0), portal.ErrConflict},
+		"no such entry":   {add("", "ID3", 1, 1), portal.ErrConflict},
+		"log index ahead": {add("", "ID3", 2, 0), portal.ErrLogMoved},
+		"log index back":  {add("", "ID3", 0, 0), portal.ErrLogMoved},
 	} {
-		if !errors.Is(err, portal.ErrConflict) {
-			t.Errorf("%s: %v", name, err)
+		if !errors.Is(c.err, c.want) {
+			t.Errorf("%s: %v, want %v", name, c.err, c.want)
 		}
 	}
 	n, cp, _ := s.Latest(ctx)

@@ -1,0 +1,334 @@
+// Package sqlstore is the portal's Store written once in SQL, for any
+// database that can run a query and commit a batch of statements
+// atomically: SQLite in a transaction (portal-worker/sqlitestore) and
+// Cloudflare D1 with batch() (portal-worker/d1). The schema is
+// portal-worker/migrations.
+//
+// D1 has no BEGIN/COMMIT, so no write reads inside its transaction: every
+// precondition is a guard statement at the head of the batch, which fails
+// (and so rolls back the whole batch) when the precondition does not hold.
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/meshpass/meshpass/portal-worker/portal"
+)
+
+// MaxParams is the most parameters a statement binds (D1's limit).
+const MaxParams = 100
+
+// Stmt is one SQL statement with its parameters.
+type Stmt struct {
+	SQL  string
+	Args []any
+}
+
+// DB runs SQL for the Store.
+type DB interface {
+	// Query runs one statement and returns its rows, each the column
+	// values in order: int64 or float64, string, []byte, or nil.
+	Query(ctx context.Context, sql string, args ...any) ([][]any, error)
+	// Batch runs the statements as one transaction: all or nothing. A
+	// failing statement's error is returned.
+	Batch(ctx context.Context, stmts []Stmt) error
+}
+
+// Store is a portal.Store over a DB.
+type Store struct {
+	db DB
+}
+
+var _ portal.Store = (*Store)(nil)
+
+// New returns a Store over db, whose schema must be migrated.
+func New(db DB) *Store { return &Store{db: db} }
+
+// classify turns the error of a failed batch into a portal error: a guard
+// or a uniqueness constraint is a precondition that did not hold.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "meshpass_log"):
+		return fmt.Errorf("%w (%v)", portal.ErrLogMoved, err)
+	case strings.Contains(msg, "meshpass_conflict"), strings.Contains(msg, "UNIQUE constraint failed"):
+		return fmt.Errorf("%w (%v)", portal.ErrConflict, err)
+	case strings.Contains(msg, "meshpass_limit"):
+		return fmt.Errorf("%w (%v)", portal.ErrLimit, err)
+	case strings.Contains(msg, "meshpass_missing"):
+		return fmt.Errorf("%w (%v)", portal.ErrNotFound, err)
+	}
+	return err
+}
+
+// guard fails the batch with the named guard when cond (SQL) is true.
+func guard(table, cond string, args ...any) Stmt {
+	return Stmt{SQL: "INSERT INTO " + table + " (x) SELECT 1 WHERE " + cond, Args: args}
+}
+
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(v any) time.Time { return time.UnixMilli(toInt(v)).UTC() }
+
+func toInt(v any) int64 {
+	switch v := v.(type) {
+	case int64:
+		return v
+	case float64:
+		return int64(v)
+	case int:
+		return int64(v)
+	}
+	return 0
+}
+
+func toString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	}
+	return ""
+}
+
+func toBytes(v any) []byte {
+	switch v := v.(type) {
+	case []byte:
+		return v
+	case string:
+		return []byte(v)
+	}
+	return nil
+}
+
+// one returns the single row of a query, or ErrNotFound.
+func (s *Store) one(ctx context.Context, sql string, args ...any) ([]any, error) {
+	rows, err := s.db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, portal.ErrNotFound
+	}
+	return rows[0], nil
+}
+
+// Account implements portal.Store.
+func (s *Store) Account(ctx context.Context, account string) (string, error) {
+	row, err := s.one(ctx, `SELECT profile FROM accounts WHERE name = ?`, account)
+	if err != nil {
+		return "", err
+	}
+	return toString(row[0]), nil
+}
+
+// Entry implements portal.Store.
+func (s *Store) Entry(ctx context.Context, id string) (*portal.Entry, error) {
+	row, err := s.one(ctx, `SELECT kind, account, version, data, leaf FROM entries WHERE id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	return &portal.Entry{
+		Identifier: id, Kind: toString(row[0]), Account: toString(row[1]),
+		Version: uint64(toInt(row[2])), Data: toBytes(row[3]), Index: toInt(row[4]),
+	}, nil
+}
+
+// ApplicationOwner implements portal.Store.
+func (s *Store) ApplicationOwner(ctx context.Context, id string) (string, error) {
+	row, err := s.one(ctx, `SELECT account FROM applications WHERE id = ?`, id)
+	if err != nil {
+		return "", err
+	}
+	return toString(row[0]), nil
+}
+
+// Latest implements portal.Store.
+func (s *Store) Latest(ctx context.Context) (int64, string, error) {
+	row, err := s.one(ctx, `SELECT size, checkpoint FROM checkpoints ORDER BY size DESC LIMIT 1`)
+	if errors.Is(err, portal.ErrNotFound) {
+		return 0, "", nil
+	}
+	if err != nil {
+		return 0, "", err
+	}
+	return toInt(row[0]), toString(row[1]), nil
+}
+
+// ReadHashes implements portal.Store. Stored hashes never change, so
+// reading them in several queries is consistent.
+func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for start := 0; start < len(indexes); start += MaxParams {
+		chunk := indexes[start:min(start+MaxParams, len(indexes))]
+		args := make([]any, len(chunk))
+		for i, x := range chunk {
+			args[i] = x
+		}
+		rows, err := s.db.Query(ctx, `SELECT idx, hash FROM hashes WHERE idx IN (`+placeholders(len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		found := make(map[int64][]byte, len(rows))
+		for _, r := range rows {
+			found[toInt(r[0])] = toBytes(r[1])
+		}
+		for i, x := range chunk {
+			h, ok := found[x]
+			if !ok {
+				return nil, fmt.Errorf("%w: hash %d", portal.ErrNotFound, x)
+			}
+			if len(h) != tlog.HashSize {
+				return nil, fmt.Errorf("sqlstore: hash %d is %d bytes", x, len(h))
+			}
+			copy(out[start+i][:], h)
+		}
+	}
+	return out, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// Leaves implements portal.Store.
+func (s *Store) Leaves(ctx context.Context, start, end int64) ([][]byte, error) {
+	rows, err := s.db.Query(ctx, `SELECT idx, data FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, start, end)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(rows)) != end-start {
+		return nil, portal.ErrNotFound
+	}
+	out := make([][]byte, len(rows))
+	for i, r := range rows {
+		if toInt(r[0]) != start+int64(i) {
+			return nil, portal.ErrNotFound
+		}
+		out[i] = toBytes(r[1])
+	}
+	return out, nil
+}
+
+// Append implements portal.Store: one batch whose guards check the log
+// size, the account and the entry version, then writes the account,
+// entry, leaf, hashes, application claims and checkpoint.
+func (s *Store) Append(ctx context.Context, a *portal.Append) error {
+	e := a.Entry
+	stored := tlog.StoredHashCount(e.Index)
+	b := []Stmt{
+		guard("guard_log", `(SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves) != ? OR (SELECT COALESCE(MAX(idx) + 1, 0) FROM hashes) != ?`, e.Index, stored),
+	}
+	if a.Account != "" {
+		b = append(b,
+			guard("guard_conflict", `EXISTS (SELECT 1 FROM accounts WHERE name = ? OR profile = ?)`, a.Account, e.Identifier),
+			Stmt{`INSERT INTO accounts (name, profile) VALUES (?, ?)`, []any{a.Account, e.Identifier}})
+	}
+	if a.Previous == 0 {
+		b = append(b, guard("guard_conflict", `EXISTS (SELECT 1 FROM entries WHERE id = ?)`, e.Identifier))
+	} else {
+		b = append(b, guard("guard_conflict", `NOT EXISTS (SELECT 1 FROM entries WHERE id = ? AND version = ?)`, e.Identifier, int64(a.Previous)))
+	}
+	b = append(b,
+		Stmt{`INSERT INTO entries (id, kind, account, version, data, leaf) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, account = excluded.account, version = excluded.version, data = excluded.data, leaf = excluded.leaf`,
+			[]any{e.Identifier, e.Kind, e.Account, int64(e.Version), e.Data, e.Index}},
+		Stmt{`INSERT INTO leaves (idx, data) VALUES (?, ?)`, []any{e.Index, e.Data}},
+	)
+	const perRow = 2
+	for start := 0; start < len(a.Hashes); start += MaxParams / perRow {
+		chunk := a.Hashes[start:min(start+MaxParams/perRow, len(a.Hashes))]
+		var args []any
+		for k, h := range chunk {
+			args = append(args, stored+int64(start+k), h[:])
+		}
+		b = append(b, Stmt{`INSERT INTO hashes (idx, hash) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?),", len(chunk)), ","), args})
+	}
+	for _, id := range a.Applications {
+		b = append(b, Stmt{`INSERT OR IGNORE INTO applications (id, account) VALUES (?, ?)`, []any{id, e.Account}})
+	}
+	b = append(b, Stmt{`INSERT INTO checkpoints (size, checkpoint) VALUES (?, ?)`, []any{e.Index + 1, a.Checkpoint}})
+	return classify(s.db.Batch(ctx, b))
+}
+
+// StartConnection implements portal.Store.
+func (s *Store) StartConnection(ctx context.Context, p *portal.Pending, max int, now time.Time) error {
+	return classify(s.db.Batch(ctx, []Stmt{
+		{`DELETE FROM pending WHERE account = ? AND expires < ?`, []any{p.Account, millis(now)}},
+		guard("guard_limit", `(SELECT COUNT(*) FROM pending WHERE account = ? AND device != ?) >= ?`, p.Account, p.Device, max),
+		{`INSERT INTO pending (account, device, request, expires) VALUES (?, ?, ?, ?)
+			ON CONFLICT (account, device) DO UPDATE SET request = excluded.request, expires = excluded.expires`,
+			[]any{p.Account, p.Device, p.Request, millis(p.Expires)}},
+	}))
+}
+
+// PendingConnections implements portal.Store.
+func (s *Store) PendingConnections(ctx context.Context, account string, now time.Time) ([]*portal.Pending, error) {
+	rows, err := s.db.Query(ctx, `SELECT device, request, expires FROM pending WHERE account = ? AND expires >= ? ORDER BY device`, account, millis(now))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*portal.Pending, len(rows))
+	for i, r := range rows {
+		out[i] = &portal.Pending{Account: account, Device: toString(r[0]), Request: toBytes(r[1]), Expires: fromMillis(r[2])}
+	}
+	return out, nil
+}
+
+// CompleteConnection implements portal.Store.
+func (s *Store) CompleteConnection(ctx context.Context, account, device string, result []byte, now time.Time) error {
+	return classify(s.db.Batch(ctx, []Stmt{
+		guard("guard_missing", `NOT EXISTS (SELECT 1 FROM pending WHERE account = ? AND device = ? AND expires >= ?)`, account, device, millis(now)),
+		{`INSERT INTO results (account, device, request, expires, result)
+			SELECT account, device, request, expires, ? FROM pending WHERE account = ? AND device = ?
+			ON CONFLICT (account, device) DO UPDATE SET request = excluded.request, expires = excluded.expires, result = excluded.result`,
+			[]any{result, account, device}},
+		{`DELETE FROM pending WHERE account = ? AND device = ?`, []any{account, device}},
+	}))
+}
+
+// Connection implements portal.Store. It reads the pending request before
+// the answer: CompleteConnection moves a request from one to the other in
+// one batch, so this order never misses it.
+func (s *Store) Connection(ctx context.Context, account, device string, now time.Time) (*portal.Pending, []byte, error) {
+	var p *portal.Pending
+	row, err := s.one(ctx, `SELECT request, expires FROM pending WHERE account = ? AND device = ? AND expires >= ?`, account, device, millis(now))
+	switch {
+	case err == nil:
+		p = &portal.Pending{Account: account, Device: device, Request: toBytes(row[0]), Expires: fromMillis(row[1])}
+	case !errors.Is(err, portal.ErrNotFound):
+		return nil, nil, err
+	}
+	row, err = s.one(ctx, `SELECT request, expires, result FROM results WHERE account = ? AND device = ?`, account, device)
+	switch {
+	case err == nil:
+		if p == nil {
+			p = &portal.Pending{Account: account, Device: device, Request: toBytes(row[0]), Expires: fromMillis(row[1])}
+		}
+		return p, toBytes(row[2]), nil
+	case !errors.Is(err, portal.ErrNotFound):
+		return nil, nil, err
+	case p == nil:
+		return nil, nil, portal.ErrNotFound
+	}
+	return p, nil, nil
+}
+
+// UseNonce implements portal.Store: a nonce seen before breaks the
+// primary key, and the batch fails with ErrConflict.
+func (s *Store) UseNonce(ctx context.Context, device, nonce string, expires, now time.Time) error {
+	return classify(s.db.Batch(ctx, []Stmt{
+		{`DELETE FROM nonces WHERE expires < ?`, []any{millis(now)}},
+		{`INSERT INTO nonces (device, nonce, expires) VALUES (?, ?, ?)`, []any{device, nonce, millis(expires)}},
+	}))
+}
