@@ -39,7 +39,16 @@ func main() {
 	burstIP := flag.Int("burst-ip", 60, "burst of requests per client address")
 	rateAccount := flag.Float64("rate-account", 5, "requests per second naming one account (0: no limit)")
 	burstAccount := flag.Int("burst-account", 30, "burst of requests naming one account")
+	keygen := flag.Bool("keygen", false, "print a new log signing key and its verifier key for -origin, then exit (for the Workers secret LOG_SIGNING_KEY and variable LOG_VERIFIER_KEY)")
 	flag.Parse()
+	if *keygen {
+		skey, vkey, err := translog.GenerateKey(*origin)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("LOG_SIGNING_KEY=%s\nLOG_VERIFIER_KEY=%s\n", skey, vkey)
+		return
+	}
 	if err := run(*listen, *dbPath, *origin, portal.Options{
 		RatePerIP: *rateIP, BurstPerIP: *burstIP, RatePerAccount: *rateAccount, BurstPerAccount: *burstAccount,
 	}); err != nil {

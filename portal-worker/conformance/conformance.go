@@ -576,7 +576,7 @@ func (s *suite) pendingExpiry(t *testing.T) {
 	a := s.newAccount(t, 1)
 	d, sr := s.connectRequest(t, a.name)
 	s.must(t, &mmm.ConnectStartRequest{SignedRequest: sr, AccountID: a.name}, &mmm.ConnectStartResponse{})
-	s.Advance(s.PendingExpiry + time.Minute)
+	s.Advance(s.PendingExpiry + time.Second)
 	var pend mmm.ConnectPendingResponse
 	s.must(t, s.auth(t, &mmm.ConnectPendingRequest{AccountID: a.name}, a.person.Devices[0]), &pend)
 	if len(pend.Pending) != 0 {

@@ -1,28 +1,31 @@
 //go:build js && wasm
 
-// Package d1 runs SQL on a Cloudflare D1 database from Go WebAssembly,
-// including D1's batch(), the only way to commit several statements
-// atomically on D1 (it has no BEGIN/COMMIT).
+// Package d1 runs the portal's SQL (portal-worker/sqlstore) on a Cloudflare
+// D1 database from Go WebAssembly, committing each write with D1's batch(),
+// the only way to commit several statements atomically on D1 (it has no
+// BEGIN/COMMIT).
 //
 // The database is the binding that github.com/syumai/workers finds in the
 // worker's env.
 package d1
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"syscall/js"
 
 	"github.com/syumai/workers/cloudflare"
-)
 
-// MaxParams is the most parameters D1 binds in one statement.
-const MaxParams = 100
+	"github.com/meshpass/meshpass/portal-worker/sqlstore"
+)
 
 // DB is a D1 database binding.
 type DB struct {
 	v js.Value
 }
+
+var _ sqlstore.DB = (*DB)(nil)
 
 // Open returns the D1 database bound to the worker as name.
 func Open(name string) (*DB, error) {
@@ -33,53 +36,9 @@ func Open(name string) (*DB, error) {
 	return &DB{v: v}, nil
 }
 
-// Stmt is one SQL statement with its parameters: nil, bool, int, int64,
-// string or []byte.
-type Stmt struct {
-	SQL  string
-	Args []any
-}
-
-// Row is one result row, by column name: nil, float64 (D1 numbers), string
-// or []byte.
-type Row map[string]any
-
-// Int returns the column as an int64.
-func (r Row) Int(col string) int64 {
-	switch v := r[col].(type) {
-	case float64:
-		return int64(v)
-	case int64:
-		return v
-	}
-	return 0
-}
-
-// String returns the column as a string.
-func (r Row) String(col string) string {
-	switch v := r[col].(type) {
-	case string:
-		return v
-	case []byte:
-		return string(v)
-	}
-	return ""
-}
-
-// Bytes returns the column as bytes.
-func (r Row) Bytes(col string) []byte {
-	switch v := r[col].(type) {
-	case []byte:
-		return v
-	case string:
-		return []byte(v)
-	}
-	return nil
-}
-
-func (db *DB) prepare(s Stmt) (js.Value, error) {
-	if len(s.Args) > MaxParams {
-		return js.Value{}, fmt.Errorf("d1: %d parameters, D1 binds at most %d", len(s.Args), MaxParams)
+func (db *DB) prepare(s sqlstore.Stmt) (js.Value, error) {
+	if len(s.Args) > sqlstore.MaxParams {
+		return js.Value{}, fmt.Errorf("d1: %d parameters, D1 binds at most %d", len(s.Args), sqlstore.MaxParams)
 	}
 	args := make([]any, len(s.Args))
 	for i, a := range s.Args {
@@ -108,13 +67,14 @@ func (db *DB) prepare(s Stmt) (js.Value, error) {
 	return call(stmt, "bind", args...)
 }
 
-// Query runs one statement and returns its rows.
-func (db *DB) Query(sql string, args ...any) ([]Row, error) {
-	stmt, err := db.prepare(Stmt{SQL: sql, Args: args})
+// Query implements sqlstore.DB: one statement, its rows as arrays of
+// column values (D1's raw()).
+func (db *DB) Query(_ context.Context, sql string, args ...any) ([][]any, error) {
+	stmt, err := db.prepare(sqlstore.Stmt{SQL: sql, Args: args})
 	if err != nil {
 		return nil, err
 	}
-	p, err := call(stmt, "all")
+	p, err := call(stmt, "raw")
 	if err != nil {
 		return nil, err
 	}
@@ -122,57 +82,38 @@ func (db *DB) Query(sql string, args ...any) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	return rows(res), nil
+	out := make([][]any, res.Length())
+	for i := range out {
+		row := res.Index(i)
+		vals := make([]any, row.Length())
+		for j := range vals {
+			vals[j] = value(row.Index(j))
+		}
+		out[i] = vals
+	}
+	return out, nil
 }
 
-// Batch runs the statements in order as one transaction: all of them take
-// effect, or (when one fails) none. It returns each statement's rows.
-func (db *DB) Batch(stmts []Stmt) ([][]Row, error) {
+// Batch implements sqlstore.DB with D1's batch(): the statements run in
+// order as one transaction, all of them or (when one fails) none.
+func (db *DB) Batch(_ context.Context, stmts []sqlstore.Stmt) error {
 	if len(stmts) == 0 {
-		return nil, nil
+		return nil
 	}
 	list := js.Global().Get("Array").New()
 	for _, s := range stmts {
 		p, err := db.prepare(s)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		list.Call("push", p)
 	}
 	p, err := call(db.v, "batch", list)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	res, err := await(p)
-	if err != nil {
-		return nil, err
-	}
-	out := make([][]Row, res.Length())
-	for i := range out {
-		out[i] = rows(res.Index(i))
-	}
-	return out, nil
-}
-
-// rows converts a D1 result ({results: [...]}) to Rows.
-func rows(res js.Value) []Row {
-	results := res.Get("results")
-	if results.IsUndefined() || results.IsNull() {
-		return nil
-	}
-	out := make([]Row, results.Length())
-	keys := js.Global().Get("Object")
-	for i := range out {
-		obj := results.Index(i)
-		names := keys.Call("keys", obj)
-		row := Row{}
-		for j := range names.Length() {
-			name := names.Index(j).String()
-			row[name] = value(obj.Get(name))
-		}
-		out[i] = row
-	}
-	return out
+	_, err = await(p)
+	return err
 }
 
 func value(v js.Value) any {

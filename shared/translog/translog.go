@@ -270,3 +270,20 @@ func Append(r tlog.HashReader, n int64, leaf []byte) ([]tlog.Hash, tlog.Tree, er
 func ValidOrigin(origin string) bool {
 	return origin != "" && !strings.ContainsAny(origin, " +\n\t") && len(origin) < 256
 }
+
+// CheckKeyPair checks that verifierKey verifies what signer signs, so a
+// portal never publishes checkpoints that its advertised key rejects.
+func CheckKeyPair(signer note.Signer, verifierKey string) error {
+	v, err := note.NewVerifier(verifierKey)
+	if err != nil {
+		return fmt.Errorf("%w: verifier key: %v", ErrCheckpoint, err)
+	}
+	msg, err := note.Sign(&note.Note{Text: "key check\n"}, signer)
+	if err != nil {
+		return err
+	}
+	if _, err := note.Open(msg, note.VerifierList(v)); err != nil {
+		return fmt.Errorf("%w: the verifier key does not match the signing key", ErrCheckpoint)
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+//go:build js && wasm
+
+// Command portal-worker, built for js/wasm, is the meshpass portal on
+// Cloudflare Workers: the same handler as the self-hosted server, on the D1
+// database bound as DB. js/worker.mjs starts it once per isolate. The log's
+// signing key is the secret LOG_SIGNING_KEY and its verifier key the
+// variable LOG_VERIFIER_KEY (both made by `go run ./portal-worker -keygen`).
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/syumai/workers/cloudflare"
+
+	"github.com/meshpass/meshpass/portal-worker/d1"
+	"github.com/meshpass/meshpass/portal-worker/jsbridge"
+	"github.com/meshpass/meshpass/portal-worker/portal"
+	"github.com/meshpass/meshpass/portal-worker/sqlstore"
+	"github.com/meshpass/meshpass/shared/mmm"
+	"github.com/meshpass/meshpass/shared/translog"
+)
+
+func main() {
+	h, err := newHandler()
+	if err != nil {
+		// Serve the error rather than crash-looping: every request gets
+		// a clear 503 until the configuration is fixed.
+		msg := err.Error()
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(mmm.StatusServiceUnavailable)
+			b, _ := mmm.Encode(&mmm.ErrorResponse{Status: mmm.Status{Status: mmm.StatusServiceUnavailable, StatusDescription: "portal misconfigured: " + msg}})
+			w.Write(b)
+		})
+	}
+	jsbridge.Serve(h)
+}
+
+func newHandler() (http.Handler, error) {
+	db, err := d1.Open("DB")
+	if err != nil {
+		return nil, err
+	}
+	skey := cloudflare.Getenv("LOG_SIGNING_KEY")
+	vkey := cloudflare.Getenv("LOG_VERIFIER_KEY")
+	if skey == "" || vkey == "" {
+		return nil, fmt.Errorf("set the secret LOG_SIGNING_KEY and the variable LOG_VERIFIER_KEY")
+	}
+	signer, err := translog.NewSigner(skey)
+	if err != nil {
+		return nil, fmt.Errorf("LOG_SIGNING_KEY: %v", err)
+	}
+	if err := translog.CheckKeyPair(signer, vkey); err != nil {
+		return nil, err
+	}
+	opts := portal.Options{
+		Signer:      signer,
+		VerifierKey: vkey,
+		ClientIP:    func(r *http.Request) string { return r.Header.Get("CF-Connecting-IP") },
+	}
+	opts.RatePerIP, opts.BurstPerIP = envFloat("RATE_PER_IP", 20), int(envFloat("BURST_PER_IP", 60))
+	opts.RatePerAccount, opts.BurstPerAccount = envFloat("RATE_PER_ACCOUNT", 5), int(envFloat("BURST_PER_ACCOUNT", 30))
+	if secs := envFloat("PENDING_EXPIRY_SECONDS", 0); secs > 0 {
+		opts.PendingExpiry = time.Duration(secs * float64(time.Second))
+	}
+	return portal.New(sqlstore.New(db), opts), nil
+}
+
+// envFloat reads a numeric variable, or returns def.
+func envFloat(name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(cloudflare.Getenv(name), 64); err == nil {
+		return v
+	}
+	return def
+}
