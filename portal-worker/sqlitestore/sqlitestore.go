@@ -1,3 +1,5 @@
+//go:build !js
+
 // Package sqlitestore is the portal's Store on an embedded SQLite database
 // (modernc.org/sqlite, pure Go): the SQL of portal-worker/sqlstore, the
 // same statements the worker runs on D1, with each write batch in one

@@ -24,10 +24,14 @@ import (
 // Worker is a running local worker.
 type Worker struct {
 	// URL is the worker's base URL, http://127.0.0.1:PORT.
-	URL    string
-	cmd    *exec.Cmd
-	log    *lockedBuffer
-	exited chan struct{} // closed when wrangler exits
+	URL string
+	// FirstRequest is how long the first answered request took: the
+	// isolate's cold start (loading and starting the Go program) and one
+	// Hello.
+	FirstRequest time.Duration
+	cmd          *exec.Cmd
+	log          *lockedBuffer
+	exited       chan struct{} // closed when wrangler exits
 }
 
 // Options configures Start.
@@ -36,6 +40,10 @@ type Options struct {
 	Vars map[string]string
 	// StateDir holds the local D1 database; a new temporary one if empty.
 	StateDir string
+	// Config is the wrangler configuration in portal-worker
+	// (wrangler.toml if empty). A configuration without D1 skips the
+	// migrations.
+	Config string
 }
 
 // RepoRoot returns the repository root (where go.mod is).
@@ -122,19 +130,29 @@ func Start(opts Options) (*Worker, error) {
 	if err := os.WriteFile(filepath.Join(root, "portal-worker", ".dev.vars"), vars.Bytes(), 0o600); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	migrate := wrangler(ctx, root, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state)
-	if out, err := migrate.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("workerd: applying migrations: %v\n%s", err, out)
+	config := opts.Config
+	if config == "" {
+		config = "wrangler.toml"
+	}
+	conf, err := os.ReadFile(filepath.Join(root, "portal-worker", config))
+	if err != nil {
+		return nil, err
+	}
+	if bytes.Contains(conf, []byte("d1_databases")) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		migrate := wrangler(ctx, root, "d1", "migrations", "apply", "DB", "--local", "--persist-to", state, "-c", config)
+		if out, err := migrate.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("workerd: applying migrations: %v\n%s", err, out)
+		}
 	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	w := &Worker{URL: fmt.Sprintf("http://127.0.0.1:%d", port), log: &lockedBuffer{}}
-	w.cmd = wrangler(context.Background(), root, "dev", "--local", "--ip", "127.0.0.1", "--port", fmt.Sprint(port),
-		"--persist-to", state, "--show-interactive-dev-session=false", "--log-level", "warn")
+	w.cmd = wrangler(context.Background(), root, "dev", "-c", config, "--local", "--ip", "127.0.0.1", "--port", fmt.Sprint(port),
+		"--persist-to", state, "--show-interactive-dev-session=false", "--log-level", logLevel())
 	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
 	// Its own process group, so Stop ends workerd with wrangler.
 	w.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -145,10 +163,12 @@ func Start(opts Options) (*Worker, error) {
 	go func() { w.cmd.Wait(); close(w.exited) }()
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
+		start := time.Now()
 		resp, err := http.Post(w.URL+"/.well-known/mmm/", "application/json", strings.NewReader(`{"HelloRequest":{}}`))
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusCreated {
+				w.FirstRequest = time.Since(start)
 				return w, nil
 			}
 		}
@@ -179,6 +199,14 @@ func (w *Worker) Stop() {
 		<-w.exited
 	}
 	syscall.Kill(pgid, syscall.SIGKILL) // anything wrangler left behind
+}
+
+// logLevel is wrangler's log level: MESHPASS_WRANGLER_LOG_LEVEL, or warn.
+func logLevel() string {
+	if l := os.Getenv("MESHPASS_WRANGLER_LOG_LEVEL"); l != "" {
+		return l
+	}
+	return "warn"
 }
 
 func freePort() (int, error) {

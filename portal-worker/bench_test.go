@@ -1,0 +1,243 @@
+//go:build unix && !js
+
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/meshpass/meshpass/portal-worker/internal/workerd"
+	"github.com/meshpass/meshpass/portal-worker/portal"
+	"github.com/meshpass/meshpass/portal-worker/sqlitestore"
+	"github.com/meshpass/meshpass/shared/mmm"
+	"github.com/meshpass/meshpass/shared/profile/profiletest"
+	"github.com/meshpass/meshpass/shared/translog"
+)
+
+// The portal's benchmarks: Get and Publish at 1 and 16 concurrent clients,
+// on the native server (SQLite) and on the worker in local workerd (D1),
+// with Hello on both and a plain JavaScript echo worker in the same
+// workerd as baselines. Each reports req/s and p50/p99 latency; the
+// workerd ones also the isolate's cold start (first request).
+
+var (
+	benchOnce    sync.Once
+	benchTargets map[string]string // name -> base URL
+	benchStops   []func()
+	benchErr     error
+)
+
+var benchWorkers []*workerd.Worker
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code != 0 {
+		for _, w := range benchWorkers {
+			fmt.Printf("wrangler log of %s:\n%s\n", w.URL, w.Log())
+		}
+	}
+	for _, stop := range benchStops {
+		stop()
+	}
+	os.Exit(code)
+}
+
+func targets(b *testing.B) map[string]string {
+	benchOnce.Do(func() {
+		benchTargets = map[string]string{}
+		dir, err := os.MkdirTemp("", "meshpass-bench-")
+		if err != nil {
+			benchErr = err
+			return
+		}
+		store, err := sqlitestore.Open(filepath.Join(dir, "portal.db"))
+		if err != nil {
+			benchErr = err
+			return
+		}
+		skey, vkey, _ := translog.GenerateKey("bench/log")
+		signer, _ := translog.NewSigner(skey)
+		srv := httptest.NewServer(portal.New(store, portal.Options{Signer: signer, VerifierKey: vkey}))
+		benchTargets["native"] = srv.URL
+		benchStops = append(benchStops, srv.Close, func() { store.Close(); os.RemoveAll(dir) })
+
+		if os.Getenv("MESHPASS_SKIP_WORKERD") == "1" {
+			return
+		}
+		root, err := workerd.RepoRoot()
+		if err == nil {
+			err = workerd.Build(root)
+		}
+		if err != nil {
+			benchErr = err
+			return
+		}
+		go1, err := workerd.Start(workerd.Options{Vars: map[string]string{
+			"LOG_SIGNING_KEY": skey, "LOG_VERIFIER_KEY": vkey, "RATE_PER_IP": "0", "RATE_PER_ACCOUNT": "0",
+		}})
+		if err != nil {
+			benchErr = err
+			return
+		}
+		benchStops = append(benchStops, go1.Stop)
+		benchWorkers = append(benchWorkers, go1)
+		benchTargets["workerd"] = go1.URL
+		echo, err := workerd.Start(workerd.Options{Config: "echo.toml"})
+		if err != nil {
+			benchErr = err
+			return
+		}
+		benchStops = append(benchStops, echo.Stop)
+		benchTargets["workerd-js-echo"] = echo.URL
+		fmt.Printf("cold start (first request): Go worker %v, plain JS echo worker %v\n", go1.FirstRequest.Round(time.Millisecond), echo.FirstRequest.Round(time.Millisecond))
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchTargets
+}
+
+// load posts bodies[i] for i in [0, b.N) from clients goroutines (client
+// c sends bodies c, c+clients, …, in order) and reports throughput and
+// latency percentiles.
+func load(b *testing.B, url string, clients int, bodies func(i int) []byte) {
+	b.Helper()
+	lat := make([]time.Duration, b.N)
+	var failed sync.Once
+	var wg sync.WaitGroup
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	b.ResetTimer()
+	start := time.Now()
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := c; i < b.N; i += clients {
+				t0 := time.Now()
+				resp, err := client.Post(url+mmm.Path, "application/json", bytes.NewReader(bodies(i)))
+				if err == nil {
+					var answer []byte
+					answer, err = io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if err == nil && resp.StatusCode != mmm.StatusOK {
+						err = fmt.Errorf("HTTP %d: %.300s", resp.StatusCode, answer)
+					}
+				}
+				lat[i] = time.Since(t0)
+				if err != nil {
+					failed.Do(func() { b.Error(err) })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(0, "ns/op") // throughput and latency say it better
+}
+
+func encode(b *testing.B, m mmm.Message) []byte {
+	body, err := mmm.Encode(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return body
+}
+
+// account creates an account on url and returns its name and person.
+func account(b *testing.B, url string) (string, *profiletest.Person) {
+	p, err := profiletest.NewPerson(2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	name := fmt.Sprintf("bench%d", time.Now().UnixNano())
+	body := encode(b, &mmm.CreateRequest{Account: name, Profile: mmm.Entry{SignedPersonalProfile: p.SignedPersonal}})
+	resp, err := http.Post(url+mmm.Path, "application/json", bytes.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != mmm.StatusOK {
+		b.Fatalf("create: HTTP %d", resp.StatusCode)
+	}
+	return name, p
+}
+
+func BenchmarkHello(b *testing.B) {
+	hello := []byte(`{"HelloRequest":{}}`)
+	for _, name := range []string{"native", "workerd", "workerd-js-echo"} {
+		for _, clients := range []int{1, 16} {
+			b.Run(fmt.Sprintf("%s/clients=%d", name, clients), func(b *testing.B) {
+				url, ok := targets(b)[name]
+				if !ok {
+					b.Skip("MESHPASS_SKIP_WORKERD=1")
+				}
+				load(b, url, clients, func(int) []byte { return hello })
+			})
+		}
+	}
+}
+
+func BenchmarkGet(b *testing.B) {
+	for _, name := range []string{"native", "workerd"} {
+		for _, clients := range []int{1, 16} {
+			b.Run(fmt.Sprintf("%s/clients=%d", name, clients), func(b *testing.B) {
+				url, ok := targets(b)[name]
+				if !ok {
+					b.Skip("MESHPASS_SKIP_WORKERD=1")
+				}
+				acct, _ := account(b, url)
+				body := encode(b, &mmm.GetRequest{Account: acct, Multiple: true})
+				load(b, url, clients, func(int) []byte { return body })
+			})
+		}
+	}
+}
+
+// BenchmarkPublish publishes new versions of a password profile; each
+// client has its own account, so no version conflicts with another.
+func BenchmarkPublish(b *testing.B) {
+	for _, name := range []string{"native", "workerd"} {
+		for _, clients := range []int{1, 16} {
+			b.Run(fmt.Sprintf("%s/clients=%d", name, clients), func(b *testing.B) {
+				url, ok := targets(b)[name]
+				if !ok {
+					b.Skip("MESHPASS_SKIP_WORKERD=1")
+				}
+				people := make([]*profiletest.Person, clients)
+				for c := range people {
+					_, people[c] = account(b, url)
+				}
+				bodies := make([][]byte, b.N)
+				for i := range bodies {
+					p := people[i%clients]
+					previous := p.PasswordProfile.Version
+					if i >= clients {
+						p.PasswordProfile.Versioned = p.PasswordProfile.Next()
+					} else {
+						previous = 0 // the first publication of each profile
+					}
+					if err := p.Seal(); err != nil {
+						b.Fatal(err)
+					}
+					bodies[i] = encode(b, &mmm.PublishRequest{Entry: mmm.Entry{SignedApplicationProfile: p.SignedPasswords}, Previous: previous})
+				}
+				load(b, url, clients, func(i int) []byte { return bodies[i] })
+			})
+		}
+	}
+}
