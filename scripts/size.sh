@@ -1,35 +1,40 @@
 #!/usr/bin/env bash
-# Prints the size of every built artifact in a bin directory (default bin/):
-# the WebAssembly modules bin/*.wasm and the command-line programs, each as
-# raw bytes and gzip -9 bytes.
+# Prints the size of every built artifact in the given directories (default
+# bin/): WebAssembly modules (*.wasm) and programs, each as raw bytes and
+# gzip -9 bytes. A Cloudflare Worker's wasm must stay within the free plan
+# (gzip at most 3 MB): the line says so.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bin="${1:-bin}"
+[ "$#" -gt 0 ] || set -- bin
 
-wasm=()
-progs=()
-if [ -d "$bin" ]; then
-	for f in "$bin"/*; do
+files=()
+for dir in "$@"; do
+	[ -d "$dir" ] || continue
+	for f in "$dir"/*; do
 		[ -f "$f" ] || continue
 		case "$f" in
-		*.wasm) wasm+=("$f") ;;
-		*) if [ -x "$f" ]; then progs+=("$f"); fi ;;
+		*.wasm) files+=("$f") ;;
+		*.js | *.mjs) ;;
+		*) if [ -x "$f" ]; then files+=("$f"); fi ;;
 		esac
 	done
-fi
+done
 
-if [ "${#wasm[@]}" -eq 0 ] && [ "${#progs[@]}" -eq 0 ]; then
-	echo "size: no wasm built yet and no programs in $bin/ (the issue that builds wasm/ adds the wasm build)"
+if [ "${#files[@]}" -eq 0 ]; then
+	echo "size: nothing built in $*"
 	exit 0
 fi
 
+limit=3000000
 printf '%-40s %12s %12s\n' file bytes gzip-9
-for f in "${wasm[@]}" "${progs[@]}"; do
+for f in "${files[@]}"; do
 	raw=$(wc -c <"$f")
 	gz=$(gzip -9 -c "$f" | wc -c)
-	printf '%-40s %12d %12d\n' "$f" "$raw" "$gz"
+	note=""
+	case "$f" in
+	portal-worker/build/*.wasm)
+		if [ "$gz" -le "$limit" ]; then note="(worker: within the 3 MB gzip budget)"; else note="(worker: OVER the 3 MB gzip budget)"; fi ;;
+	esac
+	printf '%-40s %12d %12d %s\n' "$f" "$raw" "$gz" "$note"
 done
-if [ "${#wasm[@]}" -eq 0 ]; then
-	echo "size: no wasm built yet (the issue that builds wasm/ adds the wasm build)"
-fi
