@@ -1,6 +1,7 @@
 package mmm_test
 
 import (
+	"encoding/base64"
 	"testing"
 	"time"
 
@@ -8,7 +9,10 @@ import (
 	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/profile/profiletest"
+	"github.com/meshpass/meshpass/shared/translog"
 	"github.com/meshpass/meshpass/shared/udf"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // exampleTime dates every example.
@@ -50,27 +54,44 @@ func newWorld(t *testing.T) *world {
 	must(t, err)
 	escrow := &profile.OfflineEscrowEntry{Identifier: escrowID, EncryptedData: escrowData}
 
-	proof := &mmm.LogProof{
-		Index: 6, TreeSize: 7,
-		Inclusion:  []string{"bAQ6iKMkVgZ6Jx0z8m3aJvM1gGZkq0Yb6Hc1yS1gqJo", "0tTz2sYqkT2o6yFJxk9b5CjJb3a1zYHk8lG5sU8tq1E"},
-		Checkpoint: "example.com/mmm\n7\nn3yRk7Gx2mAqv8Qe0V1lZl4V9cQpZ8m0bLxJvQmKk4c=\n\n— example.com/mmm Az3Lq…\n",
+	// A real log of the example's entries: the account's creation, then
+	// the password profile's and the escrow entry's publication.
+	log := newExampleLog(t)
+	createEntry := mmm.Entry{SignedPersonalProfile: p.SignedPersonal}
+	publishEntry := mmm.Entry{SignedApplicationProfile: p.SignedPasswords}
+	createProof := log.add(createEntry)
+	log.add(mmm.Entry{OfflineEscrowEntry: escrow})
+	publishProof := log.add(publishEntry)
+	latest := log.prove(0) // proofs against the latest checkpoint, as Get gives
+	latestPublish := log.prove(2)
+	// The examples are checked as a client checks them.
+	verifiers, err := translog.NewVerifiers(log.vkey)
+	must(t, err)
+	for _, c := range []struct {
+		e     mmm.Entry
+		proof *mmm.LogProof
+	}{{createEntry, createProof}, {publishEntry, publishProof}, {createEntry, latest}, {publishEntry, latestPublish}} {
+		leaf, err := translog.LeafData(&c.e)
+		must(t, err)
+		must(t, translog.VerifyInclusion(c.proof, leaf, verifiers))
 	}
+	must(t, translog.VerifyConsistency(createProof.Checkpoint, log.checkpoint, log.consistency(1, 3), verifiers))
 	ok := mmm.Status{Status: mmm.StatusOK, StatusDescription: mmm.DescriptionOK}
 	w := &world{person: p, newcomer: phone, messages: map[string]mmm.Message{}}
 	add := func(m mmm.Message) { w.messages[m.MessageType()] = m }
 
 	add(&mmm.HelloRequest{})
-	add(&mmm.HelloResponse{Status: ok, Version: mmm.ProtocolVersion, MaxBody: mmm.MaxBodySize, LogKey: "example.com/mmm+1b2c3d4e+AeXampleKeyBytesBase64Ed25519PublicKeyxxxxxxxx"})
+	add(&mmm.HelloResponse{Status: ok, Version: mmm.ProtocolVersion, MaxBody: mmm.MaxBodySize, LogKey: log.vkey})
 	add(&mmm.ValidateRequest{Account: "alice", Language: []string{"en-uk"}})
 	add(&mmm.ValidateResponse{Status: ok, Valid: true, Minimum: 1, InvalidCharacters: ".,:;{}()[]<>?|\\@#"})
 	add(&mmm.CreateRequest{Account: "alice", Profile: mmm.Entry{SignedPersonalProfile: p.SignedPersonal}})
-	add(&mmm.CreateResponse{Status: ok, Log: proof})
+	add(&mmm.CreateResponse{Status: ok, Log: createProof})
 	add(&mmm.GetRequest{Account: "alice", Multiple: true})
 	add(&mmm.GetResponse{Status: ok,
 		Entries: []mmm.Entry{{SignedPersonalProfile: p.SignedPersonal}, {SignedApplicationProfile: p.SignedPasswords}},
-		Proofs:  []*mmm.LogProof{proof, proof}})
+		Proofs:  []*mmm.LogProof{latest, latestPublish}})
 	add(&mmm.PublishRequest{Entry: mmm.Entry{SignedApplicationProfile: p.SignedPasswords}, Previous: 1})
-	add(&mmm.PublishResponse{Status: ok, Log: proof})
+	add(&mmm.PublishResponse{Status: ok, Log: publishProof})
 	add(&mmm.ConnectStartRequest{SignedRequest: signedReq, AccountID: "alice"})
 	add(&mmm.ConnectStartResponse{Status: ok, Expires: exampleTime.Add(24 * time.Hour)})
 
@@ -87,11 +108,9 @@ func newWorld(t *testing.T) *world {
 	add(status)
 	add(&mmm.ConnectStatusResponse{Status: ok, Result: signedRes})
 	add(&mmm.StatusRequest{})
-	add(&mmm.StatusResponse{Status: ok, Checkpoint: proof.Checkpoint})
-	add(&mmm.AuditRequest{Start: 0, End: 2, OldSize: 3, NewSize: 7})
-	add(&mmm.AuditResponse{Status: ok,
-		Leaves:      []string{"eyJTaWduZWRQZXJzb25hbFByb2ZpbGUiOnsuLi59fQ", "eyJTaWduZWRBcHBsaWNhdGlvblByb2ZpbGUiOnsuLi59fQ"},
-		Consistency: proof.Inclusion, Checkpoint: proof.Checkpoint})
+	add(&mmm.StatusResponse{Status: ok, Checkpoint: log.checkpoint})
+	add(&mmm.AuditRequest{Start: 0, End: 2, OldSize: 1, NewSize: 3})
+	add(&mmm.AuditResponse{Status: ok, Leaves: log.leavesB64(0, 2), Consistency: log.consistency(1, 3), Checkpoint: log.checkpoint})
 	add(&mmm.ErrorResponse{Status: mmm.Status{Status: mmm.StatusBadRequest, StatusDescription: `unknown request type "FrobRequest"`}})
 	// Escrow entries are published like any other entry (seed §8.5).
 	w.messages["PublishRequest(escrow)"] = &mmm.PublishRequest{Entry: mmm.Entry{OfflineEscrowEntry: escrow}}
@@ -103,4 +122,68 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// exampleLog is a transparency log in memory, as a portal keeps it.
+type exampleLog struct {
+	t          *testing.T
+	signer     note.Signer
+	vkey       string
+	leaves     [][]byte
+	hashes     []tlog.Hash
+	checkpoint string
+}
+
+func newExampleLog(t *testing.T) *exampleLog {
+	skey, vkey, err := translog.GenerateKey("portal.example.com/log")
+	must(t, err)
+	signer, err := translog.NewSigner(skey)
+	must(t, err)
+	return &exampleLog{t: t, signer: signer, vkey: vkey}
+}
+
+func (l *exampleLog) reader() tlog.HashReader {
+	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			out[i] = l.hashes[x]
+		}
+		return out, nil
+	})
+}
+
+// add appends e and returns its proof against the new checkpoint.
+func (l *exampleLog) add(e mmm.Entry) *mmm.LogProof {
+	leaf, err := translog.LeafData(&e)
+	must(l.t, err)
+	n := int64(len(l.leaves))
+	hashes, tree, err := translog.Append(l.reader(), n, leaf)
+	must(l.t, err)
+	l.leaves = append(l.leaves, leaf)
+	l.hashes = append(l.hashes, hashes...)
+	l.checkpoint, err = translog.SignCheckpoint(l.signer, tree)
+	must(l.t, err)
+	return l.prove(n)
+}
+
+// prove returns the proof of leaf i against the latest checkpoint.
+func (l *exampleLog) prove(i int64) *mmm.LogProof {
+	n := int64(len(l.leaves))
+	proof, err := tlog.ProveRecord(n, i, l.reader())
+	must(l.t, err)
+	return &mmm.LogProof{Index: i, TreeSize: n, Inclusion: translog.EncodeHashes(proof), Checkpoint: l.checkpoint}
+}
+
+func (l *exampleLog) leavesB64(start, end int) []string {
+	var out []string
+	for _, leaf := range l.leaves[start:end] {
+		out = append(out, base64.RawURLEncoding.EncodeToString(leaf))
+	}
+	return out
+}
+
+func (l *exampleLog) consistency(oldSize, newSize int64) []string {
+	proof, err := tlog.ProveTree(newSize, oldSize, l.reader())
+	must(l.t, err)
+	return translog.EncodeHashes(proof)
 }
