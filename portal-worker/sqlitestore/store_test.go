@@ -81,15 +81,28 @@ func TestAppendAtomic(t *testing.T) {
 
 // Concurrent publishes from many clients: every acknowledged write is
 // stored, in one consistent log whose every leaf is proved.
+//
+// Two portals (two handlers on two connections to one database file, as
+// two Workers isolates share one D1 database) take the clients in turn, so
+// appends race for the log's next leaf across processes: the loser's batch
+// fails on the log guard and the handler places its leaf again.
 func TestConcurrentPublish(t *testing.T) {
-	store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "p.db"))
+	path := filepath.Join(t.TempDir(), "p.db")
+	store, err := sqlitestore.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
+	other, err := sqlitestore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
 	opts, _ := options(t)
-	srv := httptest.NewServer(portal.New(store, opts))
-	defer srv.Close()
+	servers := []*httptest.Server{httptest.NewServer(portal.New(store, opts)), httptest.NewServer(portal.New(other, opts))}
+	for _, srv := range servers {
+		defer srv.Close()
+	}
 	verifiers, _ := translog.NewVerifiers(opts.VerifierKey)
 	const clients, versions = 8, 5
 	var wg sync.WaitGroup
@@ -101,6 +114,7 @@ func TestConcurrentPublish(t *testing.T) {
 				errs <- err
 				return
 			}
+			srv := servers[c%len(servers)]
 			cl := &client{url: srv.URL + mmm.Path, hc: srv.Client()}
 			var cr mmm.CreateResponse
 			if err := cl.call(&mmm.CreateRequest{Account: fmt.Sprintf("c%d", c), Profile: mmm.Entry{SignedPersonalProfile: p.SignedPersonal}}, &cr); err != nil {
