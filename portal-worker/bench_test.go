@@ -177,67 +177,59 @@ func account(b *testing.B, url string) (string, *profiletest.Person) {
 	return name, p
 }
 
-func BenchmarkHello(b *testing.B) {
-	hello := []byte(`{"HelloRequest":{}}`)
-	for _, name := range []string{"native", "workerd", "workerd-js-echo"} {
+// each runs bench as a sub-benchmark for every named target at 1 and 16
+// clients.
+func each(b *testing.B, names []string, bench func(b *testing.B, url string, clients int)) {
+	for _, name := range names {
 		for _, clients := range []int{1, 16} {
 			b.Run(fmt.Sprintf("%s/clients=%d", name, clients), func(b *testing.B) {
 				url, ok := targets(b)[name]
 				if !ok {
 					b.Skip("MESHPASS_SKIP_WORKERD=1")
 				}
-				load(b, url, clients, func(int) []byte { return hello })
+				bench(b, url, clients)
 			})
 		}
 	}
 }
 
+func BenchmarkHello(b *testing.B) {
+	hello := []byte(`{"HelloRequest":{}}`)
+	each(b, []string{"native", "workerd", "workerd-js-echo"}, func(b *testing.B, url string, clients int) {
+		load(b, url, clients, func(int) []byte { return hello })
+	})
+}
+
 func BenchmarkGet(b *testing.B) {
-	for _, name := range []string{"native", "workerd"} {
-		for _, clients := range []int{1, 16} {
-			b.Run(fmt.Sprintf("%s/clients=%d", name, clients), func(b *testing.B) {
-				url, ok := targets(b)[name]
-				if !ok {
-					b.Skip("MESHPASS_SKIP_WORKERD=1")
-				}
-				acct, _ := account(b, url)
-				body := encode(b, &mmm.GetRequest{Account: acct, Multiple: true})
-				load(b, url, clients, func(int) []byte { return body })
-			})
-		}
-	}
+	each(b, []string{"native", "workerd"}, func(b *testing.B, url string, clients int) {
+		acct, _ := account(b, url)
+		body := encode(b, &mmm.GetRequest{Account: acct, Multiple: true})
+		load(b, url, clients, func(int) []byte { return body })
+	})
 }
 
 // BenchmarkPublish publishes new versions of a password profile; each
 // client has its own account, so no version conflicts with another.
 func BenchmarkPublish(b *testing.B) {
-	for _, name := range []string{"native", "workerd"} {
-		for _, clients := range []int{1, 16} {
-			b.Run(fmt.Sprintf("%s/clients=%d", name, clients), func(b *testing.B) {
-				url, ok := targets(b)[name]
-				if !ok {
-					b.Skip("MESHPASS_SKIP_WORKERD=1")
-				}
-				people := make([]*profiletest.Person, clients)
-				for c := range people {
-					_, people[c] = account(b, url)
-				}
-				bodies := make([][]byte, b.N)
-				for i := range bodies {
-					p := people[i%clients]
-					previous := p.PasswordProfile.Version
-					if i >= clients {
-						p.PasswordProfile.Versioned = p.PasswordProfile.Next()
-					} else {
-						previous = 0 // the first publication of each profile
-					}
-					if err := p.Seal(); err != nil {
-						b.Fatal(err)
-					}
-					bodies[i] = encode(b, &mmm.PublishRequest{Entry: mmm.Entry{SignedApplicationProfile: p.SignedPasswords}, Previous: previous})
-				}
-				load(b, url, clients, func(i int) []byte { return bodies[i] })
-			})
+	each(b, []string{"native", "workerd"}, func(b *testing.B, url string, clients int) {
+		people := make([]*profiletest.Person, clients)
+		for c := range people {
+			_, people[c] = account(b, url)
 		}
-	}
+		bodies := make([][]byte, b.N)
+		for i := range bodies {
+			p := people[i%clients]
+			previous := p.PasswordProfile.Version
+			if i >= clients {
+				p.PasswordProfile.Versioned = p.PasswordProfile.Next()
+			} else {
+				previous = 0 // the first publication of each profile
+			}
+			if err := p.Seal(); err != nil {
+				b.Fatal(err)
+			}
+			bodies[i] = encode(b, &mmm.PublishRequest{Entry: mmm.Entry{SignedApplicationProfile: p.SignedPasswords}, Previous: previous})
+		}
+		load(b, url, clients, func(i int) []byte { return bodies[i] })
+	})
 }
