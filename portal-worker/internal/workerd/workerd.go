@@ -36,7 +36,8 @@ type Worker struct {
 
 // Options configures Start.
 type Options struct {
-	// Vars are written to .dev.vars (secrets such as LOG_SIGNING_KEY).
+	// Vars are given to the worker with wrangler's --var (secrets such as
+	// LOG_SIGNING_KEY too: these are test keys).
 	Vars map[string]string
 	// StateDir holds the local D1 database; a new temporary one if empty.
 	StateDir string
@@ -123,13 +124,6 @@ func Start(opts Options) (*Worker, error) {
 			return nil, err
 		}
 	}
-	var vars bytes.Buffer
-	for k, v := range opts.Vars {
-		fmt.Fprintf(&vars, "%s=%q\n", k, v)
-	}
-	if err := os.WriteFile(filepath.Join(root, "portal-worker", ".dev.vars"), vars.Bytes(), 0o600); err != nil {
-		return nil, err
-	}
 	config := opts.Config
 	if config == "" {
 		config = "wrangler.toml"
@@ -151,8 +145,12 @@ func Start(opts Options) (*Worker, error) {
 		return nil, err
 	}
 	w := &Worker{URL: fmt.Sprintf("http://127.0.0.1:%d", port), log: &lockedBuffer{}}
-	w.cmd = wrangler(context.Background(), root, "dev", "-c", config, "--local", "--ip", "127.0.0.1", "--port", fmt.Sprint(port),
-		"--persist-to", state, "--show-interactive-dev-session=false", "--log-level", logLevel())
+	args := []string{"dev", "-c", config, "--local", "--ip", "127.0.0.1", "--port", fmt.Sprint(port),
+		"--persist-to", state, "--show-interactive-dev-session=false", "--log-level", logLevel()}
+	for k, v := range opts.Vars {
+		args = append(args, "--var", k+":"+v)
+	}
+	w.cmd = wrangler(context.Background(), root, args...)
 	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
 	// Its own process group, so Stop ends workerd with wrangler.
 	w.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
