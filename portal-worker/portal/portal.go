@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+	"golang.org/x/text/cases"
 
 	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/profile"
@@ -199,8 +200,9 @@ func writeJSON(w http.ResponseWriter, resp mmm.Response) {
 	w.Write(b)
 }
 
-// fold case-folds an account name.
-func fold(account string) string { return strings.ToLower(account) }
+// fold case-folds an account name (Unicode full case folding, so that
+// "Straße" and "STRASSE" are one name).
+func fold(account string) string { return cases.Fold().String(account) }
 
 // checkAccount returns why account may not be created, or "".
 func checkAccount(account string) string {
