@@ -12,8 +12,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -113,6 +115,7 @@ func New(store Store, opts Options) http.Handler {
 func (p *portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
+			log.Printf("portal: panic serving a request: %v\n%s", v, debug.Stack())
 			writeJSON(w, &mmm.ErrorResponse{Status: mmm.Status{Status: mmm.StatusInternalError, StatusDescription: "internal error"}})
 		}
 	}()
@@ -237,6 +240,8 @@ func storeErr(err error, what string) error {
 	if errors.As(err, &e) {
 		return err
 	}
+	// The client learns only that storage failed; the operator, why.
+	log.Printf("portal: storage: %s: %v", what, err)
 	return mmm.Errorf(mmm.StatusServiceUnavailable, "storage unavailable")
 }
 
