@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,33 +18,6 @@ import (
 	"github.com/meshpass/meshpass/shared/profile/profiletest"
 	"github.com/meshpass/meshpass/shared/translog"
 )
-
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// newOptions returns options with a fresh log key and a clock.
-func newOptions(t testing.TB) (portal.Options, *clock) {
-	skey, vkey, err := translog.GenerateKey("portal.test/log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := translog.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &clock{t: time.Now()}
-	return portal.Options{Signer: signer, VerifierKey: vkey, Now: c.Now}, c
-}
 
 // newStore opens a real SQLite store in a temporary directory.
 func newStore(t testing.TB) portal.Store {
@@ -59,7 +31,7 @@ func newStore(t testing.TB) portal.Store {
 }
 
 func TestConformance(t *testing.T) {
-	opts, c := newOptions(t)
+	opts, c := conformance.Options(t)
 	srv := httptest.NewServer(portal.New(newStore(t), opts))
 	defer srv.Close()
 	conformance.Run(t, conformance.Config{URL: srv.URL, Client: srv.Client(), Now: c.Now, Advance: c.Advance})
@@ -74,7 +46,7 @@ func post(h http.Handler, addr string, body []byte) *httptest.ResponseRecorder {
 }
 
 func TestRateLimits(t *testing.T) {
-	opts, c := newOptions(t)
+	opts, c := conformance.Options(t)
 	opts.RatePerIP, opts.BurstPerIP = 1, 3
 	opts.RatePerAccount, opts.BurstPerAccount = 1, 2
 	h := portal.New(newStore(t), opts)
@@ -115,7 +87,7 @@ func TestRateLimits(t *testing.T) {
 type panicStore struct{ portal.Store }
 
 func TestPanicRecovered(t *testing.T) {
-	opts, _ := newOptions(t)
+	opts, _ := conformance.Options(t)
 	h := portal.New(panicStore{}, opts)
 	w := post(h, "192.0.2.1:1", []byte(`{"StatusRequest":{}}`))
 	if w.Code != http.StatusInternalServerError || !bytes.Contains(w.Body.Bytes(), []byte(`"Status":500`)) {
@@ -124,7 +96,7 @@ func TestPanicRecovered(t *testing.T) {
 }
 
 func FuzzHandler(f *testing.F) {
-	opts, _ := newOptions(f)
+	opts, _ := conformance.Options(f)
 	h := portal.New(newStore(f), opts)
 	for _, s := range []string{
 		`{"HelloRequest":{}}`, `{"ValidateRequest":{"Account":"a"}}`, `{"GetRequest":{"Account":"a","Multiple":true}}`,
@@ -170,7 +142,7 @@ func FuzzHandler(f *testing.F) {
 }
 
 func TestEmptyLogStatus(t *testing.T) {
-	opts, _ := newOptions(t)
+	opts, _ := conformance.Options(t)
 	h := portal.New(newStore(t), opts)
 	w := post(h, "192.0.2.1:1", []byte(`{"StatusRequest":{}}`))
 	var resp mmm.StatusResponse
@@ -185,7 +157,7 @@ func TestEmptyLogStatus(t *testing.T) {
 }
 
 func TestEntrySizeLimit(t *testing.T) {
-	opts, _ := newOptions(t)
+	opts, _ := conformance.Options(t)
 	opts.MaxEntrySize = 1000
 	h := portal.New(newStore(t), opts)
 	person, err := profiletest.NewPerson(1)

@@ -5,9 +5,7 @@ package sqlitestore_test
 import (
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/meshpass/meshpass/portal-worker/conformance"
 	"github.com/meshpass/meshpass/portal-worker/portal"
@@ -16,38 +14,13 @@ import (
 	"github.com/meshpass/meshpass/shared/translog"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func options(t *testing.T) (portal.Options, *clock) {
-	skey, vkey, err := translog.GenerateKey("portal.test/log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := translog.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &clock{t: time.Now()}
-	return portal.Options{Signer: signer, VerifierKey: vkey, Now: c.Now}, c
-}
-
 func TestConformanceSQLite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "portal.db")
 	store, err := sqlitestore.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts, c := options(t)
+	opts, c := conformance.Options(t)
 	srv := httptest.NewServer(portal.New(store, opts))
 	conformance.Run(t, conformance.Config{URL: srv.URL, Client: srv.Client(), Now: c.Now, Advance: c.Advance})
 	srv.Close()

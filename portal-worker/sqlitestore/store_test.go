@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/meshpass/meshpass/portal-worker/conformance"
 	"github.com/meshpass/meshpass/portal-worker/portal"
 	"github.com/meshpass/meshpass/portal-worker/sqlitestore"
 	"github.com/meshpass/meshpass/shared/mmm"
@@ -98,7 +99,7 @@ func TestConcurrentPublish(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	opts, _ := options(t)
+	opts, _ := conformance.Options(t)
 	servers := []*httptest.Server{httptest.NewServer(portal.New(store, opts)), httptest.NewServer(portal.New(other, opts))}
 	for _, srv := range servers {
 		defer srv.Close()
