@@ -1,0 +1,316 @@
+//go:build !js
+
+package client
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/meshpass/meshpass/shared/client/clienttest"
+	"github.com/meshpass/meshpass/shared/jwe"
+	"github.com/meshpass/meshpass/shared/mmm"
+	"github.com/meshpass/meshpass/shared/profile"
+	"github.com/meshpass/meshpass/shared/seal"
+)
+
+// testParams are the cheapest Argon2id parameters seal allows.
+var testParams = seal.Params{Time: 1, MemoryKiB: 8192, Threads: 1}
+
+func newClient(t *testing.T, p *clienttest.Portal, s Storage) *Client {
+	t.Helper()
+	if s == nil {
+		s = NewMemoryStorage()
+	}
+	c, err := Open(Options{Storage: s, Transport: &Transport{HTTP: p.Server.Client()}, Params: testParams})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func entry(site, user, pass string) profile.PasswordEntry {
+	return profile.PasswordEntry{Sites: []string{site}, Username: user, Password: pass}
+}
+
+func users(t *testing.T, c *Client) []string {
+	t.Helper()
+	list, err := c.List()
+	must(t, err)
+	var out []string
+	for _, e := range list {
+		out = append(out, e.Username)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func wantUsers(t *testing.T, c *Client, want ...string) {
+	t.Helper()
+	slices.Sort(want)
+	if got := users(t, c); !slices.Equal(got, want) {
+		t.Fatalf("entries %v, want %v", got, want)
+	}
+}
+
+// createAlice makes account alice on device A with one password.
+func createAlice(t *testing.T, p *clienttest.Portal) (*Client, Storage) {
+	t.Helper()
+	s := NewMemoryStorage()
+	a := newClient(t, p, s)
+	must(t, a.Create(context.Background(), p.URL, "alice", "passphrase A", "laptop"))
+	_, err := a.Add(context.Background(), entry("example.com", "a1", "secret1"))
+	must(t, err)
+	return a, s
+}
+
+// connect connects a new device to alice through a.
+func connect(t *testing.T, p *clienttest.Portal, a *Client) *Client {
+	t.Helper()
+	ctx := context.Background()
+	b := newClient(t, p, nil)
+	pend, err := b.StartConnect(ctx, p.URL, "alice", "passphrase B", "phone")
+	must(t, err)
+	if pend.Profile != a.Fingerprint() {
+		t.Fatalf("B sees profile %s, A has %s", pend.Profile, a.Fingerprint())
+	}
+	if ok, err := b.PollConnect(ctx); ok || err != nil {
+		t.Fatalf("PollConnect before approval: %v %v", ok, err)
+	}
+	reqs, err := a.PendingRequests(ctx)
+	must(t, err)
+	if len(reqs) != 1 || reqs[0].Device != pend.Device || reqs[0].Err != nil {
+		t.Fatalf("pending requests %+v", reqs)
+	}
+	if reqs[0].Witness != pend.Witness || len(pend.Witness) != 11 {
+		t.Fatalf("witness codes differ: A %q, B %q", reqs[0].Witness, pend.Witness)
+	}
+	must(t, a.Approve(ctx, pend.Device))
+	ok, err := b.PollConnect(ctx)
+	if !ok || err != nil {
+		t.Fatalf("PollConnect after approval: %v %v", ok, err)
+	}
+	return b
+}
+
+func TestEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	p := clienttest.New(t)
+	a, _ := createAlice(t, p)
+	wantUsers(t, a, "a1")
+
+	b := connect(t, p, a)
+	wantUsers(t, b, "a1")
+	devs, err := b.Devices()
+	must(t, err)
+	if len(devs) != 2 || !devs[0].Administrator || devs[1].Administrator || !devs[1].This || !devs[1].Passwords {
+		t.Fatalf("devices %+v", devs)
+	}
+
+	// B adds one; A sees it.
+	_, err = b.Add(ctx, entry("example.org", "b1", "secret2"))
+	must(t, err)
+	must(t, a.Sync(ctx))
+	wantUsers(t, a, "a1", "b1")
+
+	// A and B add from the same version: B's publish meets a 409, syncs,
+	// merges and retries.
+	must(t, b.Sync(ctx))
+	conflicts := p.Count("PublishRequest", mmm.StatusConflict)
+	_, err = a.Add(ctx, entry("a.example", "a2", "x"))
+	must(t, err)
+	_, err = b.Add(ctx, entry("b.example", "b2", "y"))
+	must(t, err)
+	if p.Count("PublishRequest", mmm.StatusConflict) == conflicts {
+		t.Fatal("no 409 on the concurrent add")
+	}
+	must(t, a.Sync(ctx))
+	wantUsers(t, a, "a1", "b1", "a2", "b2")
+	wantUsers(t, b, "a1", "b1", "a2", "b2")
+
+	// Truly at the same time.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, c := range []*Client{a, b} {
+		wg.Go(func() { _, errs[i] = c.Add(ctx, entry("c.example", []string{"a3", "b3"}[i], "z")) })
+	}
+	wg.Wait()
+	must(t, errors.Join(errs...))
+	must(t, a.Sync(ctx))
+	must(t, b.Sync(ctx))
+	wantUsers(t, a, "a1", "b1", "a2", "b2", "a3", "b3")
+	wantUsers(t, b, "a1", "b1", "a2", "b2", "a3", "b3")
+
+	// A deletes a2 while B (not synced) edits b2: both survive the merge.
+	list, err := a.List()
+	must(t, err)
+	id := func(user string) string {
+		for _, e := range list {
+			if e.Username == user {
+				return e.Id
+			}
+		}
+		t.Fatalf("no %s", user)
+		return ""
+	}
+	must(t, a.Delete(ctx, id("a2")))
+	must(t, b.Edit(ctx, id("b2"), func(e *profile.PasswordEntry) { e.Password = "edited" }))
+	must(t, a.Sync(ctx))
+	must(t, b.Sync(ctx))
+	for _, c := range []*Client{a, b} {
+		wantUsers(t, c, "a1", "b1", "b2", "a3", "b3")
+		e, err := c.Entry(id("b2"))
+		must(t, err)
+		if e.Password != "edited" {
+			t.Fatalf("edit lost: %+v", e)
+		}
+		if _, err := c.Entry(id("a2")); !errors.Is(err, ErrNoEntry) {
+			t.Fatalf("deleted entry: %v", err)
+		}
+	}
+
+	// A removes B; what A saves afterwards B cannot read.
+	bID, bEnc := b.DeviceID(), b.keys.enc
+	must(t, a.RemoveDevice(ctx, bID))
+	_, err = a.Add(ctx, entry("after.example", "a4", "after"))
+	must(t, err)
+	if err := b.Sync(ctx); !errors.Is(err, ErrNotAuthorized) {
+		t.Fatalf("B's sync after removal: %v", err)
+	}
+	wantUsers(t, b, "a1", "b1", "b2", "a3", "b3") // B keeps its last good state
+	pp, err := profile.VerifyApplicationProfile(a.st.Password, a.personal)
+	must(t, err)
+	if pp.EncryptedData.HasRecipient(bEnc.ID()) {
+		t.Fatal("the new password profile is still encrypted to B")
+	}
+	if !pp.EncryptedData.HasRecipient(a.keys.escrow.ID()) || !pp.EncryptedData.HasRecipient(a.keys.enc.ID()) {
+		t.Fatalf("recipients %v lack A or escrow", pp.EncryptedData.RecipientIDs())
+	}
+	if _, err := pp.EncryptedData.Decrypt(bEnc); !errors.Is(err, jwe.ErrNotRecipient) {
+		t.Fatalf("B decrypting: %v", err)
+	}
+	if _, err := pp.EncryptedData.Decrypt(a.keys.escrow); err != nil {
+		t.Fatalf("escrow key cannot read the vault: %v", err)
+	}
+	devs, err = a.Devices()
+	must(t, err)
+	if len(devs) != 1 {
+		t.Fatalf("devices after removal %+v", devs)
+	}
+}
+
+func TestReject(t *testing.T) {
+	ctx := context.Background()
+	p := clienttest.New(t)
+	a, _ := createAlice(t, p)
+	b := newClient(t, p, nil)
+	pend, err := b.StartConnect(ctx, p.URL, "alice", "pw", "phone")
+	must(t, err)
+	must(t, a.Reject(ctx, pend.Device))
+	if _, err := b.PollConnect(ctx); !errors.Is(err, ErrRejected) {
+		t.Fatalf("PollConnect after reject: %v", err)
+	}
+	if err := a.Approve(ctx, pend.Device); !errors.Is(err, ErrNoRequest) {
+		t.Fatalf("approve after reject: %v", err)
+	}
+	must(t, b.Forget())
+	if _, err := b.StartConnect(ctx, p.URL, "alice", "pw", "phone"); err != nil {
+		t.Fatalf("connecting again after Forget: %v", err)
+	}
+}
+
+func TestUnlock(t *testing.T) {
+	p := clienttest.New(t)
+	_, s := createAlice(t, p)
+	a := newClient(t, p, s)
+	if a.Fingerprint() == "" {
+		t.Fatal("state not reloaded")
+	}
+	if _, err := a.List(); !errors.Is(err, ErrLocked) {
+		t.Fatalf("list while locked: %v", err)
+	}
+	err := a.Unlock("wrong")
+	if !errors.Is(err, seal.ErrWrongPassphrase) {
+		t.Fatalf("wrong passphrase: %v", err)
+	}
+	t.Logf("wrong passphrase: %v", err)
+	must(t, a.Unlock("passphrase A"))
+	wantUsers(t, a, "a1")
+	must(t, a.Sync(context.Background()))
+	if !a.IsAdministrator() {
+		t.Fatal("creating device is not an administrator")
+	}
+}
+
+func TestCreateInvalidAccount(t *testing.T) {
+	p := clienttest.New(t)
+	createAlice(t, p)
+	for _, name := range []string{"alice", "a@b"} {
+		err := newClient(t, p, nil).Create(context.Background(), p.URL, name, "pw", "laptop")
+		if !errors.Is(err, ErrInvalidAccount) {
+			t.Fatalf("%q: %v", name, err)
+		}
+		t.Logf("%q: %v", name, err)
+	}
+}
+
+func TestWitnessCode(t *testing.T) {
+	w := WitnessCode("MB2GK-6DUF5-YGYYL-JNY5E-RWSHZ", "MCMGA-NPN3R-KPPBH-YLMRA-HIWLK-FHKT3", "nonce")
+	if len(w) != 11 || w[5] != '-' {
+		t.Fatalf("witness %q", w)
+	}
+	if w != WitnessCode("mb2gk6duf5ygyyljny5erwshz", "MCMGA-NPN3R-KPPBH-YLMRA-HIWLK-FHKT3", "nonce") {
+		t.Fatal("witness depends on the fingerprint's spelling")
+	}
+	if w == WitnessCode("MB2GK-6DUF5-YGYYL-JNY5E-RWSHZ", "MCMGA-NPN3R-KPPBH-YLMRA-HIWLK-FHKT3", "other") {
+		t.Fatal("witness ignores the nonce")
+	}
+}
+
+func TestMerge(t *testing.T) {
+	t0 := profile.PasswordEntry{}.Updated
+	at := func(e profile.PasswordEntry, s int, del bool) profile.PasswordEntry {
+		e.Updated, e.Deleted = t0.Add(time.Duration(s)*time.Second), del
+		return e
+	}
+	x := entry("x", "x", "1")
+	x.Id = "x"
+	old, edited, tomb := at(x, 1, false), at(x, 2, false), at(x, 2, true)
+	edited.Password = "2"
+	if m := Merge([]profile.PasswordEntry{old}, []profile.PasswordEntry{edited}); m[0].Password != "2" {
+		t.Fatalf("newer edit lost: %+v", m)
+	}
+	if m := Merge([]profile.PasswordEntry{edited}, []profile.PasswordEntry{tomb}); !m[0].Deleted {
+		t.Fatalf("tombstone lost on tie: %+v", m)
+	}
+	if m := Merge([]profile.PasswordEntry{tomb}, []profile.PasswordEntry{old}); !m[0].Deleted || len(m) != 1 {
+		t.Fatalf("older edit resurrected: %+v", m)
+	}
+}
+
+func TestSession(t *testing.T) {
+	p := clienttest.New(t)
+	a, s := createAlice(t, p)
+	sess := NewMemoryStorage()
+	must(t, a.SaveSession(sess))
+	a2 := newClient(t, p, s)
+	must(t, a2.ResumeSession(sess))
+	wantUsers(t, a2, "a1")
+	must(t, a2.EndSession(sess))
+	if _, err := a2.List(); !errors.Is(err, ErrLocked) {
+		t.Fatalf("after EndSession: %v", err)
+	}
+	if err := newClient(t, p, s).ResumeSession(sess); !errors.Is(err, ErrLocked) {
+		t.Fatalf("resume after end: %v", err)
+	}
+}

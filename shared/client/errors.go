@@ -1,0 +1,55 @@
+package client
+
+import "errors"
+
+// Errors a Client returns, each wrapped with detail; test with errors.Is.
+var (
+	// ErrNotFound is returned by a Storage for a key it does not hold.
+	ErrNotFound = errors.New("client: not found in storage")
+	// ErrNoDevice means the storage holds no device: create a profile or
+	// connect this device first.
+	ErrNoDevice = errors.New("client: no device set up here")
+	// ErrState means the operation does not fit the device's state (a
+	// device already set up, or no connection request pending).
+	ErrState = errors.New("client: not possible in this device's state")
+	// ErrLocked means the private keys are sealed: call Unlock first.
+	ErrLocked = errors.New("client: locked; unlock with the passphrase first")
+	// ErrInvalidAccount means the portal refuses the account name.
+	ErrInvalidAccount = errors.New("client: account name refused")
+	// ErrInvalidProfile means a profile from the portal does not verify
+	// (the profile package's error is wrapped too).
+	ErrInvalidProfile = errors.New("client: profile does not verify")
+	// ErrWrongProfile means the portal answered with a profile other than
+	// the pinned one.
+	ErrWrongProfile = errors.New("client: not the pinned profile")
+	// ErrRollback means the portal served an older version of a profile
+	// than this device has already seen, or another profile with the same
+	// version.
+	ErrRollback = errors.New("client: profile rolled back")
+	// ErrLog means a transparency log proof or checkpoint does not verify.
+	ErrLog = errors.New("client: transparency log check failed")
+	// ErrNotAuthorized means this device is not (or no longer) a device of
+	// the profile, or may not read or write the passwords.
+	ErrNotAuthorized = errors.New("client: this device is not authorized")
+	// ErrTampered means the password profile does not decrypt or its
+	// content cannot be read.
+	ErrTampered = errors.New("client: password profile cannot be decrypted")
+	// ErrNotAdministrator means the operation needs an administration
+	// device (one holding the online signing key).
+	ErrNotAdministrator = errors.New("client: not an administration device")
+	// ErrConflict means concurrent updates kept winning over this one.
+	ErrConflict = errors.New("client: too many concurrent updates")
+	// ErrConnectResult means a connection result does not verify or is not
+	// the answer to this device's request.
+	ErrConnectResult = errors.New("client: connection result does not verify")
+	// ErrRejected means an administrator rejected the connection request.
+	ErrRejected = errors.New("client: connection request rejected")
+	// ErrNoEntry means there is no password entry with that Id.
+	ErrNoEntry = errors.New("client: no such password entry")
+	// ErrNoRequest means there is no pending connection request for that
+	// device.
+	ErrNoRequest = errors.New("client: no such pending connection request")
+	// ErrTransport means the portal could not be reached or its answer
+	// could not be read.
+	ErrTransport = errors.New("client: portal unreachable")
+)

@@ -1,0 +1,158 @@
+package client
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/meshpass/meshpass/shared/keys"
+	"github.com/meshpass/meshpass/shared/profile"
+	"github.com/meshpass/meshpass/shared/seal"
+)
+
+// StateKey is the Storage key under which a Client keeps its state.
+const StateKey = "meshpass-device"
+
+// stateVersion is the format version of the stored state.
+const stateVersion = 1
+
+// state is what a device stores, as JSON. Private keys are only in Sealed.
+type state struct {
+	V       int    `json:"v"`
+	Portal  string `json:"Portal"`
+	Account string `json:"Account"`
+	// Profile is the pinned profile fingerprint (master profile Identifier).
+	Profile string `json:"Profile"`
+	// Device is this device's Identifier.
+	Device string `json:"Device"`
+	// LogKey is the log verifier key pinned at first contact.
+	LogKey string `json:"LogKey"`
+	// Checkpoint is the last verified checkpoint.
+	Checkpoint string `json:"Checkpoint"`
+	// Sealed holds the secrets, sealed under the passphrase.
+	Sealed json.RawMessage `json:"Sealed"`
+	// Personal and Password are the last verified profiles.
+	Personal        *profile.SignedPersonalProfile    `json:"Personal,omitempty"`
+	Password        *profile.SignedApplicationProfile `json:"Password,omitempty"`
+	PersonalVersion uint64                            `json:"PersonalVersion"`
+	PasswordVersion uint64                            `json:"PasswordVersion"`
+	// Connect is set while this device's connection request is pending.
+	Connect *connectState `json:"Connect,omitempty"`
+}
+
+// connectState is a pending connection request of this device.
+type connectState struct {
+	Nonce string    `json:"Nonce"`
+	Time  time.Time `json:"Time"`
+}
+
+// secrets are the private keys, the plaintext of state.Sealed.
+type secrets struct {
+	Sign    []byte `json:"Sign"`
+	Auth    []byte `json:"Auth"`
+	Encrypt []byte `json:"Encrypt"`
+	// Online is the online signing key, on an administration device.
+	Online []byte `json:"Online,omitempty"`
+	// Master and Escrow are the master signing key and the escrow key,
+	// on the device that created the profile.
+	Master []byte `json:"Master,omitempty"`
+	Escrow []byte `json:"Escrow,omitempty"`
+}
+
+// deviceKeys are the unlocked private keys.
+type deviceKeys struct {
+	sign, auth *keys.SigningKey
+	enc        *keys.DecryptionKey
+	online     *keys.SigningKey
+	master     *keys.SigningKey
+	escrow     *keys.DecryptionKey
+}
+
+func (k *deviceKeys) secrets() *secrets {
+	s := &secrets{Sign: k.sign.Seed(), Auth: k.auth.Seed(), Encrypt: k.enc.Bytes()}
+	if k.online != nil {
+		s.Online = k.online.Seed()
+	}
+	if k.master != nil {
+		s.Master = k.master.Seed()
+	}
+	if k.escrow != nil {
+		s.Escrow = k.escrow.Bytes()
+	}
+	return s
+}
+
+func (s *secrets) keys() (*deviceKeys, error) {
+	var k deviceKeys
+	var err error
+	if k.sign, err = keys.NewSigningKey(s.Sign); err != nil {
+		return nil, err
+	}
+	if k.auth, err = keys.NewSigningKey(s.Auth); err != nil {
+		return nil, err
+	}
+	if k.enc, err = keys.NewDecryptionKey(s.Encrypt); err != nil {
+		return nil, err
+	}
+	if s.Online != nil {
+		if k.online, err = keys.NewSigningKey(s.Online); err != nil {
+			return nil, err
+		}
+	}
+	if s.Master != nil {
+		if k.master, err = keys.NewSigningKey(s.Master); err != nil {
+			return nil, err
+		}
+	}
+	if s.Escrow != nil {
+		if k.escrow, err = keys.NewDecryptionKey(s.Escrow); err != nil {
+			return nil, err
+		}
+	}
+	return &k, nil
+}
+
+func generateDeviceKeys() (*deviceKeys, error) {
+	var k deviceKeys
+	var err error
+	if k.sign, err = keys.GenerateSigningKey(); err != nil {
+		return nil, err
+	}
+	if k.auth, err = keys.GenerateSigningKey(); err != nil {
+		return nil, err
+	}
+	if k.enc, err = keys.GenerateDecryptionKey(); err != nil {
+		return nil, err
+	}
+	return &k, nil
+}
+
+// sealKeys seals k under passphrase.
+func sealKeys(k *deviceKeys, passphrase string, p seal.Params) (json.RawMessage, error) {
+	plain, err := json.Marshal(k.secrets())
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := seal.Seal([]byte(passphrase), plain, p)
+	if err != nil {
+		return nil, fmt.Errorf("client: sealing the device keys: %w", err)
+	}
+	return sealed, nil
+}
+
+// openKeys opens sealed under passphrase.
+func openKeys(sealed []byte, passphrase string) (*deviceKeys, error) {
+	plain, err := seal.Open([]byte(passphrase), sealed)
+	if err != nil {
+		return nil, fmt.Errorf("client: unlocking the device keys: %w", err)
+	}
+	var s secrets
+	if err := json.Unmarshal(plain, &s); err != nil {
+		return nil, fmt.Errorf("client: sealed device keys unreadable: %v", err)
+	}
+	k, err := s.keys()
+	if err != nil {
+		return nil, fmt.Errorf("client: sealed device keys unusable: %v", err)
+	}
+	return k, nil
+}
