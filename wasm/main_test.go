@@ -1,0 +1,237 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"slices"
+	"syscall/js"
+	"testing"
+	"time"
+
+	"github.com/meshpass/meshpass/shared/client"
+	"github.com/meshpass/meshpass/shared/jwe"
+	"github.com/meshpass/meshpass/shared/jws"
+	"github.com/meshpass/meshpass/shared/keys"
+	"github.com/meshpass/meshpass/shared/match"
+	"github.com/meshpass/meshpass/shared/profile"
+	"github.com/meshpass/meshpass/shared/seal"
+	"github.com/meshpass/meshpass/wasm/bridge"
+)
+
+// The core the client is built on, in the browser: none of it needs a
+// portal. (The client's end-to-end tests need the portal, which runs
+// natively only: see README.md.)
+
+// testParams are the cheapest Argon2id parameters seal allows.
+var testParams = seal.Params{Time: 1, MemoryKiB: 8192, Threads: 1}
+
+func TestSealInBrowser(t *testing.T) {
+	secret := []byte(`{"sign":"seed"}`)
+	sealed, err := seal.Seal([]byte("correct horse"), secret, testParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := seal.Open([]byte("correct horse"), sealed)
+	if err != nil || string(got) != string(secret) {
+		t.Fatalf("Open = %q, %v", got, err)
+	}
+	_, err = seal.Open([]byte("wrong horse"), sealed)
+	if !errors.Is(err, seal.ErrWrongPassphrase) || bridge.Code(err) != bridge.CodeWrongPassphrase {
+		t.Errorf("wrong passphrase: %v (code %q)", err, bridge.Code(err))
+	}
+}
+
+func TestJWSAndJWEInBrowser(t *testing.T) {
+	sk, err := keys.GenerateSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, err := jws.Sign(sk, []byte("payload"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(sd)
+	var back jws.SignedData
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := back.Verify(sk.Public()); err != nil || string(p) != "payload" {
+		t.Errorf("Verify = %q, %v", p, err)
+	}
+	other, _ := keys.GenerateSigningKey()
+	if _, err := back.Verify(other.Public()); bridge.Code(err) != bridge.CodeVerificationFailed {
+		t.Errorf("Verify with another key: %v (code %q)", err, bridge.Code(err))
+	}
+
+	dk1, _ := keys.GenerateDecryptionKey()
+	dk2, _ := keys.GenerateDecryptionKey()
+	ed, err := jwe.Encrypt([]byte("passwords"), []*keys.PublicKey{dk1.Public(), dk2.Public()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []*keys.DecryptionKey{dk1, dk2} {
+		if p, err := ed.Decrypt(k); err != nil || string(p) != "passwords" {
+			t.Errorf("Decrypt = %q, %v", p, err)
+		}
+	}
+	dk3, _ := keys.GenerateDecryptionKey()
+	if _, err := ed.Decrypt(dk3); bridge.Code(err) != bridge.CodeVerificationFailed {
+		t.Errorf("Decrypt by a non-recipient: %v (code %q)", err, bridge.Code(err))
+	}
+}
+
+func TestMergeAndWitnessInBrowser(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a := []profile.PasswordEntry{{Id: "1", Username: "old", Updated: t0}, {Id: "2", Username: "a-only", Updated: t0}}
+	b := []profile.PasswordEntry{{Id: "1", Username: "new", Updated: t0.Add(time.Hour)}, {Id: "3", Username: "b-only", Updated: t0}}
+	var got []string
+	for _, e := range client.Merge(a, b) {
+		got = append(got, e.Id+":"+e.Username)
+	}
+	if want := []string{"1:new", "2:a-only", "3:b-only"}; !slices.Equal(got, want) {
+		t.Errorf("Merge = %v, want %v", got, want)
+	}
+
+	w := client.WitnessCode("MA-profile", "MB-device", "nonce")
+	if !regexp.MustCompile(`^[A-Z2-7]{5}-[A-Z2-7]{5}$`).MatchString(w) {
+		t.Errorf("WitnessCode = %q", w)
+	}
+	if w != client.WitnessCode("MA-profile", "MB-device", "nonce") || w == client.WitnessCode("MA-profile", "MB-device", "nonce2") {
+		t.Error("WitnessCode is not a function of its inputs")
+	}
+}
+
+func TestRankInBrowser(t *testing.T) {
+	entries := []profile.PasswordEntry{
+		{Id: "reg", Sites: []string{"example.com"}, Username: "r"},
+		{Id: "exact", Sites: []string{"login.example.com"}, Username: "e"},
+		{Id: "wild", Sites: []string{"*.example.com"}, Username: "w"},
+		{Id: "other", Sites: []string{"example.org"}, Username: "o"},
+		{Id: "gone", Sites: []string{"login.example.com"}, Deleted: true},
+	}
+	var ids []string
+	for _, r := range match.Rank(entries, "https://login.example.com/signin", match.Options{}) {
+		ids = append(ids, entries[r.Index].Id)
+	}
+	if want := []string{"exact", "wild", "reg"}; !slices.Equal(ids, want) {
+		t.Errorf("Rank = %v, want %v", ids, want)
+	}
+	if r := match.Rank(entries, "https://example.com.evil.io/", match.Options{}); len(r) != 0 {
+		t.Errorf("example.com.evil.io got %v", r)
+	}
+	if r := match.Rank(entries, "http://login.example.com/", match.Options{}); len(r) != 0 {
+		t.Errorf("http page got %v", r)
+	}
+}
+
+// The JavaScript API, on a device with nothing set up (a portal would be
+// needed to create one).
+
+func newTestApp(t *testing.T) *app {
+	t.Helper()
+	a, err := newApp(client.Options{Storage: client.NewMemoryStorage(), Params: testParams}, client.NewMemoryStorage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// jsCall calls meshpass[name](arg) through JavaScript and awaits it.
+func jsCall(t *testing.T, obj js.Value, name, arg string) (string, string) {
+	t.Helper()
+	v, err := bridge.Await(obj.Call(name, arg))
+	if err != nil {
+		var je *bridge.JSError
+		if !errors.As(err, &je) {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return "", je.Value.Get("code").String()
+	}
+	return v.String(), ""
+}
+
+func TestAPI(t *testing.T) {
+	obj := register(newTestApp(t))
+	if js.Global().Get("meshpass").IsUndefined() {
+		t.Fatal("globalThis.meshpass is not set")
+	}
+	for name := range (&app{}).funcs() {
+		if obj.Get(name).Type() != js.TypeFunction {
+			t.Errorf("meshpass.%s is not a function", name)
+		}
+	}
+	for _, want := range []string{"create", "unlock", "lock", "sync", "list", "add", "edit", "remove", "match", "fill",
+		"startConnect", "pollConnect", "pending", "approve", "reject", "devices", "removeDevice", "fingerprint", "status"} {
+		if obj.Get(want).Type() != js.TypeFunction {
+			t.Errorf("meshpass.%s missing", want)
+		}
+	}
+
+	out, code := jsCall(t, obj, "status", "")
+	if code != "" || out != `{"device":false,"unlocked":false,"administrator":false}` {
+		t.Errorf("status = %s (%s)", out, code)
+	}
+	for _, tc := range []struct{ name, arg, code string }{
+		{"unlock", `{"passphrase":"x"}`, bridge.CodeNoDevice},
+		{"list", `{}`, bridge.CodeNoDevice},
+		{"match", `{"url":"https://example.com/"}`, bridge.CodeNoDevice},
+		{"fill", `{"id":"1","url":"https://example.com/"}`, bridge.CodeNoDevice},
+		{"devices", ``, bridge.CodeNoDevice},
+		{"fingerprint", ``, bridge.CodeNoDevice},
+		{"sync", ``, bridge.CodeNoDevice},
+		{"pollConnect", ``, bridge.CodeNoDevice},
+		{"add", `{"sites":["example.com"],"username":"u","password":"p"}`, bridge.CodeNoDevice},
+		{"create", `{"portal":"https://p.example","account":"a"}`, bridge.CodeBadRequest},
+		{"create", `{"portal":"https://p.example","account":"a","passphrase":"x","extra":1}`, bridge.CodeBadRequest},
+		{"add", `{"username":"u"}`, bridge.CodeBadRequest},
+		{"fill", `{"url":"https://example.com/"}`, bridge.CodeBadRequest},
+		{"approve", `{}`, bridge.CodeBadRequest},
+		{"status", `not json`, bridge.CodeBadRequest},
+	} {
+		if _, code := jsCall(t, obj, tc.name, tc.arg); code != tc.code {
+			t.Errorf("%s(%s): code %q, want %q", tc.name, tc.arg, code, tc.code)
+		}
+	}
+	if _, code := jsCall(t, obj, "lock", ""); code != "" {
+		t.Errorf("lock: %s", code)
+	}
+}
+
+func TestCreateUnreachablePortal(t *testing.T) {
+	// net/http goes through the browser's fetch; nothing listens there.
+	a := newTestApp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := a.create(ctx, []byte(`{"portal":"http://127.0.0.1:9/","account":"alice","passphrase":"pw","deviceName":"test"}`))
+	if bridge.Code(err) != bridge.CodeTransport {
+		t.Errorf("create: %v (code %q), want transport", err, bridge.Code(err))
+	}
+	if a.c.DeviceID() != "" {
+		t.Error("a failed create left a device")
+	}
+}
+
+func TestFill(t *testing.T) {
+	e := profile.PasswordEntry{Id: "1", Sites: []string{"*.example.com"}, Username: "u", Password: "p"}
+	c, err := fillFor(e, PageArg{ID: "1", URL: "https://login.example.com/"})
+	if err != nil || c.Username != "u" || c.Password != "p" || c.Match.Kind != "wildcard" {
+		t.Errorf("fill = %+v, %v", c, err)
+	}
+	for _, arg := range []PageArg{
+		{URL: "https://example.com.evil.io/"},
+		{URL: "http://login.example.com/"},
+		{URL: "not a url"},
+	} {
+		if c, err := fillFor(e, arg); bridge.Code(err) != bridge.CodeNotAllowed {
+			t.Errorf("fill(%s) = %+v, %v; want not_allowed", arg.URL, c, err)
+		}
+	}
+	c, err = fillFor(e, PageArg{URL: "http://login.example.com/", AllowHTTP: true})
+	if err != nil || !c.Match.Insecure || c.Match.Scheme != "http" {
+		t.Errorf("fill on http with AllowHTTP = %+v, %v", c, err)
+	}
+}
