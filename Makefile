@@ -91,8 +91,12 @@ fuzz: deps
 
 test: deps vet unit browser fuzz
 
-bench:
+# Every benchmark natively, then the client's costs (profile creation,
+# unlock, decrypt + match of a 10,000-entry vault) again as WebAssembly in
+# headless Chromium, for the native/wasm ratio.
+bench: deps chromium
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+	$(WASMTEST) -run='^$$' -bench='CreateProfile|OpenDefault|DecryptMatch10000' ./shared/profile ./shared/seal ./shared/match
 
 size: build worker client-wasm
 	scripts/size.sh $(BIN) portal-worker/build wasm/build
