@@ -67,9 +67,9 @@ func (c *Client) Entry(id string) (profile.PasswordEntry, error) {
 	if err != nil {
 		return profile.PasswordEntry{}, err
 	}
-	i := find(d.Entries, id)
-	if i < 0 || d.Entries[i].Deleted {
-		return profile.PasswordEntry{}, fmt.Errorf("%w: %q", ErrNoEntry, id)
+	i, err := live(d.Entries, id)
+	if err != nil {
+		return profile.PasswordEntry{}, err
 	}
 	return cloneEntry(d.Entries[i]), nil
 }
@@ -96,6 +96,16 @@ func cloneData(d *profile.PasswordData) *profile.PasswordData {
 
 func find(entries []profile.PasswordEntry, id string) int {
 	return slices.IndexFunc(entries, func(e profile.PasswordEntry) bool { return e.Id == id })
+}
+
+// live returns the index of the entry with Id id that is not deleted, or
+// ErrNoEntry.
+func live(entries []profile.PasswordEntry, id string) (int, error) {
+	i := find(entries, id)
+	if i < 0 || entries[i].Deleted {
+		return -1, fmt.Errorf("%w: %q", ErrNoEntry, id)
+	}
+	return i, nil
 }
 
 // Add adds an entry and publishes the vault. An empty Id is chosen at
@@ -132,9 +142,9 @@ func (c *Client) Edit(ctx context.Context, id string, change func(*profile.Passw
 	defer c.mu.Unlock()
 	now := c.now()
 	return c.write(ctx, func(d *profile.PasswordData) error {
-		i := find(d.Entries, id)
-		if i < 0 || d.Entries[i].Deleted {
-			return fmt.Errorf("%w: %q", ErrNoEntry, id)
+		i, err := live(d.Entries, id)
+		if err != nil {
+			return err
 		}
 		change(&d.Entries[i])
 		d.Entries[i].Id, d.Entries[i].Updated, d.Entries[i].Deleted = id, now, false
@@ -150,9 +160,9 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 	defer c.mu.Unlock()
 	now := c.now()
 	return c.write(ctx, func(d *profile.PasswordData) error {
-		i := find(d.Entries, id)
-		if i < 0 || d.Entries[i].Deleted {
-			return fmt.Errorf("%w: %q", ErrNoEntry, id)
+		i, err := live(d.Entries, id)
+		if err != nil {
+			return err
 		}
 		d.Entries[i] = profile.PasswordEntry{Id: id, Sites: []string{}, Updated: now, Deleted: true}
 		return nil
