@@ -110,8 +110,12 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y chromium; }
 
 # The wasm client core and the shared packages' tests, in headless Chromium.
+# The client's end-to-end and hostile-portal tests (./shared/client/...)
+# take real portals from a test portal server, which
+# scripts/with-testportal.sh starts for the run (MESHPASS_TESTPORTAL) and
+# stops afterwards, also on failure.
 browser: chromium
-	$(WASMTEST) ./wasm/... ./shared/match ./shared/seal ./shared/jws ./shared/jwe ./shared/keys ./shared/udf ./shared/profile ./shared/mmm ./shared/shamir ./shared/translog
+	GO=$(GO) scripts/with-testportal.sh env $(WASMTEST) ./wasm/... ./shared/client/... ./shared/match ./shared/seal ./shared/jws ./shared/jwe ./shared/keys ./shared/udf ./shared/profile ./shared/mmm ./shared/shamir ./shared/translog
 
 # The client core for the browser extension.
 client-wasm:

@@ -75,6 +75,7 @@ func Run(t *testing.T, cfg Config) {
 		t.Fatal("no log verifier key")
 	}
 	t.Run("Transport", s.transport)
+	t.Run("CORS", s.cors)
 	t.Run("Validate", s.validate)
 	t.Run("CreateGetPublish", s.createGetPublish)
 	t.Run("Escrow", s.escrow)
@@ -209,6 +210,55 @@ func (s *suite) transport(t *testing.T) {
 	check("empty body", http.MethodPost, mmm.Path, nil, http.StatusBadRequest)
 	big := []byte(`{"ValidateRequest":{"Account":"` + strings.Repeat("a", mmm.MaxBodySize) + `"}}`)
 	check("oversized body", http.MethodPost, mmm.Path, big, http.StatusRequestEntityTooLarge)
+}
+
+// cors checks that a web page on any origin may call the portal: the
+// preflight (OPTIONS) is a 204 allowing POST with Content-Type from any
+// origin, and answers, refusals included, carry
+// Access-Control-Allow-Origin: *.
+func (s *suite) cors(t *testing.T) {
+	do := func(method string, body []byte, header ...string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(method, strings.TrimSuffix(s.URL, "/")+mmm.Path, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", "https://page.example")
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := s.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	resp := do(http.MethodOptions, nil, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type")
+	if resp.StatusCode != http.StatusNoContent {
+		t.Errorf("preflight: HTTP %d, want 204", resp.StatusCode)
+	}
+	h := resp.Header
+	if h.Get("Access-Control-Allow-Origin") != "*" ||
+		!strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") ||
+		!strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "content-type") ||
+		h.Get("Access-Control-Max-Age") == "" {
+		t.Errorf("preflight headers: %v", h)
+	}
+	for _, tc := range []struct {
+		name string
+		body string
+		code int
+	}{
+		{"Hello", `{"HelloRequest":{}}`, mmm.StatusOK},
+		{"malformed", `{"HelloRequest":`, http.StatusBadRequest},
+	} {
+		resp := do(http.MethodPost, []byte(tc.body), "Content-Type", "application/json")
+		if resp.StatusCode != tc.code || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("%s: HTTP %d, Access-Control-Allow-Origin %q; want %d, *", tc.name, resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"), tc.code)
+		}
+	}
 }
 
 // unique returns a fresh account name.

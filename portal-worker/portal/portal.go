@@ -119,12 +119,24 @@ func (p *portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, &mmm.ErrorResponse{Status: mmm.Status{Status: mmm.StatusInternalError, StatusDescription: "internal error"}})
 		}
 	}()
+	// Any web origin may call the portal: every answer, errors included,
+	// carries Access-Control-Allow-Origin: *, and a CORS preflight is
+	// answered below. That is safe because the portal authenticates
+	// requests by the signatures inside the message (signed profiles,
+	// mmm.Authenticate), never by cookies or other credentials a browser
+	// would attach on its own, so a page on another origin can do nothing
+	// that any HTTP client could not.
+	w.Header().Set("Access-Control-Allow-Origin", "*")
 	if r.URL.Path != mmm.Path {
 		writeError(w, nil, mmm.Errorf(mmm.StatusNotFound, "no such path %q: the portal serves %s", r.URL.Path, mmm.Path))
 		return
 	}
+	if r.Method == http.MethodOptions {
+		preflight(w)
+		return
+	}
 	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
+		w.Header().Set("Allow", corsMethods)
 		writeError(w, nil, mmm.Errorf(http.StatusMethodNotAllowed, "method %s: the portal takes POST", r.Method))
 		return
 	}
@@ -150,6 +162,26 @@ func (p *portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	o := resp.Outcome()
 	o.Status, o.StatusDescription = mmm.StatusOK, mmm.DescriptionOK
 	writeJSON(w, resp)
+}
+
+// CORS preflight answer (see ServeHTTP): the methods and request headers
+// clients use (shared/client's Transport sends Content-Type:
+// application/json, which makes browsers ask first), cached for a day
+// (browsers may cap it lower; Chromium at 2 h).
+const (
+	corsMethods = "POST, OPTIONS"
+	corsHeaders = "Content-Type"
+	corsMaxAge  = "86400"
+)
+
+// preflight answers a CORS preflight (OPTIONS) for the mmm endpoint.
+func preflight(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Methods", corsMethods)
+	h.Set("Access-Control-Allow-Headers", corsHeaders)
+	h.Set("Access-Control-Max-Age", corsMaxAge)
+	h.Set("Allow", corsMethods)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func accountOf(req mmm.Request) string {

@@ -1,5 +1,3 @@
-//go:build !js
-
 package clienttest
 
 import (
@@ -8,14 +6,19 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
+	"net/url"
+	"strings"
 	"sync"
-	"testing"
 
-	"github.com/meshpass/meshpass/portal-worker/conformance"
-	"github.com/meshpass/meshpass/portal-worker/portal"
-	"github.com/meshpass/meshpass/portal-worker/sqlitestore"
+	"github.com/meshpass/meshpass/shared/mmm"
 )
+
+// EnvServer names the environment variable holding the base URL of a test
+// portal server (Portals, served by the testportal command next to this
+// package, which make browser starts). On js/wasm,
+// New takes a fresh portal from it; natively New does too when it is set,
+// and otherwise runs the portal in-process.
+const EnvServer = "MESHPASS_TESTPORTAL"
 
 // Rewrite may replace the portal's answer to a request: given the request
 // type (e.g. "GetRequest"), the request body and the portal's answer, it
@@ -32,37 +35,41 @@ type Exchange struct {
 	Status int
 }
 
-// Portal is a real portal behind an httptest server.
+// Portal is a real portal with a rewrite hook in front of it, for one
+// test. Requests to the mmm endpoint through Client pass the rewrite and
+// are recorded.
+//
+// Natively the portal runs in-process (portal.New over SQLite in a
+// temporary directory) behind an httptest server, Server, whose handler is
+// the Portal: any HTTP client posting to URL passes the rewrite. From a
+// test portal server (NewRemote; always on js/wasm) Server is nil and the
+// rewrite runs in the test process as Client's http.RoundTripper, so only
+// requests through Client pass it.
 type Portal struct {
 	// URL is the portal's base URL.
 	URL string
-	// Server is the test server; its Client() talks to it.
+	// Server is the in-process test server, or nil for a portal of a test
+	// portal server.
 	Server *httptest.Server
 
-	handler   http.Handler
+	// upstream sends a request to the real portal, bypassing the rewrite.
+	upstream func(*http.Request) (*http.Response, error)
+
 	mu        sync.Mutex
 	rewrite   Rewrite
 	exchanges []Exchange
+
+	// native holds what only the in-process portal has (portal_native.go).
+	native
 }
 
-// New starts a portal with a fresh log key and SQLite store, closed when
-// the test ends.
-func New(t testing.TB) *Portal {
-	t.Helper()
-	opts, _ := conformance.Options(t)
-	opts.Now = nil // the real clock: clients sign requests with it
-	store, err := sqlitestore.Open(filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatal(err)
+// Client returns the HTTP client to reach the portal with: through the
+// in-process server natively, or with the portal as its RoundTripper.
+func (p *Portal) Client() *http.Client {
+	if p.Server != nil {
+		return p.Server.Client()
 	}
-	p := &Portal{handler: portal.New(store, opts)}
-	p.Server = httptest.NewServer(p)
-	p.URL = p.Server.URL
-	t.Cleanup(func() {
-		p.Server.Close()
-		store.Close()
-	})
-	return p
+	return &http.Client{Transport: p}
 }
 
 // SetRewrite installs f (nil: answer honestly).
@@ -73,13 +80,27 @@ func (p *Portal) SetRewrite(f Rewrite) {
 }
 
 // Forward posts body to the real portal directly, bypassing the rewrite
-// and the record, and returns its status and answer.
+// and the record, and returns its status and answer. A transport failure
+// is a 502 with the error as the answer.
 func (p *Portal) Forward(body []byte) (int, []byte) {
-	r := httptest.NewRequest(http.MethodPost, "/.well-known/mmm/", bytes.NewReader(body))
-	w := httptest.NewRecorder()
-	p.handler.ServeHTTP(w, r)
-	return w.Code, w.Body.Bytes()
+	req, err := http.NewRequest(http.MethodPost, p.endpoint(), bytes.NewReader(body))
+	if err != nil {
+		return http.StatusBadGateway, []byte(err.Error())
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := p.upstream(req)
+	if err != nil {
+		return http.StatusBadGateway, []byte(err.Error())
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return http.StatusBadGateway, []byte(err.Error())
+	}
+	return resp.StatusCode, b
 }
+
+func (p *Portal) endpoint() string { return strings.TrimRight(p.URL, "/") + mmm.Path }
 
 // Exchanges returns the requests served so far.
 func (p *Portal) Exchanges() []Exchange {
@@ -110,35 +131,92 @@ func (p *Portal) Last(requestType string) *Exchange {
 	return nil
 }
 
-// ServeHTTP serves a request through the real portal, then the rewrite.
-func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	typ := ""
-	var env map[string]json.RawMessage
-	if json.Unmarshal(body, &env) == nil && len(env) == 1 {
-		for k := range env {
-			typ = k
+// RoundTrip sends req to the real portal. A POST to the mmm endpoint goes
+// through the rewrite and is recorded; anything else (a CORS preflight, a
+// wrong method) goes unchanged.
+func (p *Portal) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodPost || req.URL.Path != p.basePath()+mmm.Path {
+		return p.upstream(req)
+	}
+	var body []byte
+	if req.Body != nil {
+		var err error
+		body, err = io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
 		}
 	}
-	rec := httptest.NewRecorder()
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	p.handler.ServeHTTP(rec, r)
-	resp := rec.Body.Bytes()
+	out := req.Clone(req.Context())
+	out.Body, out.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	resp, err := p.upstream(out)
+	if err != nil {
+		return nil, err
+	}
+	answer, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	typ := requestType(body)
 	p.mu.Lock()
 	f := p.rewrite
 	p.mu.Unlock()
 	if f != nil {
-		if alt := f(typ, body, resp); alt != nil {
-			resp = alt
+		if alt := f(typ, body, answer); alt != nil {
+			answer = alt
 		}
 	}
 	p.mu.Lock()
-	p.exchanges = append(p.exchanges, Exchange{Type: typ, Request: body, Response: resp, Status: rec.Code})
+	p.exchanges = append(p.exchanges, Exchange{Type: typ, Request: body, Response: answer, Status: resp.StatusCode})
 	p.mu.Unlock()
-	rec.Header().Del("Content-Length")
-	for k, v := range rec.Header() {
+	resp.Header.Del("Content-Length")
+	resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(answer)), int64(len(answer))
+	return resp, nil
+}
+
+// ServeHTTP serves a request through the real portal, then the rewrite
+// (RoundTrip).
+func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	target := strings.TrimRight(p.URL, "/") + strings.TrimPrefix(r.URL.RequestURI(), p.basePath())
+	out, err := http.NewRequestWithContext(r.Context(), r.Method, target, r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	out.Header = r.Header.Clone()
+	out.RemoteAddr = r.RemoteAddr
+	resp, err := p.RoundTrip(out)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	for k, v := range resp.Header {
 		w.Header()[k] = v
 	}
-	w.WriteHeader(rec.Code)
-	w.Write(resp)
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+}
+
+// requestType is the name of body's envelope, or "".
+func requestType(body []byte) string {
+	var env map[string]json.RawMessage
+	if json.Unmarshal(body, &env) == nil && len(env) == 1 {
+		for k := range env {
+			return k
+		}
+	}
+	return ""
+}
+
+// basePath is the path of p.URL without a trailing slash ("" for
+// "http://host").
+func (p *Portal) basePath() string {
+	u, err := url.Parse(p.URL)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimRight(u.Path, "/")
 }

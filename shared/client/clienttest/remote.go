@@ -1,0 +1,67 @@
+package clienttest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// NewRemote takes a fresh portal (its own SQLite database and log key)
+// from the test portal server at server (Portals, run by the testportal
+// command), released when the test ends. Requests to it go from the test
+// process over HTTP (on js/wasm the browser's fetch, so the portal's CORS
+// answers matter), through the rewrite in Client's RoundTripper.
+func NewRemote(t testing.TB, server string) *Portal {
+	t.Helper()
+	server = strings.TrimRight(server, "/")
+	var made newAnswer
+	if err := callServer(server+"/new", &made); err != nil {
+		t.Fatalf("clienttest: a portal from the test portal server %s (%s): %v", server, EnvServer, err)
+	}
+	t.Cleanup(func() {
+		if err := callServer(server+"/close/"+made.ID, nil); err != nil {
+			t.Logf("clienttest: releasing portal %s: %v", made.URL, err)
+		}
+	})
+	return &Portal{URL: made.URL, upstream: http.DefaultTransport.RoundTrip}
+}
+
+// newAnswer is the test portal server's answer to POST /new.
+type newAnswer struct {
+	// URL is the new portal's base URL.
+	URL string
+	// ID names it in POST /close/ID.
+	ID string
+}
+
+var serverClient = &http.Client{Timeout: time.Minute}
+
+// callServer posts an empty body to a test portal server (a CORS-safe
+// "simple" request, so a browser sends no preflight) and decodes its JSON
+// answer into v unless v is nil.
+func callServer(url string, v any) error {
+	req, err := http.NewRequest(http.MethodPost, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := serverClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	if v == nil {
+		return nil
+	}
+	return json.Unmarshal(body, v)
+}
