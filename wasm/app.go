@@ -55,6 +55,7 @@ func (a *app) unlockedNow() error {
 func (a *app) funcs() map[string]bridge.Func {
 	return map[string]bridge.Func{
 		"status":       a.status,
+		"validate":     a.validate,
 		"create":       a.create,
 		"unlock":       a.unlock,
 		"lock":         a.lock,
@@ -74,6 +75,8 @@ func (a *app) funcs() map[string]bridge.Func {
 		"removeDevice": a.removeDevice,
 		"fingerprint":  a.fingerprint,
 		"forget":       a.forget,
+		"escrow":       a.escrow,
+		"recover":      a.recoverProfile,
 	}
 }
 

@@ -56,6 +56,8 @@ func init() {
 		{"reject", "reject a device's connection request", cmdReject},
 		{"devices", "list the profile's devices", cmdDevices},
 		{"remove-device", "remove a device from the profile", cmdRemoveDevice},
+		{"escrow", "put the administration keys in escrow; print n-of-m recovery shares", cmdEscrow},
+		{"recover", "recover a profile from escrow shares onto this new device", cmdRecover},
 		{"add", "add a password entry", cmdAdd},
 		{"list", "list the entries (never their passwords)", cmdList},
 		{"show", "show an entry (its password only with --reveal)", cmdShow},

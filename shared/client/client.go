@@ -274,6 +274,24 @@ func hello(ctx context.Context, t *Transport, portalURL string) (logKey, checkpo
 	return h.LogKey, s.Checkpoint, nil
 }
 
+// Validate asks the portal whether account is a name a new profile may
+// take there. A name the portal refuses is an error wrapping
+// ErrInvalidAccount that gives the portal's reason.
+func (c *Client) Validate(ctx context.Context, portalURL, account string) error {
+	return validate(ctx, c.opts.Transport, portalURL, account)
+}
+
+func validate(ctx context.Context, t *Transport, portalURL, account string) error {
+	var vr mmm.ValidateResponse
+	if err := t.Do(ctx, portalURL, &mmm.ValidateRequest{Account: account}, &vr); err != nil {
+		return err
+	}
+	if !vr.Valid {
+		return fmt.Errorf("%w: %q: %s", ErrInvalidAccount, account, vr.Reason)
+	}
+	return nil
+}
+
 // Create makes a new profile for account at the portal, with this device
 // as its first (administration) device, and an empty password vault. The
 // device keeps the master, online and escrow keys, sealed under
@@ -292,12 +310,8 @@ func (c *Client) Create(ctx context.Context, portalURL, account, passphrase, dev
 	if err != nil {
 		return err
 	}
-	var vr mmm.ValidateResponse
-	if err := t.Do(ctx, portalURL, &mmm.ValidateRequest{Account: account}, &vr); err != nil {
+	if err := validate(ctx, t, portalURL, account); err != nil {
 		return err
-	}
-	if !vr.Valid {
-		return fmt.Errorf("%w: %q: %s", ErrInvalidAccount, account, vr.Reason)
 	}
 
 	k, err := generateDeviceKeys()

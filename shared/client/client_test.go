@@ -1,5 +1,3 @@
-//go:build !js
-
 package client
 
 import (
@@ -25,7 +23,7 @@ func newClient(t *testing.T, p *clienttest.Portal, s Storage) *Client {
 	if s == nil {
 		s = NewMemoryStorage()
 	}
-	c, err := Open(Options{Storage: s, Transport: &Transport{HTTP: p.Server.Client()}, Params: testParams})
+	c, err := Open(Options{Storage: s, Transport: &Transport{HTTP: p.Client()}, Params: testParams})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,8 +253,15 @@ func TestUnlock(t *testing.T) {
 func TestCreateInvalidAccount(t *testing.T) {
 	p := clienttest.New(t)
 	createAlice(t, p)
+	if err := newClient(t, p, nil).Validate(context.Background(), p.URL, "bob"); err != nil {
+		t.Fatalf("Validate bob: %v", err)
+	}
 	for _, name := range []string{"alice", "a@b"} {
-		err := newClient(t, p, nil).Create(context.Background(), p.URL, name, "pw", "laptop")
+		c := newClient(t, p, nil)
+		if err := c.Validate(context.Background(), p.URL, name); !errors.Is(err, ErrInvalidAccount) {
+			t.Fatalf("Validate %q: %v", name, err)
+		}
+		err := c.Create(context.Background(), p.URL, name, "pw", "laptop")
 		if !errors.Is(err, ErrInvalidAccount) {
 			t.Fatalf("%q: %v", name, err)
 		}

@@ -55,6 +55,19 @@ const (
 	// CodePortal: the portal refused the request for another reason; the
 	// Error's status property is the portal's status code.
 	CodePortal = "portal"
+	// CodeBadShare: an escrow share does not parse (mistyped: its
+	// checksum is wrong; wrong length; a character a share cannot hold;
+	// given twice). The message names the share: "share 2: ...".
+	CodeBadShare = "bad_share"
+	// CodeTooFewShares: fewer escrow shares than the threshold.
+	CodeTooFewShares = "too_few_shares"
+	// CodeDifferentSplits: the shares are not all of one escrow.
+	CodeDifferentSplits = "different_splits"
+	// CodeWrongKey: the shares rebuild a key that opens no escrow entry
+	// at the portal.
+	CodeWrongKey = "wrong_key"
+	// CodeVoided: the shares are of an escrow a later one replaced.
+	CodeVoided = "voided"
 	// CodeInternal: anything else, including a recovered panic.
 	CodeInternal = "internal"
 )
@@ -93,6 +106,11 @@ var codes = []struct {
 	{client.ErrRejected, CodeRejected},
 	{client.ErrConflict, CodeConflict},
 	{client.ErrInvalidAccount, CodeInvalidAccount},
+	{client.ErrBadShare, CodeBadShare},
+	{client.ErrTooFewShares, CodeTooFewShares},
+	{client.ErrDifferentSplits, CodeDifferentSplits},
+	{client.ErrWrongKey, CodeWrongKey},
+	{client.ErrVoided, CodeVoided},
 	{client.ErrWrongProfile, CodeVerificationFailed},
 	{client.ErrRollback, CodeVerificationFailed},
 	{client.ErrLog, CodeVerificationFailed},

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/meshpass/meshpass/shared/client"
+	"github.com/meshpass/meshpass/shared/shamir"
+)
+
+func cmdEscrow(a *app, args []string) error {
+	fs := a.flags("escrow", "",
+		"Put the profile's administration keys (master, escrow and online keys) in escrow\n"+
+			"on the portal, encrypted under a fresh key that is split into --shares shares, any\n"+
+			"--threshold of which recover the profile with `meshpass recover` after every\n"+
+			"device is lost. The shares are printed once: write them down. They are never\n"+
+			"stored, and the portal never sees them. Escrow first replaces the online and\n"+
+			"escrow keys, which voids the shares of every earlier escrow.\n"+
+			"Only on the administration device that created the profile (or recovered it).")
+	threshold := fs.Int("threshold", client.DefaultEscrowThreshold, "how many shares recover the keys (at least 2)")
+	shares := fs.Int("shares", client.DefaultEscrowShares, "how many shares to make (at most 255)")
+	if err := a.parse(fs, args, 0); err != nil {
+		return err
+	}
+	if *threshold < 2 || *shares < *threshold || *shares > 255 {
+		return usagef("escrow: need 2 <= --threshold <= --shares <= 255, got %d of %d", *threshold, *shares)
+	}
+	c, err := a.device()
+	if err != nil {
+		return err
+	}
+	if c.PendingConnect() != nil {
+		return errors.New("this device's connection request is still pending: run `meshpass connect` to wait for an answer")
+	}
+	pass, err := a.passphrase("Passphrase: ", false)
+	if err != nil {
+		return err
+	}
+	if err := c.Unlock(pass); err != nil {
+		return err
+	}
+	list, err := c.Escrow(a.ctx, pass, *threshold, *shares)
+	if err != nil {
+		return err
+	}
+	acct, portal := c.Account()
+	fmt.Fprintf(a.stdout, "Escrowed the administration keys of profile %s (%s at %s).\n", c.Fingerprint(), acct, portal)
+	fmt.Fprintf(a.stdout, "Any %d of these %d shares recover the profile with `meshpass recover %s`:\n\n", *threshold, *shares, acct)
+	for i, s := range list {
+		fmt.Fprintf(a.stdout, "  Share %d of %d:  %s\n", i+1, len(list), s)
+	}
+	fmt.Fprintf(a.stdout, `
+WARNING: write these shares down now and keep them in separate safe places.
+  - They are shown only this once: they are never stored, on this device or
+    on the portal, and cannot be shown again.
+  - Anyone who holds %d of them can take over your profile and read every
+    password.
+  - Shares of any earlier escrow are now void: recover refuses them. Destroy
+    them all the same (they still hold the master key, which cannot change).
+`, *threshold)
+	return nil
+}
+
+func cmdRecover(a *app, args []string) error {
+	fs := a.flags("recover", "ACCOUNT [SHARE...]",
+		"Recover the profile of ACCOUNT at the portal (--portal) from escrow shares after\n"+
+			"its devices are lost, and make this new device an administration device of it:\n"+
+			"the shares rebuild the escrow key, which finds and opens the escrow entry; the\n"+
+			"recovered keys must be those of the account's profile; the profile is\n"+
+			"republished with this device added (--remove-others: and every other device\n"+
+			"removed), and the passwords are re-encrypted to the new set of devices.\n"+
+			"Give the shares as arguments, or one a line on standard input, ended by an\n"+
+			"empty line or the end of input. This device's keys are sealed under a new\n"+
+			"passphrase (asked twice, or $MESHPASS_PASSPHRASE).")
+	name := fs.String("name", hostname(), "this device's `name`, shown to other devices")
+	removeOthers := fs.Bool("remove-others", false, "remove every other (lost) device from the profile")
+	if err := a.parse(fs, args, -1); err != nil {
+		return err
+	}
+	if fs.NArg() < 1 {
+		return usagef("recover: give the ACCOUNT to recover")
+	}
+	c, err := a.open()
+	if err != nil {
+		return err
+	}
+	if c.DeviceID() != "" {
+		home, _ := a.homeDir()
+		return fmt.Errorf("%s already holds a device (profile %s); recover in another --home", home, c.Fingerprint())
+	}
+	account, shares := fs.Arg(0), fs.Args()[1:]
+	if len(shares) == 0 {
+		if shares, err = a.readShares(); err != nil {
+			return err
+		}
+	}
+	pass, err := a.passphrase("New passphrase for this device: ", true)
+	if err != nil {
+		return err
+	}
+	if err := c.Recover(a.ctx, a.portal, account, pass, *name, shares, *removeOthers); err != nil {
+		return err
+	}
+	n := 0
+	if list, err := c.List(); err == nil {
+		n = len(list)
+	}
+	fmt.Fprintf(a.stdout, "Recovered profile %s for %s at %s.\n", c.Fingerprint(), account, a.portal)
+	fmt.Fprintf(a.stdout, "Profile fingerprint: %s\nThis device:         %s\n", c.Fingerprint(), c.DeviceID())
+	fmt.Fprintf(a.stdout, "This device is an administration device and reads the passwords (%d entries).\n", n)
+	if *removeOthers {
+		fmt.Fprintln(a.stdout, "Every other device was removed from the profile.")
+	} else {
+		fmt.Fprintln(a.stdout, "The other devices were kept: remove lost ones with `meshpass remove-device`.")
+	}
+	return nil
+}
+
+// readShares reads shares from standard input, one a line, up to an empty
+// line or the end of input. On a terminal each share is checked as it is
+// typed, and asked again if it does not parse.
+func (a *app) readShares() ([]string, error) {
+	_, term := a.terminal()
+	if term {
+		fmt.Fprintln(a.stderr, "Type the shares, one a line; an empty line ends.")
+	}
+	var out []string
+	for {
+		if term {
+			fmt.Fprintf(a.stderr, "Share %d: ", len(out)+1)
+		}
+		line, err := a.reader().ReadString('\n')
+		line = strings.TrimSpace(line)
+		if line == "" {
+			if err != nil || len(out) > 0 || !term {
+				break
+			}
+			continue
+		}
+		if term {
+			if _, perr := shamir.ParseShare(line); perr != nil {
+				fmt.Fprintf(a.stderr, "meshpass: share %d: %v; type it again\n", len(out)+1, perr)
+				continue
+			}
+		}
+		out = append(out, line)
+		if err != nil {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return nil, usagef("recover: no shares given: give them as arguments or one a line on standard input")
+	}
+	return out, nil
+}
