@@ -31,6 +31,7 @@ func main() {
 		msg := err.Error()
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Access-Control-Allow-Origin", "*") // as portal.Handler does
 			w.WriteHeader(mmm.StatusServiceUnavailable)
 			b, _ := mmm.Encode(&mmm.ErrorResponse{Status: mmm.Status{Status: mmm.StatusServiceUnavailable, StatusDescription: "portal misconfigured: " + msg}})
 			w.Write(b)

@@ -102,7 +102,7 @@ function start(env, ctx) {
 function jsonError(status, description) {
   return new Response(JSON.stringify({ ErrorResponse: { Status: status, StatusDescription: description } }), {
     status,
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", "Access-Control-Allow-Origin": "*" },
   });
 }
 
