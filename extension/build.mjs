@@ -1,0 +1,41 @@
+// Builds the unpacked extension into extension/dist/ (load it from
+// chrome://extensions, "Load unpacked"): the service worker, popup and
+// content script bundled by esbuild, the static files, and the Go core
+// (meshpass.wasm and Go's wasm_exec.js from wasm/build, which
+// `make client-wasm` writes). Run by `make extension`.
+import { build } from "esbuild";
+import { copyFile, mkdir, readFile, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, "dist");
+const wasmBuild = join(here, "..", "wasm", "build");
+
+for (const f of ["meshpass.wasm", "wasm_exec.js"]) {
+  await stat(join(wasmBuild, f)).catch(() => {
+    throw new Error(`${join(wasmBuild, f)} is missing: run make client-wasm first`);
+  });
+}
+await rm(dist, { recursive: true, force: true });
+await mkdir(dist, { recursive: true });
+
+const common = { bundle: true, format: "iife", target: "chrome120", minify: true, legalComments: "none", logLevel: "warning" };
+await Promise.all([
+  // wasm_exec.js defines globalThis.Go before the worker's code runs.
+  build({ ...common, entryPoints: [join(here, "src/background/background.js")], outfile: join(dist, "background.js"),
+    banner: { js: await readFile(join(wasmBuild, "wasm_exec.js"), "utf8") } }),
+  build({ ...common, entryPoints: [join(here, "src/popup/popup.js")], outfile: join(dist, "popup.js") }),
+  build({ ...common, entryPoints: [join(here, "src/content/content.js")], outfile: join(dist, "content.js") }),
+]);
+
+const files = {
+  "manifest.json": join(here, "manifest.json"),
+  "popup.html": join(here, "src/popup/popup.html"),
+  "popup.css": join(here, "src/popup/popup.css"),
+  "offscreen.html": join(here, "src/offscreen/offscreen.html"),
+  "offscreen.js": join(here, "src/offscreen/offscreen.js"),
+  "meshpass.wasm": join(wasmBuild, "meshpass.wasm"),
+};
+await Promise.all(Object.entries(files).map(([to, from]) => copyFile(from, join(dist, to))));
+console.log(`extension: built ${dist} (load unpacked; extension ID ${JSON.parse(await readFile(files["manifest.json"], "utf8")).key ? "pinned by the manifest key" : "unpinned"})`);

@@ -1,0 +1,120 @@
+// Filling a tab. The core decides which entry may fill which page (package
+// shared/match); here we decide which frames get the credential: only the
+// top frame, or a frame whose own URL the entry matches, and only when the
+// top page matches the entry too — so a look-alike site gets nothing, and
+// neither does another site's iframe, nor a login frame framed by a
+// stranger. A frame gets a credential only after it reports login fields.
+
+import { call, CoreError } from "./core.js";
+import * as state from "./state.js";
+
+/** MULTI_STEP_MS is how long a fill waits for a login's next page. */
+const MULTI_STEP_MS = 60_000;
+
+/** credentialFor resolves with the entry's credential for url, or null. */
+export async function credentialFor(id, url) {
+  try {
+    return await call("fill", { id, url, allowHTTP: true });
+  } catch (e) {
+    if (e.code === "not_allowed" || e.code === "bad_request") return null;
+    throw e;
+  }
+}
+
+/** hostOf is url's host (with a non-default port), or "" if none. */
+export function hostOf(url) {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "";
+  }
+}
+
+/** send delivers msg to one document of a tab; null if it is gone. */
+export async function send(tabId, frameId, documentId, msg) {
+  const target = documentId ? { documentId } : { frameId };
+  try {
+    return await chrome.tabs.sendMessage(tabId, msg, target);
+  } catch {
+    return null; // no content script there (yet), or the page moved on
+  }
+}
+
+// fillFrame gives cred to one frame if it has login fields.
+async function fillFrame(tabId, frameId, documentId, url, cred) {
+  const probe = await send(tabId, frameId, documentId, { type: "meshpass:probe" });
+  if (!probe || !(probe.username || probe.password)) return null;
+  const answer = await send(tabId, frameId, documentId, {
+    type: "meshpass:fill",
+    username: cred.username,
+    password: cred.password,
+    askFirst: cred.match.scheme === "http" && Boolean(cred.match.insecure),
+    host: hostOf(url),
+  });
+  return answer && answer.filled ? answer.filled : null;
+}
+
+/**
+ * fillTab fills entry id into the tab's login form: the top frame and the
+ * frames the entry matches, when the entry matches the top page. If no
+ * password field was filled yet (a login in two steps), the fill waits a
+ * minute for the next step. Resolves with {username, password}: whether
+ * each was filled somewhere.
+ */
+export async function fillTab(tabId, id) {
+  const frames = (await chrome.webNavigation.getAllFrames({ tabId })) || [];
+  const top = frames.find((f) => f.frameId === 0);
+  if (!top) throw new CoreError({ code: "not_allowed", message: "this tab has no page to fill" });
+  const topCred = await credentialFor(id, top.url);
+  if (!topCred) {
+    throw new CoreError({ code: "not_allowed", message: `this login is not for ${hostOf(top.url) || "this page"}` });
+  }
+  const done = { username: false, password: false };
+  for (const f of frames.sort((a, b) => a.frameId - b.frameId)) {
+    const cred = f.frameId === 0 ? topCred : await credentialFor(id, f.url);
+    if (!cred) continue;
+    const filled = await fillFrame(tabId, f.frameId, f.documentId, f.url, cred);
+    if (filled) {
+      done.username ||= Boolean(filled.username);
+      done.password ||= Boolean(filled.password);
+    }
+  }
+  await state.setPendingFill(tabId, done.password ? undefined : { id, until: Date.now() + MULTI_STEP_MS });
+  return done;
+}
+
+/**
+ * fillBest fills the best-matching entry into the tab (the keyboard
+ * shortcut and the context menu). Resolves with null if none matches.
+ */
+export async function fillBest(tabId) {
+  const tab = await chrome.tabs.get(tabId);
+  const candidates = await call("match", { url: tab.url, allowHTTP: true });
+  if (candidates.length === 0) return null;
+  return fillTab(tabId, candidates[0].id);
+}
+
+/**
+ * onFields answers a frame that reports login fields: it fills them if a
+ * fill of this tab waits for the next step of a login, or if fill on page
+ * load is on and exactly one entry matches a secure page.
+ */
+export async function onFields(sender) {
+  const status = await call("status");
+  if (!status.unlocked) return;
+  const tabId = sender.tab.id;
+  const topURL = sender.tab.url;
+  let id = (await state.pendingFill(tabId))?.id;
+  if (!id) {
+    if (!(await state.settings()).fillOnLoad) return;
+    const candidates = await call("match", { url: topURL, allowHTTP: true });
+    if (candidates.length !== 1 || candidates[0].match.insecure) return;
+    id = candidates[0].id;
+  }
+  const topCred = await credentialFor(id, topURL);
+  if (!topCred) return;
+  const cred = sender.frameId === 0 ? topCred : await credentialFor(id, sender.url);
+  if (!cred) return;
+  const filled = await fillFrame(tabId, sender.frameId, sender.documentId, sender.url, cred);
+  if (filled && filled.password) await state.setPendingFill(tabId, undefined);
+}

@@ -1,0 +1,309 @@
+// meshpass content script (Manifest V3), bundled as an IIFE and loaded in
+// every http/https frame (all_frames, run_at document_idle).
+//
+// MESSAGE CONTRACT
+//
+// Background -> content: chrome.tabs.sendMessage(tabId, msg, {frameId});
+// the content script answers with sendResponse.
+//
+//   {type:"meshpass:probe"}
+//     -> {origin: location.origin, top: window === window.top,
+//         username: bool, password: bool}
+//        whether visible, fillable login fields exist in this frame now.
+//
+//   {type:"meshpass:fill", username, password, askFirst: bool, host}
+//     Fills the login fields of this frame. With askFirst (plain http page
+//     that is not loopback) an in-page banner first asks "This page is not
+//     secure (http). Fill your meshpass login for <host> anyway?"
+//     [Fill] [Cancel]; only a trusted click on Fill fills.
+//     -> {filled: {username: bool, password: bool}}
+//      | {filled: null, reason: "no-fields" | "cancelled"}
+//     Multi-step: a username-only step gets the username, a password-only
+//     step the password. When the username was filled and no password field
+//     was present, the password is kept in this script's closure for at most
+//     60 s and filled if a password field appears in the same document (SPA
+//     style), then dropped. A password page that is a new page load is the
+//     background's job: it sends fill again after that page's
+//     meshpass:fields message.
+//
+//   {type:"meshpass:offerSave", host, username, update: bool}
+//     Shows a banner "Save login for <username> on <host> to meshpass?"
+//     (update: "Update password for <username> on <host> in meshpass?")
+//     [Save] [Not now]; a trusted click sends meshpass:saveAnswer and removes
+//     the banner.
+//     -> {shown: true}
+//
+// Content -> background: chrome.runtime.sendMessage(msg).
+//
+//   {type:"meshpass:fields", username: bool, password: bool}
+//     Once at document_idle if login fields exist, and again (checked at most
+//     every ~300 ms after DOM mutations, including inside shadow roots) when
+//     the set of visible login fields changes to a non-empty one. The
+//     background may answer by sending meshpass:fill.
+//
+//   {type:"meshpass:submitted", username, password}
+//     A login form was submitted with a non-empty password: form submit
+//     event, click on a submit-like button, or Enter in a login field
+//     (formless pages). username is the visible username field's value, else
+//     the one typed (or filled) on an earlier step of the same document, else
+//     one the page keeps in a hidden username field. Sent once per
+//     submission (the same credentials are not sent again within 5 s).
+//
+//   {type:"meshpass:saveAnswer", save: bool}
+//     The user's trusted click on the save banner.
+//
+// The script reads only the login fields, keeps no globals on window, writes
+// nothing secret into the DOM, and checks event.isTrusted on banner clicks.
+
+import {
+  collectRoots, findLoginFields, fieldSummary, fillInput, credentialsIn, submitButtonIn,
+} from './fields.js';
+import { showBanner } from './banner.js';
+
+/** How long a password waits for the password step of an SPA login. */
+const PENDING_MS = 60_000;
+/** Delay between a DOM mutation and the rescan of login fields. */
+const SCAN_MS = 300;
+/** Window in which identical submitted credentials count as one submission. */
+const SUBMIT_DEDUP_MS = 5_000;
+
+const MUTATION_OPTIONS = {
+  childList: true,
+  subtree: true,
+  attributes: true,
+  attributeFilter: ['style', 'class', 'hidden', 'type', 'disabled', 'readonly', 'aria-hidden', 'inert', 'open'],
+};
+
+/**
+ * Send a message to the background, ignoring "no receiver" errors and an
+ * invalidated extension context (extension reloaded).
+ * @param {object} msg
+ */
+function send(msg) {
+  try {
+    const p = chrome.runtime.sendMessage(msg);
+    if (p && typeof p.catch === 'function') p.catch(() => {});
+  } catch {
+    // extension context gone
+  }
+}
+
+/** 32-bit FNV-1a of a string, so dedup needs no plaintext copy. */
+function fingerprint(s) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return `${s.length}:${h}`;
+}
+
+/**
+ * Start the content script in this frame.
+ * @param {Document} doc
+ */
+function start(doc) {
+  /** Password waiting for the SPA password step: {password, until, timer}. */
+  let pending = null;
+  /** Username typed or filled on an earlier step of this document. */
+  let rememberedUsername = '';
+  /** Fingerprint of the last submission sent, and its expiry timer. */
+  let lastSubmit = null;
+  let lastSubmitTimer = 0;
+  /** Last fields state seen, as "username,password". */
+  let lastFields = 'false,false';
+  let scanTimer = 0;
+  const watched = new WeakSet();
+  /** Document and shadow roots; recollected only after childList mutations. */
+  let roots = null;
+  const observer = new MutationObserver((records) => {
+    if (roots && records.some((r) => r.type === 'childList')) roots = null;
+    scheduleScan();
+  });
+
+  function clearPending() {
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    pending = null;
+  }
+
+  function setPending(password) {
+    clearPending();
+    pending = { password, until: Date.now() + PENDING_MS, timer: setTimeout(clearPending, PENDING_MS) };
+  }
+
+  /** Fill the pending password if its password field has appeared. */
+  function fillPending(fields) {
+    if (!pending) return;
+    if (Date.now() > pending.until) { clearPending(); return; }
+    if (!fields.password) return;
+    const pw = pending.password;
+    clearPending();
+    fillInput(fields.password, pw);
+  }
+
+  /** Observe a root (document or shadow root) for mutations and submits. */
+  function watch(root) {
+    if (watched.has(root)) return;
+    watched.add(root);
+    observer.observe(root, MUTATION_OPTIONS);
+    // submit is not composed: a form in a shadow root only tells its root.
+    root.addEventListener('submit', onSubmit, true);
+  }
+
+  function scheduleScan() {
+    if (!scanTimer) scanTimer = setTimeout(scan, SCAN_MS);
+  }
+
+  function scan() {
+    clearTimeout(scanTimer);
+    scanTimer = 0;
+    if (!roots) {
+      roots = collectRoots(doc);
+      for (const r of roots) watch(r);
+    }
+    const fields = findLoginFields(doc, roots);
+    fillPending(fields);
+    const s = fieldSummary(fields);
+    const key = `${s.username},${s.password}`;
+    if (key === lastFields) return;
+    lastFields = key;
+    if (s.username || s.password) send({ type: 'meshpass:fields', username: s.username, password: s.password });
+  }
+
+  /**
+   * A submission (or step submission) happened around el: report the
+   * credentials, or remember the username of a username-only step.
+   * @param {Element} el
+   */
+  function submission(el) {
+    const c = credentialsIn(el);
+    if (!c.hasPasswordField) {
+      if (c.username) rememberedUsername = c.username;
+      return;
+    }
+    if (!c.password) return;
+    const username = c.username || rememberedUsername || c.keptUsername;
+    const fp = fingerprint(`${username}\n${c.password}`);
+    if (fp === lastSubmit) return;
+    lastSubmit = fp;
+    clearTimeout(lastSubmitTimer);
+    lastSubmitTimer = setTimeout(() => { lastSubmit = null; }, SUBMIT_DEDUP_MS);
+    send({ type: 'meshpass:submitted', username, password: c.password });
+  }
+
+  function onSubmit(e) {
+    const form = e.composedPath()[0];
+    if (form instanceof Element) submission(form);
+  }
+
+  function onClick(e) {
+    if (e.button !== 0) return;
+    const btn = submitButtonIn(e.composedPath());
+    if (btn) submission(btn);
+  }
+
+  function onKeydown(e) {
+    if (e.key !== 'Enter' || e.isComposing) return;
+    const t = e.composedPath()[0];
+    if (t instanceof Element && t.localName === 'input' && ['password', 'text', 'email', 'tel'].includes(t.type)) {
+      submission(t);
+    }
+  }
+
+  async function fill(msg) {
+    const username = typeof msg.username === 'string' ? msg.username : '';
+    const password = typeof msg.password === 'string' ? msg.password : '';
+    let f = findLoginFields(doc);
+    // No password field we may fill and no username step: nothing to do.
+    // (Two new-password fields only = sign-up/change form: no fill.)
+    const usable = (x) => !!x.password || (!!x.username && x.passwords.length === 0);
+    if (!usable(f)) return { filled: null, reason: 'no-fields' };
+    if (msg.askFirst) {
+      const host = String(msg.host || location.host);
+      const action = await showBanner({
+        text: `This page is not secure (http). Fill your meshpass login for ${host} anyway?`,
+        buttons: [{ action: 'fill', label: 'Fill', primary: true }, { action: 'cancel', label: 'Cancel' }],
+        warn: true,
+      });
+      if (action !== 'fill') return { filled: null, reason: 'cancelled' };
+      f = findLoginFields(doc);
+      if (!usable(f)) return { filled: null, reason: 'no-fields' };
+    }
+    clearPending();
+    const filled = { username: false, password: false };
+    if (f.username && username) {
+      fillInput(f.username, username);
+      filled.username = true;
+      rememberedUsername = username;
+    }
+    if (f.password && password) {
+      fillInput(f.password, password);
+      filled.password = true;
+    } else if (filled.username && password && f.passwords.length === 0) {
+      setPending(password);
+      scheduleScan();
+    }
+    return { filled };
+  }
+
+  async function offerSave(msg) {
+    const host = String(msg.host || location.host);
+    const user = String(msg.username || '');
+    const text = msg.update
+      ? `Update password for ${user} on ${host} in meshpass?`
+      : `Save login for ${user} on ${host} to meshpass?`;
+    const action = await showBanner({
+      text,
+      buttons: [{ action: 'save', label: msg.update ? 'Update' : 'Save', primary: true }, { action: 'dismiss', label: 'Not now' }],
+    });
+    if (action === 'save' || action === 'dismiss') send({ type: 'meshpass:saveAnswer', save: action === 'save' });
+  }
+
+  chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
+    if (!msg || typeof msg.type !== 'string' || !msg.type.startsWith('meshpass:')) return false;
+    if (sender && sender.id && chrome.runtime.id && sender.id !== chrome.runtime.id) return false;
+    switch (msg.type) {
+      case 'meshpass:probe': {
+        const s = fieldSummary(findLoginFields(doc));
+        sendResponse({ origin: location.origin, top: window === window.top, username: s.username, password: s.password });
+        return false;
+      }
+      case 'meshpass:fill':
+        fill(msg).then(sendResponse, () => sendResponse({ filled: null, reason: 'no-fields' }));
+        return true;
+      case 'meshpass:offerSave':
+        offerSave(msg);
+        sendResponse({ shown: true });
+        return false;
+      default:
+        return false;
+    }
+  });
+
+  /** Focus in a shadow root not yet watched (attached without a DOM mutation we saw). */
+  function onFocusin(e) {
+    const t = e.composedPath()[0];
+    if (t instanceof Element && t.localName === 'input' && !watched.has(t.getRootNode())) {
+      roots = null;
+      scheduleScan();
+    }
+  }
+
+  doc.addEventListener('click', onClick, true);
+  doc.addEventListener('keydown', onKeydown, true);
+  doc.addEventListener('focusin', onFocusin, true);
+  watch(doc);
+  scan();
+  // Shadow roots attached and filled without a mutation in an observed root
+  // (custom element upgrades) are found by a few later full rescans.
+  for (const ms of [1000, 3000, 8000]) setTimeout(() => { roots = null; scan(); }, ms);
+}
+
+if (globalThis.chrome?.runtime?.onMessage) {
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', () => start(document), { once: true });
+  } else {
+    start(document);
+  }
+}

@@ -1,0 +1,298 @@
+// End to end: the built extension in two (then three) headless Chromium
+// browsers, against the portal in local workerd, on test sites served on
+// *.localhost. Run by make test (make e2e) after make extension.
+//
+// A creates a profile and saves a login for bank.localhost; B asks to
+// connect and A approves after both show the same witness code; B fills the
+// login (plain, React-style and two-step forms); B submits a new login on
+// another site and saves it from the page's offer; A sees it after sync; a
+// look-alike origin and a cross-origin iframe get nothing; after the
+// service worker is stopped, fill works without the passphrase. Then A
+// escrows 2-of-3, and browser C, with nothing, recovers from shares 1 and 3
+// typed into the popup and reads every password.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { Browser, shot, startPortal, startProxy, startSites, waitFor } from "./harness.mjs";
+
+const PASS_A = "correct horse battery A";
+const PASS_B = "correct horse battery B";
+const PASS_C = "correct horse battery C";
+
+let portal;
+let proxy; // B reaches the portal through it, so the test can break the way
+let sites;
+let A;
+let B;
+let C;
+
+before(async () => {
+  [portal, sites] = await Promise.all([startPortal(), startSites()]);
+  proxy = await startProxy(portal.url);
+  [A, B] = await Promise.all([Browser.launch("a"), Browser.launch("b")]);
+});
+
+after(async () => {
+  await Promise.allSettled([A?.close(), B?.close(), C?.close()]);
+  await sites?.close();
+  await proxy?.close();
+  await portal?.stop();
+});
+
+// fillFromPopup opens the popup for page and clicks Fill on the entry of
+// username among "For this site".
+async function fillFromPopup(browser, page, username) {
+  const popup = await browser.popup(page);
+  const row = popup.locator('[data-role=matches] li', { hasText: username });
+  await row.locator("[data-action=fill]").click();
+  await waitFor(async () => /Filled|No login form/.test(await popup.locator("[data-role=status]").last().innerText()), "the fill to finish");
+  const said = await popup.locator("[data-role=status]").last().innerText();
+  await popup.close();
+  return said;
+}
+
+async function values(page, frame = page) {
+  return { username: await frame.inputValue("#username"), password: await frame.inputValue("#password") };
+}
+
+test("extension end to end", async (t) => {
+  const bank = (path) => sites.site("bank.localhost", path);
+
+  await t.test("A creates a profile on the workerd portal", async () => {
+    const popup = await A.popup();
+    await popup.locator("#portal").fill(portal.url);
+    await popup.locator("#account").fill("alice");
+    await waitFor(async () => (await popup.locator("[data-role=account-note]").innerText()).includes("available"), "the live account check");
+    await popup.locator("#device").fill("Alice's laptop");
+    await popup.locator("#passphrase").fill(PASS_A);
+    await popup.locator("#passphrase2").fill(PASS_A);
+    await shot(popup, "01-setup-create");
+    await popup.locator("#create").click();
+    await popup.locator("[data-page=passwords]").waitFor({ timeout: 30_000 });
+    await waitFor(async () => (await popup.locator("[data-role=sync]").innerText()) === "synced", "the first sync");
+    await popup.close();
+    const status = await A.bg("status");
+    assert.equal(status.unlocked, true);
+    assert.equal(status.administrator, true);
+  });
+
+  await t.test("A saves a login for bank.localhost", async () => {
+    const site = await A.open(bank("plain.html"));
+    const popup = await A.popup(site);
+    await popup.locator("#add").click();
+    assert.equal(await popup.locator("#entry-sites").inputValue(), new URL(bank()).host, "the form offers the tab's site");
+    await popup.locator("#entry-username").fill("alice@bank");
+    await popup.locator("#generate").click();
+    const generated = await popup.locator("#entry-password").inputValue();
+    assert.equal(generated.length, 20);
+    await popup.locator("#entry-password").fill("hunter2-bank");
+    await shot(popup, "02-add-login");
+    await popup.locator("#entry-save").click();
+    await popup.locator('[data-role=matches] li', { hasText: "alice@bank" }).waitFor();
+    await shot(popup, "03-vault-for-this-site");
+    await popup.close();
+    await site.close();
+  });
+
+  let witnessB;
+  await t.test("B asks to connect; both show the same witness code; A approves", async () => {
+    const popupB = await B.popup();
+    await popupB.locator("[data-tab=connect]").click();
+    await popupB.locator("#portal").fill(proxy.url);
+    await popupB.locator("#account").fill("alice");
+    await popupB.locator("#device").fill("Alice's phone");
+    await popupB.locator("#passphrase").fill(PASS_B);
+    await popupB.locator("#passphrase2").fill(PASS_B);
+    await popupB.locator("#connect").click();
+    witnessB = (await popupB.locator(".witness").innerText({ timeout: 30_000 })).trim();
+    assert.match(witnessB, /^[A-Z2-7]{5}-[A-Z2-7]{5}$/);
+    await shot(popupB, "04-connect-waiting");
+
+    const popupA = await A.popup();
+    await popupA.locator("[data-page=devices]").click();
+    const request = popupA.locator("[data-role=pending][data-device]");
+    await request.waitFor({ timeout: 20_000 });
+    const witnessA = (await request.locator(".witness").innerText()).trim();
+    assert.equal(witnessA, witnessB, "the two browsers show the same witness code");
+    await shot(popupA, "05-approve-device");
+    await request.locator("[data-action=approve]").click();
+    await popupA.locator("[data-role=devices] li", { hasText: "Alice's phone" }).waitFor({ timeout: 30_000 });
+    await popupA.close();
+
+    // B's popup polls and switches to the vault once approved.
+    await popupB.locator("[data-page=passwords]").waitFor({ timeout: 30_000 });
+    await popupB.close();
+    const list = await B.bg("list");
+    assert.deepEqual(list.map((e) => e.username), ["alice@bank"]);
+  });
+
+  await t.test("B fills the bank login: plain, React-style and two-step forms", async () => {
+    const plain = await B.open(bank("plain.html"));
+    await fillFromPopup(B, plain, "alice@bank");
+    assert.deepEqual(await values(plain), { username: "alice@bank", password: "hunter2-bank" });
+
+    const react = await B.open(bank("react.html"));
+    await fillFromPopup(B, react, "alice@bank");
+    const state = JSON.parse(await react.locator("#state").innerText());
+    assert.equal(state.username, "alice@bank", "the page's own state saw the fill");
+    assert.equal(state.password, "hunter2-bank");
+
+    const two = await B.open(bank("twostep.html"));
+    await fillFromPopup(B, two, "alice@bank");
+    assert.equal(await two.inputValue("#username"), "alice@bank");
+    await Promise.all([two.waitForURL(/twostep-password/), two.locator("#next").click()]);
+    // The password page is a new page: the worker fills it from the pending fill.
+    await waitFor(async () => (await two.inputValue("#password")) === "hunter2-bank", "the password step to be filled");
+    for (const p of [plain, react, two]) await p.close();
+  });
+
+  await t.test("B submits a new login on shop.localhost and saves it from the page", async () => {
+    const shop = await B.open(sites.site("shop.localhost", "plain.html"));
+    await shop.locator("#username").fill("alice@shop");
+    await shop.locator("#password").fill("shop-secret-1");
+    await Promise.all([shop.waitForURL(/welcome/), shop.locator("#submit").click()]);
+    const save = shop.locator("[data-meshpass=banner] [data-action=save]");
+    await save.waitFor({ timeout: 15_000 });
+    await shop.waitForTimeout(700); // the banner ignores clicks in its first 500 ms
+    await shot(shop, "06-offer-save-on-page");
+    await save.click();
+    await waitFor(async () => (await B.bg("list")).some((e) => e.username === "alice@shop"), "B's vault to hold the new login");
+    await shop.close();
+  });
+
+  await t.test("A sees B's new login after sync", async () => {
+    await A.bg("sync");
+    const list = await A.bg("list");
+    assert.deepEqual(list.map((e) => e.username).sort(), ["alice@bank", "alice@shop"]);
+    const shopEntry = list.find((e) => e.username === "alice@shop");
+    assert.deepEqual(shopEntry.sites, [new URL(sites.site("shop.localhost")).host]);
+  });
+
+  await t.test("a look-alike origin gets no credential", async () => {
+    const bankId = (await B.bg("list")).find((e) => e.username === "alice@bank").id;
+    for (const host of ["bank.localhost.evil.localhost", "evil.localhost", "bank-localhost.localhost"]) {
+      const page = await B.open(sites.site(host, "plain.html"));
+      const popup = await B.popup(page);
+      await popup.locator("[data-role=matches]").waitFor();
+      assert.equal(await popup.locator("[data-role=matches] li").count(), 0, `${host} is offered no login`);
+      await assert.rejects(B.bg("fillTab", { tabId: await B.tabId(page), id: bankId }), /not for/);
+      assert.deepEqual(await values(page), { username: "", password: "" });
+      await popup.close();
+      await page.close();
+    }
+  });
+
+  await t.test("a cross-origin iframe gets no credential; a same-origin one does", async () => {
+    const bankId = (await B.bg("list")).find((e) => e.username === "alice@bank").id;
+    // The bank's page framing another site's login form.
+    const framed = await B.open(`${bank("iframe.html")}?src=${encodeURIComponent(sites.site("evil.localhost", "plain.html"))}`);
+    const evilFrame = framed.frameLocator("#frame");
+    await evilFrame.locator("#username").waitFor();
+    const r = await B.bg("fillTab", { tabId: await B.tabId(framed), id: bankId });
+    assert.deepEqual(r, { username: false, password: false });
+    assert.equal(await evilFrame.locator("#username").inputValue(), "");
+    assert.equal(await evilFrame.locator("#password").inputValue(), "");
+
+    // Another site framing the bank's login: the top page is not the bank.
+    const clickjack = await B.open(`${sites.site("evil.localhost", "iframe.html")}?src=${encodeURIComponent(bank("plain.html"))}`);
+    const bankFrame = clickjack.frameLocator("#frame");
+    await bankFrame.locator("#username").waitFor();
+    await assert.rejects(B.bg("fillTab", { tabId: await B.tabId(clickjack), id: bankId }), /not for/);
+    assert.equal(await bankFrame.locator("#password").inputValue(), "");
+
+    // The bank framing its own login is filled.
+    const own = await B.open(`${bank("iframe.html")}?src=plain.html`);
+    const ownFrame = own.frameLocator("#frame");
+    await ownFrame.locator("#username").waitFor();
+    const filled = await B.bg("fillTab", { tabId: await B.tabId(own), id: bankId });
+    assert.deepEqual(filled, { username: true, password: true });
+    assert.equal(await ownFrame.locator("#password").inputValue(), "hunter2-bank");
+    for (const p of [framed, clickjack, own]) await p.close();
+  });
+
+  await t.test("after the service worker is stopped, fill works without the passphrase", async () => {
+    await B.stopWorker();
+    const page = await B.open(bank("plain.html"));
+    await fillFromPopup(B, page, "alice@bank");
+    assert.deepEqual(await values(page), { username: "alice@bank", password: "hunter2-bank" });
+    assert.equal((await B.bg("status")).unlocked, true);
+    await page.close();
+  });
+
+  await t.test("popup states: locked, wrong passphrase, devices, settings", async () => {
+    const popup = await B.popup();
+    await popup.locator("#lock").click();
+    await popup.locator("#unlock-passphrase").waitFor();
+    await shot(popup, "07-locked");
+    await popup.locator("#unlock-passphrase").fill("not the passphrase");
+    await popup.locator("#unlock").click();
+    await popup.locator("[data-role=status]", { hasText: "Wrong passphrase" }).waitFor();
+    await popup.locator("#unlock-passphrase").fill(PASS_B);
+    await popup.locator("#unlock").click();
+    await popup.locator("[data-page=settings]").click();
+    await popup.locator("#settings-lock").waitFor();
+    await shot(popup, "08-settings");
+    await popup.close();
+
+    const popupA = await A.popup();
+    await popupA.locator("[data-page=devices]").click();
+    await popupA.locator("[data-role=devices] li").nth(1).waitFor();
+    await shot(popupA, "09-devices");
+    await popupA.close();
+  });
+
+  await t.test("portal unreachable and verification failed are shown, with the last verified copy", async () => {
+    proxy.mode = "down";
+    let popup = await B.popup();
+    await popup.locator("[data-role=sync]", { hasText: "portal unreachable" }).waitFor({ timeout: 30_000 });
+    await popup.locator('[data-role=entries] li', { hasText: "alice@bank" }).waitFor();
+    await shot(popup, "10-portal-unreachable");
+    await popup.close();
+
+    proxy.mode = "tamper";
+    popup = await B.popup();
+    await popup.locator("[data-role=sync]", { hasText: "verification failed" }).waitFor({ timeout: 30_000 });
+    await popup.locator('[data-role=entries] li', { hasText: "alice@bank" }).waitFor();
+    await shot(popup, "11-verification-failed");
+    await popup.close();
+
+    proxy.mode = "pass";
+    await B.bg("sync");
+  });
+
+  await t.test("A escrows 2-of-3; browser C recovers from shares 1 and 3 in the popup", async () => {
+    const popupA = await A.popup();
+    await popupA.locator("[data-page=devices]").click();
+    await popupA.locator("#escrow-passphrase").fill(PASS_A);
+    await popupA.locator("#escrow").click();
+    const shares = popupA.locator("[data-role=share] .mono");
+    await shares.nth(2).waitFor({ timeout: 30_000 });
+    const texts = await shares.allInnerTexts();
+    assert.equal(texts.length, 3);
+    await shot(popupA, "12-escrow-shares");
+    await popupA.close();
+
+    C = await Browser.launch("c");
+    const popupC = await C.popup();
+    await popupC.locator("[data-tab=recover]").click();
+    await popupC.locator("#portal").fill(portal.url);
+    await popupC.locator("#account").fill("alice");
+    await popupC.locator("#device").fill("Alice's new laptop");
+    await popupC.locator("#passphrase").fill(PASS_C);
+    await popupC.locator("#passphrase2").fill(PASS_C);
+    // A mistyped share is named.
+    const typo = texts[1].replace(/[A-Z2-7](?=[^A-Z2-7]*$)/, (ch) => (ch === "A" ? "B" : "A"));
+    await popupC.locator("#shares").fill(`${texts[0]}\n${typo}`);
+    await popupC.locator("#recover").click();
+    await popupC.locator("[data-role=status]", { hasText: "share 2" }).waitFor({ timeout: 20_000 });
+    await popupC.locator("#shares").fill(`${texts[0]}\n${texts[2]}`);
+    await shot(popupC, "13-recover");
+    await popupC.locator("#recover").click();
+    await popupC.locator("[data-page=passwords]").waitFor({ timeout: 60_000 });
+    await popupC.close();
+    const all = await C.bg("list", { passwords: true });
+    const byUser = Object.fromEntries(all.map((e) => [e.username, e.password]));
+    assert.deepEqual(byUser, { "alice@bank": "hunter2-bank", "alice@shop": "shop-secret-1" });
+    assert.equal((await C.bg("status")).administrator, true);
+  });
+});
