@@ -30,8 +30,10 @@ WORKER_WASM := portal-worker/build/portal.wasm
 
 # make run: build, then the self-hosted portal on 127.0.0.1:8787 with its
 # data (SQLite database and log key) under ./data.
-run: build
-	@echo "run: starting the portal on http://127.0.0.1:8787 (data in ./data; Ctrl-C stops it)"
+run: build extension
+	@echo "run: the extension is built in $(CURDIR)/extension/dist"
+	@echo "run:   load it in Chromium or Chrome: chrome://extensions, turn on Developer mode, Load unpacked, choose that folder"
+	@echo "run: starting the portal on http://127.0.0.1:8787 (the extension's default portal; data in ./data; Ctrl-C stops it)"
 	$(GO) run ./portal-worker -listen 127.0.0.1:8787 -db ./data/portal.db
 
 build:
@@ -93,13 +95,21 @@ test: deps vet unit browser e2e fuzz
 
 # Every benchmark natively, then the client's costs (profile creation,
 # unlock, decrypt + match of a 10,000-entry vault) again as WebAssembly in
-# headless Chromium, for the native/wasm ratio.
-bench: deps chromium
+# headless Chromium, for the native/wasm ratio. Then the extension's fills
+# (extension/test/bench.mjs) in headless Chromium against the portal in
+# local workerd (built by the worker prerequisite, hence
+# LOCALPORTAL_NOBUILD): fill command to fields filled, p50/p95 over 50
+# fills, and from a stopped service worker to the first fill; it prints a
+# table and writes extension/test-artifacts/bench.json.
+bench: deps chromium extension worker
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	$(WASMTEST) -run='^$$' -bench='CreateProfile|OpenDefault|DecryptMatch10000' ./shared/profile ./shared/seal ./shared/match
+	LOCALPORTAL_NOBUILD=1 $(NODE) extension/test/bench.mjs
 
-size: build worker client-wasm
-	scripts/size.sh $(BIN) portal-worker/build wasm/build
+# The built artifacts, and the unpacked extension in total and its
+# JavaScript alone.
+size: build worker client-wasm extension
+	scripts/size.sh $(BIN) portal-worker/build wasm/build extension/dist
 
 # Headless Chromium (Debian's package) for the wasm tests; wasmbrowsertest
 # is a tool pinned in go.mod. env -u GOOS -u GOARCH: otherwise `go tool`

@@ -51,6 +51,13 @@ async function fillFromPopup(browser, page, username) {
   return said;
 }
 
+// goTo opens a page of the popup and waits for its sync to settle, as a
+// person would before typing into it.
+async function goTo(popup, name) {
+  await popup.locator(`[data-page=${name}]`).click();
+  await waitFor(async () => !(await popup.locator("[data-role=sync]").innerText()).includes("syncing"), "the popup's sync");
+}
+
 async function values(page, frame = page) {
   return { username: await frame.inputValue("#username"), password: await frame.inputValue("#password") };
 }
@@ -109,7 +116,7 @@ test("extension end to end", async (t) => {
     await shot(popupB, "04-connect-waiting");
 
     const popupA = await A.popup();
-    await popupA.locator("[data-page=devices]").click();
+    await goTo(popupA, "devices");
     const request = popupA.locator("[data-role=pending][data-device]");
     await request.waitFor({ timeout: 20_000 });
     const witnessA = (await request.locator(".witness").innerText()).trim();
@@ -144,6 +151,48 @@ test("extension end to end", async (t) => {
     // The password page is a new page: the worker fills it from the pending fill.
     await waitFor(async () => (await two.inputValue("#password")) === "hunter2-bank", "the password step to be filled");
     for (const p of [plain, react, two]) await p.close();
+  });
+
+  await t.test("the keyboard shortcut and context menu fill the best match", async () => {
+    const page = await B.open(bank("plain.html"));
+    const tabId = await B.tabId(page);
+    // What chrome.commands and chrome.contextMenus call with the tab.
+    const sw = await B.worker();
+    const r = await sw.evaluate((id) => globalThis.meshpassExtension.fillBest(id), tabId);
+    assert.deepEqual(r, { username: true, password: true });
+    assert.deepEqual(await values(page), { username: "alice@bank", password: "hunter2-bank" });
+    await page.close();
+  });
+
+  await t.test("fill on page load only when turned on and one login matches", async () => {
+    let page = await B.open(bank("plain.html"));
+    await page.waitForTimeout(1500);
+    assert.deepEqual(await values(page), { username: "", password: "" }, "off by default");
+    await page.close();
+    await B.bg("setSettings", { fillOnLoad: true });
+    page = await B.open(bank("plain.html"));
+    await waitFor(async () => (await page.inputValue("#password")) === "hunter2-bank", "the fill on page load");
+    assert.equal(await page.inputValue("#username"), "alice@bank");
+    await page.close();
+    await B.bg("setSettings", { fillOnLoad: false });
+  });
+
+  await t.test("plain http on the network asks before filling", async () => {
+    const url = sites.site("insecure.test", "plain.html");
+    await B.bg("add", { sites: [new URL(url).host], username: "alice@insecure", password: "pw-insecure" });
+    const page = await B.open(url);
+    const id = (await B.bg("match", { url, allowHTTP: true }))[0].id;
+    const filling = B.bg("fillTab", { tabId: await B.tabId(page), id });
+    const fill = page.locator("[data-meshpass=banner] [data-action=fill]");
+    await fill.waitFor();
+    await page.waitForTimeout(700); // the banner ignores clicks in its first 500 ms
+    assert.deepEqual(await values(page), { username: "", password: "" }, "nothing filled before the click");
+    await shot(page, "06a-ask-before-http-fill");
+    await fill.click();
+    assert.deepEqual(await filling, { username: true, password: true });
+    assert.deepEqual(await values(page), { username: "alice@insecure", password: "pw-insecure" });
+    await B.bg("remove", { id });
+    await page.close();
   });
 
   await t.test("B submits a new login on shop.localhost and saves it from the page", async () => {
@@ -229,13 +278,13 @@ test("extension end to end", async (t) => {
     await popup.locator("[data-role=status]", { hasText: "Wrong passphrase" }).waitFor();
     await popup.locator("#unlock-passphrase").fill(PASS_B);
     await popup.locator("#unlock").click();
-    await popup.locator("[data-page=settings]").click();
+    await goTo(popup, "settings");
     await popup.locator("#settings-lock").waitFor();
     await shot(popup, "08-settings");
     await popup.close();
 
     const popupA = await A.popup();
-    await popupA.locator("[data-page=devices]").click();
+    await goTo(popupA, "devices");
     await popupA.locator("[data-role=devices] li").nth(1).waitFor();
     await shot(popupA, "09-devices");
     await popupA.close();
@@ -262,11 +311,15 @@ test("extension end to end", async (t) => {
 
   await t.test("A escrows 2-of-3; browser C recovers from shares 1 and 3 in the popup", async () => {
     const popupA = await A.popup();
-    await popupA.locator("[data-page=devices]").click();
+    await goTo(popupA, "devices");
     await popupA.locator("#escrow-passphrase").fill(PASS_A);
     await popupA.locator("#escrow").click();
     const shares = popupA.locator("[data-role=share] .mono");
-    await shares.nth(2).waitFor({ timeout: 30_000 });
+    await waitFor(async () => {
+      const error = await popupA.locator("[data-role=status] .notice.bad").allInnerTexts();
+      if (error.length) throw new Error(`escrow failed: ${error.join("; ")}`);
+      return (await shares.count()) === 3;
+    }, "the escrow shares", 30_000);
     const texts = await shares.allInnerTexts();
     assert.equal(texts.length, 3);
     await shot(popupA, "12-escrow-shares");

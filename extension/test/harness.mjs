@@ -73,8 +73,10 @@ export class Browser {
       args: [
         `--disable-extensions-except=${DIST}`,
         `--load-extension=${DIST}`,
-        // Every *.localhost test site is the local test server.
-        "--host-resolver-rules=MAP *.localhost 127.0.0.1",
+        // Every *.localhost and *.test site is the local test server
+        // (*.test stands for a site on the network: plain http there is
+        // not loopback).
+        "--host-resolver-rules=MAP *.localhost 127.0.0.1, MAP *.test 127.0.0.1",
       ],
     });
     const b = new Browser(name, dir, ctx);
@@ -95,6 +97,12 @@ export class Browser {
     const r = await this.control.evaluate(([c, a]) => chrome.runtime.sendMessage({ cmd: c, arg: a }), [cmd, arg]);
     if (r && r.error) throw Object.assign(new Error(`${cmd}: ${r.error.message}`), r.error);
     return r.ok;
+  }
+
+  /** worker is the extension's running service worker (Playwright's handle). */
+  async worker() {
+    const all = this.ctx.serviceWorkers();
+    return all.length ? all[all.length - 1] : this.ctx.waitForEvent("serviceworker");
   }
 
   /** tabId finds the browser's tab id of a Playwright page. */
@@ -170,6 +178,7 @@ export async function waitFor(f, what, ms = 20_000) {
       const v = await f();
       if (v) return v;
     } catch (e) {
+      if (/failed/.test(e.message)) throw e; // f saw a definite failure
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ""}`);

@@ -268,9 +268,13 @@ async function mainView(status, page = current.page) {
     await sync();
     renderPage(status, page, body);
   });
-  renderPage(status, page, body);
+  // Show the last verified copy at once, and again after the sync — unless
+  // the person has started typing or clicking in it meanwhile.
+  let used = false;
+  for (const event of ["input", "click"]) body.addEventListener(event, () => { used = true; });
+  await renderPage(status, page, body);
   await sync();
-  renderPage(status, page, body);
+  if (!used && body.isConnected) renderPage(status, page, body);
 }
 
 async function renderPage(status, page, body) {
