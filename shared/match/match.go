@@ -33,7 +33,10 @@
 // Ports: a site with a port fills only pages on that port (the page's port
 // is the explicit one or the scheme's default, 443 or 80). A site without a
 // port ignores the page's port, as cookies do: "example.com" fills
-// "https://example.com:8443/".
+// "https://example.com:8443/" — except on loopback hosts and IP addresses,
+// where every port is likely another program (a development server, a
+// router's page): there a site without a port fills only the scheme's
+// default port, and "localhost:3000" must be written out.
 //
 // Schemes: by default only https pages are filled. With Options.AllowHTTP,
 // http pages are filled too, and the Match says so (Scheme "http", and
@@ -148,6 +151,8 @@ type Page struct {
 	h        host
 	port     string // effective port, canonical decimal
 	loopback bool
+	// otherPort: the page is on another port than its scheme's default.
+	otherPort bool
 }
 
 // host is a normalized host: an IP address, or a lowercase ASCII DNS name
@@ -195,6 +200,7 @@ func ParsePage(pageURL string, opts Options) (*Page, error) {
 	}
 	p.loopback = p.h.ip.IsLoopback() || p.h.name == "localhost" ||
 		strings.HasSuffix(p.h.name, ".localhost")
+	p.otherPort = p.port != map[string]string{"https": "443", "http": "80"}[p.scheme]
 	return p, nil
 }
 
@@ -210,6 +216,9 @@ func (p *Page) Match(site string) (Match, bool) {
 		return Match{}, false
 	}
 	if s.port != "" && s.port != p.port {
+		return Match{}, false
+	}
+	if s.port == "" && p.otherPort && (p.loopback || p.h.ip.IsValid()) {
 		return Match{}, false
 	}
 	m := Match{
