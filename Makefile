@@ -104,7 +104,7 @@ test: deps vet unit browser e2e fuzz
 bench: deps chromium extension worker
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	$(WASMTEST) -run='^$$' -bench='CreateProfile|OpenDefault|DecryptMatch10000' ./shared/profile ./shared/seal ./shared/match
-	LOCALPORTAL_NOBUILD=1 $(NODE) extension/test/bench.mjs
+	LOCALPORTAL_NOBUILD=1 GO=$(GO) $(NODE) extension/test/bench.mjs
 
 # The built artifacts, and the unpacked extension in total and its
 # JavaScript alone.
@@ -141,7 +141,7 @@ extension: deps client-wasm
 # end with two browsers and the portal in local workerd. Screenshots go to
 # extension/test-artifacts/.
 e2e: deps chromium extension worker
-	$(NODE) --test --test-concurrency=1 extension/test/content.test.mjs extension/test/e2e.test.mjs
+	LOCALPORTAL_NOBUILD=1 GO=$(GO) $(NODE) --test --test-concurrency=1 extension/test/content.test.mjs extension/test/e2e.test.mjs
 
 # The client core for the browser extension.
 client-wasm:

@@ -2,15 +2,23 @@
 # Prints the size of every built artifact in the given directories (default
 # bin/): WebAssembly modules (*.wasm) and programs, each as raw bytes and
 # gzip -9 bytes. A Cloudflare Worker's wasm must stay within the free plan
-# (gzip at most 3 MB): the line says so.
+# (gzip at most 3 MB): the line says so. A directory with a manifest.json
+# is an unpacked browser extension (extension/dist): it is summed instead,
+# all its files and its JavaScript alone (without the wasm), as raw bytes
+# and the sum of each file's gzip -9 bytes (about what a zip of it takes).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ "$#" -gt 0 ] || set -- bin
 
 files=()
+extensions=()
 for dir in "$@"; do
 	[ -d "$dir" ] || continue
+	if [ -f "$dir/manifest.json" ]; then
+		extensions+=("${dir%/}")
+		continue
+	fi
 	for f in "$dir"/*; do
 		[ -f "$f" ] || continue
 		case "$f" in
@@ -21,10 +29,21 @@ for dir in "$@"; do
 	done
 done
 
-if [ "${#files[@]}" -eq 0 ]; then
+if [ "${#files[@]}" -eq 0 ] && [ "${#extensions[@]}" -eq 0 ]; then
 	echo "size: nothing built in $*"
 	exit 0
 fi
+
+# total prints one line for a set of files: their raw and gzip -9 sums.
+total() {
+	local name=$1 raw=0 gz=0 f
+	shift
+	for f in "$@"; do
+		raw=$((raw + $(wc -c <"$f")))
+		gz=$((gz + $(gzip -9 -c "$f" | wc -c)))
+	done
+	printf '%-40s %12d %12d %s\n' "$name" "$raw" "$gz" "($# files)"
+}
 
 limit=3000000
 printf '%-40s %12s %12s\n' file bytes gzip-9
@@ -37,4 +56,13 @@ for f in "${files[@]}"; do
 		if [ "$gz" -le "$limit" ]; then note="(worker: within the 3 MB gzip budget)"; else note="(worker: OVER the 3 MB gzip budget)"; fi ;;
 	esac
 	printf '%-40s %12d %12d %s\n' "$f" "$raw" "$gz" "$note"
+done
+for ext in "${extensions[@]}"; do
+	all=() js=()
+	while IFS= read -r -d '' f; do
+		all+=("$f")
+		case "$f" in *.js | *.mjs) js+=("$f") ;; esac
+	done < <(find "$ext" -type f -print0 | sort -z)
+	total "$ext (all files)" "${all[@]}"
+	if [ "${#js[@]}" -gt 0 ]; then total "$ext/*.js (no wasm)" "${js[@]}"; fi
 done

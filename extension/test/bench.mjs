@@ -55,13 +55,14 @@ const BENCH_DIST = process.env.BENCH_DIST || DIST;
 const USERNAME = "alice@bank";
 const PASSWORD = "hunter2-bank-Σ9";
 
+const round = (x) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : null);
+
 function stats(xs) {
   const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (s.length === 0) return null;
   // Nearest rank: p50 of 50 is the 25th value, p95 the 48th.
   const p = (q) => s[Math.max(0, Math.ceil(q * s.length) - 1)];
-  const r = (x) => Math.round(x * 100) / 100;
-  return { n: s.length, min: r(s[0]), p50: r(p(0.5)), p95: r(p(0.95)), max: r(s[s.length - 1]), mean: r(s.reduce((a, b) => a + b, 0) / s.length) };
+  return { n: s.length, min: round(s[0]), p50: round(p(0.5)), p95: round(p(0.95)), max: round(s[s.length - 1]), mean: round(s.reduce((a, b) => a + b, 0) / s.length) };
 }
 
 async function launch(name) {
@@ -215,7 +216,7 @@ async function main() {
       chromium: b.ctx.browser()?.version() ?? null,
       node: process.version,
       cpus: cpus().length,
-      loadavgBefore: loadavg().map((x) => Math.round(x * 100) / 100),
+      loadavgBefore: loadavg().map(round),
       fills: WARM,
       coldFills: COLD,
       measured: {
@@ -238,8 +239,8 @@ async function main() {
         roundtrip: stats(runs.map((r) => r.roundtrip)),
         page: stats(runs.map((r) => r.page)),
         driver: stats(runs.map((r) => r.driver)),
-        clockOffsetMs: Math.round(offset * 100) / 100,
-        samples: runs.map((r) => ({ roundtrip: r.roundtrip, page: r.page, driver: r.driver })),
+        clockOffsetMs: round(offset),
+        samples: runs.map((r) => ({ roundtrip: round(r.roundtrip), page: round(r.page), driver: round(r.driver) })),
       };
       await page.close();
     }
@@ -272,15 +273,15 @@ async function main() {
     const keys = new Set(runs.flatMap((r) => Object.keys(r)));
     keys.delete("t0");
     result.cold = Object.fromEntries([...keys].map((k) => [k, stats(runs.map((r) => r[k]))]));
-    result.cold.clockOffsetMs = Math.round(offset * 100) / 100;
-    result.cold.samples = runs.map(({ t0, ...r }) => r);
+    result.cold.clockOffsetMs = round(offset);
+    result.cold.samples = runs.map(({ t0, ...r }) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)])));
     const loads = [];
     for (let i = 0; i < 3; i++) loads.push(await coreLoad(b));
     result.coreLoad = Object.fromEntries(["fetch", "compile", "instantiate", "instantiateStreaming"].map((k) => [k, stats(loads.map((l) => l[k]))]));
     result.coreLoad.bytes = loads[0].bytes;
     await page.close();
 
-    result.loadavgAfter = loadavg().map((x) => Math.round(x * 100) / 100);
+    result.loadavgAfter = loadavg().map(round);
     const lines = [];
     lines.push(`meshpass extension fill benchmark (${result.chromium ? `Chromium ${result.chromium}, ` : ""}Node ${process.version}, ${result.cpus} CPUs, load ${result.loadavgBefore[0]} before, ${result.loadavgAfter[0]} after); ms`);
     lines.push(`${"".padEnd(44)} ${"n".padStart(4)} ${"p50".padStart(9)} ${"p95".padStart(9)} ${"max".padStart(9)} ${"min".padStart(9)}`);

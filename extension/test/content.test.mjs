@@ -12,6 +12,10 @@
 // answer. Real extension isolation (isolated world, frames, tabs API) is
 // covered by the end-to-end test with the built extension, not here.
 //
+// The banner's shadow root is closed: tests reach it only through CDP with
+// the helpers of banner.mjs (clickBanner: a trusted mouse click on the
+// button with that label, once the banner has been shown long enough).
+//
 // Environment: CHROMIUM (default /usr/bin/chromium).
 
 import { test, before, after } from 'node:test';
@@ -23,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import { startServer } from './serve.mjs';
+import { clickBanner, bannerText, hasBanner, bannerButtonBox } from './banner.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -167,7 +172,7 @@ test('plain form: fields reported, probe, fill, one submitted message on submit'
   assert.equal(await page.locator('[data-meshpass="banner"]').count(), 0);
 });
 
-test('no globals: the script adds no window properties; a script-driven submit is reported', async (t) => {
+test('no globals: the script adds no window properties; a script-driven submit is not reported', async (t) => {
   const names = () => Object.getOwnPropertyNames(window).sort();
   const bare = await newPage(t, { script: false });
   await bare.page.goto(`${server.origin}/plain.html`);
@@ -178,10 +183,58 @@ test('no globals: the script adds no window properties; a script-driven submit i
   assert.deepEqual(await deliver(page.mainFrame(), fillMsg()), { filled: { username: true, password: true } });
   assert.deepEqual((await page.evaluate(names)).filter((n) => !without.includes(n)), []);
   assert.equal(await page.locator('[data-meshpass]').count(), 0);
-  // requestSubmit() by the page: only the submit event tells.
+  // requestSubmit() by the page, no user action: not a submission.
   await Promise.all([page.waitForURL(/welcome\.html$/), page.evaluate(() => document.getElementById('login').requestSubmit())]);
-  await waitFor(out, (m) => m.type === 'meshpass:submitted', 'submitted');
-  assert.deepEqual(ofType(out, 'meshpass:submitted'), [{ type: 'meshpass:submitted', username: USER, password: PASS }]);
+  await ready(page, out);
+  await sleep(300);
+  assert.deepEqual(ofType(out, 'meshpass:submitted'), []);
+});
+
+test('fake submissions: script .click()/requestSubmit() and page-set values send nothing; typing and a trusted click send once', async (t) => {
+  const { page, out } = await newPage(t);
+  await page.goto(`${server.origin}/formless.html`);
+  await ready(page, out);
+  // 1. Values set by the page, submit button clicked by script, Enter dispatched by script.
+  await page.evaluate(() => {
+    document.getElementById('username').value = 'mallory';
+    document.getElementById('password').value = 'page-chosen';
+    document.getElementById('go').click();
+    document.getElementById('password').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+  });
+  // 2. A trusted click on the submit button with a password the user never typed.
+  await page.click('#go');
+  await sleep(300);
+  assert.deepEqual(ofType(out, 'meshpass:submitted'), []);
+
+  // 3. The user types the password; the page submits by script while they type.
+  const { page: p2, out: out2 } = await newPage(t);
+  await p2.goto(`${server.origin}/plain.html`);
+  await ready(p2, out2);
+  await p2.evaluate(() => {
+    const f = document.getElementById('login');
+    f.addEventListener('submit', (e) => e.preventDefault());
+    document.getElementById('password').addEventListener('input', () => f.requestSubmit());
+  });
+  await p2.click('#username'); // a trusted click before typing does not vouch for a later submit
+  await p2.locator('#username').pressSequentially('bob');
+  await p2.locator('#password').pressSequentially('typed-secret');
+  await sleep(300);
+  assert.deepEqual(ofType(out2, 'meshpass:submitted'), []);
+  // ...or clicks the submit button by script after they typed.
+  await p2.evaluate(() => document.getElementById('submit').click());
+  await sleep(300);
+  assert.deepEqual(ofType(out2, 'meshpass:submitted'), []);
+  // 4. The page swaps the typed password before the user's (trusted) click.
+  await p2.evaluate(() => { document.getElementById('password').value = 'swapped-by-page'; });
+  await p2.click('#submit');
+  await sleep(300);
+  assert.deepEqual(ofType(out2, 'meshpass:submitted'), []);
+  // 5. The user types again and clicks: sent once, with what they typed.
+  await p2.fill('#password', 'typed-secret-2'); // Playwright's fill inserts text like a user (trusted input)
+  await p2.click('#submit');
+  await waitFor(out2, (m) => m.type === 'meshpass:submitted', 'submitted');
+  await sleep(300);
+  assert.deepEqual(ofType(out2, 'meshpass:submitted'), [{ type: 'meshpass:submitted', username: 'bob', password: 'typed-secret-2' }]);
 });
 
 test('react-style controlled inputs: state sees the fill, a plain el.value fake does not', async (t) => {
@@ -356,67 +409,122 @@ test('formless page: the search box is not the username; Enter in the password r
   assert.deepEqual(ofType(out, 'meshpass:submitted'), [{ type: 'meshpass:submitted', username: 'carol', password: 'typed-Pa55' }]);
 });
 
-test('askFirst: the banner needs a trusted click; Cancel fills nothing, Fill fills', async (t) => {
+test('ask: the http banner answers ok only after a trusted click on Fill; nothing is filled', async (t) => {
+  const { page, out } = await newPage(t);
+  await page.goto(`${server.origin}/plain.html`);
+  await ready(page, out);
+
+  let answer = deliver(page.mainFrame(), { type: 'meshpass:ask', host: 'bank.example' });
+  assert.match(await bannerText(page), /This page is not secure \(http\)\. Fill your meshpass login for bank\.example anyway\?/);
+  // The page's world cannot see into the banner, so scripts cannot click or relabel it.
+  assert.equal(await page.evaluate(() => document.querySelector('[data-meshpass="banner"]').shadowRoot), null);
+  await page.evaluate(() => {
+    const host = document.querySelector('[data-meshpass="banner"]');
+    host.click();
+    host.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true }));
+  });
+  await sleep(100);
+  assert.ok(await hasBanner(page));
+  await clickBanner(page, 'cancel');
+  assert.deepEqual(await answer, { ok: false });
+  assert.equal(await hasBanner(page), false);
+
+  answer = deliver(page.mainFrame(), { type: 'meshpass:ask', host: 'bank.example' });
+  await clickBanner(page, 'fill');
+  assert.deepEqual(await answer, { ok: true });
+  assert.equal(await page.inputValue('#password'), '', 'ask never fills');
+  assert.equal(await hasBanner(page), false);
+
+  // Removed by the page: {ok: false}.
+  answer = deliver(page.mainFrame(), { type: 'meshpass:ask', host: 'bank.example' });
+  await bannerText(page);
+  await page.evaluate(() => document.querySelector('[data-meshpass="banner"]').remove());
+  assert.deepEqual(await answer, { ok: false });
+  // Replaced by another banner: {ok: false}.
+  answer = deliver(page.mainFrame(), { type: 'meshpass:ask', host: 'bank.example' });
+  await bannerText(page);
+  await deliver(page.mainFrame(), { type: 'meshpass:offerSave', host: 'x.example', username: 'a', update: false });
+  assert.deepEqual(await answer, { ok: false });
+});
+
+test('askFirst (compatibility): the banner needs a trusted click; Cancel fills nothing, Fill fills', async (t) => {
   const { page, out } = await newPage(t);
   await page.goto(`${server.origin}/plain.html`);
   await ready(page, out);
 
   let answer = deliver(page.mainFrame(), fillMsg({ askFirst: true, host: 'bank.example' }));
-  const banner = page.locator('[data-meshpass="banner"]');
-  await banner.waitFor();
-  assert.match(await banner.locator('.text').textContent(), /This page is not secure \(http\)\. Fill your meshpass login for bank\.example anyway\?/);
-  // A script click (untrusted) does nothing.
-  await page.evaluate(() => document.querySelector('[data-meshpass="banner"]').shadowRoot.querySelector('[data-action="fill"]').click());
+  assert.match(await bannerText(page), /This page is not secure \(http\)\. Fill your meshpass login for bank\.example anyway\?/);
   await sleep(200);
   assert.equal(await page.inputValue('#password'), '');
-  assert.equal(await banner.count(), 1);
-  await sleep(600); // clicks within 500 ms of the banner appearing are ignored
-  await banner.locator('[data-action="cancel"]').click();
+  await clickBanner(page, 'cancel');
   assert.deepEqual(await answer, { filled: null, reason: 'cancelled' });
   assert.equal(await page.inputValue('#username'), '');
   assert.equal(await page.inputValue('#password'), '');
-  assert.equal(await banner.count(), 0);
+  assert.equal(await hasBanner(page), false);
 
   answer = deliver(page.mainFrame(), fillMsg({ askFirst: true, host: 'bank.example' }));
-  await banner.waitFor();
-  await sleep(600);
-  await banner.locator('[data-action="fill"]').click();
+  await clickBanner(page, 'fill');
   assert.deepEqual(await answer, { filled: { username: true, password: true } });
   assert.equal(await page.inputValue('#username'), USER);
   assert.equal(await page.inputValue('#password'), PASS);
-  assert.equal(await banner.count(), 0);
+  assert.equal(await hasBanner(page), false);
   // Nothing secret in the page's DOM outside the inputs.
   assert.ok(!(await page.content()).includes(PASS));
+});
+
+test('relabelling: even a page that got hold of the closed root cannot make Cancel act as Fill', async (t) => {
+  // Only possible in this test setup, where the content script shares the
+  // page's world: the page hooks attachShadow to steal the closed root. (In
+  // the extension the isolated world has its own attachShadow.) It then does
+  // what the old attack did: marks the Cancel button as "fill".
+  const { page, out } = await newPage(t);
+  await page.addInitScript(() => {
+    const orig = Element.prototype.attachShadow;
+    Element.prototype.attachShadow = function (init) {
+      const r = orig.call(this, init);
+      if (this.getAttribute('data-meshpass') === 'banner') {
+        new MutationObserver(() => {
+          for (const b of r.querySelectorAll('button')) {
+            if (b.getAttribute('data-action') !== 'fill') b.setAttribute('data-action', 'fill');
+          }
+        }).observe(r, { subtree: true, childList: true, attributes: true });
+      }
+      return r;
+    };
+  });
+  await page.goto(`${server.origin}/plain.html`);
+  await ready(page, out);
+  const answer = deliver(page.mainFrame(), { type: 'meshpass:ask', host: 'bank.example' });
+  await bannerText(page);
+  await clickBanner(page, 'cancel');
+  assert.deepEqual(await answer, { ok: false });
 });
 
 test('offerSave: banner text, untrusted click ignored, Save and Not now send saveAnswer', async (t) => {
   const { page, out } = await newPage(t);
   await page.goto(`${server.origin}/welcome.html`);
   await ready(page, out);
-  const banner = page.locator('[data-meshpass="banner"]');
 
   assert.deepEqual(await deliver(page.mainFrame(), { type: 'meshpass:offerSave', host: 'example.com', username: 'alice', update: false }), { shown: true });
-  await banner.waitFor();
-  assert.match(await banner.locator('.text').textContent(), /Save login for alice on example\.com to meshpass\?/);
-  await page.evaluate(() => document.querySelector('[data-meshpass="banner"]').shadowRoot.querySelector('[data-action="save"]').click());
-  await sleep(200);
-  assert.equal(ofType(out, 'meshpass:saveAnswer').length, 0);
-  await banner.locator('[data-action="save"]').click(); // too soon: ignored
+  assert.match(await bannerText(page), /Save login for alice on example\.com to meshpass\?/);
+  assert.equal(await page.evaluate(() => document.querySelector('[data-meshpass="banner"]').shadowRoot), null);
+  await page.evaluate(() => document.querySelector('[data-meshpass="banner"]').click());
   await sleep(100);
   assert.equal(ofType(out, 'meshpass:saveAnswer').length, 0);
-  await sleep(600);
-  await banner.locator('[data-action="save"]').click();
+  await clickBanner(page, 'save', { minShownMs: 0 }); // too soon: ignored
+  await sleep(100);
+  assert.equal(ofType(out, 'meshpass:saveAnswer').length, 0);
+  await clickBanner(page, 'save');
   await waitFor(out, (m) => m.type === 'meshpass:saveAnswer', 'saveAnswer');
   assert.deepEqual(ofType(out, 'meshpass:saveAnswer'), [{ type: 'meshpass:saveAnswer', save: true }]);
-  assert.equal(await banner.count(), 0);
+  assert.equal(await hasBanner(page), false);
 
   assert.deepEqual(await deliver(page.mainFrame(), { type: 'meshpass:offerSave', host: 'example.com', username: 'alice', update: true }), { shown: true });
-  assert.match(await banner.locator('.text').textContent(), /Update password for alice on example\.com/);
-  await sleep(600);
-  await banner.locator('[data-action="dismiss"]').click();
-  await sleep(100);
+  assert.match(await bannerText(page), /Update password for alice on example\.com/);
+  await clickBanner(page, 'dismiss');
+  await sleep(200);
   assert.deepEqual(ofType(out, 'meshpass:saveAnswer'), [{ type: 'meshpass:saveAnswer', save: true }, { type: 'meshpass:saveAnswer', save: false }]);
-  assert.equal(await banner.count(), 0);
+  assert.equal(await hasBanner(page), false);
 });
 
 test('clickjacking: a page element covering the banner makes clicks on it count for nothing', async (t) => {
@@ -425,14 +533,13 @@ test('clickjacking: a page element covering the banner makes clicks on it count 
   await ready(page, out);
   // Page CSS cannot hide or move the banner.
   await page.addStyleTag({ content: '[data-meshpass]{display:none!important;opacity:0!important;left:-9999px!important;top:-9999px!important}' });
-  const answer = deliver(page.mainFrame(), fillMsg({ askFirst: true }));
-  const banner = page.locator('[data-meshpass="banner"]');
-  await banner.waitFor();
-  const hostBox = await banner.boundingBox();
+  const answer = deliver(page.mainFrame(), { type: 'meshpass:ask', host: 'bank.example' });
+  await bannerText(page);
+  const hostBox = await page.locator('[data-meshpass="banner"]').boundingBox();
   const vw = page.viewportSize().width;
   assert.ok(hostBox.y >= 0 && hostBox.y < 40 && Math.abs(hostBox.x + hostBox.width - (vw - 12)) < 2, `top right: ${JSON.stringify(hostBox)}`);
   // The banner is in the top layer: a max z-index element does not cover it...
-  const box = await banner.locator('[data-action="fill"]').boundingBox();
+  const box = await bannerButtonBox(page, 'fill');
   const x = box.x + box.width / 2;
   const y = box.y + box.height / 2;
   const topmost = () => page.evaluate(([x, y]) => {
@@ -448,7 +555,7 @@ test('clickjacking: a page element covering the banner makes clicks on it count 
   assert.equal(await topmost(), 'banner');
   // ...but a later popover of the page can: it lets clicks through
   // (pointer-events:none) while showing something else.
-  await page.evaluate(() => {
+  const decoy = () => page.evaluate(() => {
     const d = document.createElement('div');
     d.id = 'decoy';
     d.popover = 'manual';
@@ -457,17 +564,44 @@ test('clickjacking: a page element covering the banner makes clicks on it count 
     document.body.append(d);
     d.showPopover();
   });
+  await decoy();
   await sleep(800);
   await page.mouse.click(x, y);
   await sleep(300);
   assert.equal(await page.inputValue('#password'), '');
-  assert.equal(await banner.count(), 1, 'banner still waiting');
-  assert.match(await banner.locator('.note').textContent(), /covered or distorted/);
-  // Once uncovered, a click counts.
+  assert.ok(await hasBanner(page), 'banner still waiting');
+  assert.match(await bannerText(page), /covered or distorted/);
+  // Uncovered only just now: the 500 ms count restarts, a click 200 ms later is ignored.
   await page.evaluate(() => { document.getElementById('decoy').remove(); document.getElementById('cover').remove(); });
+  await sleep(200);
+  await page.mouse.click(x, y);
+  await sleep(300);
+  assert.ok(await hasBanner(page), 'banner still waiting after a click too soon after uncovering');
+  // Covered again, uncovered right before the click: the stale signal is not trusted.
+  await sleep(800);
+  await decoy();
+  await sleep(250);
+  await page.evaluate(() => document.getElementById('decoy').remove());
+  await page.mouse.click(x, y);
+  await sleep(300);
+  assert.ok(await hasBanner(page), 'banner still waiting after a click right after a cover');
+  // Covered just before the click, while the observer's last report (it
+  // computes at most every 100 ms) still says "visible": ignored. A page
+  // change forces a frame (and an observer computation) right before.
+  await sleep(800);
+  await page.evaluate(async () => {
+    document.body.style.outline = '1px solid rgba(0,0,0,0.01)';
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  });
+  await decoy();
+  await page.mouse.click(x, y);
+  await sleep(300);
+  assert.ok(await hasBanner(page), 'banner still waiting after a click on a fresh cover');
+  await page.evaluate(() => document.getElementById('decoy').remove());
+  // Visible for long enough: the click counts.
   await sleep(800);
   await page.mouse.click(x, y);
-  assert.deepEqual(await answer, { filled: { username: true, password: true } });
+  assert.deepEqual(await answer, { ok: true });
 });
 
 test('fields message when the login form appears late, once', async (t) => {
@@ -500,5 +634,62 @@ for (const cross of [false, true]) {
     assert.deepEqual(await deliver(frame, fillMsg()), { filled: { username: true, password: true } });
     assert.equal(await frame.inputValue('#username'), USER);
     assert.equal(await frame.inputValue('#password'), PASS);
+  });
+}
+
+test('sandboxed iframe (opaque origin): probe says "null", no fields or submitted messages, fill refuses', async (t) => {
+  const { page, out } = await newPage(t);
+  const inner = `${server.origin}/plain.html`;
+  await page.goto(`${server.origin}/iframe.html?sandbox=${encodeURIComponent('allow-scripts allow-forms')}&src=${encodeURIComponent(inner)}`);
+  await ready(page, out);
+  let frame;
+  for (let i = 0; i < 100 && !frame; i++) {
+    frame = page.frames().find((fr) => fr.url() === inner);
+    if (!frame) await sleep(20);
+  }
+  assert.ok(frame, 'login frame');
+  await frame.waitForFunction(() => typeof window.__meshpassDeliver === 'function');
+  let probe;
+  for (let i = 0; i < 100 && !probe; i++) {
+    probe = await deliver(frame, { type: 'meshpass:probe' });
+    if (!probe) await sleep(20);
+  }
+  // location.origin would claim the server's origin; the real one is opaque.
+  assert.equal(await frame.evaluate(() => location.origin), server.origin);
+  assert.deepEqual(probe, { origin: 'null', top: false, username: true, password: true });
+  assert.deepEqual(await deliver(frame, fillMsg()), { filled: null, reason: 'opaque-origin' });
+  assert.deepEqual(await deliver(frame, fillMsg({ askFirst: true })), { filled: null, reason: 'opaque-origin' });
+  assert.deepEqual(await deliver(frame, { type: 'meshpass:ask', host: 'x' }), { ok: false });
+  assert.equal(await frame.inputValue('#password'), '');
+  // The user types and submits: nothing is reported.
+  await frame.locator('#username').pressSequentially('bob');
+  await frame.locator('#password').pressSequentially('typed-secret');
+  await frame.click('#submit');
+  await sleep(700);
+  assert.deepEqual(out.filter((o) => o.msg.type === 'meshpass:fields' || o.msg.type === 'meshpass:submitted'), []);
+  // Control: the same page in a frame without sandbox reports fields.
+  const { page: p2, out: out2 } = await newPage(t);
+  await p2.goto(`${server.origin}/iframe.html?src=${encodeURIComponent(inner)}`);
+  await waitFor(out2, (m, url) => m.type === 'meshpass:fields' && url === inner, 'fields from the unsandboxed frame');
+});
+
+for (const site of ['same-site', 'cross-site']) {
+  test(`banner in an iframe (${site}): the helpers find and click it through the frame`, async (t) => {
+    const { page, out } = await newPage(t);
+    // localhost vs 127.0.0.1 are different sites: an out-of-process frame with its own CDP session.
+    const inner = site === 'same-site' ? `${server2.origin}/plain.html` : `http://localhost:${server2.port}/plain.html`;
+    await page.goto(`${server.origin}/iframe.html?src=${encodeURIComponent(inner)}`);
+    await waitFor(out, (m, url) => m.type === 'meshpass:fields' && url === inner, 'fields from the frame');
+    const frame = page.frames().find((fr) => fr.url() === inner);
+    const host = new URL(inner).hostname;
+    const answer = deliver(frame, { type: 'meshpass:ask', host });
+    assert.match(await bannerText(page, { frame }), new RegExp(`Fill your meshpass login for ${host.replace(/\./g, '\\.')} anyway\\?`));
+    assert.equal(await hasBanner(page), false, 'not in the main frame');
+    const at = await clickBanner(page, 'fill', { frame });
+    assert.deepEqual(await answer, { ok: true });
+    assert.equal(await hasBanner(page, { frame }), false);
+    // The point clicked was the Fill button's centre in page coordinates: inside the iframe's box.
+    const fb = await page.locator('#frame').boundingBox();
+    assert.ok(at.x > fb.x && at.x < fb.x + fb.width && at.y > fb.y && at.y < fb.y + fb.height, JSON.stringify({ at, fb }));
   });
 }

@@ -13,6 +13,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { bannerText, clickBanner } from "./banner.mjs";
 import { Browser, shot, startPortal, startProxy, startSites, waitFor } from "./harness.mjs";
 
 const PASS_A = "correct horse battery A";
@@ -43,19 +44,35 @@ after(async () => {
 // username among "For this site".
 async function fillFromPopup(browser, page, username) {
   const popup = await browser.popup(page);
+  await settled(popup);
   const row = popup.locator('[data-role=matches] li', { hasText: username });
   await row.locator("[data-action=fill]").click();
-  await waitFor(async () => /Filled|No login form/.test(await popup.locator("[data-role=status]").last().innerText()), "the fill to finish");
+  await waitFor(async () => {
+    const said = await popup.locator("[data-role=status]").last().innerText();
+    if (/Filled|No login form/.test(said)) return true;
+    if (said.trim()) throw new Error(`the fill failed: ${said}`);
+    return false;
+  }, "the fill to finish").catch(async (e) => {
+    throw new Error(`${e.message}; the popup shows: ${await popup.locator("#app").innerText()}`);
+  });
   const said = await popup.locator("[data-role=status]").last().innerText();
   await popup.close();
   return said;
 }
 
-// goTo opens a page of the popup and waits for its sync to settle, as a
-// person would before typing into it.
+// settled waits for the popup's sync to finish, as a person would see it
+// before using the page.
+async function settled(popup) {
+  await waitFor(async () => {
+    const chip = popup.locator("[data-role=sync]");
+    return (await chip.count()) > 0 && !(await chip.innerText()).includes("syncing");
+  }, "the popup's sync");
+}
+
+// goTo opens a page of the popup and waits for its sync to settle.
 async function goTo(popup, name) {
   await popup.locator(`[data-page=${name}]`).click();
-  await waitFor(async () => !(await popup.locator("[data-role=sync]").innerText()).includes("syncing"), "the popup's sync");
+  await settled(popup);
 }
 
 async function values(page, frame = page) {
@@ -158,8 +175,7 @@ test("extension end to end", async (t) => {
     const tabId = await B.tabId(page);
     // What chrome.commands and chrome.contextMenus call with the tab.
     const sw = await B.worker();
-    const r = await sw.evaluate((id) => globalThis.meshpassExtension.fillBest(id), tabId);
-    assert.deepEqual(r, { username: true, password: true });
+    await sw.evaluate((id) => globalThis.meshpassExtension.fillByShortcut(id), tabId);
     assert.deepEqual(await values(page), { username: "alice@bank", password: "hunter2-bank" });
     await page.close();
   });
@@ -183,12 +199,11 @@ test("extension end to end", async (t) => {
     const page = await B.open(url);
     const id = (await B.bg("match", { url, allowHTTP: true }))[0].id;
     const filling = B.bg("fillTab", { tabId: await B.tabId(page), id });
-    const fill = page.locator("[data-meshpass=banner] [data-action=fill]");
-    await fill.waitFor();
+    assert.match(await bannerText(page, { timeout: 15_000 }), /not secure/);
     await page.waitForTimeout(700); // the banner ignores clicks in its first 500 ms
     assert.deepEqual(await values(page), { username: "", password: "" }, "nothing filled before the click");
     await shot(page, "06a-ask-before-http-fill");
-    await fill.click();
+    await clickBanner(page, "fill");
     assert.deepEqual(await filling, { username: true, password: true });
     assert.deepEqual(await values(page), { username: "alice@insecure", password: "pw-insecure" });
     await B.bg("remove", { id });
@@ -200,11 +215,10 @@ test("extension end to end", async (t) => {
     await shop.locator("#username").fill("alice@shop");
     await shop.locator("#password").fill("shop-secret-1");
     await Promise.all([shop.waitForURL(/welcome/), shop.locator("#submit").click()]);
-    const save = shop.locator("[data-meshpass=banner] [data-action=save]");
-    await save.waitFor({ timeout: 15_000 });
+    assert.match(await bannerText(shop, { timeout: 15_000 }), /Save login for alice@shop/);
     await shop.waitForTimeout(700); // the banner ignores clicks in its first 500 ms
     await shot(shop, "06-offer-save-on-page");
-    await save.click();
+    await clickBanner(shop, "save");
     await waitFor(async () => (await B.bg("list")).some((e) => e.username === "alice@shop"), "B's vault to hold the new login");
     await shop.close();
   });

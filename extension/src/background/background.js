@@ -21,12 +21,52 @@ const CORE = new Set([
   "forget", "escrow", "recover",
 ]);
 
-/** lockIfIdle locks the keys when the lock timeout has passed unused. */
+/** lock locks the keys and forgets what waits to be filled or saved. */
+async function lock() {
+  await call("lock");
+  await state.forgetPending();
+  await state.locked();
+}
+
+/**
+ * lockIfIdle locks the keys when the lock timeout has passed unused. It
+ * reads only storage unless there is something to lock, so that an event
+ * that wakes the worker does not load the core for nothing.
+ */
 async function lockIfIdle() {
   const [s, last] = await Promise.all([state.settings(), state.lastActivity()]);
-  if (Date.now() - last <= s.lockMinutes * 60_000) return;
-  const status = await call("status");
-  if (status.unlocked) await call("lock");
+  if (!last || Date.now() - last <= s.lockMinutes * 60_000) return;
+  await lock();
+}
+
+/**
+ * fillByShortcut fills the best match into tab for the keyboard shortcut
+ * and the context menu; when there is nothing to fill it says why on the
+ * extension's badge (and opens the popup to unlock, where the browser
+ * allows it).
+ */
+async function fillByShortcut(tab) {
+  await lockIfIdle();
+  try {
+    const r = await fillBest(tab.id);
+    if (!r) await flash(tab.id, "0", "meshpass: no saved login for this site");
+    else await state.touch();
+  } catch (e) {
+    if (e.code === "locked") {
+      await chrome.action.openPopup().catch(() => flash(tab.id, "🔒", "meshpass is locked"));
+    } else {
+      await flash(tab.id, "!", `meshpass: ${e.message}`);
+    }
+  }
+}
+
+async function flash(tabId, text, title) {
+  await chrome.action.setBadgeText({ tabId, text });
+  await chrome.action.setTitle({ tabId, title });
+  setTimeout(() => {
+    chrome.action.setBadgeText({ tabId, text: "" }).catch(() => {});
+    chrome.action.setTitle({ tabId, title: "meshpass" }).catch(() => {});
+  }, 4000);
 }
 
 // fromExtension serves the popup (or the options tab).
@@ -38,7 +78,13 @@ async function fromExtension(msg) {
     case "settings":
       return state.settings();
     case "setSettings":
-      return state.setSettings(arg);
+      try {
+        const s = await state.setSettings(arg);
+        await state.touch(); // the lock timeout may have changed
+        return s;
+      } catch (e) {
+        throw new CoreError({ code: "bad_request", message: e.message });
+      }
     case "fillTab":
       return fillTab(Number(arg.tabId), String(arg.id));
     case "secret": {
@@ -50,6 +96,9 @@ async function fromExtension(msg) {
       return save.offers();
     case "answerOffer":
       return save.answer(Number(arg.tabId), Boolean(arg.save));
+    case "lock":
+      await lock();
+      return {};
     case "copied":
       // Clear the clipboard in 30 s (the shortest alarm Chrome allows).
       await chrome.alarms.create("clear-clipboard", { delayInMinutes: 0.5 });
@@ -72,7 +121,7 @@ async function fromPage(msg, sender) {
       return save.onSubmitted(sender, msg);
     case "meshpass:saveAnswer":
       await lockIfIdle();
-      return save.answer(sender.tab.id, msg.save === true, new URL(sender.url).host);
+      return save.answer(sender.tab.id, msg.save === true, new URL(sender.url).origin);
     default:
       return null;
   }
@@ -101,21 +150,21 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   else return false;
   work.then(
     (result) => sendResponse({ ok: result ?? null }),
-    (e) => sendResponse({ error: e instanceof CoreError ? e.toJSON() : { code: "bad_request", message: String(e.message || e) } }),
+    (e) => sendResponse({ error: e instanceof CoreError ? e.toJSON() : { code: "internal", message: String(e.message || e) } }),
   );
   return true; // the answer comes later
 });
 
 chrome.commands.onCommand.addListener((command, tab) => {
-  if (command === "fill-login" && tab) fillBest(tab.id).catch(() => {});
+  if (command === "fill-login" && tab) fillByShortcut(tab).catch(() => {});
 });
 
 chrome.contextMenus.onClicked.addListener((info, tab) => {
-  if (info.menuItemId === "meshpass-fill" && tab) fillBest(tab.id).catch(() => {});
+  if (info.menuItemId === "meshpass-fill" && tab) fillByShortcut(tab).catch(() => {});
 });
 
 chrome.webNavigation.onCompleted.addListener((details) => {
-  save.onNavigated(details).catch(() => {});
+  lockIfIdle().then(() => save.onNavigated(details)).catch(() => {});
 });
 
 chrome.alarms.onAlarm.addListener((alarm) => {
@@ -132,10 +181,6 @@ chrome.runtime.onInstalled.addListener(() => {
   });
 });
 
-chrome.alarms.get("autolock").then((a) => {
-  if (!a) chrome.alarms.create("autolock", { periodInMinutes: 1 });
-});
-
 // The service worker has no clipboard; an offscreen document clears it.
 async function clearClipboard() {
   const url = chrome.runtime.getURL("offscreen.html");
@@ -147,5 +192,7 @@ async function clearClipboard() {
   await chrome.offscreen.closeDocument();
 }
 
-// Exposed for the end-to-end tests, which drive fills through the worker.
-globalThis.meshpassExtension = { fillTab, fillBest, lockIfIdle, call };
+// For the end-to-end tests: what the keyboard shortcut and the context menu
+// run (Playwright cannot press browser shortcuts). Only the extension's own
+// pages and DevTools can reach the worker's globals.
+globalThis.meshpassExtension = { fillByShortcut: (tabId) => chrome.tabs.get(tabId).then(fillByShortcut) };

@@ -1,9 +1,11 @@
 // Filling a tab. The core decides which entry may fill which page (package
-// shared/match); here we decide which frames get the credential: only the
-// top frame, or a frame whose own URL the entry matches, and only when the
-// top page matches the entry too — so a look-alike site gets nothing, and
-// neither does another site's iframe, nor a login frame framed by a
-// stranger. A frame gets a credential only after it reports login fields.
+// shared/match); here we decide which documents get the credential: the top
+// page if the entry matches it, and frames of the top page's own origin
+// that the entry matches too — so a look-alike site gets nothing, and
+// neither does another origin's iframe (another site, a sibling subdomain,
+// a sandboxed frame), nor a login frame framed by a stranger. A document
+// gets a credential only after it reports login fields, and on an
+// insecure (plain http, not loopback) page only after the person agreed.
 
 import { call, CoreError } from "./core.js";
 import * as state from "./state.js";
@@ -40,15 +42,35 @@ export async function send(tabId, frameId, documentId, msg) {
   }
 }
 
-// fillFrame gives cred to one frame if it has login fields.
-async function fillFrame(tabId, frameId, documentId, url, cred) {
+/** originOf is url's origin, or "" for a URL that has none. */
+export function originOf(url) {
+  try {
+    const o = new URL(url).origin;
+    return o === "null" ? "" : o;
+  } catch {
+    return "";
+  }
+}
+
+// fillFrame gives cred to one document if it has login fields, its real
+// origin (the content script's self.origin: "null" in a sandboxed frame)
+// is its URL's, and, for a subframe, that is the top page's origin. On an
+// insecure page it asks the person first, and only then sends the
+// credential.
+async function fillFrame(tabId, frameId, documentId, url, topOrigin, cred) {
+  const origin = originOf(url);
+  if (!origin || (frameId !== 0 && origin !== topOrigin)) return null;
   const probe = await send(tabId, frameId, documentId, { type: "meshpass:probe" });
-  if (!probe || !(probe.username || probe.password)) return null;
+  if (!probe || !(probe.username || probe.password) || probe.origin !== origin) return null;
+  if (cred.match.scheme === "http" && cred.match.insecure) {
+    const asked = await send(tabId, frameId, documentId, { type: "meshpass:ask", host: hostOf(url) });
+    if (!asked || asked.ok !== true) return null;
+  }
   const answer = await send(tabId, frameId, documentId, {
     type: "meshpass:fill",
     username: cred.username,
     password: cred.password,
-    askFirst: cred.match.scheme === "http" && Boolean(cred.match.insecure),
+    askFirst: false,
     host: hostOf(url),
   });
   return answer && answer.filled ? answer.filled : null;
@@ -69,17 +91,22 @@ export async function fillTab(tabId, id) {
   if (!topCred) {
     throw new CoreError({ code: "not_allowed", message: `this login is not for ${hostOf(top.url) || "this page"}` });
   }
+  const topOrigin = originOf(top.url);
   const done = { username: false, password: false };
   for (const f of frames.sort((a, b) => a.frameId - b.frameId)) {
+    if (f.frameId !== 0 && originOf(f.url) !== topOrigin) continue; // another origin's frame
     const cred = f.frameId === 0 ? topCred : await credentialFor(id, f.url);
     if (!cred) continue;
-    const filled = await fillFrame(tabId, f.frameId, f.documentId, f.url, cred);
+    const filled = await fillFrame(tabId, f.frameId, f.documentId, f.url, topOrigin, cred);
     if (filled) {
       done.username ||= Boolean(filled.username);
       done.password ||= Boolean(filled.password);
     }
   }
-  await state.setPendingFill(tabId, done.password ? undefined : { id, until: Date.now() + MULTI_STEP_MS });
+  // A username step without a password field: the password waits a
+  // minute for the login's next page in this tab.
+  const waiting = done.username && !done.password;
+  await state.setPendingFill(tabId, waiting ? { id, until: Date.now() + MULTI_STEP_MS } : undefined);
   return done;
 }
 
@@ -100,13 +127,16 @@ export async function fillBest(tabId) {
  * load is on and exactly one entry matches a secure page.
  */
 export async function onFields(sender) {
-  const status = await call("status");
-  if (!status.unlocked) return;
   const tabId = sender.tab.id;
   const topURL = sender.tab.url;
+  const topOrigin = originOf(topURL);
+  if (sender.frameId !== 0 && sender.origin !== topOrigin) return;
+  // Storage first: most pages with a login form need nothing from the core.
   let id = (await state.pendingFill(tabId))?.id;
+  if (!id && !(await state.settings()).fillOnLoad) return;
+  const status = await call("status");
+  if (!status.unlocked) return;
   if (!id) {
-    if (!(await state.settings()).fillOnLoad) return;
     const candidates = await call("match", { url: topURL, allowHTTP: true });
     if (candidates.length !== 1 || candidates[0].match.insecure) return;
     id = candidates[0].id;
@@ -115,6 +145,6 @@ export async function onFields(sender) {
   if (!topCred) return;
   const cred = sender.frameId === 0 ? topCred : await credentialFor(id, sender.url);
   if (!cred) return;
-  const filled = await fillFrame(tabId, sender.frameId, sender.documentId, sender.url, cred);
+  const filled = await fillFrame(tabId, sender.frameId, sender.documentId, sender.url, topOrigin, cred);
   if (filled && filled.password) await state.setPendingFill(tabId, undefined);
 }

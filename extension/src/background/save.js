@@ -4,7 +4,7 @@
 // update it. Nothing is saved without the person's click.
 
 import { call } from "./core.js";
-import { hostOf, send } from "./fill.js";
+import { hostOf, originOf, send } from "./fill.js";
 import * as state from "./state.js";
 
 /** OFFER_MS is how long a submitted login stays on offer. */
@@ -15,8 +15,12 @@ export async function onSubmitted(sender, msg) {
   const { username, password } = msg;
   if (typeof username !== "string" || typeof password !== "string" || password === "") return;
   if (username.length > 1024 || password.length > 4096) return;
+  const origin = originOf(sender.url);
+  // Only the top page, or a frame of its own origin, may offer a login;
+  // and never a page whose form crosses the network in clear.
+  if (!origin || (sender.frameId !== 0 && origin !== originOf(sender.tab.url)) || insecure(sender.url)) return;
   const tabId = sender.tab.id;
-  const offer = { url: sender.url, host: hostOf(sender.url), username, password, update: false, until: Date.now() + OFFER_MS };
+  const offer = { url: sender.url, origin, host: hostOf(sender.url), username, password, update: false, until: Date.now() + OFFER_MS };
   const status = await call("status");
   if (status.unlocked) {
     const known = await existing(offer);
@@ -30,11 +34,20 @@ export async function onSubmitted(sender, msg) {
   if (status.unlocked) await show(tabId, sender.frameId, sender.documentId, offer);
 }
 
-// existing finds the entry of offer's site and username, with its
-// password, or null.
+// insecure reports a plain http page that is not on this machine.
+function insecure(url) {
+  const u = new URL(url);
+  if (u.protocol !== "http:") return false;
+  const h = u.hostname;
+  return !(h === "localhost" || h.endsWith(".localhost") || /^127\./.test(h) || h === "[::1]");
+}
+
+// existing finds the entry for exactly offer's host with offer's username,
+// with its password, or null. Only an exact match counts: a login typed on
+// one subdomain must not overwrite the entry of another.
 async function existing(offer) {
   const candidates = await call("match", { url: offer.url, allowHTTP: true });
-  const same = candidates.find((c) => c.username === offer.username);
+  const same = candidates.find((c) => c.username === offer.username && c.match.kind === "exact");
   if (!same) return null;
   const cred = await call("fill", { id: same.id, url: offer.url, allowHTTP: true });
   return { id: same.id, password: cred.password };
@@ -51,24 +64,24 @@ async function show(tabId, frameId, documentId, offer) {
 
 /**
  * onNavigated shows a tab's offer again on the page its login led to, if
- * that page is on the same host (a login usually loads a new page).
+ * that page is of the same origin (a login usually loads a new page).
  */
 export async function onNavigated(details) {
   if (details.frameId !== 0) return;
   const offer = await state.pendingSave(details.tabId);
-  if (!offer || hostOf(details.url) !== offer.host) return;
+  if (!offer || originOf(details.url) !== offer.origin) return;
   const status = await call("status");
   if (!status.unlocked) return;
   await show(details.tabId, 0, details.documentId, offer);
 }
 
 /**
- * answer saves (save true) or drops the login on offer in tabId. host, if
- * given, must be the offer's (a page may answer only its own offer).
+ * answer saves (save true) or drops the login on offer in tabId. origin,
+ * if given, must be the offer's (a page may answer only its own offer).
  */
-export async function answer(tabId, save, host) {
+export async function answer(tabId, save, origin) {
   const offer = await state.pendingSave(tabId);
-  if (!offer || (host !== undefined && host !== offer.host)) return { saved: false };
+  if (!offer || (origin !== undefined && origin !== offer.origin)) return { saved: false };
   await state.setPendingSave(tabId, undefined);
   if (!save) return { saved: false };
   // Look again: the vault may have changed since the offer was made.

@@ -40,15 +40,30 @@ export async function setSettings(change) {
   return s;
 }
 
-/** touch records a use now, which restarts the idle lock timeout. */
+/**
+ * touch records a use now, which restarts the idle lock timeout, and sets
+ * the one alarm that wakes the worker to lock when it runs out.
+ */
 export async function touch() {
-  await chrome.storage.session.set({ [ACTIVITY]: Date.now() });
+  const now = Date.now();
+  await chrome.storage.session.set({ [ACTIVITY]: now });
+  const { lockMinutes } = await settings();
+  await chrome.alarms.create("autolock", { when: now + lockMinutes * 60_000 + 1000 });
 }
 
-/** lastActivity resolves with the time of the last use (0 if none). */
+/**
+ * lastActivity resolves with the time of the last use since the keys were
+ * last locked, or 0 if nothing happened since (nothing to lock).
+ */
 export async function lastActivity() {
   const got = await chrome.storage.session.get(ACTIVITY);
   return got[ACTIVITY] || 0;
+}
+
+/** locked records that the keys were locked: no idle timeout runs. */
+export async function locked() {
+  await chrome.storage.session.remove(ACTIVITY);
+  await chrome.alarms.clear("autolock");
 }
 
 async function table(key) {
@@ -89,4 +104,9 @@ export async function pendingSaves() {
 /** setPendingSave remembers (or with undefined forgets) a tab's offer. */
 export async function setPendingSave(tabId, save) {
   await put(SAVES, tabId, save);
+}
+
+/** forgetPending drops every waiting fill and login on offer (at lock). */
+export async function forgetPending() {
+  await chrome.storage.session.remove([FILLS, SAVES]);
 }

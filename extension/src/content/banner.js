@@ -1,6 +1,15 @@
 // In-page banners of the meshpass content script ("fill on http?", "save
-// login?"). A host element with data-meshpass="banner" carries a shadow root
-// with self-contained styles; only trusted clicks (event.isTrusted) count.
+// login?"). A host element with data-meshpass="banner" carries a CLOSED
+// shadow root with self-contained styles: the page's world cannot reach it
+// (host.shadowRoot is null there, and in the extension's isolated world
+// attachShadow is our own, so the page cannot hook it either).
+//
+// What a click means is decided only from this script's memory: a Map from
+// the button elements we created to their actions. Nothing the page could
+// change (attributes, text, classes) is ever read back. Only trusted clicks
+// count, and only once the banner has been visible and unobstructed
+// (IntersectionObserver v2) continuously for MIN_VISIBLE_MS before the click,
+// confirmed by a fresh visibility check taken after the click.
 // Nothing secret is ever put into the banner: it shows the host and, for the
 // save offer, the username the user just typed on this page.
 
@@ -40,15 +49,22 @@ button.primary { background: #0a5bd3; border-color: #0a5bd3; color: #fff; }
 button:focus-visible { outline: 2px solid #0a5bd3; outline-offset: 2px; }
 `;
 
-/** Clicks sooner than this after the banner appeared are ignored. */
-const MIN_SHOWN_MS = 500;
+/**
+ * A click counts only if the banner has been visible and unobstructed
+ * without interruption for this long before it.
+ */
+const MIN_VISIBLE_MS = 500;
+/** How long the post-click visibility confirmation may take. */
+const CONFIRM_MS = 1000;
+
+const NOTE_COVERED = 'This notice is covered or distorted by the page, so the click was ignored.';
 
 /** The banner currently shown by this frame: {host, finish}. */
 let current = null;
 
 /**
  * @typedef {object} BannerButton
- * @property {string} action value of data-action, returned when clicked
+ * @property {string} action returned when the button is clicked
  * @property {string} label button text
  * @property {boolean} [primary]
  */
@@ -71,7 +87,7 @@ export function showBanner({ text, buttons, warn = false, timeoutMs = 120_000 })
   // A plain div: a custom element name could be defined (and hijacked) by the page.
   const host = doc.createElement('div');
   host.setAttribute('data-meshpass', 'banner');
-  const root = host.attachShadow({ mode: 'open' });
+  const root = host.attachShadow({ mode: 'closed' });
   const style = doc.createElement('style');
   style.textContent = STYLE;
   const box = doc.createElement('div');
@@ -86,12 +102,14 @@ export function showBanner({ text, buttons, warn = false, timeoutMs = 120_000 })
   p.textContent = text;
   const row = doc.createElement('div');
   row.className = 'row';
+  /** Button element -> action. The only source of what a click means. */
+  const actions = new Map();
   for (const b of buttons) {
     const el = doc.createElement('button');
     el.type = 'button';
     el.textContent = b.label;
-    el.setAttribute('data-action', b.action);
     if (b.primary) el.className = 'primary';
+    actions.set(el, String(b.action));
     row.append(el);
   }
   const note = doc.createElement('p');
@@ -114,32 +132,96 @@ export function showBanner({ text, buttons, warn = false, timeoutMs = 120_000 })
       if (current?.host === host) current = null;
       resolve(action);
     };
-    // Anti-clickjacking: a click counts only if it is trusted, the banner
-    // has been on screen for MIN_SHOWN_MS, and (where the browser supports
-    // IntersectionObserver v2) the banner is unoccluded and unfiltered.
-    const shownAt = performance.now();
-    let unobstructed = true;
+
+    // Anti-clickjacking. visibleSince: since when (event/observer clock,
+    // DOMHighResTimeStamp) the banner has been continuously visible,
+    // unoccluded and undistorted in a visible tab; null while it is not.
+    let visibleSince = null;
+    let ioVisible = false;
+    let docVisible = doc.visibilityState === 'visible';
+    let io = null;
+    /** Whether IntersectionObserver v2 (isVisible) reports for this banner. */
+    let tracking = false;
+    const setVisible = (vis, t) => {
+      if (!vis) visibleSince = null;
+      else if (visibleSince === null) visibleSince = t;
+    };
+    const onEntries = (entries) => {
+      for (const e of entries) {
+        if (typeof e.isVisible === 'boolean') tracking = true;
+        ioVisible = e.isIntersecting && e.isVisible !== false;
+        setVisible(ioVisible && docVisible, e.time);
+      }
+    };
+    const visOptions = { trackVisibility: true, delay: 100 };
     if (typeof IntersectionObserver === 'function') {
       try {
-        const io = new IntersectionObserver((entries) => {
-          const e = entries[entries.length - 1];
-          if (e && typeof e.isVisible === 'boolean') unobstructed = e.isVisible;
-        }, { trackVisibility: true, delay: 100 });
+        io = new IntersectionObserver(onEntries, visOptions);
         io.observe(box);
         finishHooks.push(() => io.disconnect());
-      } catch { /* no IntersectionObserver v2 */ }
+      } catch { io = null; }
     }
+    const onVisibility = (e) => {
+      docVisible = doc.visibilityState === 'visible';
+      setVisible(docVisible && (io ? ioVisible : true), e.timeStamp);
+    };
+    doc.addEventListener('visibilitychange', onVisibility);
+    finishHooks.push(() => doc.removeEventListener('visibilitychange', onVisibility));
+
+    /** Whether the banner was visible without interruption for MIN_VISIBLE_MS before t. */
+    const steadyAt = (t) => visibleSince !== null && t - visibleSince >= MIN_VISIBLE_MS && docVisible;
+
+    /**
+     * A fresh visibility sample taken after the click (the long-running
+     * observer's last report may be up to ~100 ms old): a new observer
+     * always reports its first computation. Also folds in any records the
+     * long-running observer has computed but not yet delivered.
+     */
+    const confirmVisible = () => new Promise((res) => {
+      if (!io) { res(true); return; }
+      let settled = false;
+      let fresh = null;
+      const settle = (ok) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(t);
+        fresh?.disconnect();
+        try { onEntries(io.takeRecords()); } catch { /* observer gone */ }
+        res(ok);
+      };
+      const t = setTimeout(() => settle(false), CONFIRM_MS);
+      try {
+        fresh = new IntersectionObserver((entries) => {
+          const e = entries[entries.length - 1];
+          settle(!!e && e.isIntersecting && (tracking ? e.isVisible === true : e.isVisible !== false));
+        }, visOptions);
+        fresh.observe(box);
+      } catch { settle(false); }
+    });
+
+    let confirming = false;
     root.addEventListener('click', (e) => {
-      if (!e.isTrusted) return;
-      const btn = e.target instanceof Element ? e.target.closest('button[data-action]') : null;
-      if (!btn) return;
+      // Clicks inside the banner are none of the page's business.
       e.stopPropagation();
-      if (performance.now() - shownAt < MIN_SHOWN_MS) return;
-      if (!unobstructed) {
-        note.textContent = 'This notice is covered or distorted by the page, so the click was ignored.';
+      if (!e.isTrusted || done || confirming) return;
+      let action;
+      for (const n of e.composedPath()) {
+        if (n === root) break;
+        if (actions.has(n)) { action = actions.get(n); break; }
+      }
+      if (action === undefined) return;
+      const at = e.timeStamp;
+      if (!steadyAt(at)) {
+        if (visibleSince === null) note.textContent = NOTE_COVERED;
         return;
       }
-      finish(btn.getAttribute('data-action'));
+      confirming = true;
+      confirmVisible().then((ok) => {
+        confirming = false;
+        if (done) return;
+        if (ok && steadyAt(at)) finish(action);
+        else note.textContent = NOTE_COVERED;
+      });
     });
     // Keep the page from seeing keystrokes and clicks meant for the banner.
     for (const type of ['keydown', 'keyup', 'keypress', 'mousedown', 'mouseup', 'pointerdown', 'pointerup']) {
@@ -155,6 +237,8 @@ export function showBanner({ text, buttons, warn = false, timeoutMs = 120_000 })
     } catch {
       host.removeAttribute('popover');
     }
+    // Without an intersection observer only time on screen can be checked.
+    if (!io) setVisible(docVisible, performance.now());
     watcher = new MutationObserver(() => { if (!host.isConnected) finish(null); });
     watcher.observe(doc.documentElement, { childList: true, subtree: true });
     current = { host, finish };

@@ -7,17 +7,36 @@
 // the content script answers with sendResponse.
 //
 //   {type:"meshpass:probe"}
-//     -> {origin: location.origin, top: window === window.top,
+//     -> {origin: self.origin, top: window === window.top,
 //         username: bool, password: bool}
 //        whether visible, fillable login fields exist in this frame now.
+//        origin is the document's real security origin (self.origin), not
+//        location.origin: in a sandboxed frame (iframe sandbox without
+//        allow-same-origin, or a CSP sandbox) it is "null" although the URL
+//        has an origin. The background compares it with the frame URL's
+//        origin and does not fill when they differ.
+//
+//   {type:"meshpass:ask", host}
+//     Shows the banner "This page is not secure (http). Fill your meshpass
+//     login for <host> anyway?" [Fill] [Cancel] and waits for the user.
+//     -> {ok: true}   after a trusted click on Fill (banner visible and
+//                     unobstructed for 500 ms before the click)
+//      | {ok: false}  Cancel, timeout (120 s), banner removed or replaced,
+//                     or an opaque-origin (sandboxed) document.
+//     Nothing is filled; after {ok: true} the background sends meshpass:fill
+//     (askFirst false). This is how the password is kept from reaching a
+//     plain-http page before the user agreed.
 //
 //   {type:"meshpass:fill", username, password, askFirst: bool, host}
-//     Fills the login fields of this frame. With askFirst (plain http page
-//     that is not loopback) an in-page banner first asks "This page is not
-//     secure (http). Fill your meshpass login for <host> anyway?"
-//     [Fill] [Cancel]; only a trusted click on Fill fills.
+//     Fills the login fields of this frame.
 //     -> {filled: {username: bool, password: bool}}
-//      | {filled: null, reason: "no-fields" | "cancelled"}
+//      | {filled: null, reason: "no-fields" | "cancelled" | "opaque-origin"}
+//     "opaque-origin": this document's origin is opaque (self.origin is
+//     "null", a sandboxed frame): nothing is ever filled there.
+//     askFirst is still accepted for compatibility (the banner of
+//     meshpass:ask is shown first, and only a trusted click on Fill fills)
+//     but the background no longer uses it: the password would already be
+//     in the page's process while the banner waits.
 //     Multi-step: a username-only step gets the username, a password-only
 //     step the password. When the username was filled and no password field
 //     was present, the password is kept in this script's closure for at most
@@ -33,7 +52,8 @@
 //     the banner.
 //     -> {shown: true}
 //
-// Content -> background: chrome.runtime.sendMessage(msg).
+// Content -> background: chrome.runtime.sendMessage(msg). Never sent from a
+// document with an opaque origin (self.origin "null").
 //
 //   {type:"meshpass:fields", username: bool, password: bool}
 //     Once at document_idle if login fields exist, and again (checked at most
@@ -44,19 +64,31 @@
 //   {type:"meshpass:submitted", username, password}
 //     A login form was submitted with a non-empty password: form submit
 //     event, click on a submit-like button, or Enter in a login field
-//     (formless pages). username is the visible username field's value, else
-//     the one typed (or filled) on an earlier step of the same document, else
-//     one the page keeps in a hidden username field. Sent once per
-//     submission (the same credentials are not sent again within 5 s).
+//     (formless pages). Only real user submissions count:
+//       - the password field that supplies the password got trusted user
+//         input (a trusted input event: typing, pasting, browser autofill)
+//         or our own fill, and still holds the value it had after that
+//         input/fill (a page script that sets or changes the value voids it);
+//       - the submitting action is trusted: a click (event.isTrusted) on a
+//         submit-like button, a trusted Enter keydown in a login field, or a
+//         submit event while navigator.userActivation.isActive that follows
+//         a trusted click or Enter after the last input into the password
+//         field (a requestSubmit() fired by the page while the user types
+//         does not count).
+//     username is the visible username field's value, else the one typed
+//     (or filled) on an earlier step of the same document, else one the
+//     page keeps in a hidden username field. Sent once per submission (the
+//     same credentials are not sent again within 5 s).
 //
 //   {type:"meshpass:saveAnswer", save: bool}
 //     The user's trusted click on the save banner.
 //
 // The script reads only the login fields, keeps no globals on window, writes
-// nothing secret into the DOM, and checks event.isTrusted on banner clicks.
+// nothing secret into the DOM, and decides what a banner click means from
+// its own memory, never from the DOM (see banner.js).
 
 import {
-  collectRoots, findLoginFields, fieldSummary, fillInput, credentialsIn, submitButtonIn,
+  collectRoots, findLoginFields, fieldSummary, fillInput, readValue, credentialsIn, submitButtonIn,
 } from './fields.js';
 import { showBanner } from './banner.js';
 
@@ -99,6 +131,16 @@ function fingerprint(s) {
 }
 
 /**
+ * Whether this document's security origin is opaque (sandboxed frame, CSP
+ * sandbox): self.origin is "null" there even when location.origin is not.
+ * @param {{origin?: string}} [g] the global to ask (tests)
+ * @returns {boolean}
+ */
+function opaqueOrigin(g = self) {
+  return typeof g.origin !== 'string' || g.origin === 'null';
+}
+
+/**
  * Start the content script in this frame.
  * @param {Document} doc
  */
@@ -110,6 +152,15 @@ function start(doc) {
   /** Fingerprint of the last submission sent, and its expiry timer. */
   let lastSubmit = null;
   let lastSubmitTimer = 0;
+  /**
+   * Password fields the user typed into (or we filled), with a fingerprint
+   * of the value right after that input and a sequence number ordering it
+   * against trusted gestures: field -> {fp, seq}.
+   */
+  const userInput = new WeakMap();
+  /** Sequence number of the last trusted click or Enter keydown. */
+  let gestureSeq = 0;
+  let seq = 0;
   /** Last fields state seen, as "username,password". */
   let lastFields = 'false,false';
   let scanTimer = 0;
@@ -140,6 +191,7 @@ function start(doc) {
     const pw = pending.password;
     clearPending();
     fillInput(fields.password, pw);
+    markInput(fields.password);
   }
 
   /** Observe a root (document or shadow root) for mutations and submits. */
@@ -149,6 +201,20 @@ function start(doc) {
     observer.observe(root, MUTATION_OPTIONS);
     // submit is not composed: a form in a shadow root only tells its root.
     root.addEventListener('submit', onSubmit, true);
+    // input is composed, but from outside a closed shadow root its target is
+    // retargeted to the host: listen on every root we know.
+    root.addEventListener('input', onInput, true);
+  }
+
+  /** Remember that field holds a value the user (or our fill) put there. */
+  function markInput(field) {
+    userInput.set(field, { fp: fingerprint(readValue(field)), seq: ++seq });
+  }
+
+  function onInput(e) {
+    if (!e.isTrusted) return;
+    const t = e.composedPath()[0];
+    if (t instanceof Element && t.localName === 'input' && t.type === 'password') markInput(t);
   }
 
   function scheduleScan() {
@@ -168,21 +234,28 @@ function start(doc) {
     const key = `${s.username},${s.password}`;
     if (key === lastFields) return;
     lastFields = key;
-    if (s.username || s.password) send({ type: 'meshpass:fields', username: s.username, password: s.password });
+    if ((s.username || s.password) && !opaqueOrigin()) send({ type: 'meshpass:fields', username: s.username, password: s.password });
   }
 
   /**
    * A submission (or step submission) happened around el: report the
    * credentials, or remember the username of a username-only step.
    * @param {Element} el
+   * @param {number} actionSeq sequence number of the trusted gesture that
+   *   caused it: the password must have been entered before it.
    */
-  function submission(el) {
+  function submission(el, actionSeq) {
+    if (opaqueOrigin()) return;
     const c = credentialsIn(el);
     if (!c.hasPasswordField) {
       if (c.username) rememberedUsername = c.username;
       return;
     }
-    if (!c.password) return;
+    if (!c.password || !c.passwordField) return;
+    // The password must be what the user typed (or we filled), unchanged,
+    // and the submitting gesture must come after that input.
+    const input = userInput.get(c.passwordField);
+    if (!input || input.fp !== fingerprint(c.password) || input.seq > actionSeq) return;
     const username = c.username || rememberedUsername || c.keptUsername;
     const fp = fingerprint(`${username}\n${c.password}`);
     if (fp === lastSubmit) return;
@@ -193,40 +266,62 @@ function start(doc) {
   }
 
   function onSubmit(e) {
+    // requestSubmit() fires a trusted-looking submit event: require that the
+    // page holds a user activation and credit it to the last trusted click
+    // or Enter (which must follow the password input, see submission).
+    const ua = navigator.userActivation;
+    if (!ua || !ua.isActive || !gestureSeq) return;
     const form = e.composedPath()[0];
-    if (form instanceof Element) submission(form);
+    if (form instanceof Element) submission(form, gestureSeq);
   }
 
   function onClick(e) {
-    if (e.button !== 0) return;
+    if (!e.isTrusted || e.button !== 0) return;
+    gestureSeq = ++seq;
     const btn = submitButtonIn(e.composedPath());
-    if (btn) submission(btn);
+    if (btn) submission(btn, gestureSeq);
   }
 
   function onKeydown(e) {
-    if (e.key !== 'Enter' || e.isComposing) return;
+    if (!e.isTrusted || e.key !== 'Enter' || e.isComposing) return;
+    gestureSeq = ++seq;
     const t = e.composedPath()[0];
     if (t instanceof Element && t.localName === 'input' && ['password', 'text', 'email', 'tel'].includes(t.type)) {
-      submission(t);
+      submission(t, gestureSeq);
     }
+  }
+
+  /**
+   * Ask the user with the "not secure (http)" banner.
+   * @param {string} host
+   * @returns {Promise<boolean>} true after a trusted click on Fill
+   */
+  async function askUser(host) {
+    const action = await showBanner({
+      text: `This page is not secure (http). Fill your meshpass login for ${host} anyway?`,
+      buttons: [{ action: 'fill', label: 'Fill', primary: true }, { action: 'cancel', label: 'Cancel' }],
+      warn: true,
+    });
+    return action === 'fill';
+  }
+
+  async function ask(msg) {
+    if (opaqueOrigin()) return { ok: false };
+    return { ok: await askUser(String(msg.host || location.host)) };
   }
 
   async function fill(msg) {
     const username = typeof msg.username === 'string' ? msg.username : '';
     const password = typeof msg.password === 'string' ? msg.password : '';
+    if (opaqueOrigin()) return { filled: null, reason: 'opaque-origin' };
     let f = findLoginFields(doc);
     // No password field we may fill and no username step: nothing to do.
     // (Two new-password fields only = sign-up/change form: no fill.)
     const usable = (x) => !!x.password || (!!x.username && x.passwords.length === 0);
     if (!usable(f)) return { filled: null, reason: 'no-fields' };
     if (msg.askFirst) {
-      const host = String(msg.host || location.host);
-      const action = await showBanner({
-        text: `This page is not secure (http). Fill your meshpass login for ${host} anyway?`,
-        buttons: [{ action: 'fill', label: 'Fill', primary: true }, { action: 'cancel', label: 'Cancel' }],
-        warn: true,
-      });
-      if (action !== 'fill') return { filled: null, reason: 'cancelled' };
+      // Compatibility only: the background asks with meshpass:ask first.
+      if (!(await askUser(String(msg.host || location.host)))) return { filled: null, reason: 'cancelled' };
       f = findLoginFields(doc);
       if (!usable(f)) return { filled: null, reason: 'no-fields' };
     }
@@ -239,6 +334,7 @@ function start(doc) {
     }
     if (f.password && password) {
       fillInput(f.password, password);
+      markInput(f.password);
       filled.password = true;
     } else if (filled.username && password && f.passwords.length === 0) {
       setPending(password);
@@ -266,11 +362,14 @@ function start(doc) {
     switch (msg.type) {
       case 'meshpass:probe': {
         const s = fieldSummary(findLoginFields(doc));
-        sendResponse({ origin: location.origin, top: window === window.top, username: s.username, password: s.password });
+        sendResponse({ origin: self.origin, top: window === window.top, username: s.username, password: s.password });
         return false;
       }
       case 'meshpass:fill':
         fill(msg).then(sendResponse, () => sendResponse({ filled: null, reason: 'no-fields' }));
+        return true;
+      case 'meshpass:ask':
+        ask(msg).then(sendResponse, () => sendResponse({ ok: false }));
         return true;
       case 'meshpass:offerSave':
         offerSave(msg);

@@ -290,25 +290,32 @@ export function readValue(el) {
 }
 
 /**
- * The password a submission sets, from the usable password inputs of its
- * scope: the first non-empty new-password field if any (sign-up or change),
- * else for unlabelled forms: with two equal values (sign-up) that value, with
- * three fields (current, new, confirm) the new one, with two different values
- * (current, new) the second; else the current/first non-empty password.
+ * The password field whose value a submission sets, from the usable password
+ * inputs of its scope: the first non-empty new-password field if any (sign-up
+ * or change), else for unlabelled forms: with two equal values (sign-up) the
+ * second, with three fields (current, new, confirm) the new one, with two
+ * different values (current, new) the second; else the current/first
+ * non-empty password.
+ * @param {HTMLInputElement[]} pw password inputs of the scope
+ * @returns {{field: HTMLInputElement|null, value: string}}
+ */
+export function submittedPasswordField(pw) {
+  const filled = pw.map((e) => ({ e, v: readValue(e) })).filter((x) => x.v !== '');
+  if (!filled.length) return { field: null, value: '' };
+  const ac = (x) => autocompleteTokens(x.e);
+  const pick = filled.find((x) => ac(x).includes('new-password')) ||
+    filled.find((x) => ac(x).includes('current-password')) ||
+    (filled.length >= 2 ? filled[1] : filled[0]);
+  return { field: pick.e, value: pick.v };
+}
+
+/**
+ * The password a submission sets (see submittedPasswordField).
  * @param {HTMLInputElement[]} pw password inputs of the scope
  * @returns {string}
  */
 export function submittedPassword(pw) {
-  const filled = pw.map((e) => ({ e, v: readValue(e) })).filter((x) => x.v !== '');
-  if (!filled.length) return '';
-  const ac = (x) => autocompleteTokens(x.e);
-  const fresh = filled.find((x) => ac(x).includes('new-password'));
-  if (fresh) return fresh.v;
-  const labelled = filled.find((x) => ac(x).includes('current-password'));
-  if (labelled) return labelled.v;
-  if (filled.length === 2) return filled[1].v;
-  if (filled.length >= 3) return filled[1].v;
-  return filled[0].v;
+  return submittedPasswordField(pw).value;
 }
 
 /**
@@ -333,9 +340,10 @@ export function hiddenUsername(inputs) {
 /**
  * The credentials a submission within a scope carries: a visible username
  * field's value (username), else one kept in a hidden field (keptUsername);
- * the password from submittedPassword. Scope: the form of el, else its root.
+ * the password (and the field it comes from) from submittedPasswordField.
+ * Scope: the form of el, else its root.
  * @param {Element} el a form, button or input inside the login form
- * @returns {{username: string, keptUsername: string, password: string, hasPasswordField: boolean, usernameField: HTMLInputElement|null}}
+ * @returns {{username: string, keptUsername: string, password: string, passwordField: HTMLInputElement|null, hasPasswordField: boolean, usernameField: HTMLInputElement|null}}
  */
 export function credentialsIn(el) {
   let inputs;
@@ -352,7 +360,11 @@ export function credentialsIn(el) {
     usernameField = c.sort((a, b) => usernameScore(b) - usernameScore(a))[0] || null;
   }
   if (usernameField) username = readValue(usernameField);
-  return { username, keptUsername: username ? '' : hiddenUsername(inputs), password: submittedPassword(pw), hasPasswordField: pw.length > 0, usernameField };
+  const sub = submittedPasswordField(pw);
+  return {
+    username, keptUsername: username ? '' : hiddenUsername(inputs),
+    password: sub.value, passwordField: sub.field, hasPasswordField: pw.length > 0, usernameField,
+  };
 }
 
 /**

@@ -1,7 +1,9 @@
 // The offscreen document clears the clipboard for the service worker
 // (which has no DOM): a copy command whose copy event writes nothing.
 chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
-  if (sender.id !== chrome.runtime.id || !msg || msg.target !== "offscreen") return false;
+  // Only the service worker (no tab, the extension's own URL) may ask.
+  const own = sender.id === chrome.runtime.id && !sender.tab && (sender.url || "").startsWith(chrome.runtime.getURL(""));
+  if (!own || !msg || msg.target !== "offscreen") return false;
   if (msg.type === "clear-clipboard") {
     const clear = (e) => {
       e.clipboardData.setData("text/plain", "");
