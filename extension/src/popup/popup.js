@@ -260,7 +260,8 @@ async function mainView(status, page = current.page) {
       const unreachable = e.code === "transport";
       chip.className = unreachable ? "chip warn" : "chip bad";
       chip.textContent = unreachable ? "portal unreachable" : "verification failed";
-      banner.replaceChildren(notice(unreachable ? "warn" : "bad", `${describe(e)} Showing the last verified copy.`));
+      const said = describe(e);
+      banner.replaceChildren(notice(unreachable ? "warn" : "bad", `${said}${/[.!?]$/.test(said) ? "" : "."} Showing the last verified copy.`));
       current.sync = e.code;
     }
   };
