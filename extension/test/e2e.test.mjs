@@ -44,7 +44,6 @@ after(async () => {
 // username among "For this site".
 async function fillFromPopup(browser, page, username) {
   const popup = await browser.popup(page);
-  await settled(popup);
   const row = popup.locator('[data-role=matches] li', { hasText: username });
   await row.locator("[data-action=fill]").click();
   await waitFor(async () => {

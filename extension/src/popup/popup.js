@@ -275,18 +275,23 @@ async function mainView(status, page = current.page) {
   for (const event of ["input", "click"]) body.addEventListener(event, () => { used = true; });
   await renderPage(status, page, body);
   await sync();
-  if (!used && body.isConnected) renderPage(status, page, body);
+  if (!used && body.isConnected) renderPage(status, page, body, () => used || !body.isConnected);
 }
 
-async function renderPage(status, page, body) {
+// renderPage builds a page of the vault view into body. stale, if given,
+// is asked once the page is built: if it says the person has used the page
+// meanwhile, the new page is dropped rather than pulled from under them.
+async function renderPage(status, page, body, stale = () => false) {
+  let nodes;
   try {
-    if (page === "passwords") body.replaceChildren(...(await passwordsPage(status)));
-    else if (page === "devices") body.replaceChildren(...(await devicesPage(status)));
-    else body.replaceChildren(...(await settingsPage(status)));
+    if (page === "passwords") nodes = await passwordsPage(status);
+    else if (page === "devices") nodes = await devicesPage(status);
+    else nodes = await settingsPage(status);
   } catch (e) {
     if (e.code === "locked") return start();
-    body.replaceChildren(notice("bad", describe(e)));
+    nodes = [notice("bad", describe(e))];
   }
+  if (!stale()) body.replaceChildren(...nodes);
   return undefined;
 }
 
