@@ -197,11 +197,19 @@ func (a *app) forget(ctx context.Context, in []byte) (any, error) {
 	return empty{}, a.c.Forget()
 }
 
+// sync fetches and verifies the profile and passwords. A password profile
+// with the wrong recipients — another device's approve or remove half
+// done, for a moment or for good — is repaired (as the CLI's sync does)
+// instead of shown as a failure.
 func (a *app) sync(ctx context.Context, in []byte) (any, error) {
 	if _, err := bridge.Decode[empty](in); err != nil {
 		return nil, err
 	}
-	return empty{}, a.c.Sync(ctx)
+	err := a.c.Sync(ctx)
+	if errors.Is(err, profile.ErrRecipients) {
+		err = a.c.Repair(ctx)
+	}
+	return empty{}, err
 }
 
 // Entry is a password entry as JavaScript sees it.
