@@ -4,8 +4,10 @@ package main
 
 import (
 	"context"
+	"errors"
 
 	"github.com/meshpass/meshpass/shared/client"
+	"github.com/meshpass/meshpass/shared/shamir"
 	"github.com/meshpass/meshpass/wasm/bridge"
 )
 
@@ -22,14 +24,35 @@ type EscrowArgs struct {
 }
 
 // EscrowResult is what escrow returns: the shares' text, to be shown once
-// and never stored.
+// and never stored, and their threshold.
 type EscrowResult struct {
-	Shares []string `json:"shares"`
+	Shares    []string `json:"shares"`
+	Threshold int      `json:"threshold"`
+	// Error and ErrorCode are set when a step after the new escrow failed:
+	// the shares are valid and must be shown all the same, but the earlier
+	// shares may still work too until escrow is called again. They are
+	// the message and code a rejected call's Error would have.
+	Error     string `json:"error,omitempty"`
+	ErrorCode string `json:"errorCode,omitempty"`
+}
+
+// newEscrowResult returns the EscrowResult for shares and the error that
+// came with them, if any.
+func newEscrowResult(shares []string, err error) EscrowResult {
+	r := EscrowResult{Shares: shares}
+	if s, perr := shamir.ParseShare(shares[0]); perr == nil {
+		r.Threshold = s.Threshold()
+	}
+	if err != nil {
+		r.Error, r.ErrorCode = err.Error(), bridge.Code(err)
+	}
+	return r
 }
 
 // escrow puts the administration keys in escrow (client.Escrow) and
 // returns the shares; the shares of every earlier escrow are void. The
-// session is saved again, since the keys changed.
+// session is saved again, since the keys changed. If shares come with an
+// error, the call resolves with both (EscrowResult.Error).
 func (a *app) escrow(ctx context.Context, in []byte) (any, error) {
 	arg, err := bridge.Decode[EscrowArgs](in)
 	if err != nil {
@@ -48,15 +71,12 @@ func (a *app) escrow(ctx context.Context, in []byte) (any, error) {
 		return nil, bridge.BadRequest("the passphrase is empty")
 	}
 	shares, err := a.c.Escrow(ctx, arg.Passphrase, arg.Threshold, arg.Shares)
-	if err != nil {
+	if len(shares) == 0 {
 		// The keys may have been replaced before the error.
 		a.c.SaveSession(a.session)
 		return nil, err
 	}
-	if err := a.unlockedNow(); err != nil {
-		return nil, err
-	}
-	return EscrowResult{Shares: shares}, nil
+	return newEscrowResult(shares, errors.Join(err, a.unlockedNow())), nil
 }
 
 // RecoverArgs is the argument of recover.
@@ -68,9 +88,18 @@ type RecoverArgs struct {
 	RemoveOthers bool `json:"removeOthers"`
 }
 
+// RecoverResult is what recover returns: the device's Identity and the
+// new escrow (the shares given are void), whose shares are to be shown
+// once and never stored; Error is set as in EscrowResult.
+type RecoverResult struct {
+	Identity
+	EscrowResult
+}
+
 // recoverProfile makes this device, which holds none yet, an administration
 // device of the account's profile from escrow shares (client.Recover),
-// and returns its Identity.
+// and returns its Identity and the new shares. If shares come with an
+// error, the call resolves with both (RecoverResult.Error).
 func (a *app) recoverProfile(ctx context.Context, in []byte) (any, error) {
 	arg, err := bridge.Decode[RecoverArgs](in)
 	if err != nil {
@@ -82,11 +111,14 @@ func (a *app) recoverProfile(ctx context.Context, in []byte) (any, error) {
 	if arg.Passphrase == "" {
 		return nil, bridge.BadRequest("the passphrase is empty")
 	}
-	if err := a.c.Recover(ctx, arg.Portal, arg.Account, arg.Passphrase, arg.DeviceName, arg.Shares, arg.RemoveOthers); err != nil {
+	shares, err := a.c.Recover(ctx, arg.Portal, arg.Account, arg.Passphrase, arg.DeviceName, arg.Shares, arg.RemoveOthers)
+	if a.c.DeviceID() == "" {
 		return nil, err
 	}
-	if err := a.unlockedNow(); err != nil {
+	// The device is set up (and unlocked), even with an error.
+	err = errors.Join(err, a.unlockedNow())
+	if len(shares) == 0 {
 		return nil, err
 	}
-	return a.identity(), nil
+	return RecoverResult{a.identity(), newEscrowResult(shares, err)}, nil
 }

@@ -41,12 +41,19 @@ func cmdEscrow(a *app, args []string) error {
 		return err
 	}
 	list, err := c.Escrow(a.ctx, pass, *threshold, *shares)
-	if err != nil {
-		return err
+	if len(list) > 0 {
+		acct, portal := c.Account()
+		fmt.Fprintf(a.stdout, "Escrowed the administration keys of profile %s (%s at %s).\n", c.Fingerprint(), acct, portal)
+		a.printShares(acct, *threshold, list, err == nil)
 	}
-	acct, portal := c.Account()
-	fmt.Fprintf(a.stdout, "Escrowed the administration keys of profile %s (%s at %s).\n", c.Fingerprint(), acct, portal)
-	fmt.Fprintf(a.stdout, "Any %d of these %d shares recover the profile with `meshpass recover %s`:\n\n", *threshold, *shares, acct)
+	return err
+}
+
+// printShares prints the shares of a new escrow once, with the warning;
+// voided says whether the earlier shares are void (they are not when the
+// last step of the escrow failed).
+func (a *app) printShares(account string, threshold int, list []string, voided bool) {
+	fmt.Fprintf(a.stdout, "Any %d of these %d shares recover the profile with `meshpass recover %s`:\n\n", threshold, len(list), account)
 	for i, s := range list {
 		fmt.Fprintf(a.stdout, "  Share %d of %d:  %s\n", i+1, len(list), s)
 	}
@@ -56,10 +63,16 @@ WARNING: write these shares down now and keep them in separate safe places.
     on the portal, and cannot be shown again.
   - Anyone who holds %d of them can take over your profile and read every
     password.
-  - Shares of any earlier escrow are now void: recover refuses them. Destroy
+`, threshold)
+	if voided {
+		fmt.Fprint(a.stdout, `  - Shares of any earlier escrow are now void: recover refuses them. Destroy
     them all the same (they still hold the master key, which cannot change).
-`, *threshold)
-	return nil
+`)
+	} else {
+		fmt.Fprint(a.stdout, `  - These shares are valid, but the escrow did not finish (see the error):
+    the earlier shares still work too until `+"`meshpass escrow`"+` runs again.
+`)
+	}
 }
 
 func cmdRecover(a *app, args []string) error {
@@ -70,6 +83,9 @@ func cmdRecover(a *app, args []string) error {
 			"recovered keys must be those of the account's profile; the profile is\n"+
 			"republished with this device added (--remove-others: and every other device\n"+
 			"removed), and the passwords are re-encrypted to the new set of devices.\n"+
+			"Then the online and escrow keys are replaced, so that whoever else holds them\n"+
+			"(a stolen device, the holder of the shares) loses them, and escrowed anew: the\n"+
+			"shares given are void, and the new shares (same threshold) are printed once.\n"+
 			"Give the shares as arguments, or one a line on standard input, ended by an\n"+
 			"empty line or the end of input. This device's keys are sealed under a new\n"+
 			"passphrase (asked twice, or $MESHPASS_PASSPHRASE).")
@@ -99,12 +115,16 @@ func cmdRecover(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.Recover(a.ctx, a.portal, account, pass, *name, shares, *removeOthers); err != nil {
+	list, err := c.Recover(a.ctx, a.portal, account, pass, *name, shares, *removeOthers)
+	if c.DeviceID() == "" {
+		if errors.Is(err, client.ErrBadEscrow) || errors.Is(err, client.ErrOtherProfile) {
+			err = verificationError{err}
+		}
 		return err
 	}
 	n := 0
-	if list, err := c.List(); err == nil {
-		n = len(list)
+	if entries, err := c.List(); err == nil {
+		n = len(entries)
 	}
 	fmt.Fprintf(a.stdout, "Recovered profile %s for %s at %s.\n", c.Fingerprint(), account, a.portal)
 	fmt.Fprintf(a.stdout, "Profile fingerprint: %s\nThis device:         %s\n", c.Fingerprint(), c.DeviceID())
@@ -114,8 +134,21 @@ func cmdRecover(a *app, args []string) error {
 	} else {
 		fmt.Fprintln(a.stdout, "The other devices were kept: remove lost ones with `meshpass remove-device`.")
 	}
-	return nil
+	if len(list) > 0 {
+		fmt.Fprintln(a.stdout, "\nThe administration keys were replaced and escrowed anew; the new shares follow.")
+		threshold := 0
+		if sh, perr := shamir.ParseShare(list[0]); perr == nil {
+			threshold = sh.Threshold()
+		}
+		a.printShares(account, threshold, list, err == nil)
+	}
+	return err
 }
+
+// verificationError marks err as a failed verification (exit code 3).
+type verificationError struct{ error }
+
+func (e verificationError) Unwrap() []error { return []error{e.error, errVerification} }
 
 // readShares reads shares from standard input, one a line, up to an empty
 // line or the end of input. On a terminal each share is checked as it is

@@ -12,7 +12,9 @@ var shareRE = regexp.MustCompile(`Share (\d+) of (\d+):\s+(\S+)`)
 
 // TestEscrowRecover: escrow prints the shares once with its warnings;
 // recover on a new device refuses a mistyped share by name and too few
-// shares, then recovers from two shares on standard input.
+// shares, then recovers from two shares on standard input and prints new
+// shares, voiding those it used; a recovery with the new shares takes the
+// administration from the first recovered device, which says so.
 func TestEscrowRecover(t *testing.T) {
 	p := clienttest.New(t)
 	a := newDevice(t, p.URL, "passphrase of A")
@@ -64,6 +66,19 @@ func TestEscrowRecover(t *testing.T) {
 	if !strings.Contains(res.out, "(1 entries)") || !strings.Contains(res.out, "Every other device was removed") {
 		t.Errorf("recover output:\n%s", res.out)
 	}
+	// Recover replaced the keys and printed new shares, with the warning.
+	var newShares []string
+	for _, m := range shareRE.FindAllStringSubmatch(res.out, -1) {
+		newShares = append(newShares, m[3])
+	}
+	if len(newShares) != 3 {
+		t.Fatalf("recover printed %d new shares:\n%s", len(newShares), res.out)
+	}
+	for _, want := range []string{"escrowed anew", "Any 2 of these 3 shares", "write these shares down", "earlier escrow are now void"} {
+		if !strings.Contains(res.out, want) {
+			t.Errorf("recover output lacks %q:\n%s", want, res.out)
+		}
+	}
 	if out = r.ok("show", "--reveal", id); !strings.Contains(out, "Password: hunter2") {
 		t.Errorf("show on the recovered device:\n%s", out)
 	}
@@ -72,11 +87,21 @@ func TestEscrowRecover(t *testing.T) {
 	}
 	r.want(exitError, "recover", "alice", shares[0], shares[1]) // this home holds a device
 	a.want(exitDenied, "sync")                                  // the lost device was removed
-	r.ok("escrow")                                              // the recovered device escrows anew
 
-	// That voided the shares used above.
+	// Another recovery, with the new shares, replaces R's keys.
 	n := newDevice(t, p.URL, "passphrase of N")
-	if res = n.want(exitError, "recover", "alice", shares[0], shares[2]); !strings.Contains(res.errout, "voided") {
+	if res = n.want(exitError, "recover", "alice", shares[0], shares[1]); !strings.Contains(res.errout, "voided") {
+		t.Errorf("recover with the shares recover used: %q", res.errout)
+	}
+	n.ok("recover", "alice", newShares[1], newShares[2])
+	if res = r.want(exitDenied, "escrow"); !strings.Contains(res.errout, "replaced by an escrow or recovery on another device") {
+		t.Errorf("escrow on R after N recovered: %q", res.errout)
+	}
+	n.ok("escrow") // the recovered device escrows anew
+
+	// N's recovery voided the shares it used.
+	m := newDevice(t, p.URL, "passphrase of M")
+	if res = m.want(exitError, "recover", "alice", newShares[0], newShares[2]); !strings.Contains(res.errout, "voided") {
 		t.Errorf("recover with void shares: %q", res.errout)
 	}
 }

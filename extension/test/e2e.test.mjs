@@ -281,6 +281,21 @@ test("extension end to end", async (t) => {
     await page.close();
   });
 
+  await t.test("past the lock timeout the passphrase is needed again", async () => {
+    const { lockMinutes } = await B.bg("settings");
+    // As if the last use were lockMinutes + 1 minutes ago (the worker keeps
+    // that time in chrome.storage.session, which extension pages share).
+    await B.control.evaluate((ms) => chrome.storage.session.set({ "ext.activity": Date.now() - ms }), (lockMinutes + 1) * 60_000);
+    await B.stopWorker();
+    const page = await B.open(bank("plain.html"));
+    const id = (await B.bg("match", { url: page.url(), allowHTTP: true }).catch((e) => e)).code;
+    assert.equal(id, "locked", "the first use after the timeout finds the keys locked");
+    assert.equal((await B.bg("status")).unlocked, false);
+    assert.deepEqual(await values(page), { username: "", password: "" });
+    await B.bg("unlock", { passphrase: PASS_B });
+    await page.close();
+  });
+
   await t.test("popup states: locked, wrong passphrase, devices, settings", async () => {
     const popup = await B.popup();
     await popup.locator("#lock").click();
@@ -354,7 +369,15 @@ test("extension end to end", async (t) => {
     await popupC.locator("#shares").fill(`${texts[0]}\n${texts[2]}`);
     await shot(popupC, "13-recover");
     await popupC.locator("#recover").click();
-    await popupC.locator("[data-page=passwords]").waitFor({ timeout: 60_000 });
+    // Recovery replaced the keys the old shares open: it shows new ones.
+    const fresh = popupC.locator("[data-role=share] .mono");
+    await fresh.nth(2).waitFor({ timeout: 60_000 });
+    const newTexts = await fresh.allInnerTexts();
+    assert.equal(newTexts.length, 3);
+    for (const t of newTexts) assert.ok(!texts.includes(t), "the new shares are new");
+    await shot(popupC, "14-recovered-new-shares");
+    await popupC.locator("#recovered-continue").click();
+    await popupC.locator("[data-page=passwords]").waitFor({ timeout: 30_000 });
     await popupC.close();
     const all = await C.bg("list", { passwords: true });
     const byUser = Object.fromEntries(all.map((e) => [e.username, e.password]));

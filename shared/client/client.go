@@ -188,12 +188,15 @@ func (c *Client) Devices() ([]Device, error) {
 	return out, nil
 }
 
-// IsAdministrator reports whether this device holds the online signing key
-// (and so may approve and remove devices). It needs the keys unlocked.
+// IsAdministrator reports whether this device may approve and remove
+// devices: it holds the online signing key, and the last verified profile
+// lists that key and names this device an administrator. It needs the
+// keys unlocked. A device whose keys were replaced by an escrow or
+// recovery on another device stops being one once it syncs.
 func (c *Client) IsAdministrator() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.keys != nil && c.keys.online != nil
+	return c.admin() == nil
 }
 
 func containsID(list []string, id string) bool {

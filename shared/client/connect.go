@@ -205,12 +205,18 @@ func (c *Client) PendingRequests(ctx context.Context) ([]Request, error) {
 	return c.pendingRequests(ctx)
 }
 
+// admin checks that this device administers the profile: it holds the
+// online signing key, the last verified profile lists that key and names
+// this device an administrator.
 func (c *Client) admin() error {
 	if err := c.ready(); err != nil {
 		return err
 	}
 	if c.keys.online == nil || !c.personal.IsAdministrator(c.st.Device) {
 		return ErrNotAdministrator
+	}
+	if c.personal.Master.OnlineKey(c.keys.online.ID()) == nil {
+		return fmt.Errorf("%w: this device's administration keys were replaced by an escrow or recovery on another device", ErrNotAdministrator)
 	}
 	return nil
 }
@@ -277,6 +283,9 @@ func (c *Client) Approve(ctx context.Context, device string) error {
 		return err
 	}
 	if err := c.syncOrRepair(ctx); err != nil {
+		return err
+	}
+	if err := c.admin(); err != nil { // the keys may be replaced since
 		return err
 	}
 	if c.personal.Device(q.Device) == nil {
@@ -365,13 +374,19 @@ func (c *Client) RemoveDevice(ctx context.Context, device string) error {
 	return c.write(ctx, func(*profile.PasswordData) error { return nil })
 }
 
-// updatePersonal applies change to a copy of the personal profile, signs
-// the next version with the online key and publishes it; on a concurrent
-// update (409) it syncs and tries again.
+// updatePersonal checks that this device administers the profile and
+// publishes the personal profile changed by change (publishPersonal).
 func (c *Client) updatePersonal(ctx context.Context, change func(*profile.PersonalProfile) error) error {
 	if err := c.admin(); err != nil {
 		return err
 	}
+	return c.publishPersonal(ctx, change)
+}
+
+// publishPersonal applies change to a copy of the personal profile, signs
+// the next version with the online key and publishes it; on a concurrent
+// update (409) it syncs and tries again.
+func (c *Client) publishPersonal(ctx context.Context, change func(*profile.PersonalProfile) error) error {
 	for attempt := 1; ; attempt++ {
 		cur, err := profile.VerifyPersonalProfile(c.st.Personal) // a fresh copy to change
 		if err != nil {

@@ -15,10 +15,13 @@ import (
 
 	"github.com/meshpass/meshpass/shared/client/clienttest"
 	"github.com/meshpass/meshpass/shared/jwe"
+	"github.com/meshpass/meshpass/shared/jws"
 	"github.com/meshpass/meshpass/shared/keys"
+	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/seal"
 	"github.com/meshpass/meshpass/shared/shamir"
+	"github.com/meshpass/meshpass/shared/udf"
 )
 
 // mistype changes the character at position i of a share's text to
@@ -39,7 +42,10 @@ func wantRecoverErr(t *testing.T, p *clienttest.Portal, shares []string, target 
 	t.Helper()
 	s := NewMemoryStorage()
 	r := newClient(t, p, s)
-	err := r.Recover(context.Background(), p.URL, "alice", "passphrase R", "new laptop", shares, true)
+	got, err := r.Recover(context.Background(), p.URL, "alice", "passphrase R", "new laptop", shares, true)
+	if got != nil {
+		t.Fatalf("a failed Recover returned shares")
+	}
 	if !errors.Is(err, target) {
 		t.Fatalf("Recover: %v, want %v", err, target)
 	}
@@ -149,6 +155,10 @@ func TestEscrowRecover(t *testing.T) {
 		wantRecoverErr(t, p, []string{shares[2]}, ErrTooFewShares, "too few shares: need 2, got 1")
 		wantRecoverErr(t, p, nil, ErrTooFewShares, "no share")
 		wantRecoverErr(t, p, []string{shares[0], older[1]}, ErrDifferentSplits, "different splits")
+		// Positions are the caller's, blank strings counted.
+		wantRecoverErr(t, p, []string{"", mistype(shares[1], 7)}, ErrBadShare, "share 2: checksum wrong")
+		wantRecoverErr(t, p, []string{" ", shares[0], "", shares[0]}, ErrBadShare, "share 4: duplicate share: the same share as share 2")
+		wantRecoverErr(t, p, []string{"", shares[0], "", older[1]}, ErrDifferentSplits, "share 4 is of another escrow than share 2")
 		// The shares of the earlier escrow are void.
 		wantRecoverErr(t, p, older[1:], ErrVoided, "no longer the profile's")
 		// Shares of a key that names no escrow entry.
@@ -158,14 +168,18 @@ func TestEscrowRecover(t *testing.T) {
 		must(t, err)
 		wantRecoverErr(t, p, []string{split[0].String(), split[1].String()}, ErrWrongKey, "no escrow entry")
 		// Bob's shares open bob's keys, which are not alice's.
-		wantRecoverErr(t, p, bobShares, ErrWrongProfile, "escrowed keys are of profile "+bob.Fingerprint())
+		wantRecoverErr(t, p, bobShares, ErrOtherProfile, "shares open the keys of profile "+bob.Fingerprint())
 	})
 
 	// A fresh device recovers with shares 1 and 3 (in lower case, as
 	// someone might type them) and removes the lost devices.
 	s := NewMemoryStorage()
 	r := newClient(t, p, s)
-	must(t, r.Recover(ctx, p.URL, "alice", "passphrase R", "new laptop", []string{strings.ToLower(shares[0]), shares[2]}, true))
+	newShares, err := r.Recover(ctx, p.URL, "alice", "passphrase R", "new laptop", []string{strings.ToLower(shares[0]), shares[2]}, true)
+	must(t, err)
+	if len(newShares) != DefaultEscrowShares {
+		t.Fatalf("%d new shares, want %d", len(newShares), DefaultEscrowShares)
+	}
 	checkRecovered := func(c *Client) {
 		t.Helper()
 		list, err := c.List()
@@ -185,6 +199,8 @@ func TestEscrowRecover(t *testing.T) {
 		}
 	}
 	checkRecovered(r)
+	// Recovering replaced the keys: the shares used are void.
+	wantRecoverErr(t, p, []string{shares[0], shares[2]}, ErrVoided, "no longer the profile's")
 	if !r.IsAdministrator() {
 		t.Fatal("the recovered device is not an administration device")
 	}
@@ -216,7 +232,8 @@ func TestRecoverKeepOthers(t *testing.T) {
 	must(t, err)
 	must(t, a.Forget())
 	r := newClient(t, p, nil)
-	must(t, r.Recover(ctx, p.URL, "alice", "passphrase R", "new laptop", shares[1:], false))
+	_, err = r.Recover(ctx, p.URL, "alice", "passphrase R", "new laptop", shares[1:], false)
+	must(t, err)
 	devs, err := r.Devices()
 	must(t, err)
 	if len(devs) != 3 {
@@ -254,13 +271,14 @@ func TestEscrowPortalNeverSeesSecrets(t *testing.T) {
 	}
 	must(t, a.Forget())
 	r := newClient(t, p, nil)
-	must(t, r.Recover(ctx, p.URL, "alice", "passphrase R", "new laptop", []string{all[1][0], all[1][2]}, true))
+	newShares, err := r.Recover(ctx, p.URL, "alice", "passphrase R", "new laptop", []string{all[1][0], all[1][2]}, true)
+	must(t, err)
+	all = append(all, newShares)
 	wantUsers(t, r, "a1")
 
 	secrets := map[string][]byte{}
 	for i, shares := range all {
-		key, err := combineShares(shares)
-		must(t, err)
+		key := mustKey(t, shares)
 		for name, enc := range map[string]string{
 			"base64":    base64.StdEncoding.EncodeToString(key),
 			"base64raw": base64.RawStdEncoding.EncodeToString(key),
@@ -306,7 +324,7 @@ func TestEscrowPortalNeverSeesSecrets(t *testing.T) {
 
 func mustKey(t *testing.T, shares []string) []byte {
 	t.Helper()
-	key, err := combineShares(shares)
+	key, _, err := combineShares(shares)
 	must(t, err)
 	return key
 }
@@ -333,7 +351,7 @@ func TestRecoverAgain(t *testing.T) {
 	})
 	s := NewMemoryStorage()
 	r := newClient(t, p, s)
-	if err := r.Recover(ctx, p.URL, "alice", "passphrase R", "new laptop", shares[:2], false); err == nil || !strings.Contains(err.Error(), "recover again") {
+	if _, err := r.Recover(ctx, p.URL, "alice", "passphrase R", "new laptop", shares[:2], false); err == nil || !strings.Contains(err.Error(), "recover again") {
 		t.Fatalf("Recover with a lost answer: %v", err)
 	}
 	if r.DeviceID() != "" {
@@ -343,11 +361,272 @@ func TestRecoverAgain(t *testing.T) {
 		t.Fatalf("a failed Recover stored state: %v", err)
 	}
 	p.SetRewrite(nil)
-	must(t, r.Recover(ctx, p.URL, "alice", "passphrase R", "new laptop", shares[1:], true))
+	_, err = r.Recover(ctx, p.URL, "alice", "passphrase R", "new laptop", shares[1:], true)
+	must(t, err)
 	wantUsers(t, r, "a1")
 	devs, err := r.Devices()
 	must(t, err)
 	if len(devs) != 1 || !devs[0].This {
 		t.Fatalf("devices: %+v", devs)
 	}
+}
+
+// published decodes, without verifying, the personal and password
+// profiles published to p since exchange number from.
+func published(t *testing.T, p *clienttest.Portal, from int) (masters []*profile.MasterProfile, passwords []*profile.PasswordProfile) {
+	t.Helper()
+	for _, e := range p.Exchanges()[from:] {
+		if e.Type != "PublishRequest" {
+			continue
+		}
+		req, err := mmm.DecodeRequest(bytes.NewReader(e.Request))
+		must(t, err)
+		entry := req.(*mmm.PublishRequest).Entry
+		switch {
+		case entry.SignedPersonalProfile != nil:
+			var pp profile.PersonalProfile
+			unverified(t, entry.SignedPersonalProfile.SignedData, profile.TagPersonalProfile, &pp)
+			mp, err := profile.VerifyMasterProfile(pp.SignedMasterProfile)
+			must(t, err)
+			masters = append(masters, mp)
+		case entry.SignedApplicationProfile != nil:
+			var pp profile.PasswordProfile
+			unverified(t, entry.SignedApplicationProfile.SignedData, profile.TagPasswordProfile, &pp)
+			passwords = append(passwords, &pp)
+		}
+	}
+	return masters, passwords
+}
+
+func unverified(t *testing.T, sd *jws.SignedData, tag string, v any) {
+	t.Helper()
+	payload, err := sd.UnverifiedPayload()
+	must(t, err)
+	must(t, profile.UnmarshalTagged(payload, tag, v))
+}
+
+// publishWith publishes the next version of c's personal profile signed
+// with online, as a device holding that key could.
+func publishWith(c *Client, online *keys.SigningKey) error {
+	cur, err := profile.VerifyPersonalProfile(c.st.Personal)
+	if err != nil {
+		return err
+	}
+	pp := cur.Profile
+	pp.Versioned = pp.Versioned.Next()
+	sp, err := pp.Sign(online)
+	if err != nil {
+		return err
+	}
+	return c.publish(context.Background(), &mmm.Entry{SignedPersonalProfile: sp}, c.st.PersonalVersion)
+}
+
+// TestRecoverReplacesKeys: the device that created the profile (holding
+// the master, online and escrow keys) is stolen; the owner recovers on a
+// new device and removes the others. The stolen device's escrow key no
+// longer reads the passwords, its online key no longer changes the
+// profile (the portal refuses), the shares used are void, and the new
+// shares Recover returned recover again.
+func TestRecoverReplacesKeys(t *testing.T) {
+	ctx := context.Background()
+	p := clienttest.New(t)
+	stolen, _ := createAlice(t, p)
+	shares, err := stolen.Escrow(ctx, "passphrase A", 3, 4)
+	must(t, err)
+	r := newClient(t, p, nil)
+	newShares, err := r.Recover(ctx, p.URL, "alice", "passphrase R", "new laptop", []string{"", shares[3], shares[0], shares[2]}, true)
+	must(t, err)
+	// The threshold of the shares used; one more share than it.
+	if len(newShares) != 4 {
+		t.Fatalf("%d new shares, want 4", len(newShares))
+	}
+	if _, th, err := combineShares(newShares); err != nil || th != 3 {
+		t.Fatalf("new shares: threshold %d, %v", th, err)
+	}
+	if m := r.personal.Master; len(m.OnlineSignatureKeys) != 1 || len(m.MasterEscrowKeys) != 1 ||
+		m.OnlineSignatureKeys[0].UDF != r.keys.online.ID() || m.MasterEscrowKeys[0].UDF != r.keys.escrow.ID() {
+		t.Fatalf("master profile after recovery: online %v, escrow %v", m.OnlineSignatureKeys, m.MasterEscrowKeys)
+	}
+	if udf.Equal(r.keys.online.ID(), stolen.keys.online.ID()) || udf.Equal(r.keys.escrow.ID(), stolen.keys.escrow.ID()) {
+		t.Fatal("recovery kept the escrowed keys")
+	}
+
+	_, err = r.Add(ctx, entry("new.example", "new", "after the theft"))
+	must(t, err)
+	pp, err := profile.VerifyApplicationProfile(r.st.Password, r.personal)
+	must(t, err)
+	if _, err := pp.EncryptedData.Decrypt(stolen.keys.escrow); !errors.Is(err, jwe.ErrNotRecipient) {
+		t.Fatalf("the stolen escrow key reads the new passwords: %v", err)
+	}
+	if _, err := pp.EncryptedData.Decrypt(stolen.keys.enc); !errors.Is(err, jwe.ErrNotRecipient) {
+		t.Fatalf("the stolen device key reads the new passwords: %v", err)
+	}
+	err = publishWith(r, stolen.keys.online)
+	var me *mmm.Error
+	if !errors.As(err, &me) {
+		t.Fatalf("a profile signed with the stolen online key: %v", err)
+	}
+	t.Logf("stolen online key: %v", err)
+	must(t, publishWith(r, r.keys.online)) // the portal takes the new one
+
+	wantRecoverErr(t, p, shares[:3], ErrVoided, "no longer the profile's")
+	r2 := newClient(t, p, nil)
+	_, err = r2.Recover(ctx, p.URL, "alice", "passphrase R2", "newer laptop", newShares[1:], true)
+	must(t, err)
+	wantUsers(t, r2, "a1", "new")
+}
+
+// TestRecoverOtherAdminReplaced: after a recovery that keeps the other
+// devices, the device that created the profile is still a device and
+// reads the passwords, but no longer administers, and says why.
+func TestRecoverOtherAdminReplaced(t *testing.T) {
+	ctx := context.Background()
+	p := clienttest.New(t)
+	a, _ := createAlice(t, p)
+	b := connect(t, p, a)
+	shares, err := a.Escrow(ctx, "passphrase A", 2, 3)
+	must(t, err)
+	r := newClient(t, p, nil)
+	_, err = r.Recover(ctx, p.URL, "alice", "passphrase R", "new laptop", shares[:2], false)
+	must(t, err)
+	if !a.IsAdministrator() {
+		t.Fatal("before syncing, A knows of no change")
+	}
+	must(t, a.Sync(ctx))
+	wantUsers(t, a, "a1")
+	if a.IsAdministrator() {
+		t.Fatal("A still claims to administer")
+	}
+	for name, f := range map[string]func() error{
+		"remove": func() error { return a.RemoveDevice(ctx, b.DeviceID()) },
+		"escrow": func() error { _, err := a.Escrow(ctx, "passphrase A", 2, 3); return err },
+	} {
+		err := f()
+		if !errors.Is(err, ErrNotAdministrator) || !strings.Contains(err.Error(), "replaced by an escrow or recovery on another device") {
+			t.Fatalf("%s on A: %v", name, err)
+		}
+		t.Logf("%s on A: %v", name, err)
+	}
+	must(t, r.RemoveDevice(ctx, a.DeviceID()))
+}
+
+// TestRecoverDropsForeignKeys: the profile the portal serves lists an
+// extra escrow key, signed with the master key (as a portal holding old
+// shares could). The entry is published for real, since a Rewrite cannot
+// forge its log proof. Recovery lists only the keys the recovering
+// device holds, and encrypts no password profile to the extra key.
+func TestRecoverDropsForeignKeys(t *testing.T) {
+	ctx := context.Background()
+	p := clienttest.New(t)
+	a, _ := createAlice(t, p)
+	shares, err := a.Escrow(ctx, "passphrase A", 2, 3)
+	must(t, err)
+	extra, err := keys.GenerateDecryptionKey()
+	must(t, err)
+	must(t, a.updatePersonal(ctx, func(pp *profile.PersonalProfile) error {
+		return a.setMaster(pp, []*keys.PublicKey{a.keys.online.Public()}, []*keys.PublicKey{a.keys.escrow.Public(), extra.Public()})
+	}))
+	must(t, a.write(ctx, reencrypt))
+	served, err := profile.VerifyApplicationProfile(a.st.Password, a.personal)
+	must(t, err)
+	if !served.EncryptedData.HasRecipient(extra.ID()) {
+		t.Fatal("the served passwords are not encrypted to the extra key")
+	}
+	must(t, a.Forget())
+
+	from := len(p.Exchanges())
+	r := newClient(t, p, nil)
+	_, err = r.Recover(ctx, p.URL, "alice", "passphrase R", "new laptop", shares[1:], true)
+	must(t, err)
+	masters, passwords := published(t, p, from)
+	if len(masters) != 2 || len(passwords) != 2 {
+		t.Fatalf("recovery published %d master and %d password profiles, want 2 and 2", len(masters), len(passwords))
+	}
+	for i, m := range masters {
+		for _, k := range m.MasterEscrowKeys {
+			if udf.Equal(k.UDF, extra.ID()) {
+				t.Fatalf("master profile %d of the recovery lists the extra escrow key", i+1)
+			}
+		}
+	}
+	for i, pp := range passwords {
+		if pp.EncryptedData.HasRecipient(extra.ID()) {
+			t.Fatalf("password profile %d of the recovery is encrypted to the extra key", i+1)
+		}
+	}
+	if m := r.personal.Master; len(m.MasterEscrowKeys) != 1 || m.MasterEscrowKeys[0].UDF != r.keys.escrow.ID() {
+		t.Fatalf("escrow keys after recovery: %v", m.MasterEscrowKeys)
+	}
+	wantUsers(t, r, "a1")
+}
+
+// TestRecoverLastStepFails: the answer to the last master profile (the
+// one dropping the escrowed keys) is lost. Recover returns the new
+// shares with its error, the device is set up and stored, and the
+// returned shares recover.
+func TestRecoverLastStepFails(t *testing.T) {
+	ctx := context.Background()
+	p := clienttest.New(t)
+	a, _ := createAlice(t, p)
+	shares, err := a.Escrow(ctx, "passphrase A", 2, 3)
+	must(t, err)
+	must(t, a.Forget())
+
+	profiles := 0
+	p.SetRewrite(func(typ string, req, resp []byte) []byte {
+		if typ == "PublishRequest" && bytes.Contains(req, []byte("SignedPersonalProfile")) {
+			if profiles++; profiles == 2 {
+				return []byte(`{"PublishResponse":{"Status":503,"StatusDescription":"unavailable"}}`)
+			}
+		}
+		return nil
+	})
+	s := NewMemoryStorage()
+	r := newClient(t, p, s)
+	newShares, err := r.Recover(ctx, p.URL, "alice", "passphrase R", "new laptop", shares[:2], true)
+	if err == nil || len(newShares) != 3 || !strings.Contains(err.Error(), "the new shares are valid") {
+		t.Fatalf("Recover with the last step failing: %d shares, %v", len(newShares), err)
+	}
+	t.Logf("last step failed: %v", err)
+	p.SetRewrite(nil)
+	if r.DeviceID() == "" {
+		t.Fatal("the device is not set up")
+	}
+	if _, err := s.Get(StateKey); err != nil {
+		t.Fatalf("the device is not stored: %v", err)
+	}
+	wantUsers(t, r, "a1")
+
+	r2 := newClient(t, p, nil)
+	_, err = r2.Recover(ctx, p.URL, "alice", "passphrase R2", "newer laptop", newShares[:2], true)
+	must(t, err)
+	wantUsers(t, r2, "a1")
+}
+
+// TestEscrowLastStepFails: Escrow's answer to the master profile dropping
+// the old keys is lost; it returns the new shares with its error, and
+// they recover.
+func TestEscrowLastStepFails(t *testing.T) {
+	ctx := context.Background()
+	p := clienttest.New(t)
+	a, _ := createAlice(t, p)
+	profiles := 0
+	p.SetRewrite(func(typ string, req, resp []byte) []byte {
+		if typ == "PublishRequest" && bytes.Contains(req, []byte("SignedPersonalProfile")) {
+			if profiles++; profiles == 2 {
+				return []byte(`{"PublishResponse":{"Status":503,"StatusDescription":"unavailable"}}`)
+			}
+		}
+		return nil
+	})
+	shares, err := a.Escrow(ctx, "passphrase A", 2, 3)
+	if err == nil || len(shares) != 3 || !strings.Contains(err.Error(), "the new shares are valid") {
+		t.Fatalf("Escrow with the last step failing: %d shares, %v", len(shares), err)
+	}
+	p.SetRewrite(nil)
+	must(t, a.Forget())
+	r := newClient(t, p, nil)
+	_, err = r.Recover(ctx, p.URL, "alice", "passphrase R", "new laptop", shares[1:], true)
+	must(t, err)
+	wantUsers(t, r, "a1")
 }

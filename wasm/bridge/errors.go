@@ -68,6 +68,9 @@ const (
 	CodeWrongKey = "wrong_key"
 	// CodeVoided: the shares are of an escrow a later one replaced.
 	CodeVoided = "voided"
+	// CodeOtherProfile: the shares open the escrow of another profile
+	// than the account's.
+	CodeOtherProfile = "other_profile"
 	// CodeInternal: anything else, including a recovered panic.
 	CodeInternal = "internal"
 )
@@ -111,6 +114,8 @@ var codes = []struct {
 	{client.ErrDifferentSplits, CodeDifferentSplits},
 	{client.ErrWrongKey, CodeWrongKey},
 	{client.ErrVoided, CodeVoided},
+	{client.ErrOtherProfile, CodeOtherProfile},
+	{client.ErrBadEscrow, CodeVerificationFailed},
 	{client.ErrWrongProfile, CodeVerificationFailed},
 	{client.ErrRollback, CodeVerificationFailed},
 	{client.ErrLog, CodeVerificationFailed},
@@ -147,6 +152,7 @@ var checks = []struct {
 	{client.ErrTampered, "tampered"},
 	{client.ErrConnectResult, "connect_result"},
 	{client.ErrInvalidProfile, "invalid_profile"},
+	{client.ErrBadEscrow, "escrow"},
 }
 
 // Code returns the stable code for err (CodeInternal for nil or an error
@@ -181,7 +187,8 @@ func Code(err error) string {
 
 // Check returns, for an error whose Code is CodeVerificationFailed, which
 // check failed: "wrong_profile", "rollback", "log", "tampered",
-// "connect_result", "invalid_profile", or "signature" for a bare
+// "connect_result", "invalid_profile", "escrow" (an escrow entry that
+// does not decrypt or is malformed), or "signature" for a bare
 // signature or decryption failure. It returns "" for other errors.
 func Check(err error) string {
 	if Code(err) != CodeVerificationFailed {

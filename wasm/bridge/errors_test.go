@@ -43,6 +43,8 @@ func TestCode(t *testing.T) {
 		{wrap(client.ErrDifferentSplits), CodeDifferentSplits, ""},
 		{wrap(client.ErrWrongKey), CodeWrongKey, ""},
 		{wrap(client.ErrVoided), CodeVoided, ""},
+		{wrap(client.ErrOtherProfile), CodeOtherProfile, ""},
+		{wrap(client.ErrBadEscrow), CodeVerificationFailed, "escrow"},
 		{ErrNotAllowed, CodeNotAllowed, ""},
 		{wrap(client.ErrWrongProfile), CodeVerificationFailed, "wrong_profile"},
 		{client.ErrRollback, CodeVerificationFailed, "rollback"},

@@ -156,8 +156,8 @@ async function setupView(tab = "create") {
       const list = shares.value.split("\n").map((s) => s.trim()).filter(Boolean);
       line.set("", "Rebuilding the escrow key and restoring the profile…");
       await bg("setSettings", { portal: portal.value.trim() });
-      await bg("recover", { ...setup(), shares: list, removeOthers: removeOthers.checked });
-      await start();
+      const r = await bg("recover", { ...setup(), shares: list, removeOthers: removeOthers.checked });
+      recoveredView(r, list.length);
     }));
     show(header(), nav,
       h("p", { class: "muted" }, "Lost every device? Enter the escrow shares you wrote down; this browser becomes an administration device."),
@@ -165,6 +165,18 @@ async function setupView(tab = "create") {
       h("label", { class: "inline" }, removeOthers, "Remove the lost devices from the profile"),
       passFields, h("div", { class: "row end" }, go), line);
   }
+}
+
+// recoveredView shows the new escrow shares a recovery made (the ones
+// used are void: recovery replaced the keys they open) before the vault.
+function recoveredView(r, threshold) {
+  const go = h("button", { class: "primary", id: "recovered-continue" }, "I have written them down");
+  go.addEventListener("click", () => start());
+  show(header(h("span", { class: "chip ok" }, "recovered")),
+    h("p", {}, "Your profile is back, and this browser is its administration device. Recovery replaced the keys your old shares opened, so they are void: here are new ones."),
+    r.error && notice("bad", `${r.error} The shares below are valid nonetheless.`),
+    ...sharesBlock(r.shares || [], r.threshold || threshold),
+    h("div", { class: "row end" }, go));
 }
 
 function defaultDeviceName() {
@@ -479,6 +491,21 @@ async function devicesPage(status) {
   return out;
 }
 
+// sharesBlock shows escrow shares once: text and a QR code each, with the
+// warning that goes with them.
+function sharesBlock(shares, threshold) {
+  return [
+    notice("warn", `Write these ${shares.length} shares down or print them, and keep them in different places. Any ${threshold} of them rebuild your profile; they are shown only now and never stored. Shares made before are void.`),
+    ...shares.map((text, i) => {
+      const qr = qrcode(0, "M");
+      qr.addData(text);
+      qr.make();
+      const img = h("img", { alt: `QR code of share ${i + 1}`, width: 96, height: 96, src: qr.createDataURL(3, 2) });
+      return h("div", { class: "share", "data-role": "share" }, img, h("div", {}, h("b", {}, `Share ${i + 1}`), h("div", { class: "mono" }, text)));
+    }),
+  ];
+}
+
 function escrowSection() {
   const line = statusLine();
   const threshold = h("input", { type: "number", id: "escrow-threshold", value: 2, min: 2, max: 10, style: "width:56px" });
@@ -491,15 +518,8 @@ function escrowSection() {
     const r = await bg("escrow", { passphrase: pass.value, threshold: Number(threshold.value), shares: Number(count.value) });
     pass.value = "";
     line.set("", "");
-    out.replaceChildren(
-      notice("warn", `Write these ${r.shares.length} shares down or print them, and keep them in different places. Any ${threshold.value} of them rebuild your profile; they are shown only now and never stored. Shares made before are void.`),
-      ...r.shares.map((s, i) => {
-        const qr = qrcode(0, "M");
-        qr.addData(s);
-        qr.make();
-        const img = h("img", { alt: `QR code of share ${i + 1}`, width: 96, height: 96, src: qr.createDataURL(3, 2) });
-        return h("div", { class: "share", "data-role": "share" }, img, h("div", {}, h("b", {}, `Share ${i + 1}`), h("div", { class: "mono" }, s)));
-      }));
+    out.replaceChildren(...sharesBlock(r.shares, Number(threshold.value)));
+    if (r.error) line.set("bad", `${r.error} The shares above are valid nonetheless.`);
   }));
   return [h("h2", {}, "Recovery escrow"),
     h("p", { class: "muted" }, "Split a recovery key into shares so you can get everything back after losing every device."),
