@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"regexp"
 	"slices"
 	"sync"
 	"testing"
@@ -317,5 +318,18 @@ func TestSession(t *testing.T) {
 	}
 	if err := newClient(t, p, s).ResumeSession(sess); !errors.Is(err, ErrLocked) {
 		t.Fatalf("resume after end: %v", err)
+	}
+}
+
+// TestEntryID: new entries get Ids a command line cannot take for a flag.
+func TestEntryID(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		id, err := newEntryID()
+		must(t, err)
+		if !regexp.MustCompile(`^[a-z2-7]{26}$`).MatchString(id) || seen[id] {
+			t.Fatalf("entry id %q (seen before: %v)", id, seen[id])
+		}
+		seen[id] = true
 	}
 }

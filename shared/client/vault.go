@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -108,13 +110,25 @@ func live(entries []profile.PasswordEntry, id string) (int, error) {
 	return i, nil
 }
 
+// newEntryID returns a random entry Id: 128 bits as 26 lowercase base32
+// letters and digits, so that it is easy to type and never starts with
+// "-" (which command lines would read as a flag).
+func newEntryID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)), nil
+}
+
 // Add adds an entry and publishes the vault. An empty Id is chosen at
-// random; Updated is set to now. It returns the entry as stored.
+// random (newEntryID); Updated is set to now. It returns the entry as
+// stored.
 func (c *Client) Add(ctx context.Context, e profile.PasswordEntry) (profile.PasswordEntry, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e.Id == "" {
-		id, err := randomString(16)
+		id, err := newEntryID()
 		if err != nil {
 			return e, err
 		}
