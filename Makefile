@@ -141,7 +141,7 @@ extension: deps client-wasm
 # end with two browsers and the portal in local workerd. Screenshots go to
 # extension/test-artifacts/.
 e2e: deps chromium extension worker
-	LOCALPORTAL_NOBUILD=1 GO=$(GO) $(NODE) --test --test-concurrency=1 extension/test/content.test.mjs extension/test/e2e.test.mjs
+	LOCALPORTAL_NOBUILD=1 GO=$(GO) $(NODE) --test --test-concurrency=1 extension/test/generator.test.mjs extension/test/content.test.mjs extension/test/e2e.test.mjs
 
 # The client core for the browser extension.
 client-wasm:
