@@ -50,6 +50,9 @@ func NewPortals(dir string) *Portals {
 	return s
 }
 
+// ServeHTTP answers POST /new (a fresh portal: {"URL", "ID"}), POST
+// /close/{id} (frees it) and the portals themselves under /p/{id}/, with
+// CORS so that tests in a browser page can call it.
 func (s *Portals) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	if r.Method == http.MethodOptions && !strings.HasPrefix(r.URL.Path, "/p/") {
