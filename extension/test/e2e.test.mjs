@@ -13,7 +13,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { bannerText, clickBanner } from "./banner.mjs";
+import { bannerText, clickBanner, hasBanner } from "./banner.mjs";
 import { Browser, shot, startPortal, startProxy, startSites, waitFor } from "./harness.mjs";
 
 const PASS_A = "correct horse battery A";
@@ -220,6 +220,28 @@ test("extension end to end", async (t) => {
     await clickBanner(shop, "save");
     await waitFor(async () => (await B.bg("list")).some((e) => e.username === "alice@shop"), "B's vault to hold the new login");
     await shop.close();
+  });
+
+  await t.test("no offer for a login the vault has, also on another host of the site", async () => {
+    // The bank's entry is for bank.localhost:PORT; login.bank.localhost has
+    // the same registrable domain, so the entry fills it and no offer is due.
+    const page = await B.open(sites.site("login.bank.localhost", "plain.html"));
+    await page.locator("#username").fill("alice@bank");
+    await page.locator("#password").fill("hunter2-bank");
+    await Promise.all([page.waitForURL(/welcome/), page.locator("#submit").click()]);
+    await page.waitForTimeout(2000);
+    assert.equal(await hasBanner(page), false, "no banner");
+    assert.deepEqual(await B.bg("offers"), []);
+    // Another password there is offered as a new login for that host, not
+    // as an update of the bank.localhost entry.
+    await Promise.all([page.waitForURL(/plain/), page.goto(sites.site("login.bank.localhost", "plain.html"))]);
+    await page.locator("#username").fill("alice@bank");
+    await page.locator("#password").fill("other-password");
+    await Promise.all([page.waitForURL(/welcome/), page.locator("#submit").click()]);
+    assert.match(await bannerText(page, { timeout: 15_000 }), /Save login for alice@bank/);
+    await clickBanner(page, "dismiss");
+    await waitFor(async () => (await B.bg("offers")).length === 0, "the offer to be dropped");
+    await page.close();
   });
 
   await t.test("A sees B's new login after sync", async () => {

@@ -42,15 +42,21 @@ function insecure(url) {
   return !(h === "localhost" || h.endsWith(".localhost") || /^127\./.test(h) || h === "[::1]");
 }
 
-// existing finds the entry for exactly offer's host with offer's username,
-// with its password, or null. Only an exact match counts: a login typed on
-// one subdomain must not overwrite the entry of another.
+// existing looks at the entries that fill offer's page with offer's
+// username. If one of them already has offer's password it returns it
+// (nothing to offer). Otherwise it returns the one for exactly offer's
+// host, with its password, to update — never one matched only through the
+// registrable domain: a login typed on one subdomain must not overwrite the
+// entry of another — or null (save a new entry).
 async function existing(offer) {
   const candidates = await call("match", { url: offer.url, allowHTTP: true });
-  const same = candidates.find((c) => c.username === offer.username && c.match.kind === "exact");
-  if (!same) return null;
-  const cred = await call("fill", { id: same.id, url: offer.url, allowHTTP: true });
-  return { id: same.id, password: cred.password };
+  let exact = null;
+  for (const c of candidates.filter((c) => c.username === offer.username)) {
+    const { password } = await call("fill", { id: c.id, url: offer.url, allowHTTP: true });
+    if (password === offer.password) return { id: c.id, password };
+    if (!exact && c.match.kind === "exact") exact = { id: c.id, password };
+  }
+  return exact;
 }
 
 async function show(tabId, frameId, documentId, offer) {
@@ -86,6 +92,7 @@ export async function answer(tabId, save, origin) {
   if (!save) return { saved: false };
   // Look again: the vault may have changed since the offer was made.
   const known = await existing(offer);
+  if (known && known.password === offer.password) return { saved: true, updated: false };
   if (known) await call("edit", { id: known.id, password: offer.password });
   else await call("add", { sites: [offer.host], username: offer.username, password: offer.password });
   return { saved: true, updated: Boolean(known) };
