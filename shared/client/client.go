@@ -295,6 +295,18 @@ func validate(ctx context.Context, t *Transport, portalURL, account string) erro
 	return nil
 }
 
+// fresh checks what setting up a device here needs: no device in this
+// storage yet, and a passphrase to seal its keys.
+func (c *Client) fresh(passphrase string) error {
+	if c.st != nil {
+		return fmt.Errorf("%w: this storage already holds a device", ErrState)
+	}
+	if passphrase == "" {
+		return seal.ErrEmptyPassphrase
+	}
+	return nil
+}
+
 // Create makes a new profile for account at the portal, with this device
 // as its first (administration) device, and an empty password vault. The
 // device keeps the master, online and escrow keys, sealed under
@@ -302,11 +314,8 @@ func validate(ctx context.Context, t *Transport, portalURL, account string) erro
 func (c *Client) Create(ctx context.Context, portalURL, account, passphrase, deviceName string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.st != nil {
-		return fmt.Errorf("%w: this storage already holds a device", ErrState)
-	}
-	if passphrase == "" {
-		return seal.ErrEmptyPassphrase
+	if err := c.fresh(passphrase); err != nil {
+		return err
 	}
 	t := c.opts.Transport
 	logKey, cp, err := hello(ctx, t, portalURL)
@@ -317,7 +326,7 @@ func (c *Client) Create(ctx context.Context, portalURL, account, passphrase, dev
 		return err
 	}
 
-	k, err := generateDeviceKeys()
+	k, sdp, err := newDevice(deviceName)
 	if err != nil {
 		return err
 	}
@@ -332,10 +341,6 @@ func (c *Client) Create(ctx context.Context, portalURL, account, passphrase, dev
 	}
 	mp := profile.NewMasterProfile(k.master.Public(), []*keys.PublicKey{k.online.Public()}, []*keys.PublicKey{k.escrow.Public()})
 	smp, err := mp.Sign(k.master)
-	if err != nil {
-		return err
-	}
-	sdp, err := profile.NewDeviceProfile(k.sign.Public(), k.auth.Public(), k.enc.Public(), deviceName, deviceName).Sign(k.sign)
 	if err != nil {
 		return err
 	}

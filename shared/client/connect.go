@@ -9,7 +9,6 @@ import (
 
 	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/profile"
-	"github.com/meshpass/meshpass/shared/seal"
 	"github.com/meshpass/meshpass/shared/udf"
 )
 
@@ -60,21 +59,14 @@ type Pending struct {
 func (c *Client) StartConnect(ctx context.Context, portalURL, account, passphrase, deviceName string) (*Pending, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.st != nil {
-		return nil, fmt.Errorf("%w: this storage already holds a device", ErrState)
-	}
-	if passphrase == "" {
-		return nil, seal.ErrEmptyPassphrase
+	if err := c.fresh(passphrase); err != nil {
+		return nil, err
 	}
 	logKey, cp, err := hello(ctx, c.opts.Transport, portalURL)
 	if err != nil {
 		return nil, err
 	}
-	k, err := generateDeviceKeys()
-	if err != nil {
-		return nil, err
-	}
-	sdp, err := profile.NewDeviceProfile(k.sign.Public(), k.auth.Public(), k.enc.Public(), deviceName, deviceName).Sign(k.sign)
+	k, sdp, err := newDevice(deviceName)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/meshpass/meshpass/shared/keys"
 	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/profile"
-	"github.com/meshpass/meshpass/shared/seal"
 	"github.com/meshpass/meshpass/shared/shamir"
 	"github.com/meshpass/meshpass/shared/udf"
 )
@@ -358,11 +357,8 @@ func combineShares(texts []string) ([]byte, int, error) {
 func (c *Client) Recover(ctx context.Context, portalURL, account, passphrase, deviceName string, shares []string, removeOthers bool) (newShares []string, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.st != nil {
-		return nil, fmt.Errorf("%w: this storage already holds a device", ErrState)
-	}
-	if passphrase == "" {
-		return nil, seal.ErrEmptyPassphrase
+	if err := c.fresh(passphrase); err != nil {
+		return nil, err
 	}
 	key, threshold, err := combineShares(shares)
 	if err != nil {
@@ -373,11 +369,7 @@ func (c *Client) Recover(ctx context.Context, portalURL, account, passphrase, de
 	if err != nil {
 		return nil, err
 	}
-	k, err := generateDeviceKeys()
-	if err != nil {
-		return nil, err
-	}
-	sdp, err := profile.NewDeviceProfile(k.sign.Public(), k.auth.Public(), k.enc.Public(), deviceName, deviceName).Sign(k.sign)
+	k, sdp, err := newDevice(deviceName)
 	if err != nil {
 		return nil, err
 	}

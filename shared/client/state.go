@@ -127,6 +127,20 @@ func generateDeviceKeys() (*deviceKeys, error) {
 	return &k, nil
 }
 
+// newDevice makes a new device's keys and its device profile, signed by
+// its own signing key, named deviceName.
+func newDevice(deviceName string) (*deviceKeys, *profile.SignedDeviceProfile, error) {
+	k, err := generateDeviceKeys()
+	if err != nil {
+		return nil, nil, err
+	}
+	sdp, err := profile.NewDeviceProfile(k.sign.Public(), k.auth.Public(), k.enc.Public(), deviceName, deviceName).Sign(k.sign)
+	if err != nil {
+		return nil, nil, err
+	}
+	return k, sdp, nil
+}
+
 // sealKeys seals k under passphrase.
 func sealKeys(k *deviceKeys, passphrase string, p seal.Params) (json.RawMessage, error) {
 	plain, err := json.Marshal(k.secrets())
