@@ -1,11 +1,11 @@
 // Filling a tab. The core decides which entry may fill which page (package
 // shared/match); here we decide which documents get the credential: the top
-// page if the entry matches it, and frames of the top page's own origin
-// that the entry matches too — so a look-alike site gets nothing, and
-// neither does another origin's iframe (another site, a sibling subdomain,
-// a sandboxed frame), nor a login frame framed by a stranger. A document
-// gets a credential only after it reports login fields, and on an
-// insecure (plain http, not loopback) page only after the person agreed.
+// page if the entry matches it, and frames of the top page's own origin —
+// so a look-alike site gets nothing, and neither does another origin's
+// iframe (another site, a sibling subdomain, a sandboxed frame), nor a
+// login frame framed by a stranger. A document gets a credential only
+// after it reports login fields, and on an insecure (plain http, not
+// loopback) page only after the person agreed.
 
 import { call, CoreError } from "./core.js";
 import * as state from "./state.js";
@@ -93,11 +93,11 @@ export async function fillTab(tabId, id) {
   }
   const topOrigin = originOf(top.url);
   const done = { username: false, password: false };
+  // Matching depends only on scheme, host and port: a frame of the top
+  // page's origin matches exactly as the top page does.
   for (const f of frames.sort((a, b) => a.frameId - b.frameId)) {
     if (f.frameId !== 0 && originOf(f.url) !== topOrigin) continue; // another origin's frame
-    const cred = f.frameId === 0 ? topCred : await credentialFor(id, f.url);
-    if (!cred) continue;
-    const filled = await fillFrame(tabId, f.frameId, f.documentId, f.url, topOrigin, cred);
+    const filled = await fillFrame(tabId, f.frameId, f.documentId, f.url, topOrigin, topCred);
     if (filled) {
       done.username ||= Boolean(filled.username);
       done.password ||= Boolean(filled.password);
@@ -141,9 +141,7 @@ export async function onFields(sender) {
     if (candidates.length !== 1 || candidates[0].match.insecure) return;
     id = candidates[0].id;
   }
-  const topCred = await credentialFor(id, topURL);
-  if (!topCred) return;
-  const cred = sender.frameId === 0 ? topCred : await credentialFor(id, sender.url);
+  const cred = await credentialFor(id, topURL); // a frame here has the top page's origin
   if (!cred) return;
   const filled = await fillFrame(tabId, sender.frameId, sender.documentId, sender.url, topOrigin, cred);
   if (filled && filled.password) await state.setPendingFill(tabId, undefined);
