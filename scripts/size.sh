@@ -53,7 +53,7 @@ for f in "${files[@]}"; do
 	gz=$(gzip -9 -c "$f" | wc -c)
 	note=""
 	case "$f" in
-	portal-worker/build/*.wasm)
+	portal-worker/workers/build/*.wasm)
 		if [ "$raw" -le "$limit" ]; then note="(worker: $((raw * 100 / limit))% of the 64 MiB script limit)"; else note="(worker: OVER the 64 MiB script limit)"; fi ;;
 	esac
 	printf '%-40s %12d %12d %s\n' "$f" "$raw" "$gz" "$note"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a command with a test portal server up: builds and starts
-# shared/client/clienttest/testportal, exports its URL as
+# cmd/internal/testportal, exports its URL as
 # MESHPASS_TESTPORTAL, runs the command, then stops the server, also when
 # the command fails or this script is interrupted. With the variable set,
 # clienttest.New in the client's tests (in the browser, or natively) takes a
@@ -31,7 +31,7 @@ trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-(cd "$root" && GOOS= GOARCH= "$GO" build -o "$tmp/testportal" ./shared/client/clienttest/testportal)
+(cd "$root" && GOOS= GOARCH= "$GO" build -o "$tmp/testportal" ./cmd/internal/testportal)
 coproc TESTPORTAL { exec "$tmp/testportal"; }
 pid=$TESTPORTAL_PID
 url=

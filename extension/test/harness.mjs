@@ -22,12 +22,12 @@ export const ARTIFACTS = process.env.ARTIFACTS || join(ROOT, "extension", "test-
 
 /**
  * startPortal runs the portal worker in local workerd (wrangler dev) with a
- * fresh D1 database, through portal-worker/internal/workerd/localportal.
+ * fresh D1 database, through cmd/internal/localportal.
  * Resolves with {url, coldStartMs, stop}.
  */
 export async function startPortal() {
   const go = process.env.GO || "go";
-  const args = ["run", "./portal-worker/internal/workerd/localportal"];
+  const args = ["run", "./cmd/internal/localportal"];
   if (process.env.LOCALPORTAL_NOBUILD) args.push("-nobuild");
   const child = spawn(go, args, { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout });
@@ -42,12 +42,13 @@ export async function startPortal() {
   const info = JSON.parse(first);
   return {
     ...info,
-    stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once("exit", resolve);
-      child.stdin.end(); // localportal stops the worker when stdin closes
-      setTimeout(() => child.kill("SIGKILL"), 20_000).unref();
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", resolve);
+        child.stdin.end(); // localportal stops the worker when stdin closes
+        setTimeout(() => child.kill("SIGKILL"), 20_000).unref();
+      }),
   };
 }
 
@@ -140,7 +141,8 @@ export class Browser {
     const versions = new Map();
     let changed = () => {};
     cdp.on("ServiceWorker.workerVersionUpdated", (e) => {
-      for (const v of e.versions) if (v.scriptURL.startsWith(`chrome-extension://${EXTENSION_ID}/`)) versions.set(v.versionId, v.runningStatus);
+      for (const v of e.versions)
+        if (v.scriptURL.startsWith(`chrome-extension://${EXTENSION_ID}/`)) versions.set(v.versionId, v.runningStatus);
       changed();
     });
     await cdp.send("ServiceWorker.enable");
@@ -148,7 +150,10 @@ export class Browser {
       const deadline = Date.now() + 10_000;
       while (!pred()) {
         if (Date.now() > deadline) throw new Error(`service worker: ${JSON.stringify([...versions])}`);
-        await new Promise((r) => { changed = r; setTimeout(r, 100); });
+        await new Promise((r) => {
+          changed = r;
+          setTimeout(r, 100);
+        });
       }
     };
     await until(() => [...versions.values()].includes("running"));
@@ -215,10 +220,11 @@ export async function startProxy(target) {
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   proxy.url = `http://127.0.0.1:${server.address().port}`;
-  proxy.close = () => new Promise((r) => {
-    server.closeAllConnections();
-    server.close(r);
-  });
+  proxy.close = () =>
+    new Promise((r) => {
+      server.closeAllConnections();
+      server.close(r);
+    });
   return proxy;
 }
 

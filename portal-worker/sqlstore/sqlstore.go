@@ -1,7 +1,7 @@
 // Package sqlstore is the portal's Store written once in SQL, for any
 // database that can run a query and commit a batch of statements
 // atomically: SQLite in a transaction (portal-worker/sqlitestore) and
-// Cloudflare D1 with batch() (portal-worker/d1). The schema is
+// Cloudflare D1 with batch() (portal-worker/workers/d1). The schema is
 // portal-worker/migrations.
 //
 // D1 has no BEGIN/COMMIT, so no write reads inside its transaction: every

@@ -127,9 +127,12 @@ var setup = sync.OnceValues(func() (env nodeEnv, err error) {
 type nodeEnv struct{ root, node string }
 
 // requireNode returns the environment, failing the test if it is missing,
-// or skipping it when MESHPASS_SKIP_NODE=1.
+// or skipping it in -short mode (make check) or when MESHPASS_SKIP_NODE=1.
 func requireNode(t *testing.T) nodeEnv {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: the jose interoperability tests run Node.js")
+	}
 	if os.Getenv(skipEnv) == "1" {
 		t.Skipf("%s=1: skipping the jose interoperability tests", skipEnv)
 	}

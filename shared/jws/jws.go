@@ -109,7 +109,7 @@ func (s *SignedData) parse() (*jose.JSONWebSignature, error) {
 	if err != nil {
 		return nil, err
 	}
-	obj, err := jose.ParseSigned(string(flat), algorithms)
+	obj, err := jose.ParseSignedJSON(string(flat), algorithms)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}

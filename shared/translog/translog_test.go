@@ -100,11 +100,10 @@ func TestInclusionAndConsistency(t *testing.T) {
 	var m memLog
 	var checkpoints []string
 	for i := range 13 {
-		leaf, err := LeafData(&mmm.Entry{OfflineEscrowEntry: nil})
-		if err == nil {
+		if _, err := LeafData(&mmm.Entry{OfflineEscrowEntry: nil}); err == nil {
 			t.Fatal("LeafData accepted an empty entry")
 		}
-		leaf = []byte(fmt.Sprintf(`{"leaf":%d}`, i))
+		leaf := []byte(fmt.Sprintf(`{"leaf":%d}`, i))
 		m.add(t, leaf)
 		cp, err := SignCheckpoint(signer, m.tree)
 		if err != nil {

@@ -14,10 +14,10 @@ import (
 )
 
 // EnvServer names the environment variable holding the base URL of a test
-// portal server (Portals, served by the testportal command next to this
-// package, which make browser starts). On js/wasm,
-// New takes a fresh portal from it; natively New does too when it is set,
-// and otherwise runs the portal in-process.
+// portal server (portal-worker/portaltest, served by cmd/internal/testportal;
+// scripts/with-testportal.sh starts one for make's test runs). New takes a
+// fresh portal from it; natively, when it is unset, New starts a server of
+// its own for the test process.
 const EnvServer = "MESHPASS_TESTPORTAL"
 
 // Rewrite may replace the portal's answer to a request: given the request
@@ -39,28 +39,27 @@ type Exchange struct {
 // test. Requests to the mmm endpoint through Client pass the rewrite and
 // are recorded.
 //
-// Natively the portal runs in-process (portal.New over SQLite in a
-// temporary directory) behind an httptest server, Server, whose handler is
-// the Portal: any HTTP client posting to URL passes the rewrite. From a
-// test portal server (NewRemote; always on js/wasm) Server is nil and the
-// rewrite runs in the test process as Client's http.RoundTripper, so only
-// requests through Client pass it.
+// The portal itself runs in a test portal server (its own SQLite database
+// and log key). Natively New puts an httptest server, Server, in front of
+// it, whose handler is the Portal: any HTTP client posting to URL passes
+// the rewrite. On js/wasm Server is nil and the rewrite runs in the test
+// process as Client's http.RoundTripper, so only requests through Client
+// pass it.
 type Portal struct {
-	// URL is the portal's base URL.
+	// URL is the portal's base URL as clients use it.
 	URL string
-	// Server is the in-process test server, or nil for a portal of a test
-	// portal server.
+	// Server is the native test server in front of the portal, or nil.
 	Server *httptest.Server
 
+	// origin is the real portal's base URL; server and id name it at its
+	// test portal server.
+	origin, server, id string
 	// upstream sends a request to the real portal, bypassing the rewrite.
 	upstream func(*http.Request) (*http.Response, error)
 
 	mu        sync.Mutex
 	rewrite   Rewrite
 	exchanges []Exchange
-
-	// native holds what only the in-process portal has (portal_native.go).
-	native
 }
 
 // Client returns the HTTP client to reach the portal with: through the
@@ -100,7 +99,7 @@ func (p *Portal) Forward(body []byte) (int, []byte) {
 	return resp.StatusCode, b
 }
 
-func (p *Portal) endpoint() string { return strings.TrimRight(p.URL, "/") + mmm.Path }
+func (p *Portal) endpoint() string { return strings.TrimRight(p.origin, "/") + mmm.Path }
 
 // Exchanges returns the requests served so far.
 func (p *Portal) Exchanges() []Exchange {
@@ -135,7 +134,7 @@ func (p *Portal) Last(requestType string) *Exchange {
 // through the rewrite and is recorded; anything else (a CORS preflight, a
 // wrong method) goes unchanged.
 func (p *Portal) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Method != http.MethodPost || req.URL.Path != p.basePath()+mmm.Path {
+	if req.Method != http.MethodPost || req.URL.Path != basePath(p.origin)+mmm.Path {
 		return p.upstream(req)
 	}
 	var body []byte
@@ -179,7 +178,7 @@ func (p *Portal) RoundTrip(req *http.Request) (*http.Response, error) {
 // ServeHTTP serves a request through the real portal, then the rewrite
 // (RoundTrip).
 func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	target := strings.TrimRight(p.URL, "/") + strings.TrimPrefix(r.URL.RequestURI(), p.basePath())
+	target := strings.TrimRight(p.origin, "/") + strings.TrimPrefix(r.URL.RequestURI(), basePath(p.URL))
 	out, err := http.NewRequestWithContext(r.Context(), r.Method, target, r.Body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
@@ -211,10 +210,10 @@ func requestType(body []byte) string {
 	return ""
 }
 
-// basePath is the path of p.URL without a trailing slash ("" for
+// basePath is the path of base without a trailing slash ("" for
 // "http://host").
-func (p *Portal) basePath() string {
-	u, err := url.Parse(p.URL)
+func basePath(base string) string {
+	u, err := url.Parse(base)
 	if err != nil {
 		return ""
 	}

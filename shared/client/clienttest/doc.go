@@ -1,12 +1,15 @@
 // Package clienttest gives the client's tests a real meshpass portal with
 // a hook that can rewrite the portal's answers to play a hostile portal.
 //
-// Natively, New runs the portal in-process (portal.New over SQLite in a
-// temporary directory, behind httptest). A browser page (js/wasm) cannot
-// run it, so there New takes a fresh portal from a test portal server
-// (Portals, served by the testportal command; its URL in the environment
-// variable MESHPASS_TESTPORTAL, which wasmbrowsertest passes to the page)
-// and skips the test when none is set. The rewrite then runs in the test
-// process, as the http.RoundTripper of Portal.Client. make browser starts
-// the server (scripts/with-testportal.sh).
+// The portals run in a test portal server (portal-worker/portaltest,
+// served by cmd/internal/testportal), never in this package: the client
+// depends on nothing of the portal, not even in its tests. New takes a
+// fresh portal from the server named by the environment variable
+// MESHPASS_TESTPORTAL (scripts/with-testportal.sh starts one for make's
+// test runs; wasmbrowsertest passes the variable to a browser page).
+// Natively, when the variable is unset, the test process starts a server
+// of its own (go run ./cmd/internal/testportal), which exits with it; on
+// js/wasm the test is skipped. The rewrite runs in the test process: as
+// the handler of a local httptest server in front of the portal natively,
+// and as the http.RoundTripper of Portal.Client in a browser page.
 package clienttest

@@ -7,9 +7,6 @@ import (
 	"testing"
 )
 
-// native is empty on js/wasm, where no portal runs in-process.
-type native struct{}
-
 // New takes a fresh portal from the test portal server at EnvServer,
 // released when the test ends, and skips the test if EnvServer is unset:
 // a browser page cannot run the portal (SQLite, a listening socket).
@@ -19,7 +16,7 @@ func New(t testing.TB) *Portal {
 	server := os.Getenv(EnvServer)
 	if server == "" {
 		t.Skip("clienttest: " + EnvServer + " is not set: start a test portal server " +
-			"(go run ./shared/client/clienttest/testportal) and set " + EnvServer +
+			"(go run ./cmd/internal/testportal) and set " + EnvServer +
 			" to the URL it prints, or run make browser")
 	}
 	return NewRemote(t, server)

@@ -11,8 +11,8 @@ import (
 )
 
 // NewRemote takes a fresh portal (its own SQLite database and log key)
-// from the test portal server at server (Portals, run by the testportal
-// command), released when the test ends. Requests to it go from the test
+// from the test portal server at server (portal-worker/portaltest, run by
+// cmd/internal/testportal), released when the test ends. Requests to it go from the test
 // process over HTTP (on js/wasm the browser's fetch, so the portal's CORS
 // answers matter), through the rewrite in Client's RoundTripper.
 func NewRemote(t testing.TB, server string) *Portal {
@@ -27,23 +27,45 @@ func NewRemote(t testing.TB, server string) *Portal {
 			t.Logf("clienttest: releasing portal %s: %v", made.URL, err)
 		}
 	})
-	return &Portal{URL: made.URL, upstream: http.DefaultTransport.RoundTrip}
+	return &Portal{URL: made.URL, origin: made.URL, server: server, id: made.ID, upstream: http.DefaultTransport.RoundTrip}
 }
 
 // newAnswer is the test portal server's answer to POST /new.
 type newAnswer struct {
 	// URL is the new portal's base URL.
 	URL string
-	// ID names it in POST /close/ID.
+	// ID names it in POST /close/ID and POST /stored/ID.
 	ID string
 }
 
 var serverClient = &http.Client{Timeout: time.Minute}
 
+// StoredBytes returns every byte p's portal holds on disk (its SQLite
+// database, WAL and journal files, concatenated), from its test portal
+// server: a test looks there for secrets that must never reach a portal.
+func StoredBytes(t testing.TB, p *Portal) []byte {
+	t.Helper()
+	var out []byte
+	if err := callServerRaw(p.server+"/stored/"+p.id, &out); err != nil {
+		t.Fatalf("clienttest: the stored bytes of %s: %v", p.origin, err)
+	}
+	return out
+}
+
 // callServer posts an empty body to a test portal server (a CORS-safe
 // "simple" request, so a browser sends no preflight) and decodes its JSON
 // answer into v unless v is nil.
 func callServer(url string, v any) error {
+	var body []byte
+	if err := callServerRaw(url, &body); err != nil || v == nil {
+		return err
+	}
+	return json.Unmarshal(body, v)
+}
+
+// callServerRaw posts an empty body to a test portal server and sets
+// *answer to its answer.
+func callServerRaw(url string, answer *[]byte) error {
 	req, err := http.NewRequest(http.MethodPost, url, nil)
 	if err != nil {
 		return err
@@ -60,8 +82,6 @@ func callServer(url string, v any) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
 	}
-	if v == nil {
-		return nil
-	}
-	return json.Unmarshal(body, v)
+	*answer = body
+	return nil
 }

@@ -1,14 +1,14 @@
 //go:build !js
 
 // Command testportal serves fresh meshpass portals on demand
-// (clienttest.Portals) for the client's tests in a browser page, which
+// (portal-worker/portaltest) for the client's tests in a browser page, which
 // cannot run a portal themselves. It prints its base URL on standard
 // output, then serves until its standard input closes or it gets SIGINT or
 // SIGTERM, and deletes its databases on the way out. Run the tests with
 // MESHPASS_TESTPORTAL set to that URL; scripts/with-testportal.sh does it
 // all (make browser uses it).
 //
-//	go run ./shared/client/clienttest/testportal [-listen 127.0.0.1:0]
+//	go run ./cmd/internal/testportal [-listen 127.0.0.1:0]
 //
 // It is for tests only: anyone who can reach it can make portals.
 package main
@@ -24,7 +24,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/meshpass/meshpass/shared/client/clienttest"
+	"github.com/meshpass/meshpass/portal-worker/portaltest"
 )
 
 func main() {
@@ -42,7 +42,7 @@ func main() {
 		os.RemoveAll(dir)
 		log.Fatal(err)
 	}
-	portals := clienttest.NewPortals(dir)
+	portals := portaltest.NewPortals(dir)
 	srv := &http.Server{Handler: portals}
 	go srv.Serve(ln)
 	fmt.Printf("http://%s\n", ln.Addr())

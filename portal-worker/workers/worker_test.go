@@ -1,6 +1,6 @@
 //go:build unix && !js
 
-package main
+package workers_test
 
 import (
 	"os"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/meshpass/meshpass/portal-worker/conformance"
-	"github.com/meshpass/meshpass/portal-worker/internal/workerd"
+	"github.com/meshpass/meshpass/portal-worker/workers/workerd"
 	"github.com/meshpass/meshpass/shared/translog"
 )
 

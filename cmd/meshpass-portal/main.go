@@ -1,9 +1,9 @@
 //go:build !js
 
-// Command portal-worker, built natively, is the self-hosted meshpass portal
+// Command meshpass-portal is the self-hosted meshpass portal
 // on an embedded SQLite database:
 //
-//	go run ./portal-worker -listen 127.0.0.1:8787 -db ./data/portal.db
+//	go run ./cmd/meshpass-portal -listen 127.0.0.1:8787 -db ./data/portal.db
 //
 // On first run it creates the database's directory and the log signing
 // key, kept beside the database as <db>.logkey (mode 0600). It prints the

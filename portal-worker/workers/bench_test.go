@@ -1,6 +1,6 @@
 //go:build unix && !js
 
-package main
+package workers_test
 
 import (
 	"bytes"
@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshpass/meshpass/portal-worker/internal/workerd"
 	"github.com/meshpass/meshpass/portal-worker/portal"
 	"github.com/meshpass/meshpass/portal-worker/sqlitestore"
+	"github.com/meshpass/meshpass/portal-worker/workers/workerd"
 	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/profile/profiletest"
 	"github.com/meshpass/meshpass/shared/translog"
@@ -91,7 +91,7 @@ func targets(b *testing.B) map[string]string {
 		benchStops = append(benchStops, go1.Stop)
 		benchWorkers = append(benchWorkers, go1)
 		benchTargets["workerd"] = go1.URL
-		echo, err := workerd.Start(workerd.Options{Config: "echo.toml"})
+		echo, err := workerd.Start(workerd.Options{Config: "echo/wrangler.toml"})
 		if err != nil {
 			benchErr = err
 			return

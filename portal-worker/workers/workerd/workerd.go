@@ -1,7 +1,8 @@
 //go:build unix
 
-// Package workerd runs the portal worker in local workerd (wrangler dev
-// with a local D1 database) for tests and benchmarks.
+// Package workerd runs the portal's Workers build (portal-worker/workers)
+// in local workerd (wrangler dev with a local D1 database) for tests and
+// benchmarks.
 package workerd
 
 import (
@@ -14,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,9 +41,9 @@ type Options struct {
 	Vars map[string]string
 	// StateDir holds the local D1 database; a new temporary one if empty.
 	StateDir string
-	// Config is the wrangler configuration in portal-worker
-	// (wrangler.toml if empty). A configuration without D1 skips the
-	// migrations.
+	// Config is the wrangler configuration, relative to
+	// portal-worker/workers (wrangler.toml if empty). A configuration
+	// without D1 skips the migrations.
 	Config string
 }
 
@@ -76,30 +76,24 @@ func Node(root string) string {
 	return "node"
 }
 
-// Build compiles the worker: build/portal.wasm and build/wasm_exec.js under
-// portal-worker.
+// Build compiles the worker into portal-worker/workers/build (portal.wasm
+// and the wasm_exec.js the glue imports) with scripts/build-worker.sh, the
+// recipe make worker uses too; it fails when the Go toolchain's
+// wasm_exec.js is not the one the glue was written for.
 func Build(root string) error {
-	dir := filepath.Join(root, "portal-worker", "build")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "portal.wasm"), "./portal-worker")
+	cmd := exec.Command("bash", filepath.Join(root, "scripts", "build-worker.sh"))
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("workerd: building the worker: %v\n%s", err, out)
 	}
-	glue, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"))
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "wasm_exec.js"), glue, 0o644)
+	return nil
 }
 
-// wrangler returns a command running wrangler in portal-worker, offline.
+// wrangler returns a command running wrangler in portal-worker/workers,
+// offline.
 func wrangler(ctx context.Context, root string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, Node(root), append([]string{filepath.Join(root, "node_modules", "wrangler", "bin", "wrangler.js")}, args...)...)
-	cmd.Dir = filepath.Join(root, "portal-worker")
+	cmd.Dir = filepath.Join(root, "portal-worker", "workers")
 	cmd.Env = append(os.Environ(),
 		"WRANGLER_SEND_METRICS=false", "CLOUDFLARE_CF_FETCH_ENABLED=false",
 		"WRANGLER_HIDE_BANNER=true", "CI=1", "NO_COLOR=1",
@@ -128,7 +122,7 @@ func Start(opts Options) (*Worker, error) {
 	if config == "" {
 		config = "wrangler.toml"
 	}
-	conf, err := os.ReadFile(filepath.Join(root, "portal-worker", config))
+	conf, err := os.ReadFile(filepath.Join(root, "portal-worker", "workers", config))
 	if err != nil {
 		return nil, err
 	}

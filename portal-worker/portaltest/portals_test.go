@@ -1,6 +1,6 @@
 //go:build !js
 
-package clienttest
+package portaltest
 
 import (
 	"bytes"
@@ -10,11 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshpass/meshpass/shared/client/clienttest"
 	"github.com/meshpass/meshpass/shared/mmm"
 )
 
 // exercise checks the rewrite, the record and Forward on p.
-func exercise(t *testing.T, p *Portal) {
+func exercise(t *testing.T, p *clienttest.Portal) {
 	t.Helper()
 	hello := []byte(`{"HelloRequest":{}}`)
 	post := func() (int, string, http.Header) {
@@ -65,13 +66,21 @@ func exercise(t *testing.T, p *Portal) {
 	}
 }
 
-func TestInProcess(t *testing.T) {
-	t.Setenv(EnvServer, "")
-	p := New(t)
-	if p.Server == nil || p.store == nil {
-		t.Fatal("New did not run the portal in-process")
+// TestOwnServer: without MESHPASS_TESTPORTAL, clienttest.New starts a
+// test portal server of its own (go run ./cmd/internal/testportal).
+func TestOwnServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts cmd/internal/testportal")
+	}
+	t.Setenv(clienttest.EnvServer, "")
+	p := clienttest.New(t)
+	if p.Server == nil || !strings.HasPrefix(p.URL, p.Server.URL) {
+		t.Fatalf("New gave no local server in front of the portal: %q", p.URL)
 	}
 	exercise(t, p)
+	if len(clienttest.StoredBytes(t, p)) == 0 {
+		t.Fatal("StoredBytes: nothing stored")
+	}
 }
 
 func TestRemote(t *testing.T) {
@@ -79,16 +88,19 @@ func TestRemote(t *testing.T) {
 	srv := httptest.NewServer(portals)
 	defer srv.Close()
 	defer portals.Close()
-	t.Setenv(EnvServer, srv.URL)
 	var urls []string
 	for i := range 2 {
 		t.Run("portal", func(t *testing.T) {
-			p := New(t)
+			p := clienttest.NewRemote(t, srv.URL)
 			if p.Server != nil || !strings.HasPrefix(p.URL, srv.URL+"/p/") {
 				t.Fatalf("portal %d: not from the server: %q", i, p.URL)
 			}
 			urls = append(urls, p.URL)
 			exercise(t, p)
+			stored := clienttest.StoredBytes(t, p)
+			if !bytes.Contains(stored, []byte("SQLite format 3")) {
+				t.Fatalf("StoredBytes: %d bytes, no SQLite database", len(stored))
+			}
 			if portals.Len() != 1 {
 				t.Fatalf("%d portals open", portals.Len())
 			}
@@ -111,7 +123,7 @@ func TestRemote(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Fatalf("POST /new: %d %v", resp.StatusCode, resp.Header)
 	}
-	for _, path := range []string{"/close/99", "/p/99" + mmm.Path} {
+	for _, path := range []string{"/close/99", "/stored/99", "/p/99" + mmm.Path} {
 		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(`{"HelloRequest":{}}`))
 		if err != nil {
 			t.Fatal(err)

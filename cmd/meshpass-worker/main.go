@@ -1,10 +1,13 @@
 //go:build js && wasm
 
-// Command portal-worker, built for js/wasm, is the meshpass portal on
-// Cloudflare Workers: the same handler as the self-hosted server, on the D1
-// database bound as DB. js/worker.mjs starts it once per isolate. The log's
-// signing key is the secret LOG_SIGNING_KEY and its verifier key the
-// variable LOG_VERIFIER_KEY (both made by `go run ./portal-worker -keygen`).
+// Command meshpass-worker, built for js/wasm, is the meshpass portal on
+// Cloudflare Workers: the same handler as the self-hosted server
+// (cmd/meshpass-portal), on the D1 database bound as DB. The Workers build
+// in portal-worker/workers (scripts/build-worker.sh, make worker) puts it
+// beside its JavaScript glue, glue.mjs, which starts it once per isolate.
+// The log's signing key is the secret LOG_SIGNING_KEY and its verifier key
+// the variable LOG_VERIFIER_KEY (both made by
+// `go run ./cmd/meshpass-portal -keygen`).
 package main
 
 import (
@@ -15,10 +18,10 @@ import (
 
 	"github.com/syumai/workers/cloudflare"
 
-	"github.com/meshpass/meshpass/portal-worker/d1"
-	"github.com/meshpass/meshpass/portal-worker/jsbridge"
 	"github.com/meshpass/meshpass/portal-worker/portal"
 	"github.com/meshpass/meshpass/portal-worker/sqlstore"
+	"github.com/meshpass/meshpass/portal-worker/workers/d1"
+	"github.com/meshpass/meshpass/portal-worker/workers/jsbridge"
 	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/translog"
 )

@@ -7,7 +7,7 @@
 // "coldStartMs": N} on stdout when the worker answers, and stops it when
 // its standard input closes or it gets SIGINT or SIGTERM.
 //
-//	go run ./portal-worker/internal/workerd/localportal [-nobuild]
+//	go run ./cmd/internal/localportal [-nobuild]
 package main
 
 import (
@@ -20,14 +20,14 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/meshpass/meshpass/portal-worker/internal/workerd"
+	"github.com/meshpass/meshpass/portal-worker/workers/workerd"
 	"github.com/meshpass/meshpass/shared/translog"
 )
 
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("localportal: ")
-	noBuild := flag.Bool("nobuild", false, "use the worker already in portal-worker/build")
+	noBuild := flag.Bool("nobuild", false, "use the worker already in portal-worker/workers/build")
 	flag.Parse()
 	root, err := workerd.RepoRoot()
 	if err != nil {

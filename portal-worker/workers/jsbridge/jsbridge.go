@@ -3,7 +3,7 @@
 // Package jsbridge serves an http.Handler to JavaScript from one long-lived
 // Go WebAssembly instance.
 //
-// The JavaScript glue (portal-worker/js/worker.mjs) starts the instance once
+// The JavaScript glue (portal-worker/workers/glue.mjs) starts the instance once
 // per isolate and calls globalThis.meshpassHandle for every request, so a
 // request costs a function call, not a new Go runtime. (The glue of
 // github.com/syumai/workers starts a new instance for every request.)

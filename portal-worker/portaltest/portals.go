@@ -1,28 +1,40 @@
 //go:build !js
 
-package clienttest
+// Package portaltest serves real meshpass portals on demand to tests that
+// cannot, or should not, run a portal themselves: the client's tests,
+// natively and in a browser page. The client side of it is
+// shared/client/clienttest; cmd/internal/testportal runs it as a server.
+// It sits above both the portal and the client, so that the protocol and
+// client packages under shared/ depend on nothing of the portal.
+package portaltest
 
 import (
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/meshpass/meshpass/portal-worker/portal"
 	"github.com/meshpass/meshpass/portal-worker/sqlitestore"
+	"github.com/meshpass/meshpass/shared/translog"
 )
 
-// Portals serves fresh real portals on demand, for tests that cannot run
-// one themselves (a test in a browser page). The testportal command serves
-// it; NewRemote is its client.
+// Portals serves fresh real portals on demand. The testportal command
+// serves it; clienttest.New is its client.
 //
-//	POST /new        makes a portal (its own SQLite database in a new
-//	                 directory under Dir, a fresh log key, no rate limits)
-//	                 and answers {"URL": base URL, "ID": id}
-//	POST /close/{id} closes portal id and deletes its database
-//	/p/{id}/…        portal id: its mmm endpoint is /p/{id}/.well-known/mmm/
+//	POST /new         makes a portal (its own SQLite database in a new
+//	                  directory under dir, a fresh log key, no rate limits)
+//	                  and answers {"URL": base URL, "ID": id}
+//	POST /close/{id}  closes portal id and deletes its database
+//	POST /stored/{id} answers every byte portal id holds on disk (its
+//	                  database, WAL and journal files, concatenated), for
+//	                  tests that a secret never reaches the portal's storage
+//	/p/{id}/…         portal id: its mmm endpoint is /p/{id}/.well-known/mmm/
 //
 // Every answer carries Access-Control-Allow-Origin: * (the portals' own
 // CORS answers are the portal handler's), so a page on any origin may use
@@ -46,13 +58,15 @@ func NewPortals(dir string) *Portals {
 	s := &Portals{dir: dir, mux: http.NewServeMux(), live: map[string]*served{}}
 	s.mux.HandleFunc("POST /new", s.create)
 	s.mux.HandleFunc("POST /close/{id}", s.release)
+	s.mux.HandleFunc("POST /stored/{id}", s.stored)
 	s.mux.HandleFunc("/p/{id}/", s.portal)
 	return s
 }
 
 // ServeHTTP answers POST /new (a fresh portal: {"URL", "ID"}), POST
-// /close/{id} (frees it) and the portals themselves under /p/{id}/, with
-// CORS so that tests in a browser page can call it.
+// /close/{id} (frees it), POST /stored/{id} (its bytes on disk) and the
+// portals themselves under /p/{id}/, with CORS so that tests in a browser
+// page can call it.
 func (s *Portals) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	if r.Method == http.MethodOptions && !strings.HasPrefix(r.URL.Path, "/p/") {
@@ -103,6 +117,32 @@ func (s *Portals) release(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("{}\n"))
 }
 
+func (s *Portals) stored(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	p := s.live[id]
+	s.mu.Unlock()
+	if p == nil {
+		http.Error(w, "no portal "+id, http.StatusNotFound)
+		return
+	}
+	var out []byte
+	err := filepath.WalkDir(p.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		out = append(out, b...)
+		return err
+	})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Write(out)
+}
+
 func (s *Portals) portal(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
@@ -140,4 +180,31 @@ func (s *Portals) Close() error {
 
 func (p *served) close() error {
 	return errors.Join(p.store.Close(), os.RemoveAll(p.dir))
+}
+
+// newAnswer is the answer to POST /new.
+type newAnswer struct {
+	// URL is the new portal's base URL.
+	URL string
+	// ID names it in POST /close/ID and POST /stored/ID.
+	ID string
+}
+
+// newPortal makes a portal handler with a fresh log key over a new SQLite
+// database in dir, on the real clock (clients sign requests with it) and
+// without rate limits.
+func newPortal(dir string) (http.Handler, *sqlitestore.Store, error) {
+	skey, vkey, err := translog.GenerateKey("portal.test/log")
+	if err != nil {
+		return nil, nil, err
+	}
+	signer, err := translog.NewSigner(skey)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := sqlitestore.Open(filepath.Join(dir, "portal.db"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return portal.New(store, portal.Options{Signer: signer, VerifierKey: vkey}), store, nil
 }

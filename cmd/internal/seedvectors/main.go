@@ -2,7 +2,7 @@
 // draft-hallambaker-mesh-architecture-01 (each kid with its n and e) and
 // writes them as JSON test vectors for shared/udf.
 //
-//	go run ./scripts/seedvectors ../shared/seed/draft-hallambaker-mesh-architecture-01.txt > shared/udf/testdata/seed-keys.json
+//	go run ./cmd/internal/seedvectors ../shared/seed/draft-hallambaker-mesh-architecture-01.txt > shared/udf/testdata/seed-keys.json
 package main
 
 import (

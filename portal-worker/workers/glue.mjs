@@ -1,0 +1,159 @@
+// The Cloudflare Workers entry point of the meshpass portal.
+//
+// It starts the Go WebAssembly portal once per isolate and hands it every
+// request through globalThis.meshpassHandle (portal-worker/workers/jsbridge), so a
+// request costs a function call rather than a new Go runtime. If the Go
+// program ever exits, the next request starts a new one.
+//
+// Requests enter Go one at a time. Workers ties every I/O (a D1 query) to
+// the request that started it; with two requests inside Go at once, one
+// request's goroutine can resume on the other's I/O callback and start its
+// queries on behalf of a request that then ends, and workerd cancels it as
+// hung. Go in WebAssembly runs on one thread, so the queue costs only the
+// overlap of D1 round trips within an isolate.
+//
+// Workers also judges, request by request, whether a request still waits
+// for anything, and runs a promise's callbacks in the request that settled
+// it. So a request waits for its turn by polling with timers of its own
+// (never on another request's promise), and its turn starts in its own
+// context: the goroutine it starts, and the queries that goroutine makes,
+// belong to it.
+import "./build/wasm_exec.js";
+import mod from "./build/portal.wasm";
+
+// The platform's timers, for the glue's own use. Go's are wrapped below.
+const platformSetTimeout = globalThis.setTimeout;
+const platformClearTimeout = globalThis.clearTimeout;
+
+let ready;
+let busy = false;
+
+// turn resolves, in the calling request's own context, once no other
+// request is inside Go.
+function turn() {
+  return new Promise((resolve) => {
+    const take = () => {
+      if (busy) {
+        platformSetTimeout(take, 1);
+        return;
+      }
+      busy = true;
+      resolve();
+    };
+    take();
+  });
+}
+
+// A turn that takes longer than this is taken to mean Go is stuck: the
+// instance is dropped and the next request starts a new one.
+const turnLimit = 20000;
+
+// Go's runtime wakes itself with the global setTimeout (wasm_exec.js's
+// runtime.scheduleTimeoutEvent calls it; scripts/build-worker.sh pins the
+// wasm_exec.js this was checked against), and Workers cancels a timer when
+// the request that set it ends. So the glue owns the global setTimeout and
+// clearTimeout: it remembers every pending wake-up, and rearmTimers moves
+// them into the request now running. Otherwise a wake-up set during one
+// request is lost with it and Go sleeps forever. Nothing inside
+// wasm_exec.js (its fields, its stack layout) is touched.
+const pending = new Map(); // handle -> { fn, args, due, timer }
+let nextHandle = 1;
+
+globalThis.setTimeout = (fn, delay = 0, ...args) => {
+  const handle = nextHandle++;
+  const wait = Math.max(0, Number(delay) || 0);
+  const entry = { fn, args, due: Date.now() + wait, timer: undefined };
+  entry.timer = platformSetTimeout(() => fire(handle), wait);
+  pending.set(handle, entry);
+  return handle;
+};
+
+globalThis.clearTimeout = (handle) => {
+  const entry = pending.get(handle);
+  if (!entry) return;
+  platformClearTimeout(entry.timer);
+  pending.delete(handle);
+};
+
+function fire(handle) {
+  const entry = pending.get(handle);
+  if (!entry) return;
+  pending.delete(handle);
+  entry.fn(...entry.args);
+}
+
+function rearmTimers() {
+  for (const [handle, entry] of pending) {
+    platformClearTimeout(entry.timer);
+    entry.timer = platformSetTimeout(() => fire(handle), Math.max(0, entry.due - Date.now()));
+  }
+}
+
+// runtimeContext is the object github.com/syumai/workers reads the Worker's
+// environment from (cloudflare.Getenv, cloudflare.GetBinding): {env, ctx,
+// binding}, as its own Cloudflare runtime
+// (cmd/workers-assets-gen/assets/runtime/cloudflare.mjs) builds it and
+// shows it to Go as the global "context". syumai/workers keeps a reference
+// to that object from the moment Go starts, so it is one object whose env
+// and ctx are those of the request now running.
+const runtimeContext = { env: undefined, ctx: undefined, binding: {} };
+globalThis.context = runtimeContext;
+
+function setRuntimeContext(env, ctx) {
+  runtimeContext.env = env;
+  runtimeContext.ctx = ctx;
+}
+
+function start() {
+  // Wake-ups of an instance that was dropped must not run into the new one.
+  for (const entry of pending.values()) platformClearTimeout(entry.timer);
+  pending.clear();
+  return new Promise((resolve, reject) => {
+    globalThis.meshpassReady = resolve;
+    const go = new Go();
+    const instance = new WebAssembly.Instance(mod, go.importObject);
+    go.run(instance).then(
+      () => {
+        ready = undefined;
+        reject(new Error("portal exited"));
+      },
+      (err) => {
+        ready = undefined;
+        reject(err);
+      },
+    );
+  });
+}
+
+function jsonError(status, description) {
+  return new Response(JSON.stringify({ ErrorResponse: { Status: status, StatusDescription: description } }), {
+    status,
+    headers: { "Content-Type": "application/json", "Access-Control-Allow-Origin": "*" },
+  });
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const body = new Uint8Array(await request.arrayBuffer());
+    await turn();
+    let timer;
+    try {
+      setRuntimeContext(env, ctx);
+      if (ready === undefined) ready = start();
+      await ready;
+      rearmTimers();
+      const limit = new Promise((_, reject) => {
+        timer = platformSetTimeout(() => reject(new Error("request took longer than " + turnLimit + " ms")), turnLimit);
+      });
+      const res = await Promise.race([globalThis.meshpassHandle(request.method, request.url, [...request.headers], body), limit]);
+      return new Response(res.body, { status: res.status, headers: res.headers });
+    } catch (err) {
+      ready = undefined;
+      console.error("portal failure:", err);
+      return jsonError(503, "portal failure: " + err.message);
+    } finally {
+      platformClearTimeout(timer);
+      busy = false;
+    }
+  },
+};

@@ -1,0 +1,134 @@
+//go:build !js
+
+package clienttest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// New takes a fresh real portal from the test portal server at EnvServer,
+// or, when that is unset, from a server this test process starts once (go
+// run ./cmd/internal/testportal from the module's root; it exits when the
+// process does). A local httptest server in front of the portal, Server,
+// runs the rewrite for every HTTP client; the portal and the server close
+// when the test ends.
+func New(t testing.TB) *Portal {
+	t.Helper()
+	server := os.Getenv(EnvServer)
+	if server == "" {
+		var err error
+		if server, err = ownServer(); err != nil {
+			t.Fatalf("clienttest: %v", err)
+		}
+	}
+	p := NewRemote(t, server)
+	p.Server = httptest.NewServer(p)
+	p.URL = p.Server.URL
+	t.Cleanup(p.Server.Close)
+	return p
+}
+
+var own struct {
+	once sync.Once
+	url  string
+	err  error
+	// stdin is the server's standard input, held open (a collected pipe
+	// would close) until this process ends.
+	stdin io.WriteCloser
+}
+
+// ownServer starts this process's test portal server on first use and
+// returns its URL.
+func ownServer() (string, error) {
+	own.once.Do(func() { own.url, own.err = startServer() })
+	return own.url, own.err
+}
+
+// startServer runs go run ./cmd/internal/testportal with its standard
+// input a pipe that is never closed: when this process ends, the pipe
+// closes and the server stops and deletes its databases.
+func startServer() (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	// go test puts its own Go first on PATH.
+	cmd := exec.Command("go", "run", "./cmd/internal/testportal")
+	cmd.Dir = root
+	// The server is a native program, whatever this test was built for.
+	cmd.Env = append(os.Environ(), "GOOS=", "GOARCH=")
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if own.stdin, err = cmd.StdinPipe(); err != nil {
+		return "", err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", fmt.Errorf("starting a test portal server: %v", err)
+	}
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(out).ReadString('\n')
+		line <- strings.TrimSpace(s)
+	}()
+	select {
+	case url := <-line:
+		if strings.HasPrefix(url, "http://") {
+			return url, nil
+		}
+	case <-time.After(3 * time.Minute):
+	}
+	cmd.Process.Kill()
+	return "", fmt.Errorf("the test portal server (go run ./cmd/internal/testportal in %s) did not start; set %s to a running one. Its output:\n%s", root, EnvServer, stderr.String())
+}
+
+// moduleRoot is the directory of go.mod above the working directory (a
+// test runs in its package's directory).
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory: cannot start a test portal server; set " + EnvServer)
+		}
+		dir = parent
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
