@@ -16,6 +16,8 @@ import (
 
 	"github.com/meshpass/meshpass/shared/client"
 	"github.com/meshpass/meshpass/shared/mmm"
+	"github.com/meshpass/meshpass/shared/passgen"
+	"github.com/meshpass/meshpass/shared/policy"
 	"github.com/meshpass/meshpass/shared/seal"
 )
 
@@ -88,6 +90,9 @@ type app struct {
 	getenv         func(string) string
 	portal, home   string
 	warned         bool
+	// pass is the passphrase that unlocked the device (escrow seals the
+	// new keys under it).
+	pass string
 }
 
 // usageError is a command line that makes no sense.
@@ -157,7 +162,9 @@ func exitCode(err error) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.Is(err, policy.ErrPassphrase), errors.Is(err, policy.ErrShares),
+		errors.Is(err, policy.ErrAccount), errors.Is(err, policy.ErrSite),
+		errors.Is(err, passgen.ErrLength), errors.Is(err, passgen.ErrNoClass):
 		return exitUsage
 	case errors.Is(err, seal.ErrWrongPassphrase):
 		return exitPassphrase
@@ -181,7 +188,9 @@ func (a *app) globalFlags(fs *flag.FlagSet) {
 const exitCodesHelp = `Exit codes:
   0  success
   1  error (portal unreachable, no device here, no such entry, ...)
-  2  usage: unknown command, bad flags or arguments
+  2  usage: unknown command, bad flags or arguments, or an input the rules
+     refuse (a new passphrase under 8 characters, a site, an account
+     name, escrow share counts, password generator options)
   3  verification failure: the portal served a profile, password vault,
      log proof or connection result that does not verify (wrong profile,
      rollback, inconsistent log, tampered data), or witness codes differ
@@ -212,7 +221,8 @@ Global flags (also accepted after the command):
 
 The passphrase that seals this device's keys is read from
 $%s if set (for scripts), else asked on the terminal
-without echo.
+without echo. A new passphrase (create, connect, recover) has at least
+8 characters.
 
 Run 'meshpass COMMAND --help' (or 'meshpass help COMMAND') for a command's flags.
 
@@ -292,6 +302,61 @@ func (a *app) homeDir() (string, error) {
 	return filepath.Join(dir, "meshpass"), nil
 }
 
+// need says what a command needs of this home's device.
+type need int
+
+const (
+	// needNothing: no device state at all (help).
+	needNothing need = iota
+	// needHome: the state opened, whether it holds a device or not.
+	needHome
+	// needFresh: no device here yet (create, recover).
+	needFresh
+	// needDevice: a device, connected or waiting to be; no passphrase.
+	needDevice
+	// needUnlocked: a connected device, unlocked with the passphrase.
+	needUnlocked
+)
+
+// start is every command's prologue: it parses the flags and the want
+// arguments (-1: any number), runs check (what the command refuses before
+// anything else: flag values, sites, share counts; nil for none), then
+// opens this home's device as need says, asking for the passphrase and
+// unlocking it for needUnlocked. The client is nil for needNothing.
+func (a *app) start(fs *flag.FlagSet, args []string, want int, need need, check func() error) (*client.Client, error) {
+	if err := a.parse(fs, args, want); err != nil {
+		return nil, err
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return nil, err
+		}
+	}
+	switch need {
+	case needNothing:
+		return nil, nil
+	case needHome:
+		return a.open()
+	case needFresh:
+		c, err := a.open()
+		if err != nil {
+			return nil, err
+		}
+		if c.DeviceID() != "" {
+			home, _ := a.homeDir()
+			return nil, fmt.Errorf("%s already holds a device (profile %s); use another --home", home, c.Fingerprint())
+		}
+		return c, nil
+	case needDevice:
+		return a.device()
+	}
+	c, err := a.device()
+	if err != nil {
+		return nil, err
+	}
+	return c, a.unlock(c)
+}
+
 // open opens the device's state (there may be no device yet).
 func (a *app) open() (*client.Client, error) {
 	home, err := a.homeDir()
@@ -317,23 +382,21 @@ func (a *app) device() (*client.Client, error) {
 	return c, nil
 }
 
-// unlocked opens a connected device and unlocks its keys.
-func (a *app) unlocked() (*client.Client, error) {
-	c, err := a.device()
-	if err != nil {
-		return nil, err
-	}
+// unlock asks for the passphrase of the connected device c and unlocks
+// its keys.
+func (a *app) unlock(c *client.Client) error {
 	if c.PendingConnect() != nil {
-		return nil, errors.New("this device's connection request is still pending: run `meshpass connect` to wait for an answer")
+		return errors.New("this device's connection request is still pending: run `meshpass connect` to wait for an answer")
 	}
-	pass, err := a.passphrase("Passphrase: ", false)
+	pass, err := a.passphrase("Passphrase: ")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := c.Unlock(pass); err != nil {
-		return nil, err
+		return err
 	}
-	return c, nil
+	a.pass = pass
+	return nil
 }
 
 // reader returns the buffered standard input.
@@ -360,7 +423,7 @@ func (a *app) terminal() (int, bool) {
 func (a *app) secret(prompt string) (string, error) {
 	if fd, ok := a.terminal(); ok {
 		fmt.Fprint(a.stderr, prompt)
-		s, err := readNoEcho(fd)
+		s, err := readNoEcho(a.ctx, fd)
 		fmt.Fprintln(a.stderr)
 		if err != nil {
 			return "", fmt.Errorf("reading from the terminal: %w", err)
@@ -381,9 +444,8 @@ func (a *app) secret(prompt string) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-// passphrase returns $MESHPASS_PASSPHRASE or asks for the passphrase
-// (twice with confirm).
-func (a *app) passphrase(prompt string, confirm bool) (string, error) {
+// passphrase returns $MESHPASS_PASSPHRASE or asks for the passphrase.
+func (a *app) passphrase(prompt string) (string, error) {
 	if p := a.getenv(envPassphrase); p != "" {
 		return p, nil
 	}
@@ -397,8 +459,37 @@ func (a *app) passphrase(prompt string, confirm bool) (string, error) {
 	if p == "" {
 		return "", fmt.Errorf("the passphrase is empty")
 	}
-	if confirm {
-		if _, ok := a.terminal(); ok {
+	return p, nil
+}
+
+// newPassphraseTries is how often a refused new passphrase is asked again
+// on a terminal.
+const newPassphraseTries = 3
+
+// newPassphrase returns a new passphrase for this device that
+// policy.CheckPassphrase accepts: $MESHPASS_PASSPHRASE, else asked (on a
+// terminal twice, and again while the rules refuse it).
+func (a *app) newPassphrase() (string, error) {
+	if p := a.getenv(envPassphrase); p != "" {
+		return p, policy.CheckPassphrase(p)
+	}
+	_, term := a.terminal()
+	for try := 1; ; try++ {
+		p, err := a.secret(fmt.Sprintf("New passphrase for this device (at least %d characters): ", policy.MinPassphrase))
+		if errors.Is(err, errEOF) {
+			return "", fmt.Errorf("no passphrase: set %s or run meshpass on a terminal", envPassphrase)
+		}
+		if err != nil {
+			return "", err
+		}
+		if err := policy.CheckPassphrase(p); err != nil {
+			if !term || try == newPassphraseTries {
+				return "", err
+			}
+			fmt.Fprintf(a.stderr, "meshpass: %v; try again\n", err)
+			continue
+		}
+		if term {
 			q, err := a.secret("Repeat the passphrase: ")
 			if err != nil {
 				return "", err
@@ -407,6 +498,6 @@ func (a *app) passphrase(prompt string, confirm bool) (string, error) {
 				return "", errors.New("the two passphrases differ")
 			}
 		}
+		return p, nil
 	}
-	return p, nil
 }

@@ -2,17 +2,17 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
-	"math/big"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/meshpass/meshpass/shared/client"
+	"github.com/meshpass/meshpass/shared/passgen"
+	"github.com/meshpass/meshpass/shared/policy"
 	"github.com/meshpass/meshpass/shared/profile"
 )
 
@@ -26,7 +26,7 @@ func hostname() string {
 
 func cmdHelp(a *app, args []string) error {
 	fs := a.flags("help", "[COMMAND]", "Show the general help, or a command's flags.")
-	if err := a.parse(fs, args, -1); err != nil {
+	if _, err := a.start(fs, args, -1, needNothing, nil); err != nil {
 		return err
 	}
 	switch fs.NArg() {
@@ -47,20 +47,18 @@ func cmdCreate(a *app, args []string) error {
 	fs := a.flags("create", "ACCOUNT",
 		"Create a new profile for ACCOUNT at the portal (--portal), with this device as\n"+
 			"its first (administration) device and an empty password vault. The device's\n"+
-			"keys are sealed under the passphrase (asked twice, or $MESHPASS_PASSPHRASE).")
+			"keys are sealed under a new passphrase of at least 8 characters (asked twice,\n"+
+			"or $MESHPASS_PASSPHRASE). ACCOUNT: 1 to 64 characters, no spaces, none of\n"+
+			policy.AccountInvalidCharacters)
 	name := fs.String("name", hostname(), "this device's `name`, shown to other devices")
-	if err := a.parse(fs, args, 1); err != nil {
+	c, err := a.start(fs, args, 1, needFresh, func() error {
+		_, err := policy.CheckAccount(fs.Arg(0))
 		return err
-	}
-	c, err := a.open()
+	})
 	if err != nil {
 		return err
 	}
-	if c.DeviceID() != "" {
-		home, _ := a.homeDir()
-		return fmt.Errorf("%s already holds a device (profile %s); use another --home", home, c.Fingerprint())
-	}
-	pass, err := a.passphrase("New passphrase for this device: ", true)
+	pass, err := a.newPassphrase()
 	if err != nil {
 		return err
 	}
@@ -82,16 +80,15 @@ func cmdConnect(a *app, args []string) error {
 	name := fs.String("name", hostname(), "this device's `name`, shown to the administration device")
 	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for an answer")
 	interval := fs.Duration("interval", 2*time.Second, "how often to ask the portal for the answer")
-	if err := a.parse(fs, args, -1); err != nil {
-		return err
-	}
-	if fs.NArg() > 1 {
-		return usagef("connect takes one ACCOUNT")
-	}
-	if *interval <= 0 {
-		return usagef("--interval must be positive")
-	}
-	c, err := a.open()
+	c, err := a.start(fs, args, -1, needHome, func() error {
+		if fs.NArg() > 1 {
+			return usagef("connect takes one ACCOUNT")
+		}
+		if *interval <= 0 {
+			return usagef("--interval must be positive")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -103,7 +100,7 @@ func cmdConnect(a *app, args []string) error {
 		if acct, _ := c.Account(); fs.NArg() == 1 && !strings.EqualFold(fs.Arg(0), acct) {
 			return fmt.Errorf("this device is waiting to connect to %s, not %s", acct, fs.Arg(0))
 		}
-		pass, err := a.passphrase("Passphrase: ", false)
+		pass, err := a.passphrase("Passphrase: ")
 		if err != nil {
 			return err
 		}
@@ -114,7 +111,7 @@ func cmdConnect(a *app, args []string) error {
 		if fs.NArg() != 1 {
 			return usagef("connect: give the ACCOUNT to connect to")
 		}
-		pass, err := a.passphrase("New passphrase for this device: ", true)
+		pass, err := a.newPassphrase()
 		if err != nil {
 			return err
 		}
@@ -187,10 +184,7 @@ func cmdPending(a *app, args []string) error {
 	fs := a.flags("pending", "",
 		"List the devices asking to connect to the profile (administration devices only),\n"+
 			"with the witness code each one shows.")
-	if err := a.parse(fs, args, 0); err != nil {
-		return err
-	}
-	c, err := a.unlocked()
+	c, err := a.start(fs, args, 0, needUnlocked, nil)
 	if err != nil {
 		return err
 	}
@@ -224,10 +218,7 @@ func answer(a *app, args []string, approve bool) error {
 		verb+" the connection request of DEVICE (its Identifier, as `meshpass pending`\n"+
 			"lists it, or a unique prefix). Only on an administration device.")
 	witness := fs.String("witness", "", "the witness `code` the device shows; refuse if it differs")
-	if err := a.parse(fs, args, 1); err != nil {
-		return err
-	}
-	c, err := a.unlocked()
+	c, err := a.start(fs, args, 1, needUnlocked, nil)
 	if err != nil {
 		return err
 	}
@@ -273,17 +264,11 @@ func cmdReject(a *app, args []string) error  { return answer(a, args, false) }
 func cmdDevices(a *app, args []string) error {
 	fs := a.flags("devices", "", "List the devices of the last verified profile.")
 	doSync := fs.Bool("sync", false, "sync with the portal first (asks for the passphrase)")
-	if err := a.parse(fs, args, 0); err != nil {
-		return err
-	}
-	var c *client.Client
-	var err error
-	if *doSync {
-		if c, err = a.unlocked(); err == nil {
+	c, err := a.start(fs, args, 0, needDevice, nil)
+	if err == nil && *doSync {
+		if err = a.unlock(c); err == nil {
 			err = syncClient(a, c)
 		}
-	} else {
-		c, err = a.device()
 	}
 	if err != nil {
 		return err
@@ -315,10 +300,7 @@ func cmdRemoveDevice(a *app, args []string) error {
 		"Remove DEVICE (its Identifier as `meshpass devices` lists it, or a unique prefix)\n"+
 			"from the profile and re-encrypt the passwords under a fresh key without it.\n"+
 			"Only on an administration device; a device cannot remove itself.")
-	if err := a.parse(fs, args, 1); err != nil {
-		return err
-	}
-	c, err := a.unlocked()
+	c, err := a.start(fs, args, 1, needUnlocked, nil)
 	if err != nil {
 		return err
 	}
@@ -344,8 +326,15 @@ func cmdRemoveDevice(a *app, args []string) error {
 	return nil
 }
 
+// siteHelp is the help of the --site flags.
+const siteHelp = "a `site` the login is for: a host (example.com), a wildcard for its subdomains\n" +
+	"(*.example.com), an IP address (192.0.2.1, [::1]), each with an optional :port, or an\n" +
+	"http(s) URL of which the host and port are kept; stored in canonical form (repeat or\n" +
+	"comma-separate for several)"
+
 // siteList is a repeatable --site flag; each value may hold several
-// sites separated by commas.
+// sites separated by commas. They are checked with policy.CheckSites
+// before the passphrase is asked.
 type siteList []string
 
 func (s *siteList) String() string { return strings.Join(*s, ",") }
@@ -356,25 +345,6 @@ func (s *siteList) Set(v string) error {
 		}
 	}
 	return nil
-}
-
-const passwordAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&*+-=?@^_~"
-
-// generate returns a random password of n characters.
-func generate(n int) (string, error) {
-	if n < 8 || n > 256 {
-		return "", usagef("--generate takes a length from 8 to 256")
-	}
-	b := make([]byte, n)
-	max := big.NewInt(int64(len(passwordAlphabet)))
-	for i := range b {
-		k, err := rand.Int(rand.Reader, max)
-		if err != nil {
-			return "", err
-		}
-		b[i] = passwordAlphabet[k.Int64()]
-	}
-	return string(b), nil
 }
 
 // newPassword asks for a new password: twice on a terminal, else one line
@@ -406,23 +376,44 @@ func (a *app) newPassword() (string, error) {
 type passwordFlags struct {
 	password *string
 	generate *int
+	// no are the classes left out of a generated password.
+	noLower, noUpper, noDigits, noSymbols *bool
+	avoidAmbiguous                        *bool
 }
 
 func addPasswordFlags(fs *flag.FlagSet) passwordFlags {
 	return passwordFlags{
 		password: fs.String("password", "", "the `password` (visible to other local users in the process list; prefer the prompt)"),
-		generate: fs.Int("generate", 0, "generate a random password of `N` characters (8 to 256)"),
+		generate: fs.Int("generate", 0, fmt.Sprintf("generate a random password of `N` characters (%d to %d; %d is a good length)",
+			passgen.MinLength, passgen.MaxLength, passgen.DefaultLength)),
+		noLower:        fs.Bool("no-lower", false, "with --generate: no lowercase letters"),
+		noUpper:        fs.Bool("no-upper", false, "with --generate: no uppercase letters"),
+		noDigits:       fs.Bool("no-digits", false, "with --generate: no digits"),
+		noSymbols:      fs.Bool("no-symbols", false, "with --generate: no symbols (else from "+passgen.Symbols+")"),
+		avoidAmbiguous: fs.Bool("avoid-ambiguous", false, "with --generate: none of the look-alikes "+passgen.Ambiguous),
 	}
 }
 
-// get returns the password given or generated, or "" if neither flag was
-// used.
+// options returns the generator options the flags ask for.
+func (p passwordFlags) options() passgen.Options {
+	return passgen.Options{
+		Length: *p.generate,
+		Lower:  !*p.noLower, Upper: !*p.noUpper, Digits: !*p.noDigits, Symbols: !*p.noSymbols,
+		AvoidAmbiguous: *p.avoidAmbiguous,
+	}
+}
+
+// get returns the password given or generated (package passgen), or "" if
+// neither flag was used.
 func (p passwordFlags) get() (string, error) {
 	if *p.password != "" && *p.generate != 0 {
 		return "", usagef("give --password or --generate, not both")
 	}
 	if *p.generate != 0 {
-		return generate(*p.generate)
+		return passgen.Generate(p.options())
+	}
+	if *p.noLower || *p.noUpper || *p.noDigits || *p.noSymbols || *p.avoidAmbiguous {
+		return "", usagef("--no-lower, --no-upper, --no-digits, --no-symbols and --avoid-ambiguous go with --generate N")
 	}
 	return *p.password, nil
 }
@@ -432,21 +423,22 @@ func cmdAdd(a *app, args []string) error {
 		"Add a password entry and publish the vault. Without --password or --generate the\n"+
 			"password is asked for (twice, without echo). Prints the new entry's Id.")
 	var sites siteList
-	fs.Var(&sites, "site", "a `host` the login is for: example.com, login.example.com, *.example.com (repeat or comma-separate for several)")
+	fs.Var(&sites, "site", siteHelp)
 	username := fs.String("username", "", "the `username`")
 	notes := fs.String("notes", "", "free-form `notes`, stored encrypted")
 	pf := addPasswordFlags(fs)
-	if err := a.parse(fs, args, 0); err != nil {
+	var pw string
+	c, err := a.start(fs, args, 0, needUnlocked, func() error {
+		if len(sites) == 0 {
+			return usagef("add: give at least one --site")
+		}
+		if _, err := policy.CheckSites(sites); err != nil {
+			return err
+		}
+		var err error
+		pw, err = pf.get()
 		return err
-	}
-	if len(sites) == 0 {
-		return usagef("add: give at least one --site")
-	}
-	pw, err := pf.get()
-	if err != nil {
-		return err
-	}
-	c, err := a.unlocked()
+	})
 	if err != nil {
 		return err
 	}
@@ -501,10 +493,7 @@ func syncClient(a *app, c *client.Client) error {
 func cmdList(a *app, args []string) error {
 	fs := a.flags("list", "", "List the password entries: Id, sites and username (never the passwords).")
 	doSync := fs.Bool("sync", false, "sync with the portal first")
-	if err := a.parse(fs, args, 0); err != nil {
-		return err
-	}
-	c, err := a.unlocked()
+	c, err := a.start(fs, args, 0, needUnlocked, nil)
 	if err != nil {
 		return err
 	}
@@ -533,10 +522,7 @@ func cmdShow(a *app, args []string) error {
 	fs := a.flags("show", "ID", "Show the entry with Id ID (or a unique prefix of it).")
 	reveal := fs.Bool("reveal", false, "print the password too")
 	doSync := fs.Bool("sync", false, "sync with the portal first")
-	if err := a.parse(fs, args, 1); err != nil {
-		return err
-	}
-	c, err := a.unlocked()
+	c, err := a.start(fs, args, 1, needUnlocked, nil)
 	if err != nil {
 		return err
 	}
@@ -569,27 +555,30 @@ func cmdEdit(a *app, args []string) error {
 	fs := a.flags("edit", "ID",
 		"Change the entry with Id ID (or a unique prefix): only the fields given change.")
 	var sites siteList
-	fs.Var(&sites, "site", "replace the sites with these `host`s (repeat or comma-separate)")
+	fs.Var(&sites, "site", "replace the sites with these: "+siteHelp)
 	username := fs.String("username", "", "the new `username`")
 	notes := fs.String("notes", "", "the new `notes`")
 	pf := addPasswordFlags(fs)
 	ask := fs.Bool("ask-password", false, "ask for a new password (twice, without echo)")
-	if err := a.parse(fs, args, 1); err != nil {
-		return err
-	}
 	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if !set["site"] && !set["username"] && !set["notes"] && !set["password"] && !set["generate"] && !*ask {
-		return usagef("edit: nothing to change; give --site, --username, --notes, --password, --generate or --ask-password")
-	}
-	pw, err := pf.get()
-	if err != nil {
-		return err
-	}
-	if *ask && pw != "" {
-		return usagef("give --ask-password or a password flag, not both")
-	}
-	c, err := a.unlocked()
+	var pw string
+	c, err := a.start(fs, args, 1, needUnlocked, func() error {
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["site"] && !set["username"] && !set["notes"] && !set["password"] && !set["generate"] && !*ask {
+			return usagef("edit: nothing to change; give --site, --username, --notes, --password, --generate or --ask-password")
+		}
+		if _, err := policy.CheckSites(sites); err != nil {
+			return err
+		}
+		var err error
+		if pw, err = pf.get(); err != nil {
+			return err
+		}
+		if *ask && pw != "" {
+			return usagef("give --ask-password or a password flag, not both")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -625,10 +614,7 @@ func cmdEdit(a *app, args []string) error {
 
 func cmdRm(a *app, args []string) error {
 	fs := a.flags("rm", "ID", "Delete the entry with Id ID (or a unique prefix) on every device.")
-	if err := a.parse(fs, args, 1); err != nil {
-		return err
-	}
-	c, err := a.unlocked()
+	c, err := a.start(fs, args, 1, needUnlocked, nil)
 	if err != nil {
 		return err
 	}
@@ -649,10 +635,7 @@ func cmdSync(a *app, args []string) error {
 			"signature up to the pinned profile fingerprint, no rollback, the log inclusion\n"+
 			"proofs and the new checkpoint's consistency with the last one. On failure the\n"+
 			"last good state is kept.")
-	if err := a.parse(fs, args, 0); err != nil {
-		return err
-	}
-	c, err := a.unlocked()
+	c, err := a.start(fs, args, 0, needUnlocked, nil)
 	if err != nil {
 		return err
 	}
@@ -675,10 +658,7 @@ func cmdFingerprint(a *app, args []string) error {
 	fs := a.flags("fingerprint", "",
 		"Show the profile fingerprint this device is pinned to (compare it with your other\n"+
 			"devices), the account, the portal and this device's Identifier.")
-	if err := a.parse(fs, args, 0); err != nil {
-		return err
-	}
-	c, err := a.device()
+	c, err := a.start(fs, args, 0, needDevice, nil)
 	if err != nil {
 		return err
 	}
@@ -696,10 +676,7 @@ func cmdAudit(a *app, args []string) error {
 		"Verify the portal's transparency log: its latest checkpoint must be signed by the\n"+
 			"log key this device pinned and extend the last checkpoint it verified (checked\n"+
 			"with a consistency proof). Needs no passphrase.")
-	if err := a.parse(fs, args, 0); err != nil {
-		return err
-	}
-	c, err := a.device()
+	c, err := a.start(fs, args, 0, needDevice, nil)
 	if err != nil {
 		return err
 	}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 
 	"github.com/meshpass/meshpass/shared/client"
+	"github.com/meshpass/meshpass/shared/policy"
 	"github.com/meshpass/meshpass/shared/shamir"
 )
 
@@ -18,29 +20,15 @@ func cmdEscrow(a *app, args []string) error {
 			"stored, and the portal never sees them. Escrow first replaces the online and\n"+
 			"escrow keys, which voids the shares of every earlier escrow.\n"+
 			"Only on the administration device that created the profile (or recovered it).")
-	threshold := fs.Int("threshold", client.DefaultEscrowThreshold, "how many shares recover the keys (at least 2)")
-	shares := fs.Int("shares", client.DefaultEscrowShares, "how many shares to make (at most 255)")
-	if err := a.parse(fs, args, 0); err != nil {
-		return err
-	}
-	if *threshold < 2 || *shares < *threshold || *shares > 255 {
-		return usagef("escrow: need 2 <= --threshold <= --shares <= 255, got %d of %d", *threshold, *shares)
-	}
-	c, err := a.device()
+	threshold := fs.Int("threshold", client.DefaultEscrowThreshold, fmt.Sprintf("how many shares recover the keys (at least %d)", policy.MinShares))
+	shares := fs.Int("shares", client.DefaultEscrowShares, fmt.Sprintf("how many shares to make (at most %d)", policy.MaxShares))
+	c, err := a.start(fs, args, 0, needUnlocked, func() error {
+		return policy.CheckShares(*threshold, *shares)
+	})
 	if err != nil {
 		return err
 	}
-	if c.PendingConnect() != nil {
-		return errors.New("this device's connection request is still pending: run `meshpass connect` to wait for an answer")
-	}
-	pass, err := a.passphrase("Passphrase: ", false)
-	if err != nil {
-		return err
-	}
-	if err := c.Unlock(pass); err != nil {
-		return err
-	}
-	list, err := c.Escrow(a.ctx, pass, *threshold, *shares)
+	list, err := c.Escrow(a.ctx, a.pass, *threshold, *shares)
 	if len(list) > 0 {
 		acct, portal := c.Account()
 		fmt.Fprintf(a.stdout, "Escrowed the administration keys of profile %s (%s at %s).\n", c.Fingerprint(), acct, portal)
@@ -81,41 +69,44 @@ func cmdRecover(a *app, args []string) error {
 			"its devices are lost, and make this new device an administration device of it:\n"+
 			"the shares rebuild the escrow key, which finds and opens the escrow entry; the\n"+
 			"recovered keys must be those of the account's profile; the profile is\n"+
-			"republished with this device added (--remove-others: and every other device\n"+
-			"removed), and the passwords are re-encrypted to the new set of devices.\n"+
+			"republished with this device added and every other (lost) device removed\n"+
+			"(--keep-others: kept), and the passwords are re-encrypted to the new set of\n"+
+			"devices.\n"+
 			"Then the online and escrow keys are replaced, so that whoever else holds them\n"+
 			"(a stolen device, the holder of the shares) loses them, and escrowed anew: the\n"+
 			"shares given are void, and the new shares (same threshold) are printed once.\n"+
 			"Give the shares as arguments, or one a line on standard input, ended by an\n"+
 			"empty line or the end of input. This device's keys are sealed under a new\n"+
-			"passphrase (asked twice, or $MESHPASS_PASSPHRASE).")
+			"passphrase of at least 8 characters (asked twice, or $MESHPASS_PASSPHRASE).")
 	name := fs.String("name", hostname(), "this device's `name`, shown to other devices")
-	removeOthers := fs.Bool("remove-others", false, "remove every other (lost) device from the profile")
-	if err := a.parse(fs, args, -1); err != nil {
-		return err
-	}
-	if fs.NArg() < 1 {
-		return usagef("recover: give the ACCOUNT to recover")
-	}
-	c, err := a.open()
+	keepOthers := fs.Bool("keep-others", false, "keep the other devices in the profile (remove lost ones later with remove-device)")
+	removeFlag := fs.Bool("remove-others", true, "accepted for older scripts: removing the other devices is the default (--remove-others=false is --keep-others)")
+	c, err := a.start(fs, args, -1, needFresh, func() error {
+		if fs.NArg() < 1 {
+			return usagef("recover: give the ACCOUNT to recover")
+		}
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if set["remove-others"] && *removeFlag && *keepOthers {
+			return usagef("recover: give --keep-others or --remove-others, not both")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	if c.DeviceID() != "" {
-		home, _ := a.homeDir()
-		return fmt.Errorf("%s already holds a device (profile %s); recover in another --home", home, c.Fingerprint())
-	}
+	removeOthers := !*keepOthers && *removeFlag
 	account, shares := fs.Arg(0), fs.Args()[1:]
 	if len(shares) == 0 {
 		if shares, err = a.readShares(); err != nil {
 			return err
 		}
 	}
-	pass, err := a.passphrase("New passphrase for this device: ", true)
+	pass, err := a.newPassphrase()
 	if err != nil {
 		return err
 	}
-	list, err := c.Recover(a.ctx, a.portal, account, pass, *name, shares, *removeOthers)
+	list, err := c.Recover(a.ctx, a.portal, account, pass, *name, shares, removeOthers)
 	if c.DeviceID() == "" {
 		if errors.Is(err, client.ErrBadEscrow) || errors.Is(err, client.ErrOtherProfile) {
 			err = verificationError{err}
@@ -129,7 +120,7 @@ func cmdRecover(a *app, args []string) error {
 	fmt.Fprintf(a.stdout, "Recovered profile %s for %s at %s.\n", c.Fingerprint(), account, a.portal)
 	fmt.Fprintf(a.stdout, "Profile fingerprint: %s\nThis device:         %s\n", c.Fingerprint(), c.DeviceID())
 	fmt.Fprintf(a.stdout, "This device is an administration device and reads the passwords (%d entries).\n", n)
-	if *removeOthers {
+	if removeOthers {
 		fmt.Fprintln(a.stdout, "Every other device was removed from the profile.")
 	} else {
 		fmt.Fprintln(a.stdout, "The other devices were kept: remove lost ones with `meshpass remove-device`.")

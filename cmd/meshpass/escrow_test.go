@@ -12,9 +12,10 @@ var shareRE = regexp.MustCompile(`Share (\d+) of (\d+):\s+(\S+)`)
 
 // TestEscrowRecover: escrow prints the shares once with its warnings;
 // recover on a new device refuses a mistyped share by name and too few
-// shares, then recovers from two shares on standard input and prints new
-// shares, voiding those it used; a recovery with the new shares takes the
-// administration from the first recovered device, which says so.
+// shares, then recovers from two shares on standard input (removing the
+// lost device, by default) and prints new shares, voiding those it used; a
+// recovery with the new shares (--keep-others) takes the administration
+// from the first recovered device, which says so.
 func TestEscrowRecover(t *testing.T) {
 	p := clienttest.New(t)
 	a := newDevice(t, p.URL, "passphrase of A")
@@ -56,7 +57,12 @@ func TestEscrowRecover(t *testing.T) {
 	}
 	r.want(exitUsage, "recover")
 	r.want(exitUsage, "recover", "alice") // no shares on standard input
-	res = r.runStdin(shares[0]+"\n"+shares[2]+"\n\n", "recover", "--remove-others", "--name", "new laptop", "alice")
+	// --remove-others is the default now; still accepted.
+	if res = r.want(exitError, "recover", "--remove-others", "alice", shares[0], string(bad)); !strings.Contains(res.errout, "share 2") {
+		t.Errorf("recover --remove-others: %q", res.errout)
+	}
+	// By default recover removes the other (lost) devices.
+	res = r.runStdin(shares[0]+"\n"+shares[2]+"\n\n", "recover", "--name", "new laptop", "alice")
 	if res.code != 0 {
 		t.Fatalf("recover: exit %d\nstdout: %s\nstderr: %s", res.code, res.out, res.errout)
 	}
@@ -83,7 +89,7 @@ func TestEscrowRecover(t *testing.T) {
 		t.Errorf("show on the recovered device:\n%s", out)
 	}
 	if out = r.ok("devices"); strings.Count(strings.TrimSpace(out), "\n") != 1 {
-		t.Errorf("devices after recover --remove-others:\n%s", out)
+		t.Errorf("devices after recover:\n%s", out)
 	}
 	r.want(exitError, "recover", "alice", shares[0], shares[1]) // this home holds a device
 	a.want(exitDenied, "sync")                                  // the lost device was removed
@@ -93,7 +99,7 @@ func TestEscrowRecover(t *testing.T) {
 	if res = n.want(exitError, "recover", "alice", shares[0], shares[1]); !strings.Contains(res.errout, "voided") {
 		t.Errorf("recover with the shares recover used: %q", res.errout)
 	}
-	n.ok("recover", "alice", newShares[1], newShares[2])
+	n.ok("recover", "--keep-others", "alice", newShares[1], newShares[2])
 	if res = r.want(exitDenied, "escrow"); !strings.Contains(res.errout, "replaced by an escrow or recovery on another device") {
 		t.Errorf("escrow on R after N recovered: %q", res.errout)
 	}

@@ -141,14 +141,6 @@ func (c *connecting) wait(t *testing.T) int {
 	}
 }
 
-func firstField(s string) string {
-	f := strings.Fields(s)
-	if len(f) == 0 {
-		return ""
-	}
-	return f[0]
-}
-
 func TestCLI(t *testing.T) {
 	p := clienttest.New(t)
 	a := newDevice(t, p.URL, "passphrase of A")

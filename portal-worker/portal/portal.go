@@ -11,31 +11,30 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log"
 	"net"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 	"golang.org/x/text/cases"
 
 	"github.com/meshpass/meshpass/shared/mmm"
+	"github.com/meshpass/meshpass/shared/policy"
 	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/translog"
 	"github.com/meshpass/meshpass/shared/udf"
 )
 
-// Account name rules, reported by Validate.
+// Account name rules, reported by Validate: shared/policy's, which every
+// client checks too.
 const (
-	MinAccountLength  = 1
-	MaxAccountLength  = 64
-	InvalidCharacters = ".,:;{}()[]<>?|\\@#"
+	MinAccountLength  = policy.MinAccount
+	MaxAccountLength  = policy.MaxAccount
+	InvalidCharacters = policy.AccountInvalidCharacters
 )
 
 // MaxAuditLeaves is the most leaves one Audit returns.
@@ -239,21 +238,18 @@ func writeJSON(w http.ResponseWriter, resp mmm.Response) {
 // "Straße" and "STRASSE" are one name).
 func fold(account string) string { return cases.Fold().String(account) }
 
-// checkAccount returns why account may not be created, or "".
+// checkAccount returns why account may not be created, or "": the rules
+// of policy.CheckAccount ("the account name is empty").
 func checkAccount(account string) string {
-	n := len([]rune(account))
+	_, err := policy.CheckAccount(account)
+	var pe *policy.Error
 	switch {
-	case n < MinAccountLength:
-		return "the account name is empty"
-	case n > MaxAccountLength:
-		return fmt.Sprintf("the account name is longer than %d characters", MaxAccountLength)
+	case err == nil:
+		return ""
+	case errors.As(err, &pe):
+		return "the account name " + pe.Reason
 	}
-	for _, c := range account {
-		if strings.ContainsRune(InvalidCharacters, c) || unicode.IsSpace(c) || !unicode.IsPrint(c) {
-			return fmt.Sprintf("the account name holds %q, which is not allowed", c)
-		}
-	}
-	return ""
+	return err.Error()
 }
 
 // storeErr maps a Store error to a protocol error.

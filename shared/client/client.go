@@ -13,6 +13,7 @@ import (
 
 	"github.com/meshpass/meshpass/shared/keys"
 	"github.com/meshpass/meshpass/shared/mmm"
+	"github.com/meshpass/meshpass/shared/policy"
 	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/seal"
 	"github.com/meshpass/meshpass/shared/translog"
@@ -279,12 +280,25 @@ func hello(ctx context.Context, t *Transport, portalURL string) (logKey, checkpo
 
 // Validate asks the portal whether account is a name a new profile may
 // take there. A name the portal refuses is an error wrapping
-// ErrInvalidAccount that gives the portal's reason.
+// ErrInvalidAccount that gives the portal's reason; a name
+// policy.CheckAccount refuses is refused before asking the portal, with an
+// error wrapping both ErrInvalidAccount and policy.ErrAccount.
 func (c *Client) Validate(ctx context.Context, portalURL, account string) error {
 	return validate(ctx, c.opts.Transport, portalURL, account)
 }
 
+// checkAccount checks account with policy.CheckAccount.
+func checkAccount(account string) error {
+	if _, err := policy.CheckAccount(account); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidAccount, err)
+	}
+	return nil
+}
+
 func validate(ctx context.Context, t *Transport, portalURL, account string) error {
+	if err := checkAccount(account); err != nil {
+		return err
+	}
 	var vr mmm.ValidateResponse
 	if err := t.Do(ctx, portalURL, &mmm.ValidateRequest{Account: account}, &vr); err != nil {
 		return err
@@ -296,13 +310,18 @@ func validate(ctx context.Context, t *Transport, portalURL, account string) erro
 }
 
 // fresh checks what setting up a device here needs: no device in this
-// storage yet, and a passphrase to seal its keys.
+// storage yet, and a passphrase to seal its keys that policy.CheckPassphrase
+// accepts (an error wrapping policy.ErrPassphrase; an empty one wraps
+// seal.ErrEmptyPassphrase too).
 func (c *Client) fresh(passphrase string) error {
 	if c.st != nil {
 		return fmt.Errorf("%w: this storage already holds a device", ErrState)
 	}
-	if passphrase == "" {
-		return seal.ErrEmptyPassphrase
+	if err := policy.CheckPassphrase(passphrase); err != nil {
+		if passphrase == "" {
+			return fmt.Errorf("%w (%w)", err, seal.ErrEmptyPassphrase)
+		}
+		return err
 	}
 	return nil
 }
@@ -310,11 +329,16 @@ func (c *Client) fresh(passphrase string) error {
 // Create makes a new profile for account at the portal, with this device
 // as its first (administration) device, and an empty password vault. The
 // device keeps the master, online and escrow keys, sealed under
-// passphrase with the others; the keys are left unlocked.
+// passphrase with the others; the keys are left unlocked. The passphrase
+// and the account name are checked (policy.CheckPassphrase, Validate)
+// before anything is made.
 func (c *Client) Create(ctx context.Context, portalURL, account, passphrase, deviceName string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.fresh(passphrase); err != nil {
+		return err
+	}
+	if err := checkAccount(account); err != nil {
 		return err
 	}
 	t := c.opts.Transport

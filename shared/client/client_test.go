@@ -213,7 +213,7 @@ func TestReject(t *testing.T) {
 	p := clienttest.New(t)
 	a, _ := createAlice(t, p)
 	b := newClient(t, p, nil)
-	pend, err := b.StartConnect(ctx, p.URL, "alice", "pw", "phone")
+	pend, err := b.StartConnect(ctx, p.URL, "alice", "passphrase B", "phone")
 	must(t, err)
 	must(t, a.Reject(ctx, pend.Device))
 	if _, err := b.PollConnect(ctx); !errors.Is(err, ErrRejected) {
@@ -223,7 +223,7 @@ func TestReject(t *testing.T) {
 		t.Fatalf("approve after reject: %v", err)
 	}
 	must(t, b.Forget())
-	if _, err := b.StartConnect(ctx, p.URL, "alice", "pw", "phone"); err != nil {
+	if _, err := b.StartConnect(ctx, p.URL, "alice", "passphrase B", "phone"); err != nil {
 		t.Fatalf("connecting again after Forget: %v", err)
 	}
 }
@@ -262,7 +262,7 @@ func TestCreateInvalidAccount(t *testing.T) {
 		if err := c.Validate(context.Background(), p.URL, name); !errors.Is(err, ErrInvalidAccount) {
 			t.Fatalf("Validate %q: %v", name, err)
 		}
-		err := c.Create(context.Background(), p.URL, name, "pw", "laptop")
+		err := c.Create(context.Background(), p.URL, name, "passphrase", "laptop")
 		if !errors.Is(err, ErrInvalidAccount) {
 			t.Fatalf("%q: %v", name, err)
 		}

@@ -55,7 +55,8 @@ type Pending struct {
 // it pins the portal's log key and the account's profile (verified, with
 // its log proofs), makes the device's keys, sealed under passphrase, and
 // posts a signed ConnectionRequest. Show the returned fingerprint and
-// witness code, then call PollConnect until an administrator answers.
+// witness code, then call PollConnect until an administrator answers. The
+// new passphrase must pass policy.CheckPassphrase.
 func (c *Client) StartConnect(ctx context.Context, portalURL, account, passphrase, deviceName string) (*Pending, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

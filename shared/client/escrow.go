@@ -12,6 +12,7 @@ import (
 	"github.com/meshpass/meshpass/shared/jwe"
 	"github.com/meshpass/meshpass/shared/keys"
 	"github.com/meshpass/meshpass/shared/mmm"
+	"github.com/meshpass/meshpass/shared/policy"
 	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/shamir"
 	"github.com/meshpass/meshpass/shared/udf"
@@ -90,6 +91,9 @@ type escrowedKeys struct {
 // still be destroyed. Another administration device holding the old
 // online key stops being able to administer.
 //
+// threshold and shares must pass policy.CheckShares (2 <= threshold <=
+// shares <= 16); otherwise the error wraps policy.ErrShares.
+//
 // Only the administration device that holds the master key can escrow.
 // If shares are returned with an error, the shares returned are valid
 // even with this error (the new escrow entry is published; only dropping
@@ -97,6 +101,9 @@ type escrowedKeys struct {
 // Escrow is called again). With an error and no shares, the earlier
 // shares still work; call Escrow again.
 func (c *Client) Escrow(ctx context.Context, passphrase string, threshold, shares int) ([]string, error) {
+	if err := policy.CheckShares(threshold, shares); err != nil {
+		return nil, err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.admin(); err != nil {
@@ -107,9 +114,6 @@ func (c *Client) Escrow(ctx context.Context, passphrase string, threshold, share
 	}
 	if !udf.Equal(c.keys.master.ID(), c.st.Profile) {
 		return nil, fmt.Errorf("%w: this device's master key is not the profile's", ErrInvalidProfile)
-	}
-	if threshold < 2 || shares < threshold || shares > 255 {
-		return nil, fmt.Errorf("client: escrow needs 2 <= threshold <= shares <= 255, got %d of %d", threshold, shares)
 	}
 	// The passphrase seals the new keys: it must be this device's.
 	if _, err := openKeys(c.st.Sealed, passphrase); err != nil {
@@ -324,7 +328,9 @@ func combineShares(texts []string) ([]byte, int, error) {
 // text of its shares: the shares given are void afterwards, and the new
 // ones must be written down (shown once, as Escrow's). The new escrow has
 // the threshold of the shares given, and max(DefaultEscrowShares,
-// threshold+1) shares.
+// threshold+1) shares, within policy.MaxShares (the threshold of an escrow
+// made before that limit is lowered to it). The new passphrase must pass
+// policy.CheckPassphrase.
 //
 //   - the shares rebuild the key; the escrow entry named by its UDF is
 //     fetched (with its log proof) and decrypted;
@@ -466,7 +472,8 @@ func (c *Client) Recover(ctx context.Context, portalURL, account, passphrase, de
 		return nil, fmt.Errorf("client: recovery failed (recover again): %w", err)
 	}
 	done = true
-	n := min(max(DefaultEscrowShares, threshold+1), 255)
+	threshold = min(threshold, policy.MaxShares) // an escrow from before the limit
+	n := min(max(DefaultEscrowShares, threshold+1), policy.MaxShares)
 	return c.escrowAndDropOld(ctx, threshold, n)
 }
 

@@ -75,7 +75,7 @@ func TestHostileSwappedProfile(t *testing.T) {
 	ctx := context.Background()
 	p := clienttest.New(t)
 	a, _ := createAlice(t, p)
-	must(t, newClient(t, p, nil).Create(ctx, p.URL, "carol", "pw", "laptop"))
+	must(t, newClient(t, p, nil).Create(ctx, p.URL, "carol", "passphrase C", "laptop"))
 	v := a.st.PasswordVersion
 	p.SetRewrite(func(typ string, req, _ []byte) []byte {
 		if typ != "GetRequest" {
@@ -214,7 +214,7 @@ func TestHostileCheckpoint(t *testing.T) {
 	must(t, a.Sync(ctx))
 	old := p.Last("GetRequest").Response
 	// Another account makes the log grow.
-	must(t, newClient(t, p, nil).Create(ctx, p.URL, "carol", "pw", "laptop"))
+	must(t, newClient(t, p, nil).Create(ctx, p.URL, "carol", "passphrase C", "laptop"))
 
 	// A consistency proof that does not prove.
 	p.SetRewrite(func(typ string, _, resp []byte) []byte {
@@ -261,7 +261,7 @@ func TestHostileForgedConnectComplete(t *testing.T) {
 	p := clienttest.New(t)
 	createAlice(t, p)
 	b := newClient(t, p, nil)
-	pend, err := b.StartConnect(ctx, p.URL, "alice", "pw", "phone")
+	pend, err := b.StartConnect(ctx, p.URL, "alice", "passphrase B", "phone")
 	must(t, err)
 	k := b.keys
 	sdp, err := profile.NewDeviceProfile(k.sign.Public(), k.auth.Public(), k.enc.Public(), "phone").Sign(k.sign)
@@ -292,10 +292,10 @@ func TestHostileSwappedRequest(t *testing.T) {
 	p := clienttest.New(t)
 	a, _ := createAlice(t, p)
 	b := newClient(t, p, nil)
-	pend, err := b.StartConnect(ctx, p.URL, "alice", "pw", "phone")
+	pend, err := b.StartConnect(ctx, p.URL, "alice", "passphrase B", "phone")
 	must(t, err)
 	mallory := newClient(t, p, nil)
-	_, err = mallory.StartConnect(ctx, p.URL, "alice", "pw", "phone")
+	_, err = mallory.StartConnect(ctx, p.URL, "alice", "passphrase B", "phone")
 	must(t, err)
 	// The portal shows mallory's request where B's should be.
 	p.SetRewrite(func(typ string, _, resp []byte) []byte {
@@ -350,7 +350,7 @@ func TestCheckLog(t *testing.T) {
 	ctx := context.Background()
 	p := clienttest.New(t)
 	a, _ := createAlice(t, p)
-	must(t, newClient(t, p, nil).Create(ctx, p.URL, "carol", "pw", "laptop"))
+	must(t, newClient(t, p, nil).Create(ctx, p.URL, "carol", "passphrase C", "laptop"))
 	n, err := a.CheckLog(ctx)
 	must(t, err)
 	if n != 5 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/meshpass/meshpass/shared/jwe"
 	"github.com/meshpass/meshpass/shared/mmm"
+	"github.com/meshpass/meshpass/shared/policy"
 	"github.com/meshpass/meshpass/shared/profile"
 )
 
@@ -122,9 +123,15 @@ func newEntryID() (string, error) {
 }
 
 // Add adds an entry and publishes the vault. An empty Id is chosen at
-// random (newEntryID); Updated is set to now. It returns the entry as
-// stored.
+// random (newEntryID); Updated is set to now; the sites are checked and
+// stored in their canonical form, each once (policy.CheckSites: a site it
+// refuses is an error wrapping policy.ErrSite, and nothing is stored). It
+// returns the entry as stored.
 func (c *Client) Add(ctx context.Context, e profile.PasswordEntry) (profile.PasswordEntry, error) {
+	sites, err := policy.CheckSites(e.Sites)
+	if err != nil {
+		return e, err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e.Id == "" {
@@ -135,8 +142,9 @@ func (c *Client) Add(ctx context.Context, e profile.PasswordEntry) (profile.Pass
 		e.Id = id
 	}
 	e = cloneEntry(e)
+	e.Sites = sites
 	e.Updated, e.Deleted = c.now(), false
-	err := c.write(ctx, func(d *profile.PasswordData) error {
+	err = c.write(ctx, func(d *profile.PasswordData) error {
 		if i := find(d.Entries, e.Id); i >= 0 && !d.Entries[i].Deleted {
 			return fmt.Errorf("client: an entry with Id %q exists", e.Id)
 		} else if i >= 0 {
@@ -150,7 +158,10 @@ func (c *Client) Add(ctx context.Context, e profile.PasswordEntry) (profile.Pass
 }
 
 // Edit changes the entry with Id id through change (which must not change
-// the Id) and publishes the vault; Updated is set to now.
+// the Id) and publishes the vault; Updated is set to now. Sites the change
+// adds are checked and stored in their canonical form as by Add (a site
+// the entry already had is kept as it is); a refused site is an error
+// wrapping policy.ErrSite, and nothing changes.
 func (c *Client) Edit(ctx context.Context, id string, change func(*profile.PasswordEntry)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -160,10 +171,36 @@ func (c *Client) Edit(ctx context.Context, id string, change func(*profile.Passw
 		if err != nil {
 			return err
 		}
-		change(&d.Entries[i])
-		d.Entries[i].Id, d.Entries[i].Updated, d.Entries[i].Deleted = id, now, false
+		e := cloneEntry(d.Entries[i])
+		change(&e)
+		if e.Sites, err = editedSites(d.Entries[i].Sites, e.Sites); err != nil {
+			return err
+		}
+		e.Id, e.Updated, e.Deleted = id, now, false
+		d.Entries[i] = e
 		return nil
 	})
+}
+
+// editedSites checks the sites of an edited entry: those it had before
+// (old) are kept as they are, so that a site stored before the rules does
+// not block other changes; the others must pass policy.CheckSite and are
+// stored in their canonical form. Each site is kept once.
+func editedSites(old, sites []string) ([]string, error) {
+	var out []string
+	for _, s := range sites {
+		if !slices.Contains(old, s) {
+			c, err := policy.CheckSite(s)
+			if err != nil {
+				return nil, err
+			}
+			s = c
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 // Delete deletes the entry with Id id and publishes the vault. The entry

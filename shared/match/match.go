@@ -59,6 +59,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
@@ -325,6 +326,57 @@ type site struct {
 	wildcard bool
 	h        host
 	port     string // canonical decimal, "" for any port
+}
+
+// String returns the site's canonical text: "*." for a wildcard, then the
+// host (lowercase ASCII, or an IP address in its canonical form, an IPv6
+// address always in brackets), then ":port" if the site names one.
+func (s site) String() string {
+	var b strings.Builder
+	if s.wildcard {
+		b.WriteString("*.")
+	}
+	if s.h.ip.Is6() {
+		b.WriteString("[" + s.h.name + "]")
+	} else {
+		b.WriteString(s.h.name)
+	}
+	if s.port != "" {
+		b.WriteString(":" + s.port)
+	}
+	return b.String()
+}
+
+// CanonicalSite parses an entry site written in any form this package
+// accepts (see the package comment) and returns its canonical form, which
+// matches exactly the pages the site as written matches: a host name in
+// lowercase ASCII (punycode) without a trailing dot ("Bücher.de." becomes
+// "xn--bcher-kva.de"), a wildcard as "*." and such a name, an IPv4 address
+// as four decimals, an IPv6 address in its canonical form within brackets
+// ("[::1]"), each with ":port" when the site names a port (as a decimal
+// without leading zeros); a URL becomes its host and port, without the
+// scheme, path, query or fragment. Surrounding spaces are ignored.
+//
+// It refuses what Page.Match would never match: a malformed site, and a
+// wildcard over a public suffix ("*.com", "*.github.io", "*.localhost"). A
+// refused site's error says why; CanonicalSite(CanonicalSite(s)) is
+// CanonicalSite(s).
+func CanonicalSite(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", errors.New("empty site")
+	}
+	if strings.IndexFunc(s, unicode.IsSpace) >= 0 {
+		return "", errors.New("a site holds no spaces")
+	}
+	st, err := parseSite(s)
+	if err != nil {
+		return "", err
+	}
+	if st.wildcard && st.h.etld1 == "" {
+		return "", fmt.Errorf("a wildcard over the public suffix %q matches nothing", st.h.name)
+	}
+	return st.String(), nil
 }
 
 // parseSite parses "host", "host:port", "*.domain[:port]", "[v6][:port]",
