@@ -23,18 +23,17 @@ import (
 	"golang.org/x/text/cases"
 
 	"github.com/meshpass/meshpass/shared/mmm"
-	"github.com/meshpass/meshpass/shared/policy"
 	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/translog"
 	"github.com/meshpass/meshpass/shared/udf"
 )
 
-// Account name rules, reported by Validate: shared/policy's, which every
-// client checks too.
+// Account name rules, reported by Validate: the protocol's
+// (mmm.AccountProblem), which every client checks too (shared/policy).
 const (
-	MinAccountLength  = policy.MinAccount
-	MaxAccountLength  = policy.MaxAccount
-	InvalidCharacters = policy.AccountInvalidCharacters
+	MinAccountLength  = mmm.MinAccount
+	MaxAccountLength  = mmm.MaxAccount
+	InvalidCharacters = mmm.AccountInvalidCharacters
 )
 
 // MaxAuditLeaves is the most leaves one Audit returns.
@@ -238,18 +237,13 @@ func writeJSON(w http.ResponseWriter, resp mmm.Response) {
 // "Straße" and "STRASSE" are one name).
 func fold(account string) string { return cases.Fold().String(account) }
 
-// checkAccount returns why account may not be created, or "": the rules
-// of policy.CheckAccount ("the account name is empty").
+// checkAccount returns why account may not be created ("the account name
+// is empty"), or "".
 func checkAccount(account string) string {
-	_, err := policy.CheckAccount(account)
-	var pe *policy.Error
-	switch {
-	case err == nil:
-		return ""
-	case errors.As(err, &pe):
-		return "the account name " + pe.Reason
+	if why := mmm.AccountProblem(account); why != "" {
+		return "the account name " + why
 	}
-	return err.Error()
+	return ""
 }
 
 // storeErr maps a Store error to a protocol error.

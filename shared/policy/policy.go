@@ -24,11 +24,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/meshpass/meshpass/shared/match"
+	"github.com/meshpass/meshpass/shared/mmm"
 )
 
 // Passphrase rules, for a new passphrase only: unlocking takes any.
@@ -49,15 +48,16 @@ const (
 	MaxShares = 16
 )
 
-// Account name rules, the portal's (reported by its Validate answer).
+// Account name rules, the protocol's (shared/mmm), which the portal
+// enforces and reports by its Validate answer.
 const (
 	// MinAccount is the fewest characters of an account name.
-	MinAccount = 1
+	MinAccount = mmm.MinAccount
 	// MaxAccount is the most characters of an account name.
-	MaxAccount = 64
+	MaxAccount = mmm.MaxAccount
 	// AccountInvalidCharacters are the characters an account name may not
 	// hold, beside spaces and unprintable characters.
-	AccountInvalidCharacters = ".,:;{}()[]<>?|\\@#"
+	AccountInvalidCharacters = mmm.AccountInvalidCharacters
 )
 
 // MaxSite is the most bytes of a site as given (a URL may be long; the
@@ -144,31 +144,15 @@ func CheckShares(threshold, shares int) error {
 	return &Error{Rule: ErrShares, Subject: fmt.Sprintf("escrow of %d of %d shares", threshold, shares), Reason: why}
 }
 
-// CheckAccount checks a name for a new account: valid UTF-8, MinAccount to
-// MaxAccount characters (code points), none of AccountInvalidCharacters,
-// no space (unicode.IsSpace) and nothing unprintable (unicode.IsPrint). It
+// CheckAccount checks a name for a new account by the protocol's rules
+// (mmm.AccountProblem): valid UTF-8, MinAccount to MaxAccount characters
+// (code points), none of AccountInvalidCharacters, no space
+// (unicode.IsSpace) and nothing unprintable (unicode.IsPrint). It
 // returns the name as the portal stores it: unchanged (the portal compares
 // names case-folded, so "Alice" and "alice" are one account, but keeps
 // the name as given; nothing is trimmed).
 func CheckAccount(name string) (string, error) {
-	why := ""
-	switch n := utf8.RuneCountInString(name); {
-	case name == "":
-		why = "is empty"
-	case !utf8.ValidString(name):
-		why = "is not valid UTF-8"
-	case n < MinAccount:
-		why = fmt.Sprintf("is shorter than %d characters", MinAccount)
-	case n > MaxAccount:
-		why = fmt.Sprintf("is longer than %d characters", MaxAccount)
-	default:
-		for _, c := range name {
-			if strings.ContainsRune(AccountInvalidCharacters, c) || unicode.IsSpace(c) || !unicode.IsPrint(c) {
-				why = fmt.Sprintf("holds %q, which is not allowed", c)
-				break
-			}
-		}
-	}
+	why := mmm.AccountProblem(name)
 	if why == "" {
 		return name, nil
 	}
