@@ -49,7 +49,7 @@ WASMTEST = GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="env -u GOOS -u GOARCH 
 # the client's tests take their portals from it (MESHPASS_TESTPORTAL).
 WITH_TESTPORTAL = GO=$(GO) scripts/with-testportal.sh
 
-.PHONY: run build deps npm-check vet staticcheck lint check gotest-short js-unit unit browser e2e fuzz test bench size docs contract clean chromium worker client-wasm extension dev-worker deploy
+.PHONY: run build deps npm-check vet staticcheck lint check gotest-short js-unit unit browser e2e fuzz test bench size generate docs contract clean chromium worker client-wasm extension dev-worker deploy
 
 # make run: build, then the self-hosted portal on 127.0.0.1:8787 with its
 # data (SQLite database and log key) under ./data.
@@ -122,7 +122,7 @@ gotest-short:
 # The background's fill and save decisions, in Node.js with the core and
 # the browser stubbed.
 js-unit: deps
-	$(NODE) --test extension/test/unit/
+	$(NODE) --test extension/test/unit/*.test.mjs
 
 # Every Go test (the interop tests run npm jose, hence deps; the portal's
 # conformance suite runs against the worker in local workerd).
@@ -183,9 +183,17 @@ $(EXTENSION): $(CLIENT_WASM) $(NPM_STAMP) extension/build.mjs extension/manifest
 e2e: deps chromium $(EXTENSION) $(WORKER_WASM)
 	LOCALPORTAL_NOBUILD=1 GO=$(GO) $(NODE) --test --test-concurrency=1 $(wildcard extension/test/*.test.mjs)
 
-# Regenerate what the code writes: docs/protocol.md from shared/mmm.
+# Regenerate what the code writes (make test fails when any is stale):
+# docs/protocol.md from shared/mmm, and from the extension<->core contract
+# in wasm/api its JavaScript module (extension/src/background/core-api.js)
+# and wasm/API.md.
+generate: docs contract
+
 docs:
 	$(GO) test -count=1 ./shared/mmm -run TestProtocolDoc -update
+
+contract:
+	$(GO) test -count=1 ./wasm/api -run TestGenerated -update
 
 clean:
 	rm -rf $(BIN)/ $(WORKERS)/build wasm/build extension/dist

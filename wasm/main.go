@@ -3,7 +3,8 @@
 // Command wasm is the meshpass client for the browser extension, built
 // with GOOS=js GOARCH=wasm. It sets globalThis.meshpass to an object of
 // Promise-returning functions, each taking one JSON string and resolving
-// with a JSON string (see package bridge and README.md), keeps the device
+// with a JSON string: the functions of the contract in package api (see
+// package bridge, README.md and API.md), keeps the device
 // in chrome.storage.local and the unlocked keys in chrome.storage.session
 // (package chromestore), then calls globalThis.meshpassReady() if it is a
 // function and waits forever.
@@ -15,29 +16,36 @@ import (
 	"syscall/js"
 
 	"github.com/meshpass/meshpass/shared/client"
+	"github.com/meshpass/meshpass/wasm/api"
 	"github.com/meshpass/meshpass/wasm/bridge"
 	"github.com/meshpass/meshpass/wasm/chromestore"
 )
 
-// register sets globalThis.meshpass from a's functions.
+// register sets globalThis.meshpass to a's handlers, one for each
+// function of the contract (package api). If they do not match the
+// contract, every function rejects with the mismatch.
 func register(a *app) js.Value {
+	funcs, err := bind(a.handlers())
+	if err != nil {
+		return broken(err)
+	}
 	obj := js.Global().Get("Object").New()
-	for name, f := range a.funcs() {
+	for name, f := range funcs {
 		bridge.Register(obj, name, f)
 	}
 	js.Global().Set("meshpass", obj)
 	return obj
 }
 
-// broken registers functions that all reject with err, when the stored
-// state could not be opened.
-func broken(err error) {
+// broken sets globalThis.meshpass to functions that all reject with err.
+func broken(err error) js.Value {
 	obj := js.Global().Get("Object").New()
-	fail := func(context.Context, []byte) (any, error) { return nil, fmt.Errorf("%w: %w", errNoApp, err) }
-	for name := range (&app{}).funcs() {
-		bridge.Register(obj, name, fail)
+	fail := func(context.Context, []byte) (any, error) { return nil, err }
+	for _, f := range api.Functions {
+		bridge.Register(obj, f.Name, fail)
 	}
 	js.Global().Set("meshpass", obj)
+	return obj
 }
 
 func main() {
@@ -45,7 +53,7 @@ func main() {
 	// goroutine of a callback, and main is not one.
 	a, err := newApp(client.Options{Storage: chromestore.Local()}, chromestore.Session())
 	if err != nil {
-		broken(err)
+		broken(fmt.Errorf("%w: %w", errNoApp, err))
 	} else {
 		register(a)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"regexp"
 	"slices"
+	"strings"
 	"syscall/js"
 	"testing"
 	"time"
@@ -19,15 +20,13 @@ import (
 	"github.com/meshpass/meshpass/shared/match"
 	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/seal"
+	"github.com/meshpass/meshpass/wasm/api"
 	"github.com/meshpass/meshpass/wasm/bridge"
 )
 
 // The core the client is built on, in the browser: none of it needs a
 // portal. (The client's end-to-end tests need the portal, which runs
 // natively only: see README.md.)
-
-// testParams are the cheapest Argon2id parameters seal allows.
-var testParams = seal.Params{Time: 1, MemoryKiB: 8192, Threads: 1}
 
 func TestSealInBrowser(t *testing.T) {
 	secret := []byte(`{"sign":"seed"}`)
@@ -40,7 +39,7 @@ func TestSealInBrowser(t *testing.T) {
 		t.Fatalf("Open = %q, %v", got, err)
 	}
 	_, err = seal.Open([]byte("wrong horse"), sealed)
-	if !errors.Is(err, seal.ErrWrongPassphrase) || bridge.Code(err) != bridge.CodeWrongPassphrase {
+	if !errors.Is(err, seal.ErrWrongPassphrase) || bridge.Code(err) != api.CodeWrongPassphrase {
 		t.Errorf("wrong passphrase: %v (code %q)", err, bridge.Code(err))
 	}
 }
@@ -63,7 +62,7 @@ func TestJWSAndJWEInBrowser(t *testing.T) {
 		t.Errorf("Verify = %q, %v", p, err)
 	}
 	other, _ := keys.GenerateSigningKey()
-	if _, err := back.Verify(other.Public()); bridge.Code(err) != bridge.CodeVerificationFailed {
+	if _, err := back.Verify(other.Public()); bridge.Code(err) != api.CodeVerificationFailed {
 		t.Errorf("Verify with another key: %v (code %q)", err, bridge.Code(err))
 	}
 
@@ -79,7 +78,7 @@ func TestJWSAndJWEInBrowser(t *testing.T) {
 		}
 	}
 	dk3, _ := keys.GenerateDecryptionKey()
-	if _, err := ed.Decrypt(dk3); bridge.Code(err) != bridge.CodeVerificationFailed {
+	if _, err := ed.Decrypt(dk3); bridge.Code(err) != api.CodeVerificationFailed {
 		t.Errorf("Decrypt by a non-recipient: %v (code %q)", err, bridge.Code(err))
 	}
 }
@@ -131,15 +130,6 @@ func TestRankInBrowser(t *testing.T) {
 // The JavaScript API, on a device with nothing set up (a portal would be
 // needed to create one).
 
-func newTestApp(t *testing.T) *app {
-	t.Helper()
-	a, err := newApp(client.Options{Storage: client.NewMemoryStorage(), Params: testParams}, client.NewMemoryStorage())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
 // jsCall calls meshpass[name](arg) through JavaScript and awaits it.
 func jsCall(t *testing.T, obj js.Value, name, arg string) (string, string) {
 	t.Helper()
@@ -159,15 +149,9 @@ func TestAPI(t *testing.T) {
 	if js.Global().Get("meshpass").IsUndefined() {
 		t.Fatal("globalThis.meshpass is not set")
 	}
-	for name := range (&app{}).funcs() {
-		if obj.Get(name).Type() != js.TypeFunction {
-			t.Errorf("meshpass.%s is not a function", name)
-		}
-	}
-	for _, want := range []string{"create", "unlock", "lock", "sync", "list", "add", "edit", "remove", "match", "fill",
-		"startConnect", "pollConnect", "pending", "approve", "reject", "devices", "removeDevice", "fingerprint", "status"} {
-		if obj.Get(want).Type() != js.TypeFunction {
-			t.Errorf("meshpass.%s missing", want)
+	for _, f := range api.Functions {
+		if obj.Get(f.Name).Type() != js.TypeFunction {
+			t.Errorf("meshpass.%s is not a function", f.Name)
 		}
 	}
 
@@ -176,25 +160,37 @@ func TestAPI(t *testing.T) {
 		t.Errorf("status = %s (%s)", out, code)
 	}
 	for _, tc := range []struct{ name, arg, code string }{
-		{"unlock", `{"passphrase":"x"}`, bridge.CodeNoDevice},
-		{"list", `{}`, bridge.CodeNoDevice},
-		{"match", `{"url":"https://example.com/"}`, bridge.CodeNoDevice},
-		{"fill", `{"id":"1","url":"https://example.com/"}`, bridge.CodeNoDevice},
-		{"devices", ``, bridge.CodeNoDevice},
-		{"fingerprint", ``, bridge.CodeNoDevice},
-		{"sync", ``, bridge.CodeNoDevice},
-		{"pollConnect", ``, bridge.CodeNoDevice},
-		{"add", `{"sites":["example.com"],"username":"u","password":"p"}`, bridge.CodeNoDevice},
-		{"create", `{"portal":"https://p.example","account":"a"}`, bridge.CodeBadRequest},
-		{"create", `{"portal":"https://p.example","account":"a","passphrase":"x","extra":1}`, bridge.CodeBadRequest},
-		{"add", `{"username":"u"}`, bridge.CodeBadRequest},
-		{"fill", `{"url":"https://example.com/"}`, bridge.CodeBadRequest},
-		{"approve", `{}`, bridge.CodeBadRequest},
-		{"status", `not json`, bridge.CodeBadRequest},
+		{"unlock", `{"passphrase":"x"}`, api.CodeNoDevice},
+		{"list", `{}`, api.CodeNoDevice},
+		{"match", `{"url":"https://example.com/"}`, api.CodeNoDevice},
+		{"fill", `{"id":"1","url":"https://example.com/"}`, api.CodeNoDevice},
+		{"devices", ``, api.CodeNoDevice},
+		{"fingerprint", ``, api.CodeNoDevice},
+		{"sync", ``, api.CodeNoDevice},
+		{"pollConnect", ``, api.CodeNoDevice},
+		{"add", `{"sites":["example.com"],"username":"u","password":"p"}`, api.CodeNoDevice},
+		{"create", `{"portal":"https://p.example","account":"a"}`, api.CodeBadRequest},
+		{"create", `{"portal":"https://p.example","account":"a","passphrase":"x","extra":1}`, api.CodeBadRequest},
+		{"add", `{"username":"u"}`, api.CodeBadRequest},
+		{"fill", `{"url":"https://example.com/"}`, api.CodeBadRequest},
+		{"approve", `{}`, api.CodeBadRequest},
+		{"status", `not json`, api.CodeBadRequest},
+		{"secret", `{"id":"1"}`, api.CodeNoDevice},
+		{"savedLogin", `{"url":"https://example.com/","username":"u","password":"p"}`, api.CodeNoDevice},
+		{"page", `{}`, api.CodeBadRequest},
+		{"generatePassword", `{"length":4,"lower":true}`, api.CodeBadRequest},
 	} {
 		if _, code := jsCall(t, obj, tc.name, tc.arg); code != tc.code {
 			t.Errorf("%s(%s): code %q, want %q", tc.name, tc.arg, code, tc.code)
 		}
+	}
+	// No keys needed.
+	if out, code := jsCall(t, obj, "page", `{"url":"http://example.com/login"}`); code != "" ||
+		out != `{"fillable":true,"origin":"http://example.com","host":"example.com","scheme":"http","insecure":true}` {
+		t.Errorf("page = %s (%s)", out, code)
+	}
+	if out, code := jsCall(t, obj, "checkShares", `{"threshold":1,"shares":3}`); code != "" || !strings.HasPrefix(out, `{"ok":false,"reason":`) {
+		t.Errorf("checkShares = %s (%s)", out, code)
 	}
 	if _, code := jsCall(t, obj, "lock", ""); code != "" {
 		t.Errorf("lock: %s", code)
@@ -206,32 +202,11 @@ func TestCreateUnreachablePortal(t *testing.T) {
 	a := newTestApp(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	_, err := a.create(ctx, []byte(`{"portal":"http://127.0.0.1:9/","account":"alice","passphrase":"pw","deviceName":"test"}`))
-	if bridge.Code(err) != bridge.CodeTransport {
+	_, err := a.create(ctx, api.Setup{Portal: "http://127.0.0.1:9/", Account: "alice", Passphrase: "correct horse", DeviceName: "test"})
+	if bridge.Code(err) != api.CodeTransport {
 		t.Errorf("create: %v (code %q), want transport", err, bridge.Code(err))
 	}
 	if a.c.DeviceID() != "" {
 		t.Error("a failed create left a device")
-	}
-}
-
-func TestFill(t *testing.T) {
-	e := profile.PasswordEntry{Id: "1", Sites: []string{"*.example.com"}, Username: "u", Password: "p"}
-	c, err := fillFor(e, PageArg{ID: "1", URL: "https://login.example.com/"})
-	if err != nil || c.Username != "u" || c.Password != "p" || c.Match.Kind != "wildcard" {
-		t.Errorf("fill = %+v, %v", c, err)
-	}
-	for _, arg := range []PageArg{
-		{URL: "https://example.com.evil.io/"},
-		{URL: "http://login.example.com/"},
-		{URL: "not a url"},
-	} {
-		if c, err := fillFor(e, arg); bridge.Code(err) != bridge.CodeNotAllowed {
-			t.Errorf("fill(%s) = %+v, %v; want not_allowed", arg.URL, c, err)
-		}
-	}
-	c, err = fillFor(e, PageArg{URL: "http://login.example.com/", AllowHTTP: true})
-	if err != nil || !c.Match.Insecure || c.Match.Scheme != "http" {
-		t.Errorf("fill on http with AllowHTTP = %+v, %v", c, err)
 	}
 }

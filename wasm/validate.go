@@ -1,5 +1,3 @@
-//go:build js && wasm
-
 package main
 
 import (
@@ -7,35 +5,18 @@ import (
 	"errors"
 
 	"github.com/meshpass/meshpass/shared/client"
-	"github.com/meshpass/meshpass/wasm/bridge"
+	"github.com/meshpass/meshpass/wasm/api"
 )
-
-// Validity is what validate returns.
-type Validity struct {
-	Valid bool `json:"valid"`
-	// Reason says why the portal refuses the name.
-	Reason string `json:"reason,omitempty"`
-}
 
 // validate asks the portal whether a new profile may take the account
 // name; a refused name resolves with valid false and the portal's reason.
-func (a *app) validate(ctx context.Context, in []byte) (any, error) {
-	arg, err := bridge.Decode[struct {
-		Portal  string `json:"portal"`
-		Account string `json:"account"`
-	}](in)
-	if err != nil {
-		return nil, err
-	}
-	if arg.Portal == "" || arg.Account == "" {
-		return nil, bridge.BadRequest("portal and account are required")
-	}
-	err = a.c.Validate(ctx, arg.Portal, arg.Account)
+func (a *app) validate(ctx context.Context, arg api.Account) (api.Validity, error) {
+	err := a.c.Validate(ctx, arg.Portal, arg.Account)
 	if errors.Is(err, client.ErrInvalidAccount) {
-		return Validity{Reason: err.Error()}, nil
+		return api.Validity{Reason: err.Error()}, nil
 	}
 	if err != nil {
-		return nil, err
+		return api.Validity{}, err
 	}
-	return Validity{Valid: true}, nil
+	return api.Validity{Valid: true}, nil
 }

@@ -209,6 +209,33 @@ func ParsePage(pageURL string, opts Options) (*Page, error) {
 // name, the canonical text form for an IP address.
 func (p *Page) Host() string { return p.h.name }
 
+// Scheme returns the page's scheme, "https" or "http".
+func (p *Page) Scheme() string { return p.scheme }
+
+// Insecure reports a page that crosses the network in clear: plain http on
+// a host that is not loopback. It is the one rule for "not secure": fills
+// ask first there (Match.Insecure), and logins typed there are not offered
+// for saving.
+func (p *Page) Insecure() bool { return p.scheme != "https" && !p.loopback }
+
+// HostPort returns the page's host as a URL writes it: Host, in brackets
+// for an IPv6 address, with ":port" unless the port is the scheme's
+// default ("example.com", "[::1]:8443").
+func (p *Page) HostPort() string {
+	h := p.h.name
+	if p.h.ip.Is6() {
+		h = "[" + h + "]"
+	}
+	if p.otherPort {
+		h += ":" + p.port
+	}
+	return h
+}
+
+// Origin returns the page's origin, scheme "://" HostPort, as a browser
+// writes it ("https://example.com", "http://127.0.0.1:8787").
+func (p *Page) Origin() string { return p.scheme + "://" + p.HostPort() }
+
 // Match reports whether site may fill the page, and how. A malformed site
 // matches nothing.
 func (p *Page) Match(site string) (Match, bool) {
@@ -225,7 +252,7 @@ func (p *Page) Match(site string) (Match, bool) {
 	m := Match{
 		Site:     site,
 		Scheme:   p.scheme,
-		Insecure: p.scheme != "https" && !p.loopback,
+		Insecure: p.Insecure(),
 		Port:     s.port != "",
 	}
 	switch {

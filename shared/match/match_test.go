@@ -439,3 +439,30 @@ func BenchmarkRank10000(b *testing.B) {
 		}
 	}
 }
+
+func TestPageOrigin(t *testing.T) {
+	for _, c := range []struct {
+		url, origin, hostport, scheme string
+		insecure                      bool
+	}{
+		{"https://Example.COM/login", "https://example.com", "example.com", "https", false},
+		{"https://example.com:443/", "https://example.com", "example.com", "https", false},
+		{"https://example.com:8443/x?y", "https://example.com:8443", "example.com:8443", "https", false},
+		{"http://example.com/", "http://example.com", "example.com", "http", true},
+		{"http://127.0.0.1:8787/", "http://127.0.0.1:8787", "127.0.0.1:8787", "http", false},
+		{"http://app.localhost/", "http://app.localhost", "app.localhost", "http", false},
+		{"http://[::1]:8080/", "http://[::1]:8080", "[::1]:8080", "http", false},
+		{"https://[2001:db8::1]/", "https://[2001:db8::1]", "[2001:db8::1]", "https", false},
+		{"http://10.0.0.1/", "http://10.0.0.1", "10.0.0.1", "http", true},
+		{"https://bücher.de/", "https://xn--bcher-kva.de", "xn--bcher-kva.de", "https", false},
+	} {
+		p, err := ParsePage(c.url, Options{AllowHTTP: true})
+		if err != nil {
+			t.Fatalf("%s: %v", c.url, err)
+		}
+		if p.Origin() != c.origin || p.HostPort() != c.hostport || p.Scheme() != c.scheme || p.Insecure() != c.insecure {
+			t.Errorf("%s: origin %q host %q scheme %q insecure %v; want %q %q %q %v", c.url,
+				p.Origin(), p.HostPort(), p.Scheme(), p.Insecure(), c.origin, c.hostport, c.scheme, c.insecure)
+		}
+	}
+}

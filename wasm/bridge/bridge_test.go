@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshpass/meshpass/shared/client"
 	"github.com/meshpass/meshpass/shared/seal"
+	"github.com/meshpass/meshpass/wasm/api"
 )
 
 // call invokes the JavaScript function f with args and awaits the Promise.
@@ -64,23 +65,23 @@ func TestPromiseRejects(t *testing.T) {
 		{func(context.Context, []byte) (any, error) {
 			return nil, fmt.Errorf("unlock: %w", seal.ErrWrongPassphrase)
 		},
-			nil, CodeWrongPassphrase, "", "unlock: wrong passphrase"},
+			nil, api.CodeWrongPassphrase, "", "unlock: wrong passphrase"},
 		{func(context.Context, []byte) (any, error) { return nil, client.ErrLocked },
-			nil, CodeLocked, "", client.ErrLocked.Error()},
+			nil, api.CodeLocked, "", client.ErrLocked.Error()},
 		{func(context.Context, []byte) (any, error) {
 			return nil, fmt.Errorf("%w: v2 after v3", client.ErrRollback)
 		},
-			nil, CodeVerificationFailed, "rollback", "client: profile rolled back: v2 after v3"},
+			nil, api.CodeVerificationFailed, "rollback", "client: profile rolled back: v2 after v3"},
 		{func(context.Context, []byte) (any, error) { panic("boom") },
-			nil, CodeInternal, "", "internal error: panic: boom"},
+			nil, api.CodeInternal, "", "internal error: panic: boom"},
 		{func(context.Context, []byte) (any, error) { return nil, nil },
-			[]any{42}, CodeBadRequest, "", "bad request: the argument must be a JSON string, not number"},
+			[]any{42}, api.CodeBadRequest, "", "bad request: the argument must be a JSON string, not number"},
 		{func(context.Context, []byte) (any, error) { return nil, nil },
-			[]any{"{}", "{}"}, CodeBadRequest, "", "bad request: one argument expected, got 2"},
+			[]any{"{}", "{}"}, api.CodeBadRequest, "", "bad request: one argument expected, got 2"},
 		{func(ctx context.Context, in []byte) (any, error) {
 			_, err := Decode[struct{}](in)
 			return nil, err
-		}, []any{`{"nope":1}`}, CodeBadRequest, "", "bad request: argument: json: unknown field \"nope\""},
+		}, []any{`{"nope":1}`}, api.CodeBadRequest, "", "bad request: argument: json: unknown field \"nope\""},
 	} {
 		_, err := call(t, Promise(tc.f), tc.args...)
 		e := rejection(t, err)

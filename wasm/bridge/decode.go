@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 )
 
 // Func is a function exposed to JavaScript: in is the JSON argument (nil
@@ -50,3 +51,46 @@ func Call(ctx context.Context, f Func, in []byte) (out []byte, err error) {
 type PanicError struct{ Value any }
 
 func (e *PanicError) Error() string { return fmt.Sprintf("internal error: panic: %v", e.Value) }
+
+// Validator is an argument that checks itself after decoding: Typed
+// turns its error into a bad request.
+type Validator interface {
+	Validate() error
+}
+
+// Handler is a Func with the Go types of its argument and result, so that
+// a program can check it against the contract (package api).
+type Handler struct {
+	// Func decodes the argument, calls the typed function and returns its
+	// result.
+	Func Func
+	// Arg is the Go type the argument is decoded into.
+	Arg reflect.Type
+	// Result is the Go type of the result.
+	Result reflect.Type
+}
+
+// Typed returns the Handler that decodes the JSON argument into an A
+// (Decode), validates it if A is a Validator, and calls f.
+func Typed[A, R any](f func(context.Context, A) (R, error)) Handler {
+	return Handler{
+		Arg:    reflect.TypeFor[A](),
+		Result: reflect.TypeFor[R](),
+		Func: func(ctx context.Context, in []byte) (any, error) {
+			a, err := Decode[A](in)
+			if err != nil {
+				return nil, err
+			}
+			if v, ok := any(a).(Validator); ok {
+				if err := v.Validate(); err != nil {
+					return nil, BadRequest("%v", err)
+				}
+			}
+			r, err := f(ctx, a)
+			if err != nil {
+				return nil, err
+			}
+			return r, nil
+		},
+	}
+}

@@ -7,23 +7,19 @@
 // unlocked keys come back from chrome.storage.session (the core resumes
 // its session when it loads), so a restart costs the person nothing.
 
-import { call, CoreError } from "./core.js";
+import { CoreError } from "./core.js";
+import * as core from "./core-api.js";
 import { fillBest, fillTab, onFields } from "./fill.js";
 import * as save from "./save.js";
 import * as state from "./state.js";
 
-const EXTENSION_ORIGIN = new URL(chrome.runtime.getURL("")).origin;
+const { CODES, POPUP_FUNCTIONS } = core;
 
-// The core functions the popup may call (wasm/README.md).
-const CORE = new Set([
-  "status", "validate", "create", "unlock", "lock", "sync", "list", "add", "edit", "remove", "match",
-  "startConnect", "pollConnect", "pending", "approve", "reject", "devices", "removeDevice", "fingerprint",
-  "forget", "escrow", "recover",
-]);
+const EXTENSION_ORIGIN = new URL(chrome.runtime.getURL("")).origin;
 
 /** lock locks the keys and forgets what waits to be filled or saved. */
 async function lock() {
-  await call("lock");
+  await core.lock();
   await state.forgetPending();
   await state.locked();
 }
@@ -52,7 +48,7 @@ async function fillByShortcut(tab) {
     if (!r) await flash(tab.id, "0", "meshpass: no saved login for this site");
     else await state.touch();
   } catch (e) {
-    if (e.code === "locked") {
+    if (e.code === CODES.LOCKED) {
       await chrome.action.openPopup().catch(() => flash(tab.id, "🔒", "meshpass is locked"));
     } else {
       await flash(tab.id, "!", `meshpass: ${e.message}`);
@@ -69,7 +65,9 @@ async function flash(tabId, text, title) {
   }, 4000);
 }
 
-// fromExtension serves the popup (or the options tab).
+// fromExtension serves the popup (or the options tab): the commands of the
+// extension itself, and the core functions the contract lets the popup
+// call (POPUP_FUNCTIONS, from wasm/api).
 async function fromExtension(msg) {
   const arg = msg.arg || {};
   await lockIfIdle();
@@ -83,15 +81,10 @@ async function fromExtension(msg) {
         await state.touch(); // the lock timeout may have changed
         return s;
       } catch (e) {
-        throw new CoreError({ code: "bad_request", message: e.message });
+        throw new CoreError({ code: CODES.BAD_REQUEST, message: e.message });
       }
     case "fillTab":
       return fillTab(Number(arg.tabId), String(arg.id));
-    case "secret": {
-      const entry = (await call("list", { passwords: true })).find((e) => e.id === arg.id);
-      if (!entry) throw new CoreError({ code: "not_found", message: "no such entry" });
-      return entry;
-    }
     case "offers":
       return save.offers();
     case "answerOffer":
@@ -104,8 +97,8 @@ async function fromExtension(msg) {
       await chrome.alarms.create("clear-clipboard", { delayInMinutes: 0.5 });
       return {};
     default:
-      if (!CORE.has(msg.cmd)) throw new CoreError({ code: "bad_request", message: `unknown command ${msg.cmd}` });
-      return call(msg.cmd, arg);
+      if (!POPUP_FUNCTIONS.has(msg.cmd)) throw new CoreError({ code: CODES.BAD_REQUEST, message: `unknown command ${msg.cmd}` });
+      return core[msg.cmd](arg);
   }
 }
 
@@ -150,7 +143,7 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   else return false;
   work.then(
     (result) => sendResponse({ ok: result ?? null }),
-    (e) => sendResponse({ error: e instanceof CoreError ? e.toJSON() : { code: "internal", message: String(e.message || e) } }),
+    (e) => sendResponse({ error: e instanceof CoreError ? e.toJSON() : { code: CODES.INTERNAL, message: String(e.message || e) } }),
   );
   return true; // the answer comes later
 });
@@ -164,7 +157,9 @@ chrome.contextMenus.onClicked.addListener((info, tab) => {
 });
 
 chrome.webNavigation.onCompleted.addListener((details) => {
-  lockIfIdle().then(() => save.onNavigated(details)).catch(() => {});
+  lockIfIdle()
+    .then(() => save.onNavigated(details))
+    .catch(() => {});
 });
 
 chrome.alarms.onAlarm.addListener((alarm) => {

@@ -2,9 +2,23 @@
 // worker. It is loaded by the first call that needs it (about 0.3 s for
 // 13 MB of wasm), not whenever the browser wakes the worker for an event
 // that turns out not to need it; every call waits for it, so a handler run
-// right after the browser restarted the worker simply waits.
+// right after the browser restarted the worker simply waits. The rest of
+// the worker calls it through the generated core-api.js (one function per
+// core function, from wasm/api), not by name.
+
+import { CODES } from "./core-api.js";
 
 let ready = null;
+
+/**
+ * useCore replaces the wasm core with impl, an object of the same
+ * functions (JSON string in, Promise of a JSON string out, rejecting with
+ * {code, message}): the unit tests' fake core. Nothing in the extension
+ * calls it.
+ */
+export function useCore(impl) {
+  ready = Promise.resolve(impl);
+}
 
 function core() {
   if (!ready) {
@@ -27,9 +41,11 @@ async function load() {
   performance.mark("meshpass:instantiated"); // make bench reports the marks
   // go.run resolves only if the Go program exits, which it must not.
   const exited = go.run(instance).then(() => {
-    throw new CoreError({ code: "internal", message: "the meshpass core stopped" });
+    throw new CoreError({ code: CODES.INTERNAL, message: "the meshpass core stopped" });
   });
-  const slow = new Promise((_, reject) => setTimeout(() => reject(new CoreError({ code: "internal", message: "the meshpass core did not start within 30 s" })), 30_000));
+  const slow = new Promise((_, reject) =>
+    setTimeout(() => reject(new CoreError({ code: CODES.INTERNAL, message: "the meshpass core did not start within 30 s" })), 30_000),
+  );
   await Promise.race([started, exited, slow]);
   performance.mark("meshpass:ready");
   return globalThis.meshpass;
@@ -37,12 +53,13 @@ async function load() {
 
 /**
  * CoreError is a failure of a core function, with the core's stable code
- * (wasm/README.md lists them), and check or status where the core gave one.
+ * (CODES; wasm/API.md lists them), and check (CHECKS) or status where the
+ * core gave one.
  */
 export class CoreError extends Error {
   constructor({ code, message, check, status }) {
     super(message);
-    this.code = code || "internal";
+    this.code = code || CODES.INTERNAL;
     if (check) this.check = check;
     if (status) this.status = status;
   }
@@ -55,16 +72,17 @@ export class CoreError extends Error {
 
 /**
  * call runs the core function name with arg (a plain object, sent as JSON)
- * and resolves with its parsed result, or rejects with a CoreError.
+ * and resolves with its parsed result, or rejects with a CoreError. Call
+ * the named functions of core-api.js instead.
  */
 export async function call(name, arg = {}) {
   const meshpass = await core();
   const f = meshpass[name];
-  if (typeof f !== "function") throw new CoreError({ code: "bad_request", message: `no core function ${name}` });
+  if (typeof f !== "function") throw new CoreError({ code: CODES.BAD_REQUEST, message: `no core function ${name}` });
   try {
     return JSON.parse(await f(JSON.stringify(arg)));
   } catch (e) {
-    if (e instanceof SyntaxError) throw new CoreError({ code: "internal", message: e.message });
+    if (e instanceof SyntaxError) throw new CoreError({ code: CODES.INTERNAL, message: e.message });
     throw new CoreError({ code: e.code, message: e.message, check: e.check, status: e.status });
   }
 }

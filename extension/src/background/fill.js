@@ -4,10 +4,11 @@
 // so a look-alike site gets nothing, and neither does another origin's
 // iframe (another site, a sibling subdomain, a sandboxed frame), nor a
 // login frame framed by a stranger. A document gets a credential only
-// after it reports login fields, and on an insecure (plain http, not
-// loopback) page only after the person agreed.
+// after it reports login fields, and on an insecure page (the core says
+// so: plain http, not loopback) only after the person agreed.
 
-import { call, CoreError } from "./core.js";
+import { CoreError } from "./core.js";
+import * as core from "./core-api.js";
 import * as state from "./state.js";
 
 /** MULTI_STEP_MS is how long a fill waits for a login's next page. */
@@ -16,9 +17,9 @@ const MULTI_STEP_MS = 60_000;
 /** credentialFor resolves with the entry's credential for url, or null. */
 export async function credentialFor(id, url) {
   try {
-    return await call("fill", { id, url, allowHTTP: true });
+    return await core.fill({ id, url, allowHTTP: true });
   } catch (e) {
-    if (e.code === "not_allowed" || e.code === "bad_request") return null;
+    if (e.code === core.CODES.NOT_ALLOWED || e.code === core.CODES.BAD_REQUEST) return null;
     throw e;
   }
 }
@@ -62,7 +63,7 @@ async function fillFrame(tabId, frameId, documentId, url, topOrigin, cred) {
   if (!origin || (frameId !== 0 && origin !== topOrigin)) return null;
   const probe = await send(tabId, frameId, documentId, { type: "meshpass:probe" });
   if (!probe || !(probe.username || probe.password) || probe.origin !== origin) return null;
-  if (cred.match.scheme === "http" && cred.match.insecure) {
+  if (cred.match.insecure) {
     const asked = await send(tabId, frameId, documentId, { type: "meshpass:ask", host: hostOf(url) });
     if (!asked || asked.ok !== true) return null;
   }
@@ -86,10 +87,10 @@ async function fillFrame(tabId, frameId, documentId, url, topOrigin, cred) {
 export async function fillTab(tabId, id) {
   const frames = (await chrome.webNavigation.getAllFrames({ tabId })) || [];
   const top = frames.find((f) => f.frameId === 0);
-  if (!top) throw new CoreError({ code: "not_allowed", message: "this tab has no page to fill" });
+  if (!top) throw new CoreError({ code: core.CODES.NOT_ALLOWED, message: "this tab has no page to fill" });
   const topCred = await credentialFor(id, top.url);
   if (!topCred) {
-    throw new CoreError({ code: "not_allowed", message: `this login is not for ${hostOf(top.url) || "this page"}` });
+    throw new CoreError({ code: core.CODES.NOT_ALLOWED, message: `this login is not for ${hostOf(top.url) || "this page"}` });
   }
   const topOrigin = originOf(top.url);
   const done = { username: false, password: false };
@@ -116,7 +117,7 @@ export async function fillTab(tabId, id) {
  */
 export async function fillBest(tabId) {
   const tab = await chrome.tabs.get(tabId);
-  const candidates = await call("match", { url: tab.url, allowHTTP: true });
+  const candidates = await core.match({ url: tab.url, allowHTTP: true });
   if (candidates.length === 0) return null;
   return fillTab(tabId, candidates[0].id);
 }
@@ -134,10 +135,10 @@ export async function onFields(sender) {
   // Storage first: most pages with a login form need nothing from the core.
   let id = (await state.pendingFill(tabId))?.id;
   if (!id && !(await state.settings()).fillOnLoad) return;
-  const status = await call("status");
+  const status = await core.status();
   if (!status.unlocked) return;
   if (!id) {
-    const candidates = await call("match", { url: topURL, allowHTTP: true });
+    const candidates = await core.match({ url: topURL, allowHTTP: true });
     if (candidates.length !== 1 || candidates[0].match.insecure) return;
     id = candidates[0].id;
   }

@@ -1,10 +1,12 @@
 // Saving logins the person typed: a page's content script reports a
 // submitted login; if the vault lacks it (or has another password for that
-// username) the extension offers, on the page and in the popup, to save or
-// update it. Nothing is saved without the person's click.
+// username on exactly that host) the extension offers, on the page and in
+// the popup, to save or update it. Nothing is saved without the person's
+// click. The core decides (page: is the page insecure; savedLogin: saved,
+// update or new), so no saved password comes into JavaScript here.
 
-import { call } from "./core.js";
-import { hostOf, originOf, send } from "./fill.js";
+import * as core from "./core-api.js";
+import { originOf, send } from "./fill.js";
 import * as state from "./state.js";
 
 /** OFFER_MS is how long a submitted login stays on offer. */
@@ -18,45 +20,22 @@ export async function onSubmitted(sender, msg) {
   const origin = originOf(sender.url);
   // Only the top page, or a frame of its own origin, may offer a login;
   // and never a page whose form crosses the network in clear.
-  if (!origin || (sender.frameId !== 0 && origin !== originOf(sender.tab.url)) || insecure(sender.url)) return;
+  if (!origin || (sender.frameId !== 0 && origin !== originOf(sender.tab.url))) return;
+  const page = await core.page({ url: sender.url });
+  if (!page.fillable || page.insecure) return;
   const tabId = sender.tab.id;
-  const offer = { url: sender.url, origin, host: hostOf(sender.url), username, password, update: false, until: Date.now() + OFFER_MS };
-  const status = await call("status");
+  const offer = { url: sender.url, origin, host: page.host, username, password, update: false, until: Date.now() + OFFER_MS };
+  const status = await core.status();
   if (status.unlocked) {
-    const known = await existing(offer);
-    if (known && known.password === password) {
+    const saved = await core.savedLogin({ url: offer.url, username, password });
+    if (saved.state === "saved") {
       await state.setPendingSave(tabId, undefined);
       return;
     }
-    offer.update = Boolean(known);
+    offer.update = saved.state === "update";
   }
   await state.setPendingSave(tabId, offer);
   if (status.unlocked) await show(tabId, sender.frameId, sender.documentId, offer);
-}
-
-// insecure reports a plain http page that is not on this machine.
-function insecure(url) {
-  const u = new URL(url);
-  if (u.protocol !== "http:") return false;
-  const h = u.hostname;
-  return !(h === "localhost" || h.endsWith(".localhost") || /^127\./.test(h) || h === "[::1]");
-}
-
-// existing looks at the entries that fill offer's page with offer's
-// username. If one of them already has offer's password it returns it
-// (nothing to offer). Otherwise it returns the one for exactly offer's
-// host, with its password, to update — never one matched only through the
-// registrable domain: a login typed on one subdomain must not overwrite the
-// entry of another — or null (save a new entry).
-async function existing(offer) {
-  const candidates = await call("match", { url: offer.url, allowHTTP: true });
-  let exact = null;
-  for (const c of candidates.filter((c) => c.username === offer.username)) {
-    const { password } = await call("fill", { id: c.id, url: offer.url, allowHTTP: true });
-    if (password === offer.password) return { id: c.id, password };
-    if (!exact && c.match.kind === "exact") exact = { id: c.id, password };
-  }
-  return exact;
 }
 
 async function show(tabId, frameId, documentId, offer) {
@@ -76,7 +55,7 @@ export async function onNavigated(details) {
   if (details.frameId !== 0) return;
   const offer = await state.pendingSave(details.tabId);
   if (!offer || originOf(details.url) !== offer.origin) return;
-  const status = await call("status");
+  const status = await core.status();
   if (!status.unlocked) return;
   await show(details.tabId, 0, details.documentId, offer);
 }
@@ -90,12 +69,13 @@ export async function answer(tabId, save, origin) {
   if (!offer || (origin !== undefined && origin !== offer.origin)) return { saved: false };
   await state.setPendingSave(tabId, undefined);
   if (!save) return { saved: false };
-  // Look again: the vault may have changed since the offer was made.
-  const known = await existing(offer);
-  if (known && known.password === offer.password) return { saved: true, updated: false };
-  if (known) await call("edit", { id: known.id, password: offer.password });
-  else await call("add", { sites: [offer.host], username: offer.username, password: offer.password });
-  return { saved: true, updated: Boolean(known) };
+  // Ask again: the vault may have changed since the offer was made.
+  const { username, password } = offer;
+  const saved = await core.savedLogin({ url: offer.url, username, password });
+  if (saved.state === "saved") return { saved: true, updated: false };
+  if (saved.state === "update") await core.edit({ id: saved.id, password });
+  else await core.add({ sites: [saved.host], username, password });
+  return { saved: true, updated: saved.state === "update" };
 }
 
 /** offers lists the logins on offer, without their passwords. */

@@ -1,0 +1,187 @@
+// Fakes for the unit tests of the service worker's decisions: a browser
+// (chrome.* with tabs, frames and their content scripts, and storage in
+// memory) and a core (globalThis.meshpass's functions over a small vault).
+// The fake core's matching is deliberately simple (exact host, or a
+// subdomain of the entry's host; http insecure unless loopback): the real
+// rules are the Go core's, tested in Go. These tests are about what the
+// worker does with the core's answers.
+
+import { useCore } from "../../src/background/core.js";
+
+/**
+ * fakeBrowser installs globalThis.chrome with the tabs given, and returns
+ * it with .sent (every message delivered to a document) and the storage
+ * areas. tabs: {[tabId]: {url, frames: [{frameId, documentId, url,
+ * origin, fields: {username, password}, agree}]}}; a frame's origin is
+ * what its content script reports as self.origin (default: its URL's),
+ * fields says which login fields it has, agree answers "fill anyway?".
+ * A frame without fields has no content script answering.
+ */
+export function fakeBrowser(tabs = {}) {
+  const sent = [];
+  const area = () => {
+    const m = new Map();
+    return {
+      map: m,
+      async get(key) {
+        return m.has(key) ? { [key]: structuredClone(m.get(key)) } : {};
+      },
+      async set(obj) {
+        for (const [k, v] of Object.entries(obj)) m.set(k, structuredClone(v));
+      },
+      async remove(keys) {
+        for (const k of [keys].flat()) m.delete(k);
+      },
+    };
+  };
+  const find = (tabId, target) =>
+    (tabs[tabId]?.frames || []).find((f) => (target.documentId ? f.documentId === target.documentId : f.frameId === target.frameId));
+  const chrome = {
+    sent,
+    storage: { local: area(), session: area() },
+    alarms: { async create() {}, async clear() {} },
+    tabs: {
+      async get(tabId) {
+        const t = tabs[tabId];
+        if (!t) throw new Error(`no tab ${tabId}`);
+        return { id: tabId, url: t.url };
+      },
+      async sendMessage(tabId, msg, target) {
+        const f = find(tabId, target);
+        if (!f || !f.fields) throw new Error("Could not establish connection. Receiving end does not exist.");
+        sent.push({ tabId, documentId: f.documentId, frameId: f.frameId, msg });
+        switch (msg.type) {
+          case "meshpass:probe":
+            return {
+              username: Boolean(f.fields.username),
+              password: Boolean(f.fields.password),
+              origin: f.origin ?? new URL(f.url).origin,
+            };
+          case "meshpass:ask":
+            return { ok: f.agree === true };
+          case "meshpass:fill":
+            return {
+              filled: { username: Boolean(f.fields.username && msg.username), password: Boolean(f.fields.password && msg.password) },
+            };
+          default:
+            return {};
+        }
+      },
+    },
+    webNavigation: {
+      async getAllFrames({ tabId }) {
+        return (tabs[tabId]?.frames || []).map(({ frameId, documentId, url }) => ({ frameId, documentId, url }));
+      },
+    },
+  };
+  globalThis.chrome = chrome;
+  return chrome;
+}
+
+/** sender is what chrome.runtime.onMessage gives for a frame of a tab. */
+export function sender(tabs, tabId, frameId) {
+  const f = tabs[tabId].frames.find((x) => x.frameId === frameId);
+  return {
+    tab: { id: tabId, url: tabs[tabId].url },
+    frameId,
+    documentId: f.documentId,
+    url: f.url,
+    origin: f.origin ?? new URL(f.url).origin,
+  };
+}
+
+function loopback(host) {
+  return host === "localhost" || host.endsWith(".localhost") || /^127\./.test(host) || host === "[::1]";
+}
+
+// matchOf is how the fake core matches an entry to a page, or null.
+function matchOf(entry, url, allowHTTP) {
+  const u = new URL(url);
+  if (u.protocol !== "https:" && !(allowHTTP && u.protocol === "http:")) return null;
+  for (const site of entry.sites) {
+    const kind = u.host === site ? "exact" : u.host.endsWith("." + site) ? "registrable-domain" : null;
+    if (kind) return { kind, site, scheme: u.protocol.slice(0, -1), insecure: u.protocol === "http:" && !loopback(u.hostname) };
+  }
+  return null;
+}
+
+/**
+ * fakeCore installs a core over entries ({id, sites, username, password})
+ * and returns it: .calls lists every call (name and argument), .unlocked
+ * may be changed, .entries is the vault.
+ */
+export function fakeCore(entries = [], { unlocked = true } = {}) {
+  const fail = (code, message) => Promise.reject(Object.assign(new Error(message), { code }));
+  const core = { calls: [], entries, unlocked };
+  const fns = {
+    status: () => ({ device: true, unlocked: core.unlocked, administrator: false }),
+    page: ({ url }) => {
+      const u = new URL(url);
+      if (u.protocol !== "https:" && u.protocol !== "http:") return { fillable: false };
+      return {
+        fillable: true,
+        origin: u.origin,
+        host: u.host,
+        scheme: u.protocol.slice(0, -1),
+        insecure: u.protocol === "http:" && !loopback(u.hostname),
+      };
+    },
+    match: ({ url, allowHTTP }) =>
+      core.entries
+        .map((e) => ({ e, m: matchOf(e, url, allowHTTP) }))
+        .filter((x) => x.m)
+        .map(({ e, m }) => ({ id: e.id, sites: e.sites, username: e.username, match: m })),
+    fill: ({ id, url, allowHTTP }) => {
+      const e = core.entries.find((x) => x.id === id);
+      if (!e) return fail("not_found", "no such entry");
+      const m = matchOf(e, url, allowHTTP);
+      if (!m) return fail("not_allowed", "the entry may not fill this page");
+      return { username: e.username, password: e.password, match: m };
+    },
+    savedLogin: ({ url, username, password }) => {
+      const host = new URL(url).host;
+      let update = null;
+      for (const e of core.entries) {
+        const m = matchOf(e, url, true);
+        if (!m || e.username !== username) continue;
+        if (e.password === password) return { state: "saved", host };
+        if (!update && m.kind === "exact") update = e.id;
+      }
+      return update ? { state: "update", id: update, host } : { state: "new", host };
+    },
+    add: (arg) => {
+      const e = { id: `e${core.entries.length + 1}`, ...arg };
+      core.entries.push(e);
+      return { id: e.id, sites: e.sites, username: e.username, updated: "2026-01-01T00:00:00Z" };
+    },
+    edit: ({ id, password }) => {
+      const e = core.entries.find((x) => x.id === id);
+      if (!e) return fail("not_found", "no such entry");
+      e.password = password;
+      return {};
+    },
+    lock: () => {
+      core.unlocked = false;
+      return {};
+    },
+  };
+  const locked = new Set(["match", "fill", "savedLogin", "add", "edit"]);
+  const meshpass = {};
+  for (const [name, f] of Object.entries(fns)) {
+    meshpass[name] = async (json) => {
+      const arg = JSON.parse(json);
+      core.calls.push({ name, arg });
+      if (locked.has(name) && !core.unlocked) return fail("locked", "locked");
+      return JSON.stringify(await f(arg));
+    };
+  }
+  useCore(meshpass);
+  return core;
+}
+
+/** fills are the credentials delivered: [{documentId, username, password}]. */
+export function fills(chrome) {
+  return chrome.sent
+    .filter((s) => s.msg.type === "meshpass:fill")
+    .map((s) => ({ documentId: s.documentId, username: s.msg.username, password: s.msg.password }));
+}

@@ -1,0 +1,228 @@
+// Which documents of a tab get a credential (fill.js), with a fake
+// browser and a fake core: node --test extension/test/unit/
+
+import assert from "node:assert/strict";
+import { beforeEach, describe, it } from "node:test";
+import { fillBest, fillTab, onFields } from "../../src/background/fill.js";
+import * as state from "../../src/background/state.js";
+import { fakeBrowser, fakeCore, fills, sender } from "./fakes.mjs";
+
+const BANK = { id: "bank", sites: ["bank.test"], username: "alice", password: "pw-bank" };
+const SHOP = { id: "shop", sites: ["shop.test"], username: "bob", password: "pw-shop" };
+const LOGIN = { username: true, password: true };
+
+let clock;
+beforeEach((t) => {
+  clock = Date.parse("2026-03-01T12:00:00Z");
+  t.mock.method(Date, "now", () => clock);
+});
+
+describe("fillTab", () => {
+  it("fills the top page and frames of its origin only", async () => {
+    const tabs = {
+      1: {
+        url: "https://bank.test/login",
+        frames: [
+          { frameId: 0, documentId: "top", url: "https://bank.test/login", fields: LOGIN },
+          { frameId: 1, documentId: "same", url: "https://bank.test/frame", fields: LOGIN },
+          { frameId: 2, documentId: "other", url: "https://evil.test/frame", fields: LOGIN },
+          { frameId: 3, documentId: "sandboxed", url: "https://bank.test/sandbox", origin: "null", fields: LOGIN },
+          { frameId: 4, documentId: "sibling", url: "https://login.bank.test/", fields: LOGIN },
+          { frameId: 5, documentId: "empty", url: "https://bank.test/nothing", fields: { username: false, password: false } },
+        ],
+      },
+    };
+    const chrome = fakeBrowser(tabs);
+    fakeCore([BANK]);
+    assert.deepEqual(await fillTab(1, "bank"), { username: true, password: true });
+    assert.deepEqual(fills(chrome), [
+      { documentId: "top", username: "alice", password: "pw-bank" },
+      { documentId: "same", username: "alice", password: "pw-bank" },
+    ]);
+    const probed = chrome.sent.filter((s) => s.msg.type === "meshpass:probe").map((s) => s.documentId);
+    assert.deepEqual(probed, ["top", "same", "sandboxed", "empty"], "another origin's frames are not even probed");
+  });
+
+  it("gives nothing when the entry is not for the top page, even to a frame it matches", async () => {
+    const tabs = {
+      1: {
+        url: "https://evil.test/",
+        frames: [
+          { frameId: 0, documentId: "top", url: "https://evil.test/", fields: LOGIN },
+          { frameId: 1, documentId: "framed", url: "https://bank.test/login", fields: LOGIN },
+        ],
+      },
+    };
+    const chrome = fakeBrowser(tabs);
+    fakeCore([BANK]);
+    await assert.rejects(fillTab(1, "bank"), { code: "not_allowed", message: /not for evil\.test/ });
+    assert.deepEqual(chrome.sent, []);
+  });
+
+  it("asks first on an insecure page, and fills only if the person agrees", async () => {
+    for (const agree of [false, true]) {
+      const tabs = {
+        1: { url: "http://bank.test/", frames: [{ frameId: 0, documentId: "top", url: "http://bank.test/", fields: LOGIN, agree }] },
+      };
+      const chrome = fakeBrowser(tabs);
+      fakeCore([BANK]);
+      const done = await fillTab(1, "bank");
+      const types = chrome.sent.map((s) => s.msg.type);
+      assert.deepEqual(types, agree ? ["meshpass:probe", "meshpass:ask", "meshpass:fill"] : ["meshpass:probe", "meshpass:ask"]);
+      assert.equal(chrome.sent[1].msg.password, undefined, "the question carries no credential");
+      assert.deepEqual(done, { username: agree, password: agree });
+    }
+  });
+
+  it("does not ask on http to loopback", async () => {
+    const entry = { id: "dev", sites: ["app.localhost:3000"], username: "dev", password: "pw-dev" };
+    const tabs = {
+      1: {
+        url: "http://app.localhost:3000/",
+        frames: [{ frameId: 0, documentId: "top", url: "http://app.localhost:3000/", fields: LOGIN }],
+      },
+    };
+    const chrome = fakeBrowser(tabs);
+    fakeCore([entry]);
+    await fillTab(1, "dev");
+    assert.deepEqual(
+      chrome.sent.map((s) => s.msg.type),
+      ["meshpass:probe", "meshpass:fill"],
+    );
+  });
+
+  it("fillBest fills the best match, or resolves null", async () => {
+    const tabs = {
+      1: { url: "https://shop.test/", frames: [{ frameId: 0, documentId: "top", url: "https://shop.test/", fields: LOGIN }] },
+    };
+    const chrome = fakeBrowser(tabs);
+    fakeCore([BANK, SHOP]);
+    await fillBest(1);
+    assert.deepEqual(fills(chrome), [{ documentId: "top", username: "bob", password: "pw-shop" }]);
+    fakeCore([BANK]);
+    assert.equal(await fillBest(1), null);
+  });
+});
+
+describe("a login in two steps", () => {
+  const tabs = () => ({
+    1: {
+      url: "https://bank.test/user",
+      frames: [{ frameId: 0, documentId: "step1", url: "https://bank.test/user", fields: { username: true, password: false } }],
+    },
+  });
+  const nextPage = (t) => {
+    t[1].url = "https://bank.test/password";
+    t[1].frames = [{ frameId: 0, documentId: "step2", url: "https://bank.test/password", fields: { username: false, password: true } }];
+  };
+
+  it("fills the password on the next page within a minute", async () => {
+    const t = tabs();
+    const chrome = fakeBrowser(t);
+    fakeCore([BANK]);
+    assert.deepEqual(await fillTab(1, "bank"), { username: true, password: false });
+    assert.equal((await state.pendingFill(1)).id, "bank");
+    nextPage(t);
+    clock += 30_000;
+    await onFields(sender(t, 1, 0));
+    assert.deepEqual(
+      fills(chrome).map((f) => f.documentId),
+      ["step1", "step2"],
+    );
+    assert.equal(await state.pendingFill(1), undefined, "done once the password is filled");
+  });
+
+  it("forgets the fill after a minute", async () => {
+    const t = tabs();
+    const chrome = fakeBrowser(t);
+    const core = fakeCore([BANK]);
+    await fillTab(1, "bank");
+    nextPage(t);
+    clock += 61_000;
+    core.calls.length = 0;
+    await onFields(sender(t, 1, 0));
+    assert.deepEqual(
+      fills(chrome).map((f) => f.documentId),
+      ["step1"],
+    );
+    assert.deepEqual(core.calls, [], "nothing asked of the core");
+  });
+
+  it("gives the next page nothing if it is another site", async () => {
+    const t = tabs();
+    const chrome = fakeBrowser(t);
+    fakeCore([BANK]);
+    await fillTab(1, "bank");
+    t[1].url = "https://evil.test/password";
+    t[1].frames = [{ frameId: 0, documentId: "evil", url: "https://evil.test/password", fields: LOGIN }];
+    await onFields(sender(t, 1, 0));
+    assert.deepEqual(
+      fills(chrome).map((f) => f.documentId),
+      ["step1"],
+    );
+  });
+});
+
+describe("fill on page load", () => {
+  const page = (url, frames) => ({ 1: { url, frames: frames ?? [{ frameId: 0, documentId: "top", url, fields: LOGIN }] } });
+  const on = () => chrome.storage.local.set({ "ext.settings": { fillOnLoad: true } });
+
+  it("is off by default, and then does not even load the core", async () => {
+    const t = page("https://bank.test/");
+    const c = fakeBrowser(t);
+    const core = fakeCore([BANK]);
+    await onFields(sender(t, 1, 0));
+    assert.deepEqual(fills(c), []);
+    assert.deepEqual(core.calls, []);
+  });
+
+  it("fills when exactly one entry matches a secure page", async () => {
+    const t = page("https://bank.test/");
+    const c = fakeBrowser(t);
+    await on();
+    fakeCore([BANK, SHOP]);
+    await onFields(sender(t, 1, 0));
+    assert.deepEqual(fills(c), [{ documentId: "top", username: "alice", password: "pw-bank" }]);
+  });
+
+  it("does not fill when two entries match", async () => {
+    const t = page("https://bank.test/");
+    const c = fakeBrowser(t);
+    await on();
+    fakeCore([BANK, { ...BANK, id: "bank2", username: "alice2" }]);
+    await onFields(sender(t, 1, 0));
+    assert.deepEqual(fills(c), []);
+  });
+
+  it("does not fill an insecure page", async () => {
+    const t = page("http://bank.test/");
+    const c = fakeBrowser(t);
+    await on();
+    fakeCore([BANK]);
+    await onFields(sender(t, 1, 0));
+    assert.deepEqual(c.sent, []);
+  });
+
+  it("does not fill while locked", async () => {
+    const t = page("https://bank.test/");
+    const c = fakeBrowser(t);
+    await on();
+    fakeCore([BANK], { unlocked: false });
+    await onFields(sender(t, 1, 0));
+    assert.deepEqual(c.sent, []);
+  });
+
+  it("fills a frame of the top page's origin, not another origin's", async () => {
+    const t = page("https://bank.test/", [
+      { frameId: 0, documentId: "top", url: "https://bank.test/", fields: {} },
+      { frameId: 1, documentId: "same", url: "https://bank.test/login", fields: LOGIN },
+      { frameId: 2, documentId: "other", url: "https://shop.test/login", fields: LOGIN },
+      { frameId: 3, documentId: "sandboxed", url: "https://bank.test/box", origin: "null", fields: LOGIN },
+    ]);
+    const c = fakeBrowser(t);
+    await on();
+    fakeCore([BANK, SHOP]);
+    for (const frameId of [1, 2, 3]) await onFields(sender(t, 1, frameId));
+    assert.deepEqual(fills(c), [{ documentId: "same", username: "alice", password: "pw-bank" }]);
+  });
+});

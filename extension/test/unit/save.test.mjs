@@ -1,0 +1,217 @@
+// Offers to save typed logins (save.js), with a fake browser and a fake
+// core: node --test extension/test/unit/*.test.mjs
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as save from "../../src/background/save.js";
+import * as state from "../../src/background/state.js";
+import { fakeBrowser, fakeCore, sender } from "./fakes.mjs";
+
+const LOGIN = { username: true, password: true };
+
+function tab(url, frames) {
+  return { 1: { url, frames: frames ?? [{ frameId: 0, documentId: "top", url, fields: LOGIN }] } };
+}
+
+function offersShown(chrome) {
+  return chrome.sent.filter((s) => s.msg.type === "meshpass:offerSave").map((s) => ({ documentId: s.documentId, ...s.msg }));
+}
+
+// No password comes out of the core while deciding about a typed login.
+function assertNoSecretsAsked(core) {
+  const names = core.calls.map((c) => c.name);
+  assert.ok(!names.includes("fill") && !names.includes("secret"), `the core was asked ${names}`);
+}
+
+describe("onSubmitted", () => {
+  it("offers a new login on a secure page, and shows it to that document", async () => {
+    const t = tab("https://bank.test/login");
+    const chrome = fakeBrowser(t);
+    const core = fakeCore([]);
+    await save.onSubmitted(sender(t, 1, 0), { username: "alice", password: "pw" });
+    assert.deepEqual(offersShown(chrome), [
+      { documentId: "top", type: "meshpass:offerSave", host: "bank.test", username: "alice", update: false },
+    ]);
+    assert.deepEqual(await save.offers(), [{ tabId: 1, host: "bank.test", username: "alice", update: false }], "offers carry no password");
+    assertNoSecretsAsked(core);
+  });
+
+  it("refuses an insecure page", async () => {
+    const t = tab("http://bank.test/login");
+    const chrome = fakeBrowser(t);
+    fakeCore([]);
+    await save.onSubmitted(sender(t, 1, 0), { username: "alice", password: "pw" });
+    assert.deepEqual(chrome.sent, []);
+    assert.deepEqual(await save.offers(), []);
+  });
+
+  it("accepts http on loopback", async () => {
+    const t = tab("http://app.localhost:3000/login");
+    fakeBrowser(t);
+    fakeCore([]);
+    await save.onSubmitted(sender(t, 1, 0), { username: "dev", password: "pw" });
+    assert.deepEqual(await save.offers(), [{ tabId: 1, host: "app.localhost:3000", username: "dev", update: false }]);
+  });
+
+  it("refuses a frame of another origin, and a sandboxed one", async () => {
+    const t = tab("https://bank.test/", [
+      { frameId: 0, documentId: "top", url: "https://bank.test/", fields: {} },
+      { frameId: 1, documentId: "other", url: "https://evil.test/login", fields: LOGIN },
+      { frameId: 2, documentId: "sibling", url: "https://login.bank.test/", fields: LOGIN },
+    ]);
+    const chrome = fakeBrowser(t);
+    fakeCore([]);
+    for (const frameId of [1, 2]) await save.onSubmitted(sender(t, 1, frameId), { username: "alice", password: "pw" });
+    const sandboxed = { ...sender(t, 1, 0), frameId: 3, url: "about:srcdoc", origin: "null" };
+    await save.onSubmitted(sandboxed, { username: "alice", password: "pw" });
+    assert.deepEqual(chrome.sent, []);
+    assert.deepEqual(await save.offers(), []);
+  });
+
+  it("accepts a frame of the top page's origin", async () => {
+    const t = tab("https://bank.test/", [
+      { frameId: 0, documentId: "top", url: "https://bank.test/", fields: {} },
+      { frameId: 1, documentId: "same", url: "https://bank.test/login", fields: LOGIN },
+    ]);
+    const chrome = fakeBrowser(t);
+    fakeCore([]);
+    await save.onSubmitted(sender(t, 1, 1), { username: "alice", password: "pw" });
+    assert.deepEqual(
+      offersShown(chrome).map((o) => o.documentId),
+      ["same"],
+    );
+  });
+
+  it("offers nothing for a login already saved, and drops an earlier offer", async () => {
+    const t = tab("https://login.bank.test/");
+    const chrome = fakeBrowser(t);
+    const core = fakeCore([{ id: "site", sites: ["bank.test"], username: "alice", password: "pw" }]);
+    await save.onSubmitted(sender(t, 1, 0), { username: "alice", password: "other" });
+    assert.equal((await save.offers()).length, 1);
+    await save.onSubmitted(sender(t, 1, 0), { username: "alice", password: "pw" });
+    assert.deepEqual(await save.offers(), []);
+    assert.equal(offersShown(chrome).length, 1);
+    assertNoSecretsAsked(core);
+  });
+
+  it("offers an update for exactly the page's host, else a new login", async () => {
+    const entries = [
+      { id: "login", sites: ["login.bank.test"], username: "alice", password: "old" },
+      { id: "site", sites: ["bank.test"], username: "bob", password: "old" },
+    ];
+    const t = tab("https://login.bank.test/");
+    const chrome = fakeBrowser(t);
+    const core = fakeCore(entries);
+    await save.onSubmitted(sender(t, 1, 0), { username: "alice", password: "new" });
+    await save.onSubmitted(sender(t, 1, 0), { username: "bob", password: "new" });
+    assert.deepEqual(
+      offersShown(chrome).map((o) => [o.username, o.update]),
+      [
+        ["alice", true],
+        ["bob", false],
+      ],
+    );
+    assertNoSecretsAsked(core);
+  });
+
+  it("keeps the offer while locked, and shows it after the next page loads once unlocked", async () => {
+    const t = tab("https://bank.test/login");
+    const chrome = fakeBrowser(t);
+    const core = fakeCore([], { unlocked: false });
+    await save.onSubmitted(sender(t, 1, 0), { username: "alice", password: "pw" });
+    assert.deepEqual(chrome.sent, []);
+    assert.equal((await save.offers()).length, 1);
+    await save.onNavigated({ tabId: 1, frameId: 0, documentId: "next", url: "https://evil.test/" });
+    core.unlocked = true;
+    await save.onNavigated({ tabId: 1, frameId: 0, documentId: "next", url: "https://evil.test/" });
+    assert.deepEqual(chrome.sent, [], "not on another origin");
+    t[1].frames.push({ frameId: 0, documentId: "next", url: "https://bank.test/home", fields: {} });
+    await save.onNavigated({ tabId: 1, frameId: 0, documentId: "next", url: "https://bank.test/home" });
+    assert.deepEqual(
+      offersShown(chrome).map((o) => o.documentId),
+      ["next"],
+    );
+  });
+
+  it("ignores what is not a login", async () => {
+    const t = tab("https://bank.test/login");
+    fakeBrowser(t);
+    const core = fakeCore([]);
+    for (const msg of [
+      { username: "a", password: "" },
+      { username: 1, password: "pw" },
+      { username: "a", password: "x".repeat(4097) },
+    ]) {
+      await save.onSubmitted(sender(t, 1, 0), msg);
+    }
+    assert.deepEqual(await save.offers(), []);
+    assert.deepEqual(core.calls, []);
+  });
+});
+
+describe("answer", () => {
+  async function offered(entries, url = "https://login.bank.test/", login = { username: "alice", password: "new" }) {
+    const t = tab(url);
+    fakeBrowser(t);
+    const core = fakeCore(entries);
+    await save.onSubmitted(sender(t, 1, 0), login);
+    assert.equal((await save.offers()).length, 1);
+    return core;
+  }
+
+  it("saves a new login for the page's host", async () => {
+    const core = await offered([]);
+    assert.deepEqual(await save.answer(1, true, "https://login.bank.test"), { saved: true, updated: false });
+    assert.deepEqual(
+      core.entries.map((e) => [e.sites, e.username, e.password]),
+      [[["login.bank.test"], "alice", "new"]],
+    );
+    assert.deepEqual(await save.offers(), []);
+    assertNoSecretsAsked(core);
+  });
+
+  it("updates the entry of exactly that host", async () => {
+    const core = await offered([{ id: "login", sites: ["login.bank.test"], username: "alice", password: "old" }]);
+    assert.deepEqual(await save.answer(1, true), { saved: true, updated: true });
+    assert.equal(core.entries[0].password, "new");
+    assert.deepEqual(
+      core.calls.filter((c) => c.name === "edit").map((c) => c.arg),
+      [{ id: "login", password: "new" }],
+    );
+  });
+
+  it("never updates an entry matched only through the registrable domain", async () => {
+    const core = await offered([{ id: "site", sites: ["bank.test"], username: "alice", password: "old" }]);
+    assert.deepEqual(await save.answer(1, true), { saved: true, updated: false });
+    assert.equal(core.entries[0].password, "old");
+    assert.equal(core.entries.length, 2);
+  });
+
+  it("is taken only from a page of the offer's origin", async () => {
+    const core = await offered([]);
+    assert.deepEqual(await save.answer(1, true, "https://evil.test"), { saved: false });
+    assert.deepEqual(await save.answer(1, true, "https://bank.test"), { saved: false });
+    assert.equal((await save.offers()).length, 1, "the offer is still there");
+    assert.deepEqual(core.entries, []);
+    assert.deepEqual(await save.answer(1, false, "https://login.bank.test"), { saved: false });
+    assert.deepEqual(await save.offers(), []);
+    assert.deepEqual(core.entries, []);
+  });
+
+  it("saves nothing when the vault got the login meanwhile", async () => {
+    const core = await offered([]);
+    core.entries.push({ id: "x", sites: ["login.bank.test"], username: "alice", password: "new" });
+    assert.deepEqual(await save.answer(1, true), { saved: true, updated: false });
+    assert.equal(core.entries.length, 1);
+  });
+
+  it("forgets an offer after five minutes", async (t) => {
+    let clock = Date.now();
+    t.mock.method(Date, "now", () => clock);
+    await offered([]);
+    clock += 5 * 60_000 + 1;
+    assert.deepEqual(await save.offers(), []);
+    assert.deepEqual(await save.answer(1, true), { saved: false });
+    assert.equal(await state.pendingSave(1), undefined);
+  });
+});

@@ -1,0 +1,124 @@
+// Package api is the contract between the browser extension and the Go
+// core (package main of wasm/, globalThis.meshpass): every function the
+// core exposes, with its argument and result types, whether the popup may
+// call it, and the stable error codes and verification checks a failed
+// call carries. It builds natively and for js/wasm.
+//
+// It is the one source of truth: wasm/ registers a handler for each
+// Function (and a test fails if a handler is missing, extra, or of other
+// types), and the JavaScript module extension/src/background/core-api.js
+// and wasm/API.md are generated from it by
+//
+//	go test ./wasm/api -run TestGenerated -update
+//
+// (the same test without -update fails when either file is stale).
+package api
+
+import "reflect"
+
+// Function is one function of the core, as JavaScript calls it:
+// globalThis.meshpass[Name](JSON of an Arg) resolves with the JSON of a
+// Result.
+type Function struct {
+	// Name is the function's name in JavaScript.
+	Name string
+	// Doc says what it does, in a sentence or two.
+	Doc string
+	// Arg is the Go type of its argument.
+	Arg reflect.Type
+	// Result is the Go type of its result.
+	Result reflect.Type
+	// Popup reports that the popup may call it (through the service
+	// worker); the others are for the service worker only.
+	Popup bool
+}
+
+// popup returns a Function the popup may call.
+func popup[A, R any](name, doc string) Function {
+	return Function{Name: name, Doc: doc, Arg: reflect.TypeFor[A](), Result: reflect.TypeFor[R](), Popup: true}
+}
+
+// worker returns a Function only the service worker calls.
+func worker[A, R any](name, doc string) Function {
+	f := popup[A, R](name, doc)
+	f.Popup = false
+	return f
+}
+
+// Functions are the core's functions, in the order the docs list them.
+var Functions = []Function{
+	popup[Empty, Status]("status",
+		"Reports whether a device is set up here, unlocked, an administration device, and its account; works while locked."),
+	popup[Account, Validity]("validate",
+		"Asks the portal whether a new profile may take the account name; a refused name resolves with valid false and the portal's reason."),
+	popup[Setup, Identity]("create",
+		"Creates a profile at the portal with this device as its administration device, and unlocks it."),
+	popup[Passphrase, Empty]("unlock",
+		"Opens the sealed keys with the passphrase and keeps them in the session."),
+	worker[Empty, Empty]("lock",
+		"Forgets the unlocked keys and ends the session (the service worker's lock command also drops pending fills and offers)."),
+	popup[Empty, Empty]("sync",
+		"Fetches and verifies the profile and the passwords; a password profile with the wrong recipients (an approve or remove half done by another device) is repaired."),
+	popup[Empty, []Entry]("list",
+		"Lists the entries, without their passwords."),
+	popup[ID, Secret]("secret",
+		"Returns the username and password of one entry (the popup's copy and edit), never more than that one password."),
+	popup[EntryInput, Entry]("add",
+		"Adds an entry (sites, username and password) and publishes the vault; returns it without its password."),
+	popup[EntryInput, Empty]("edit",
+		"Changes the fields given of the entry id and publishes the vault."),
+	popup[ID, Empty]("remove",
+		"Deletes the entry id and publishes the vault."),
+	popup[URL, Page]("page",
+		"Says what the core makes of a page's URL: its origin, host, and whether it is insecure (plain http, not loopback); works while locked."),
+	popup[MatchArg, []Candidate]("match",
+		"Lists the entries that may fill the page (package match), best first, without their passwords."),
+	worker[FillArg, Credential]("fill",
+		"Returns the entry's credential only if package match lets it fill the page, else fails with not_allowed."),
+	worker[Login, SavedLogin]("savedLogin",
+		"Says what saving a login typed on a page would do: nothing (saved: an entry that fills the page has that username and password), update the entry for exactly the page's host with that username, or add a new one. No password leaves the core."),
+	popup[Setup, Pending]("startConnect",
+		"Asks to connect this device to the account's profile; the witness code is to be compared with the administration device's."),
+	popup[Empty, Done]("pollConnect",
+		"Asks the portal whether the connection request was answered, and completes it if approved."),
+	popup[Empty, []Request]("pending",
+		"Lists the connection requests waiting for this administration device."),
+	popup[DeviceArg, Empty]("approve",
+		"Approves a connection request and re-encrypts the vault to the new device."),
+	popup[DeviceArg, Empty]("reject",
+		"Rejects a connection request."),
+	popup[Empty, []Device]("devices",
+		"Lists the profile's devices."),
+	popup[DeviceArg, Empty]("removeDevice",
+		"Removes a device from the profile and re-encrypts the vault without it."),
+	popup[Empty, Identity]("fingerprint",
+		"Returns the profile's fingerprint and this device's identifier."),
+	popup[Empty, Empty]("forget",
+		"Deletes this device's state (after a rejected connection)."),
+	popup[EscrowArgs, EscrowResult]("escrow",
+		"Puts the administration keys in escrow as threshold-of-shares shares, shown once and never stored; older shares are void. If a step after the new escrow was published fails, it resolves with the (valid) shares and error instead of rejecting."),
+	popup[RecoverArgs, RecoverResult]("recover",
+		"Makes this device an administration device of the account's profile from escrow shares (unlocked); the shares used are void and new ones are returned, error as for escrow."),
+	popup[Empty, Rules]("rules",
+		"Returns the limits the core enforces (passphrase, escrow shares, password generator); works while locked."),
+	popup[GenerateArg, Generated]("generatePassword",
+		"Generates a random password of the length from the classes chosen; works while locked."),
+	popup[PassphraseCheck, Verdict]("checkPassphrase",
+		"Says whether the passphrase is acceptable for sealing the keys, and why not; works while locked."),
+	popup[SiteCheck, SiteVerdict]("checkSite",
+		"Says whether the site is acceptable for an entry, with its canonical form, and why not; works while locked."),
+	popup[AccountCheck, AccountVerdict]("checkAccount",
+		"Says whether the account name is acceptable, with its canonical form, and why not; works while locked."),
+	popup[SharesCheck, Verdict]("checkShares",
+		"Says whether threshold of shares is an acceptable escrow split, and why not; works while locked."),
+}
+
+// Lookup returns the Function named name, and whether there is one.
+func Lookup(name string) (Function, bool) {
+	for _, f := range Functions {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Function{}, false
+}

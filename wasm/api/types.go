@@ -1,0 +1,517 @@
+package api
+
+import (
+	"errors"
+	"time"
+)
+
+// The arguments and results of the core's functions, as JSON. In an
+// argument, a field tagged omitempty (or a pointer) may be left out; the
+// others are required where Validate says so. In a result, a field tagged
+// omitempty is left out when empty.
+
+// Empty is the argument of a function that takes none, and the result of
+// one that returns nothing: {}.
+type Empty struct{}
+
+// Status is what status returns.
+type Status struct {
+	// Device reports a device set up here (created or connecting).
+	Device bool `json:"device"`
+	// Unlocked reports the keys open.
+	Unlocked bool `json:"unlocked"`
+	// Administrator reports an unlocked administration device.
+	Administrator bool `json:"administrator"`
+	// Account is the profile's account name.
+	Account string `json:"account,omitempty"`
+	// Portal is the portal's URL.
+	Portal string `json:"portal,omitempty"`
+	// Fingerprint is the profile's fingerprint (its UDF).
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// DeviceID is this device's identifier.
+	DeviceID string `json:"deviceId,omitempty"`
+	// Connecting is this device's pending connection request, if any.
+	Connecting *Pending `json:"connecting,omitempty"`
+}
+
+// Setup is the argument of create and startConnect.
+type Setup struct {
+	// Portal is the portal's URL.
+	Portal string `json:"portal"`
+	// Account is the profile's account name at the portal.
+	Account string `json:"account"`
+	// Passphrase seals this device's keys.
+	Passphrase string `json:"passphrase"`
+	// DeviceName describes this device to the others.
+	DeviceName string `json:"deviceName,omitempty"`
+}
+
+// Validate requires a portal, an account and a passphrase.
+func (s Setup) Validate() error {
+	if s.Portal == "" || s.Account == "" {
+		return errors.New("portal and account are required")
+	}
+	if s.Passphrase == "" {
+		return errors.New("the passphrase is empty")
+	}
+	return nil
+}
+
+// Identity is what create and fingerprint return.
+type Identity struct {
+	// Fingerprint is the profile's fingerprint (its UDF).
+	Fingerprint string `json:"fingerprint"`
+	// DeviceID is this device's identifier.
+	DeviceID string `json:"deviceId"`
+}
+
+// Account is the argument of validate.
+type Account struct {
+	// Portal is the portal's URL.
+	Portal string `json:"portal"`
+	// Account is the account name to ask about.
+	Account string `json:"account"`
+}
+
+// Validate requires both fields.
+func (a Account) Validate() error {
+	if a.Portal == "" || a.Account == "" {
+		return errors.New("portal and account are required")
+	}
+	return nil
+}
+
+// Validity is what validate returns.
+type Validity struct {
+	// Valid reports that a new profile may take the name.
+	Valid bool `json:"valid"`
+	// Reason says why the portal refuses the name.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Passphrase is the argument of unlock.
+type Passphrase struct {
+	// Passphrase is the one the keys are sealed under.
+	Passphrase string `json:"passphrase"`
+}
+
+// Entry is a password entry as JavaScript sees it, without its password
+// (secret returns that).
+type Entry struct {
+	// ID is the entry's identifier.
+	ID string `json:"id"`
+	// Sites are the sites it fills (package match).
+	Sites []string `json:"sites"`
+	// Username is the login's user name.
+	Username string `json:"username"`
+	// Notes are free text.
+	Notes string `json:"notes,omitempty"`
+	// Updated is when the entry last changed (RFC 3339).
+	Updated time.Time `json:"updated"`
+}
+
+// EntryInput is the argument of add, and of edit (where a field left out
+// is not changed, and id is required).
+type EntryInput struct {
+	// ID is the entry to edit; add makes one if it is empty.
+	ID string `json:"id,omitempty"`
+	// Sites are the sites it fills; at least one.
+	Sites *[]string `json:"sites"`
+	// Username is the login's user name.
+	Username *string `json:"username"`
+	// Password is the login's password.
+	Password *string `json:"password"`
+	// Notes are free text.
+	Notes *string `json:"notes"`
+}
+
+// Validate refuses an empty list of sites.
+func (e EntryInput) Validate() error {
+	if e.Sites != nil && len(*e.Sites) == 0 {
+		return errors.New("an entry needs at least one site")
+	}
+	return nil
+}
+
+// ID is the argument of remove and secret.
+type ID struct {
+	// ID is the entry's identifier.
+	ID string `json:"id"`
+}
+
+// Validate requires the id.
+func (a ID) Validate() error {
+	if a.ID == "" {
+		return errors.New("id is required")
+	}
+	return nil
+}
+
+// Secret is what secret returns: one entry's username and password.
+type Secret struct {
+	// Username is the login's user name.
+	Username string `json:"username"`
+	// Password is the login's password.
+	Password string `json:"password"`
+}
+
+// URL is the argument of page.
+type URL struct {
+	// URL is the page's URL.
+	URL string `json:"url"`
+}
+
+// Validate requires the url.
+func (a URL) Validate() error {
+	if a.URL == "" {
+		return errors.New("url is required")
+	}
+	return nil
+}
+
+// Page is what page returns: what the core makes of a page's URL.
+type Page struct {
+	// Fillable reports an http or https URL with a valid host: the only
+	// pages the core fills or saves logins for. The other fields are
+	// empty when it is false.
+	Fillable bool `json:"fillable"`
+	// Origin is the page's origin, "https://login.example.com:8443".
+	Origin string `json:"origin,omitempty"`
+	// Host is the page's host with its port if not the scheme's default,
+	// normalized (lowercase, punycode): the site of a new entry for it.
+	Host string `json:"host,omitempty"`
+	// Scheme is "https" or "http".
+	Scheme string `json:"scheme,omitempty"`
+	// Insecure reports plain http to a host that is not loopback: what is
+	// typed there crosses the network unencrypted.
+	Insecure bool `json:"insecure,omitempty"`
+}
+
+// MatchArg is the argument of match.
+type MatchArg struct {
+	// URL is the page's URL.
+	URL string `json:"url"`
+	// AllowHTTP lets http pages match (match.Options.AllowHTTP).
+	AllowHTTP bool `json:"allowHTTP,omitempty"`
+}
+
+// Validate requires the url.
+func (a MatchArg) Validate() error {
+	if a.URL == "" {
+		return errors.New("url is required")
+	}
+	return nil
+}
+
+// FillArg is the argument of fill.
+type FillArg struct {
+	// ID is the entry to fill.
+	ID string `json:"id"`
+	// URL is the page's URL.
+	URL string `json:"url"`
+	// AllowHTTP lets http pages match (match.Options.AllowHTTP).
+	AllowHTTP bool `json:"allowHTTP,omitempty"`
+}
+
+// Validate requires the id and the url.
+func (a FillArg) Validate() error {
+	if a.ID == "" || a.URL == "" {
+		return errors.New("id and url are required")
+	}
+	return nil
+}
+
+// MatchInfo is how an entry matched a page.
+type MatchInfo struct {
+	// Kind is "exact", "wildcard" or "registrable-domain".
+	Kind string `json:"kind"`
+	// Site is the entry's site that matched, as written in the entry.
+	Site string `json:"site"`
+	// Scheme is the page's scheme, "https" or "http".
+	Scheme string `json:"scheme"`
+	// Insecure reports an http page whose host is not loopback.
+	Insecure bool `json:"insecure,omitempty"`
+	// Port reports that the site named the page's port.
+	Port bool `json:"port,omitempty"`
+}
+
+// Candidate is an entry that may fill a page, without its secrets.
+type Candidate struct {
+	// ID is the entry's identifier.
+	ID string `json:"id"`
+	// Sites are the entry's sites.
+	Sites []string `json:"sites"`
+	// Username is the login's user name.
+	Username string `json:"username"`
+	// Match is how the entry matched the page.
+	Match MatchInfo `json:"match"`
+}
+
+// Credential is what fill returns.
+type Credential struct {
+	// Username is the login's user name.
+	Username string `json:"username"`
+	// Password is the login's password.
+	Password string `json:"password"`
+	// Match is how the entry matched the page.
+	Match MatchInfo `json:"match"`
+}
+
+// Login is the argument of savedLogin: a login typed on a page.
+type Login struct {
+	// URL is the page's URL.
+	URL string `json:"url"`
+	// Username is the user name typed.
+	Username string `json:"username"`
+	// Password is the password typed.
+	Password string `json:"password"`
+}
+
+// Validate requires the url and the password.
+func (l Login) Validate() error {
+	if l.URL == "" || l.Password == "" {
+		return errors.New("url and password are required")
+	}
+	return nil
+}
+
+// The states of a SavedLogin.
+const (
+	// StateSaved: an entry that fills the page has that username and
+	// password; there is nothing to save.
+	StateSaved = "saved"
+	// StateUpdate: the entry for exactly the page's host with that
+	// username has another password; saving updates it.
+	StateUpdate = "update"
+	// StateNew: saving adds a new entry for the page's host.
+	StateNew = "new"
+)
+
+// SavedLogin is what savedLogin returns: what saving the login would do.
+type SavedLogin struct {
+	// State is "saved", "update" or "new".
+	State string `json:"state"`
+	// ID is the entry to update, for "update" only.
+	ID string `json:"id,omitempty"`
+	// Host is the site a new entry is saved for (Page.Host).
+	Host string `json:"host"`
+}
+
+// Pending is this device's connection request.
+type Pending struct {
+	// Profile is the fingerprint of the profile asked to join.
+	Profile string `json:"profile"`
+	// DeviceID is this device's identifier.
+	DeviceID string `json:"deviceId"`
+	// Witness is the code both devices show.
+	Witness string `json:"witness"`
+	// Expires is when the request lapses.
+	Expires *time.Time `json:"expires,omitempty"`
+}
+
+// Done is what pollConnect returns.
+type Done struct {
+	// Done reports the connection approved and complete.
+	Done bool `json:"done"`
+}
+
+// Request is a pending connection request as the administration device
+// sees it.
+type Request struct {
+	// DeviceID is the requesting device's identifier.
+	DeviceID string `json:"deviceId"`
+	// Description is how the device describes itself.
+	Description string `json:"description,omitempty"`
+	// Names are the device's names.
+	Names []string `json:"names,omitempty"`
+	// Witness is the code both devices show.
+	Witness string `json:"witness,omitempty"`
+	// Time is when the request was made.
+	Time time.Time `json:"time"`
+	// Error says why the request does not verify (it cannot be approved).
+	Error string `json:"error,omitempty"`
+	// Code is Error's code.
+	Code string `json:"code,omitempty"`
+}
+
+// DeviceArg is the argument of approve, reject and removeDevice.
+type DeviceArg struct {
+	// DeviceID is the device's identifier.
+	DeviceID string `json:"deviceId"`
+}
+
+// Validate requires the deviceId.
+func (a DeviceArg) Validate() error {
+	if a.DeviceID == "" {
+		return errors.New("deviceId is required")
+	}
+	return nil
+}
+
+// Device is a device of the profile.
+type Device struct {
+	// DeviceID is the device's identifier.
+	DeviceID string `json:"deviceId"`
+	// Description is how the device describes itself.
+	Description string `json:"description,omitempty"`
+	// Names are the device's names.
+	Names []string `json:"names,omitempty"`
+	// EncryptionKey is the device's encryption key's fingerprint.
+	EncryptionKey string `json:"encryptionKey"`
+	// Administrator reports an administration device.
+	Administrator bool `json:"administrator"`
+	// Passwords reports a device that can read the passwords.
+	Passwords bool `json:"passwords"`
+	// This reports this device.
+	This bool `json:"this"`
+}
+
+// EscrowArgs is the argument of escrow; zero Threshold and Shares take
+// the defaults (2 of 3).
+type EscrowArgs struct {
+	// Passphrase is this device's: escrow replaces the online and escrow
+	// keys and seals the new ones under it.
+	Passphrase string `json:"passphrase"`
+	// Threshold is how many shares recover the keys.
+	Threshold int `json:"threshold,omitempty"`
+	// Shares is how many shares to make.
+	Shares int `json:"shares,omitempty"`
+}
+
+// Validate requires the passphrase.
+func (a EscrowArgs) Validate() error {
+	if a.Passphrase == "" {
+		return errors.New("the passphrase is empty")
+	}
+	return nil
+}
+
+// EscrowResult is what escrow returns: the shares' text, to be shown once
+// and never stored, and their threshold.
+type EscrowResult struct {
+	// Shares are the shares' text.
+	Shares []string `json:"shares"`
+	// Threshold is how many shares recover the keys.
+	Threshold int `json:"threshold"`
+	// Error is set when a step after the new escrow failed: the shares
+	// are valid and must be shown all the same, but the earlier shares
+	// may still work too until escrow is called again. It is the message
+	// a rejected call's Error would have.
+	Error string `json:"error,omitempty"`
+	// ErrorCode is Error's code.
+	ErrorCode string `json:"errorCode,omitempty"`
+}
+
+// RecoverArgs is the argument of recover.
+type RecoverArgs struct {
+	Setup
+	// Shares are the shares' text as typed, at least the threshold.
+	Shares []string `json:"shares"`
+	// RemoveOthers removes every other (lost) device from the profile.
+	RemoveOthers bool `json:"removeOthers,omitempty"`
+}
+
+// RecoverResult is what recover returns: the device's Identity and the
+// new escrow (the shares given are void), whose shares are to be shown
+// once and never stored; Error is set as in EscrowResult.
+type RecoverResult struct {
+	Identity
+	EscrowResult
+}
+
+// Rules are the limits the core enforces, for forms to show and check
+// before calling.
+type Rules struct {
+	// PassphraseMin is the shortest passphrase, in characters.
+	PassphraseMin int `json:"passphraseMin"`
+	// SharesMin is the fewest escrow shares.
+	SharesMin int `json:"sharesMin"`
+	// SharesMax is the most escrow shares.
+	SharesMax int `json:"sharesMax"`
+	// ThresholdMin is the smallest escrow threshold.
+	ThresholdMin int `json:"thresholdMin"`
+	// GeneratorMin is the shortest generated password.
+	GeneratorMin int `json:"generatorMin"`
+	// GeneratorMax is the longest generated password.
+	GeneratorMax int `json:"generatorMax"`
+	// GeneratorDefault is the generator's default length.
+	GeneratorDefault int `json:"generatorDefault"`
+}
+
+// GenerateArg is the argument of generatePassword: the length and the
+// classes of characters to draw from.
+type GenerateArg struct {
+	// Length is the password's length, Rules.GeneratorMin to
+	// Rules.GeneratorMax.
+	Length int `json:"length"`
+	// Lower draws from lowercase letters.
+	Lower bool `json:"lower,omitempty"`
+	// Upper draws from uppercase letters.
+	Upper bool `json:"upper,omitempty"`
+	// Digits draws from digits.
+	Digits bool `json:"digits,omitempty"`
+	// Symbols draws from symbols.
+	Symbols bool `json:"symbols,omitempty"`
+	// AvoidAmbiguous leaves out characters that look alike (l, 1, O, 0).
+	AvoidAmbiguous bool `json:"avoidAmbiguous,omitempty"`
+}
+
+// Generated is what generatePassword returns.
+type Generated struct {
+	// Password is the new password.
+	Password string `json:"password"`
+}
+
+// PassphraseCheck is the argument of checkPassphrase.
+type PassphraseCheck struct {
+	// Passphrase is the passphrase to check.
+	Passphrase string `json:"passphrase"`
+}
+
+// SiteCheck is the argument of checkSite.
+type SiteCheck struct {
+	// Site is the site as typed.
+	Site string `json:"site"`
+}
+
+// AccountCheck is the argument of checkAccount.
+type AccountCheck struct {
+	// Account is the account name as typed.
+	Account string `json:"account"`
+}
+
+// SharesCheck is the argument of checkShares.
+type SharesCheck struct {
+	// Threshold is how many shares recover the keys.
+	Threshold int `json:"threshold"`
+	// Shares is how many shares to make.
+	Shares int `json:"shares"`
+}
+
+// Verdict is what checkPassphrase and checkShares return.
+type Verdict struct {
+	// OK reports the value acceptable.
+	OK bool `json:"ok"`
+	// Reason says why it is not.
+	Reason string `json:"reason,omitempty"`
+}
+
+// SiteVerdict is what checkSite returns.
+type SiteVerdict struct {
+	// OK reports the site acceptable.
+	OK bool `json:"ok"`
+	// Site is its canonical form, to be saved.
+	Site string `json:"site,omitempty"`
+	// Reason says why it is not acceptable.
+	Reason string `json:"reason,omitempty"`
+}
+
+// AccountVerdict is what checkAccount returns.
+type AccountVerdict struct {
+	// OK reports the account name acceptable.
+	OK bool `json:"ok"`
+	// Account is its canonical form.
+	Account string `json:"account,omitempty"`
+	// Reason says why it is not acceptable.
+	Reason string `json:"reason,omitempty"`
+}
