@@ -260,5 +260,3 @@ func (a *app) fingerprint(ctx context.Context, _ api.Empty) (api.Identity, error
 	}
 	return id, nil
 }
-
-var errNoApp = errors.New("meshpass: the device state could not be opened")

@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"syscall/js"
 
@@ -62,3 +63,7 @@ func main() {
 	}
 	select {}
 }
+
+// errNoApp is the error of every function when the stored state could not
+// be opened.
+var errNoApp = errors.New("meshpass: the device state could not be opened")

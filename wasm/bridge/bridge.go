@@ -45,8 +45,7 @@ func Promise(f Func) js.Func {
 // goroutine: resolved with its value, or rejected with NewError(err).
 // A panic in run rejects with code CodeInternal.
 func NewPromise(run func() (js.Value, error)) js.Value {
-	var executor js.Func
-	executor = js.FuncOf(func(this js.Value, args []js.Value) any {
+	executor := js.FuncOf(func(this js.Value, args []js.Value) any {
 		resolve, reject := args[0], args[1]
 		go func() {
 			v, err := func() (v js.Value, err error) {
