@@ -23,8 +23,12 @@ await mkdir(dist, { recursive: true });
 const common = { bundle: true, format: "iife", target: "chrome120", minify: true, legalComments: "none", logLevel: "warning" };
 await Promise.all([
   // wasm_exec.js defines globalThis.Go before the worker's code runs.
-  build({ ...common, entryPoints: [join(here, "src/background/background.js")], outfile: join(dist, "background.js"),
-    banner: { js: await readFile(join(wasmBuild, "wasm_exec.js"), "utf8") } }),
+  build({
+    ...common,
+    entryPoints: [join(here, "src/background/background.js")],
+    outfile: join(dist, "background.js"),
+    banner: { js: await readFile(join(wasmBuild, "wasm_exec.js"), "utf8") },
+  }),
   build({ ...common, entryPoints: [join(here, "src/popup/popup.js")], outfile: join(dist, "popup.js") }),
   build({ ...common, entryPoints: [join(here, "src/content/content.js")], outfile: join(dist, "content.js") }),
 ]);
@@ -38,4 +42,6 @@ const files = {
   "meshpass.wasm": join(wasmBuild, "meshpass.wasm"),
 };
 await Promise.all(Object.entries(files).map(([to, from]) => copyFile(from, join(dist, to))));
-console.log(`extension: built ${dist} (load unpacked; extension ID ${JSON.parse(await readFile(files["manifest.json"], "utf8")).key ? "pinned by the manifest key" : "unpinned"})`);
+console.log(
+  `extension: built ${dist} (load unpacked; extension ID ${JSON.parse(await readFile(files["manifest.json"], "utf8")).key ? "pinned by the manifest key" : "unpinned"})`,
+);

@@ -19,10 +19,10 @@
 
 /** Visible labels of the banner's buttons per action. */
 const LABELS = {
-  fill: ['Fill'],
-  cancel: ['Cancel'],
-  save: ['Save', 'Update'],
-  dismiss: ['Not now'],
+  fill: ["Fill"],
+  cancel: ["Cancel"],
+  save: ["Save", "Update"],
+  dismiss: ["Not now"],
 };
 
 /** The banner accepts clicks once visible for 500 ms; wait a bit longer. */
@@ -35,7 +35,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** All nodes of a CDP DOM tree, with the URL of the document each is in. */
 function* walk(node, docURL) {
-  const url = node.nodeName === '#document' && node.documentURL ? node.documentURL : docURL;
+  const url = node.nodeName === "#document" && node.documentURL ? node.documentURL : docURL;
   yield { node, docURL: url };
   for (const c of node.children || []) yield* walk(c, url);
   for (const c of node.shadowRoots || []) yield* walk(c, url);
@@ -50,16 +50,16 @@ function attr(node, name) {
 
 /** Text of a CDP node's subtree, without <style>/<script> contents. */
 function textOf(node) {
-  if (node.nodeType === 3) return node.nodeValue || '';
-  if (node.localName === 'style' || node.localName === 'script') return '';
+  if (node.nodeType === 3) return node.nodeValue || "";
+  if (node.localName === "style" || node.localName === "script") return "";
   const parts = [];
   for (const c of node.children || []) parts.push(textOf(c));
   for (const c of node.shadowRoots || []) parts.push(textOf(c));
   // Block-ish separation so "meshpass" and the message do not run together.
-  return parts.join(node.localName === 'button' || node.nodeType === 3 ? '' : ' ');
+  return parts.join(node.localName === "button" || node.nodeType === 3 ? "" : " ");
 }
 
-const norm = (s) => s.replace(/\s+/g, ' ').trim();
+const norm = (s) => s.replace(/\s+/g, " ").trim();
 
 /**
  * A CDP session for the frame, and the offset of that session's viewport in
@@ -69,8 +69,12 @@ const norm = (s) => s.replace(/\s+/g, ' ').trim();
 async function sessionFor(page, frame) {
   const context = page.context();
   if (frame && frame !== page.mainFrame()) {
-    let session = null;
-    try { session = await context.newCDPSession(frame); } catch { session = null; }
+    let session;
+    try {
+      session = await context.newCDPSession(frame);
+    } catch {
+      session = null;
+    }
     if (session) {
       const el = await frame.frameElement();
       const bb = await el.boundingBox();
@@ -92,13 +96,13 @@ async function findNow(page, opts = {}) {
   const frame = opts.frame || page.mainFrame();
   const { session, offset, oopif } = await sessionFor(page, frame);
   try {
-    const { root: doc } = await session.send('DOM.getDocument', { depth: -1, pierce: true });
+    const { root: doc } = await session.send("DOM.getDocument", { depth: -1, pierce: true });
     const wantURL = frame.url();
     for (const { node, docURL } of walk(doc, doc.documentURL)) {
-      if (node.nodeType !== 1 || attr(node, 'data-meshpass') !== 'banner') continue;
+      if (node.nodeType !== 1 || attr(node, "data-meshpass") !== "banner") continue;
       // In the page's session, only the banner of the wanted frame's document.
       if (!oopif && docURL !== wantURL) continue;
-      const sr = (node.shadowRoots || []).find((r) => r.shadowRootType === 'closed');
+      const sr = (node.shadowRoots || []).find((r) => r.shadowRootType === "closed");
       if (!sr) continue;
       return { session, offset, host: node, root: sr, key: `${wantURL}#${node.backendNodeId}` };
     }
@@ -122,7 +126,10 @@ async function waitBanner(page, opts = {}) {
   const end = Date.now() + (opts.timeout ?? 5000);
   for (;;) {
     const b = await findNow(page, opts);
-    if (b) { remember(page, b.key); return b; }
+    if (b) {
+      remember(page, b.key);
+      return b;
+    }
     if (Date.now() > end) throw new Error(`no meshpass banner (closed shadow root) within ${opts.timeout ?? 5000} ms`);
     await sleep(50);
   }
@@ -132,10 +139,10 @@ async function waitBanner(page, opts = {}) {
 function buttonOf(b, action) {
   const labels = LABELS[action];
   if (!labels) throw new Error(`unknown banner action ${JSON.stringify(action)}`);
-  for (const { node } of walk(b.root, '')) {
-    if (node.localName === 'button' && labels.includes(norm(textOf(node)))) return node;
+  for (const { node } of walk(b.root, "")) {
+    if (node.localName === "button" && labels.includes(norm(textOf(node)))) return node;
   }
-  throw new Error(`the banner has no ${action} button (labels ${labels.join('/')}); text: ${norm(textOf(b.root))}`);
+  throw new Error(`the banner has no ${action} button (labels ${labels.join("/")}); text: ${norm(textOf(b.root))}`);
 }
 
 /**
@@ -156,7 +163,7 @@ export async function bannerButtonBox(page, action, opts = {}) {
 }
 
 async function boxOf(b, node) {
-  const { model } = await b.session.send('DOM.getBoxModel', { backendNodeId: node.backendNodeId });
+  const { model } = await b.session.send("DOM.getBoxModel", { backendNodeId: node.backendNodeId });
   const q = model.border;
   const xs = [q[0], q[2], q[4], q[6]];
   const ys = [q[1], q[3], q[5], q[7]];
@@ -183,7 +190,7 @@ export async function clickBanner(page, action, opts = {}) {
     await b.session.detach().catch(() => {});
     await sleep(wait);
     b = await findNow(page, opts);
-    if (!b) throw new Error('the meshpass banner went away before the click');
+    if (!b) throw new Error("the meshpass banner went away before the click");
   }
   let box;
   try {

@@ -62,7 +62,14 @@ function stats(xs) {
   if (s.length === 0) return null;
   // Nearest rank: p50 of 50 is the 25th value, p95 the 48th.
   const p = (q) => s[Math.max(0, Math.ceil(q * s.length) - 1)];
-  return { n: s.length, min: round(s[0]), p50: round(p(0.5)), p95: round(p(0.95)), max: round(s[s.length - 1]), mean: round(s.reduce((a, b) => a + b, 0) / s.length) };
+  return {
+    n: s.length,
+    min: round(s[0]),
+    p50: round(p(0.5)),
+    p95: round(p(0.95)),
+    max: round(s[s.length - 1]),
+    mean: round(s.reduce((a, b) => a + b, 0) / s.length),
+  };
 }
 
 async function launch(name) {
@@ -73,7 +80,11 @@ async function launch(name) {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 900, height: 700 },
-    args: [`--disable-extensions-except=${BENCH_DIST}`, `--load-extension=${BENCH_DIST}`, "--host-resolver-rules=MAP *.localhost 127.0.0.1"],
+    args: [
+      `--disable-extensions-except=${BENCH_DIST}`,
+      `--load-extension=${BENCH_DIST}`,
+      "--host-resolver-rules=MAP *.localhost 127.0.0.1",
+    ],
   });
   const b = new Browser(name, dir, ctx);
   if (ctx.serviceWorkers().length === 0) await ctx.waitForEvent("serviceworker");
@@ -85,41 +96,47 @@ async function launch(name) {
 // arm empties the page's fields (and a React-style page's state) and starts
 // watching, in the page's own world, for both fields to hold the login.
 async function arm(page) {
-  await page.evaluate(([u, p]) => {
-    const desc = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value");
-    const els = [document.getElementById("username"), document.getElementById("password")];
-    for (const el of els) {
-      desc.set.call(el, "");
-      el.dispatchEvent(new Event("input", { bubbles: true }));
-      el.dispatchEvent(new Event("change", { bubbles: true }));
-    }
-    if (els.some((el) => desc.get.call(el) !== "")) throw new Error("the fields did not empty");
-    const w = window;
-    w.__meshpassBench = { filledAt: null };
-    if (!w.__meshpassBenchWatch) {
-      w.__meshpassBenchWatch = () => {
-        const b = w.__meshpassBench;
-        if (b.filledAt === null && desc.get.call(els[0]) === b.u && desc.get.call(els[1]) === b.p) {
-          b.filledAt = performance.timeOrigin + performance.now();
-        }
-      };
-      window.addEventListener("input", w.__meshpassBenchWatch, true);
-      window.addEventListener("change", w.__meshpassBenchWatch, true);
-    }
-    Object.assign(w.__meshpassBench, { u, p });
-  }, [USERNAME, PASSWORD]);
+  await page.evaluate(
+    ([u, p]) => {
+      const desc = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value");
+      const els = [document.getElementById("username"), document.getElementById("password")];
+      for (const el of els) {
+        desc.set.call(el, "");
+        el.dispatchEvent(new Event("input", { bubbles: true }));
+        el.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+      if (els.some((el) => desc.get.call(el) !== "")) throw new Error("the fields did not empty");
+      const w = window;
+      w.__meshpassBench = { filledAt: null };
+      if (!w.__meshpassBenchWatch) {
+        w.__meshpassBenchWatch = () => {
+          const b = w.__meshpassBench;
+          if (b.filledAt === null && desc.get.call(els[0]) === b.u && desc.get.call(els[1]) === b.p) {
+            b.filledAt = performance.timeOrigin + performance.now();
+          }
+        };
+        window.addEventListener("input", w.__meshpassBenchWatch, true);
+        window.addEventListener("change", w.__meshpassBenchWatch, true);
+      }
+      Object.assign(w.__meshpassBench, { u, p });
+    },
+    [USERNAME, PASSWORD],
+  );
 }
 
 // fillOnce fills the login into page through the worker and times it.
 async function fillOnce(b, page, tabId, id, { react = false } = {}) {
   await arm(page);
   const d0 = performance.now();
-  const sent = await b.control.evaluate(async (arg) => {
-    const t0 = performance.timeOrigin + performance.now();
-    const r = await chrome.runtime.sendMessage({ cmd: "fillTab", arg });
-    const t1 = performance.timeOrigin + performance.now();
-    return { t0, t1, r };
-  }, { tabId, id });
+  const sent = await b.control.evaluate(
+    async (arg) => {
+      const t0 = performance.timeOrigin + performance.now();
+      const r = await chrome.runtime.sendMessage({ cmd: "fillTab", arg });
+      const t1 = performance.timeOrigin + performance.now();
+      return { t0, t1, r };
+    },
+    { tabId, id },
+  );
   const driver = performance.now() - d0;
   if (!sent.r || sent.r.error) throw new Error(`fillTab: ${JSON.stringify(sent.r)}`);
   const seen = await page.evaluate(() => {
@@ -132,9 +149,17 @@ async function fillOnce(b, page, tabId, id, { react = false } = {}) {
       state: state ? JSON.parse(state.textContent) : null,
     };
   });
-  const ok = sent.r.ok && sent.r.ok.username && sent.r.ok.password && seen.username === USERNAME && seen.password === PASSWORD &&
+  const ok =
+    sent.r.ok &&
+    sent.r.ok.username &&
+    sent.r.ok.password &&
+    seen.username === USERNAME &&
+    seen.password === PASSWORD &&
     (!react || (seen.state && seen.state.username === USERNAME && seen.state.password === PASSWORD));
-  if (!ok) throw new Error(`fill not done: answer ${JSON.stringify(sent.r)}, page ${JSON.stringify({ ...seen, password: seen.password === PASSWORD ? "(the login's)" : seen.password })}`);
+  if (!ok)
+    throw new Error(
+      `fill not done: answer ${JSON.stringify(sent.r)}, page ${JSON.stringify({ ...seen, password: seen.password === PASSWORD ? "(the login's)" : seen.password })}`,
+    );
   return {
     roundtrip: sent.t1 - sent.t0,
     page: seen.filledAt === null ? NaN : seen.filledAt - sent.t0,
@@ -146,14 +171,20 @@ async function fillOnce(b, page, tabId, id, { react = false } = {}) {
 // clockOffset estimates how far page's clock (timeOrigin + now) is ahead of
 // the control page's, from Date.now() in each (1 ms steps, so averaged).
 async function clockOffset(b, page) {
-  const probe = () => { const a = performance.timeOrigin + performance.now(); return a - Date.now(); };
+  const probe = () => {
+    const a = performance.timeOrigin + performance.now();
+    return a - Date.now();
+  };
   const xs = [];
   for (let i = 0; i < 20; i++) xs.push((await page.evaluate(probe)) - (await b.control.evaluate(probe)));
   return xs.reduce((a, c) => a + c, 0) / xs.length;
 }
 
 function serviceWorker(b) {
-  return b.ctx.serviceWorkers().filter((w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`)).pop();
+  return b.ctx
+    .serviceWorkers()
+    .filter((w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`))
+    .pop();
 }
 
 // workerTimes reads the running worker's own clock: when it started, when
@@ -164,8 +195,12 @@ async function workerTimes(b) {
   try {
     return await w.evaluate(() => ({
       origin: performance.timeOrigin,
-      wasm: performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/meshpass.wasm"))
-        .map((e) => ({ start: e.startTime, end: e.responseEnd })).pop() || null,
+      wasm:
+        performance
+          .getEntriesByType("resource")
+          .filter((e) => e.name.endsWith("/meshpass.wasm"))
+          .map((e) => ({ start: e.startTime, end: e.responseEnd }))
+          .pop() || null,
       marks: Object.fromEntries(performance.getEntriesByType("mark").map((m) => [m.name, m.startTime])),
     }));
   } catch {
@@ -220,7 +255,8 @@ async function main() {
       fills: WARM,
       coldFills: COLD,
       measured: {
-        roundtrip: "extension page: chrome.runtime.sendMessage({cmd:'fillTab'}) until its answer (sent after the content script set both fields)",
+        roundtrip:
+          "extension page: chrome.runtime.sendMessage({cmd:'fillTab'}) until its answer (sent after the content script set both fields)",
         page: "fill command issued (extension page clock) until the page's own input listener first sees both fields hold the login (page clock)",
         driver: "node: the Playwright evaluate that issues the fill (adds CDP overhead)",
       },
@@ -277,13 +313,17 @@ async function main() {
     result.cold.samples = runs.map(({ t0, ...r }) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)])));
     const loads = [];
     for (let i = 0; i < 3; i++) loads.push(await coreLoad(b));
-    result.coreLoad = Object.fromEntries(["fetch", "compile", "instantiate", "instantiateStreaming"].map((k) => [k, stats(loads.map((l) => l[k]))]));
+    result.coreLoad = Object.fromEntries(
+      ["fetch", "compile", "instantiate", "instantiateStreaming"].map((k) => [k, stats(loads.map((l) => l[k]))]),
+    );
     result.coreLoad.bytes = loads[0].bytes;
     await page.close();
 
     result.loadavgAfter = loadavg().map(round);
     const lines = [];
-    lines.push(`meshpass extension fill benchmark (${result.chromium ? `Chromium ${result.chromium}, ` : ""}Node ${process.version}, ${result.cpus} CPUs, load ${result.loadavgBefore[0]} before, ${result.loadavgAfter[0]} after); ms`);
+    lines.push(
+      `meshpass extension fill benchmark (${result.chromium ? `Chromium ${result.chromium}, ` : ""}Node ${process.version}, ${result.cpus} CPUs, load ${result.loadavgBefore[0]} before, ${result.loadavgAfter[0]} after); ms`,
+    );
     lines.push(`${"".padEnd(44)} ${"n".padStart(4)} ${"p50".padStart(9)} ${"p95".padStart(9)} ${"max".padStart(9)} ${"min".padStart(9)}`);
     for (const [name] of pages) {
       const w = result.warm[name];
@@ -301,7 +341,10 @@ async function main() {
     if (c.partLoad) lines.push(row("  part: fetch+compile+instantiate", c.partLoad, "(worker start to instantiated)"));
     if (c.partStart) lines.push(row("  part: Go start + session resume", c.partStart, "(instantiated to ready)"));
     if (c.partFill) lines.push(row("  part: first fill", c.partFill, "(ready to page sees filled)"));
-    if (!c.partLoad) lines.push("  (no meshpass:instantiated / meshpass:ready marks in this build: the wasm load is not separated; see the core-alone rows)");
+    if (!c.partLoad)
+      lines.push(
+        "  (no meshpass:instantiated / meshpass:ready marks in this build: the wasm load is not separated; see the core-alone rows)",
+      );
     const cl = result.coreLoad;
     lines.push(row(`core alone in a running worker: fetch`, cl.fetch, `(${(cl.bytes / 1e6).toFixed(1)} MB)`));
     lines.push(row(`core alone: WebAssembly.compile`, cl.compile));

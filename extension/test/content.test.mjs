@@ -18,23 +18,23 @@
 //
 // Environment: CHROMIUM (default /usr/bin/chromium).
 
-import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
-import { startServer } from './serve.mjs';
-import { clickBanner, bannerText, hasBanner, bannerButtonBox } from './banner.mjs';
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execFileSync } from "node:child_process";
+import { chromium } from "playwright-core";
+import { startServer } from "./serve.mjs";
+import { clickBanner, bannerText, hasBanner, bannerButtonBox } from "./banner.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..', '..');
-const ESBUILD = join(ROOT, 'node_modules', '.bin', 'esbuild');
+const ROOT = join(HERE, "..", "..");
+const ESBUILD = join(ROOT, "node_modules", ".bin", "esbuild");
 
-const USER = 'alice@example.com';
-const PASS = 'correct horse battery staple 7!';
+const USER = "alice@example.com";
+const PASS = "correct horse battery staple 7!";
 
 let browser;
 let server;
@@ -43,13 +43,25 @@ let bundle;
 let tmp;
 
 before(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'meshpass-content-'));
-  const out = join(tmp, 'content.js');
-  execFileSync(ESBUILD, [join(ROOT, 'extension/src/content/content.js'), '--bundle', '--format=iife', '--target=chrome120', '--minify', `--outfile=${out}`, '--log-level=warning'], { stdio: 'inherit' });
-  bundle = await readFile(out, 'utf8');
+  tmp = await mkdtemp(join(tmpdir(), "meshpass-content-"));
+  const out = join(tmp, "content.js");
+  execFileSync(
+    ESBUILD,
+    [
+      join(ROOT, "extension/src/content/content.js"),
+      "--bundle",
+      "--format=iife",
+      "--target=chrome120",
+      "--minify",
+      `--outfile=${out}`,
+      "--log-level=warning",
+    ],
+    { stdio: "inherit" },
+  );
+  bundle = await readFile(out, "utf8");
   server = await startServer();
   server2 = await startServer(); // another port: another origin
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true });
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true });
 });
 
 after(async () => {
@@ -64,26 +76,39 @@ function initScript(script = true) {
   const stub = () => {
     const listeners = [];
     const runtime = {
-      id: 'meshpass-test',
+      id: "meshpass-test",
       sendMessage(msg) {
         window.__meshpassOut(JSON.parse(JSON.stringify(msg)));
         return Promise.resolve(undefined);
       },
       onMessage: {
-        addListener(f) { listeners.push(f); },
-        removeListener(f) { const i = listeners.indexOf(f); if (i >= 0) listeners.splice(i, 1); },
-        hasListener(f) { return listeners.includes(f); },
+        addListener(f) {
+          listeners.push(f);
+        },
+        removeListener(f) {
+          const i = listeners.indexOf(f);
+          if (i >= 0) listeners.splice(i, 1);
+        },
+        hasListener(f) {
+          return listeners.includes(f);
+        },
       },
     };
     window.chrome = window.chrome || {};
     window.chrome.runtime = runtime;
-    window.__meshpassDeliver = (msg) => new Promise((resolve) => {
-      let async = false;
-      let answered = false;
-      const sendResponse = (r) => { if (!answered) { answered = true; resolve(r); } };
-      for (const l of listeners) if (l(msg, { id: 'meshpass-test' }, sendResponse) === true) async = true;
-      if (!async && !answered) resolve(undefined);
-    });
+    window.__meshpassDeliver = (msg) =>
+      new Promise((resolve) => {
+        let async = false;
+        let answered = false;
+        const sendResponse = (r) => {
+          if (!answered) {
+            answered = true;
+            resolve(r);
+          }
+        };
+        for (const l of listeners) if (l(msg, { id: "meshpass-test" }, sendResponse) === true) async = true;
+        if (!async && !answered) resolve(undefined);
+      });
   };
   if (!script) return `(${stub})();`;
   return `(${stub})();
@@ -103,7 +128,9 @@ async function newPage(t, { clock = false, script = true } = {}) {
   t.after(() => context.close());
   const page = await context.newPage();
   const out = [];
-  await page.exposeBinding('__meshpassOut', (source, msg) => { out.push({ url: source.frame.url(), msg }); });
+  await page.exposeBinding("__meshpassOut", (source, msg) => {
+    out.push({ url: source.frame.url(), msg });
+  });
   if (clock) {
     // Fake, paused page clock: page and content script timers run only in
     // clock.runFor/fastForward.
@@ -133,46 +160,46 @@ async function waitFor(out, pred, what, timeout = 5000) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const ofType = (out, type) => out.filter((o) => o.msg.type === type).map((o) => o.msg);
-const fillMsg = (extra = {}) => ({ type: 'meshpass:fill', username: USER, password: PASS, askFirst: false, host: '127.0.0.1', ...extra });
+const fillMsg = (extra = {}) => ({ type: "meshpass:fill", username: USER, password: PASS, askFirst: false, host: "127.0.0.1", ...extra });
 
 /** Wait for the content script of the main frame to be running (clock: tick a paused page clock). */
 async function ready(page, out, clock = false) {
-  await page.waitForFunction(() => typeof window.__meshpassDeliver === 'function');
+  await page.waitForFunction(() => typeof window.__meshpassDeliver === "function");
   // The script starts a tick after DOMContentLoaded; a probe answers once it listens.
   for (let i = 0; i < 100; i++) {
     if (clock) await page.clock.runFor(10);
-    if (await deliver(page.mainFrame(), { type: 'meshpass:probe' })) return;
+    if (await deliver(page.mainFrame(), { type: "meshpass:probe" })) return;
     await sleep(20);
   }
-  assert.fail('content script did not start');
+  assert.fail("content script did not start");
 }
 
-test('plain form: fields reported, probe, fill, one submitted message on submit', async (t) => {
+test("plain form: fields reported, probe, fill, one submitted message on submit", async (t) => {
   const { page, out } = await newPage(t);
   await page.goto(`${server.origin}/plain.html`);
-  const fields = await waitFor(out, (m) => m.type === 'meshpass:fields', 'fields');
-  assert.deepEqual(fields.msg, { type: 'meshpass:fields', username: true, password: true });
-  const probe = await deliver(page.mainFrame(), { type: 'meshpass:probe' });
+  const fields = await waitFor(out, (m) => m.type === "meshpass:fields", "fields");
+  assert.deepEqual(fields.msg, { type: "meshpass:fields", username: true, password: true });
+  const probe = await deliver(page.mainFrame(), { type: "meshpass:probe" });
   assert.deepEqual(probe, { origin: server.origin, top: true, username: true, password: true });
 
   const res = await deliver(page.mainFrame(), fillMsg());
   assert.deepEqual(res, { filled: { username: true, password: true } });
-  assert.equal(await page.inputValue('#username'), USER);
-  assert.equal(await page.inputValue('#password'), PASS);
-  assert.equal(await page.locator('#remember').isChecked(), false);
+  assert.equal(await page.inputValue("#username"), USER);
+  assert.equal(await page.inputValue("#password"), PASS);
+  assert.equal(await page.locator("#remember").isChecked(), false);
 
-  await Promise.all([page.waitForURL(/welcome\.html$/), page.click('#submit')]);
-  await waitFor(out, (m) => m.type === 'meshpass:submitted', 'submitted');
+  await Promise.all([page.waitForURL(/welcome\.html$/), page.click("#submit")]);
+  await waitFor(out, (m) => m.type === "meshpass:submitted", "submitted");
   await sleep(400);
-  assert.deepEqual(ofType(out, 'meshpass:submitted'), [{ type: 'meshpass:submitted', username: USER, password: PASS }]);
+  assert.deepEqual(ofType(out, "meshpass:submitted"), [{ type: "meshpass:submitted", username: USER, password: PASS }]);
   // The welcome page has no login fields: no fields message from it.
-  assert.equal(out.filter((o) => o.msg.type === 'meshpass:fields' && o.url.endsWith('welcome.html')).length, 0);
+  assert.equal(out.filter((o) => o.msg.type === "meshpass:fields" && o.url.endsWith("welcome.html")).length, 0);
   // and a fill there finds nothing.
-  assert.deepEqual(await deliver(page.mainFrame(), fillMsg({ askFirst: true })), { filled: null, reason: 'no-fields' });
+  assert.deepEqual(await deliver(page.mainFrame(), fillMsg({ askFirst: true })), { filled: null, reason: "no-fields" });
   assert.equal(await page.locator('[data-meshpass="banner"]').count(), 0);
 });
 
-test('no globals: the script adds no window properties; a script-driven submit is not reported', async (t) => {
+test("no globals: the script adds no window properties; a script-driven submit is not reported", async (t) => {
   const names = () => Object.getOwnPropertyNames(window).sort();
   const bare = await newPage(t, { script: false });
   await bare.page.goto(`${server.origin}/plain.html`);
@@ -181,298 +208,308 @@ test('no globals: the script adds no window properties; a script-driven submit i
   await page.goto(`${server.origin}/plain.html`);
   await ready(page, out);
   assert.deepEqual(await deliver(page.mainFrame(), fillMsg()), { filled: { username: true, password: true } });
-  assert.deepEqual((await page.evaluate(names)).filter((n) => !without.includes(n)), []);
-  assert.equal(await page.locator('[data-meshpass]').count(), 0);
+  assert.deepEqual(
+    (await page.evaluate(names)).filter((n) => !without.includes(n)),
+    [],
+  );
+  assert.equal(await page.locator("[data-meshpass]").count(), 0);
   // requestSubmit() by the page, no user action: not a submission.
-  await Promise.all([page.waitForURL(/welcome\.html$/), page.evaluate(() => document.getElementById('login').requestSubmit())]);
+  await Promise.all([page.waitForURL(/welcome\.html$/), page.evaluate(() => document.getElementById("login").requestSubmit())]);
   await ready(page, out);
   await sleep(300);
-  assert.deepEqual(ofType(out, 'meshpass:submitted'), []);
+  assert.deepEqual(ofType(out, "meshpass:submitted"), []);
 });
 
-test('fake submissions: script .click()/requestSubmit() and page-set values send nothing; typing and a trusted click send once', async (t) => {
+test("fake submissions: script .click()/requestSubmit() and page-set values send nothing; typing and a trusted click send once", async (t) => {
   const { page, out } = await newPage(t);
   await page.goto(`${server.origin}/formless.html`);
   await ready(page, out);
   // 1. Values set by the page, submit button clicked by script, Enter dispatched by script.
   await page.evaluate(() => {
-    document.getElementById('username').value = 'mallory';
-    document.getElementById('password').value = 'page-chosen';
-    document.getElementById('go').click();
-    document.getElementById('password').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    document.getElementById("username").value = "mallory";
+    document.getElementById("password").value = "page-chosen";
+    document.getElementById("go").click();
+    document.getElementById("password").dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
   });
   // 2. A trusted click on the submit button with a password the user never typed.
-  await page.click('#go');
+  await page.click("#go");
   await sleep(300);
-  assert.deepEqual(ofType(out, 'meshpass:submitted'), []);
+  assert.deepEqual(ofType(out, "meshpass:submitted"), []);
 
   // 3. The user types the password; the page submits by script while they type.
   const { page: p2, out: out2 } = await newPage(t);
   await p2.goto(`${server.origin}/plain.html`);
   await ready(p2, out2);
   await p2.evaluate(() => {
-    const f = document.getElementById('login');
-    f.addEventListener('submit', (e) => e.preventDefault());
-    document.getElementById('password').addEventListener('input', () => f.requestSubmit());
+    const f = document.getElementById("login");
+    f.addEventListener("submit", (e) => e.preventDefault());
+    document.getElementById("password").addEventListener("input", () => f.requestSubmit());
   });
-  await p2.click('#username'); // a trusted click before typing does not vouch for a later submit
-  await p2.locator('#username').pressSequentially('bob');
-  await p2.locator('#password').pressSequentially('typed-secret');
+  await p2.click("#username"); // a trusted click before typing does not vouch for a later submit
+  await p2.locator("#username").pressSequentially("bob");
+  await p2.locator("#password").pressSequentially("typed-secret");
   await sleep(300);
-  assert.deepEqual(ofType(out2, 'meshpass:submitted'), []);
+  assert.deepEqual(ofType(out2, "meshpass:submitted"), []);
   // ...or clicks the submit button by script after they typed.
-  await p2.evaluate(() => document.getElementById('submit').click());
+  await p2.evaluate(() => document.getElementById("submit").click());
   await sleep(300);
-  assert.deepEqual(ofType(out2, 'meshpass:submitted'), []);
+  assert.deepEqual(ofType(out2, "meshpass:submitted"), []);
   // 4. The page swaps the typed password before the user's (trusted) click.
-  await p2.evaluate(() => { document.getElementById('password').value = 'swapped-by-page'; });
-  await p2.click('#submit');
+  await p2.evaluate(() => {
+    document.getElementById("password").value = "swapped-by-page";
+  });
+  await p2.click("#submit");
   await sleep(300);
-  assert.deepEqual(ofType(out2, 'meshpass:submitted'), []);
+  assert.deepEqual(ofType(out2, "meshpass:submitted"), []);
   // 5. The user types again and clicks: sent once, with what they typed.
-  await p2.fill('#password', 'typed-secret-2'); // Playwright's fill inserts text like a user (trusted input)
-  await p2.click('#submit');
-  await waitFor(out2, (m) => m.type === 'meshpass:submitted', 'submitted');
+  await p2.fill("#password", "typed-secret-2"); // Playwright's fill inserts text like a user (trusted input)
+  await p2.click("#submit");
+  await waitFor(out2, (m) => m.type === "meshpass:submitted", "submitted");
   await sleep(300);
-  assert.deepEqual(ofType(out2, 'meshpass:submitted'), [{ type: 'meshpass:submitted', username: 'bob', password: 'typed-secret-2' }]);
+  assert.deepEqual(ofType(out2, "meshpass:submitted"), [{ type: "meshpass:submitted", username: "bob", password: "typed-secret-2" }]);
 });
 
-test('react-style controlled inputs: state sees the fill, a plain el.value fake does not', async (t) => {
+test("react-style controlled inputs: state sees the fill, a plain el.value fake does not", async (t) => {
   const { page, out } = await newPage(t);
   await page.goto(`${server.origin}/react.html`);
   await ready(page, out);
 
   // Control: the page really tells a direct .value assignment from a real fill.
   await page.evaluate(() => {
-    const u = document.getElementById('username');
-    u.value = 'fake@example.com';
-    u.dispatchEvent(new Event('input', { bubbles: true }));
+    const u = document.getElementById("username");
+    u.value = "fake@example.com";
+    u.dispatchEvent(new Event("input", { bubbles: true }));
   });
-  assert.deepEqual(JSON.parse(await page.textContent('#state')), { username: '', password: '' });
-  assert.equal(await page.inputValue('#username'), '', 'page restores the controlled value');
+  assert.deepEqual(JSON.parse(await page.textContent("#state")), { username: "", password: "" });
+  assert.equal(await page.inputValue("#username"), "", "page restores the controlled value");
 
   const res = await deliver(page.mainFrame(), fillMsg());
   assert.deepEqual(res, { filled: { username: true, password: true } });
-  assert.deepEqual(JSON.parse(await page.textContent('#state')), { username: USER, password: PASS });
-  await page.click('#submit');
-  assert.deepEqual(JSON.parse(await page.textContent('#submitted')), { username: USER, password: PASS });
-  await waitFor(out, (m) => m.type === 'meshpass:submitted', 'submitted');
+  assert.deepEqual(JSON.parse(await page.textContent("#state")), { username: USER, password: PASS });
+  await page.click("#submit");
+  assert.deepEqual(JSON.parse(await page.textContent("#submitted")), { username: USER, password: PASS });
+  await waitFor(out, (m) => m.type === "meshpass:submitted", "submitted");
   await sleep(200);
-  assert.deepEqual(ofType(out, 'meshpass:submitted'), [{ type: 'meshpass:submitted', username: USER, password: PASS }]);
+  assert.deepEqual(ofType(out, "meshpass:submitted"), [{ type: "meshpass:submitted", username: USER, password: PASS }]);
 });
 
-test('SPA two-step: one fill command fills the username, then the password when it appears', async (t) => {
+test("SPA two-step: one fill command fills the username, then the password when it appears", async (t) => {
   const { page, out } = await newPage(t);
   await page.goto(`${server.origin}/spa-twostep.html`);
-  const f1 = await waitFor(out, (m) => m.type === 'meshpass:fields', 'fields');
-  assert.deepEqual(f1.msg, { type: 'meshpass:fields', username: true, password: false });
+  const f1 = await waitFor(out, (m) => m.type === "meshpass:fields", "fields");
+  assert.deepEqual(f1.msg, { type: "meshpass:fields", username: true, password: false });
 
   const res = await deliver(page.mainFrame(), fillMsg());
   assert.deepEqual(res, { filled: { username: true, password: false } });
-  assert.equal(await page.inputValue('#username'), USER);
+  assert.equal(await page.inputValue("#username"), USER);
 
-  await page.click('#next');
-  await page.waitForSelector('#password');
-  await page.waitForFunction((p) => document.getElementById('password').value === p, PASS, { timeout: 3000 });
-  await waitFor(out, (m) => m.type === 'meshpass:fields' && m.password, 'fields with password');
-  assert.deepEqual(ofType(out, 'meshpass:fields'), [
-    { type: 'meshpass:fields', username: true, password: false },
-    { type: 'meshpass:fields', username: false, password: true },
+  await page.click("#next");
+  await page.waitForSelector("#password");
+  await page.waitForFunction((p) => document.getElementById("password").value === p, PASS, { timeout: 3000 });
+  await waitFor(out, (m) => m.type === "meshpass:fields" && m.password, "fields with password");
+  assert.deepEqual(ofType(out, "meshpass:fields"), [
+    { type: "meshpass:fields", username: true, password: false },
+    { type: "meshpass:fields", username: false, password: true },
   ]);
 
-  await page.click('#signin');
-  assert.equal(await page.textContent('#result'), `signed in as ${USER}`);
+  await page.click("#signin");
+  assert.equal(await page.textContent("#result"), `signed in as ${USER}`);
   // username typed (here: filled) on step 1 of the same document
-  const sub = await waitFor(out, (m) => m.type === 'meshpass:submitted', 'submitted');
-  assert.deepEqual(sub.msg, { type: 'meshpass:submitted', username: USER, password: PASS });
+  const sub = await waitFor(out, (m) => m.type === "meshpass:submitted", "submitted");
+  assert.deepEqual(sub.msg, { type: "meshpass:submitted", username: USER, password: PASS });
 });
 
-test('SPA two-step: a typed username is remembered; Enter in the password submits once', async (t) => {
+test("SPA two-step: a typed username is remembered; Enter in the password submits once", async (t) => {
   const { page, out } = await newPage(t);
   await page.goto(`${server.origin}/spa-twostep.html`);
   await ready(page, out);
-  await page.locator('#username').pressSequentially('bob@example.com');
-  await page.click('#next');
-  await page.locator('#password').pressSequentially('hunter2hunter2');
-  await page.press('#password', 'Enter');
-  await page.click('#signin'); // the same submission again: not sent twice
-  await waitFor(out, (m) => m.type === 'meshpass:submitted', 'submitted');
+  await page.locator("#username").pressSequentially("bob@example.com");
+  await page.click("#next");
+  await page.locator("#password").pressSequentially("hunter2hunter2");
+  await page.press("#password", "Enter");
+  await page.click("#signin"); // the same submission again: not sent twice
+  await waitFor(out, (m) => m.type === "meshpass:submitted", "submitted");
   await sleep(300);
-  assert.deepEqual(ofType(out, 'meshpass:submitted'), [{ type: 'meshpass:submitted', username: 'bob@example.com', password: 'hunter2hunter2' }]);
+  assert.deepEqual(ofType(out, "meshpass:submitted"), [
+    { type: "meshpass:submitted", username: "bob@example.com", password: "hunter2hunter2" },
+  ]);
 });
 
-test('SPA two-step: the kept password is dropped after 60 s', async (t) => {
+test("SPA two-step: the kept password is dropped after 60 s", async (t) => {
   const { page, out } = await newPage(t, { clock: true });
   await page.goto(`${server.origin}/spa-twostep.html`);
   await ready(page, out, true);
   assert.deepEqual(await deliver(page.mainFrame(), fillMsg()), { filled: { username: true, password: false } });
   await page.clock.runFor(61_000);
-  await page.click('#next');
+  await page.click("#next");
   await page.clock.runFor(2_000);
-  await page.waitForSelector('#password');
+  await page.waitForSelector("#password");
   await page.clock.runFor(2_000);
-  assert.equal(await page.inputValue('#password'), '');
+  assert.equal(await page.inputValue("#password"), "");
   // Control: within 60 s it is filled (same page, fresh fill).
   await page.reload();
   await ready(page, out, true);
   assert.deepEqual(await deliver(page.mainFrame(), fillMsg()), { filled: { username: true, password: false } });
   await page.clock.runFor(50_000);
-  await page.click('#next');
+  await page.click("#next");
   await page.clock.runFor(2_000);
-  await page.waitForSelector('#password');
+  await page.waitForSelector("#password");
   await page.clock.runFor(2_000);
-  assert.equal(await page.inputValue('#password'), PASS);
+  assert.equal(await page.inputValue("#password"), PASS);
 });
 
-test('two pages: username page, then the background fills the new password page', async (t) => {
+test("two pages: username page, then the background fills the new password page", async (t) => {
   const { page, out } = await newPage(t);
   await page.goto(`${server.origin}/twostep.html`);
-  const f1 = await waitFor(out, (m) => m.type === 'meshpass:fields', 'fields on step 1');
-  assert.deepEqual(f1.msg, { type: 'meshpass:fields', username: true, password: false });
-  assert.deepEqual(await deliver(page.mainFrame(), fillMsg({ username: 'alice' })), { filled: { username: true, password: false } });
-  assert.equal(await page.inputValue('#username'), 'alice');
+  const f1 = await waitFor(out, (m) => m.type === "meshpass:fields", "fields on step 1");
+  assert.deepEqual(f1.msg, { type: "meshpass:fields", username: true, password: false });
+  assert.deepEqual(await deliver(page.mainFrame(), fillMsg({ username: "alice" })), { filled: { username: true, password: false } });
+  assert.equal(await page.inputValue("#username"), "alice");
 
-  await Promise.all([page.waitForURL(/twostep-password\.html\?user=alice$/), page.click('#next')]);
-  const f2 = await waitFor(out, (m, url) => m.type === 'meshpass:fields' && url.includes('twostep-password'), 'fields on step 2');
-  assert.deepEqual(f2.msg, { type: 'meshpass:fields', username: false, password: true });
-  assert.deepEqual(await deliver(page.mainFrame(), fillMsg({ username: 'alice' })), { filled: { username: false, password: true } });
-  assert.equal(await page.inputValue('#password'), PASS);
-  await Promise.all([page.waitForURL(/welcome\.html$/), page.click('#submit')]);
-  const sub = await waitFor(out, (m) => m.type === 'meshpass:submitted', 'submitted');
+  await Promise.all([page.waitForURL(/twostep-password\.html\?user=alice$/), page.click("#next")]);
+  const f2 = await waitFor(out, (m, url) => m.type === "meshpass:fields" && url.includes("twostep-password"), "fields on step 2");
+  assert.deepEqual(f2.msg, { type: "meshpass:fields", username: false, password: true });
+  assert.deepEqual(await deliver(page.mainFrame(), fillMsg({ username: "alice" })), { filled: { username: false, password: true } });
+  assert.equal(await page.inputValue("#password"), PASS);
+  await Promise.all([page.waitForURL(/welcome\.html$/), page.click("#submit")]);
+  const sub = await waitFor(out, (m) => m.type === "meshpass:submitted", "submitted");
   // The password page keeps the username in a hidden autocomplete=username input.
-  assert.deepEqual(sub.msg, { type: 'meshpass:submitted', username: 'alice', password: PASS });
-  assert.equal(ofType(out, 'meshpass:submitted').length, 1);
+  assert.deepEqual(sub.msg, { type: "meshpass:submitted", username: "alice", password: PASS });
+  assert.equal(ofType(out, "meshpass:submitted").length, 1);
 });
 
-test('open shadow root: fields found, filled, submit reported once', async (t) => {
+test("open shadow root: fields found, filled, submit reported once", async (t) => {
   const { page, out } = await newPage(t);
   await page.goto(`${server.origin}/shadow.html`);
-  const f = await waitFor(out, (m) => m.type === 'meshpass:fields', 'fields');
-  assert.deepEqual(f.msg, { type: 'meshpass:fields', username: true, password: true });
+  const f = await waitFor(out, (m) => m.type === "meshpass:fields", "fields");
+  assert.deepEqual(f.msg, { type: "meshpass:fields", username: true, password: true });
   assert.deepEqual(await deliver(page.mainFrame(), fillMsg()), { filled: { username: true, password: true } });
   // Playwright's CSS locators pierce open shadow roots.
-  assert.equal(await page.inputValue('login-box #username'), USER);
-  assert.equal(await page.inputValue('login-box #password'), PASS);
-  await page.click('login-box #submit');
-  assert.equal(await page.textContent('#result'), 'submitted');
-  await waitFor(out, (m) => m.type === 'meshpass:submitted', 'submitted');
+  assert.equal(await page.inputValue("login-box #username"), USER);
+  assert.equal(await page.inputValue("login-box #password"), PASS);
+  await page.click("login-box #submit");
+  assert.equal(await page.textContent("#result"), "submitted");
+  await waitFor(out, (m) => m.type === "meshpass:submitted", "submitted");
   await sleep(300);
-  assert.deepEqual(ofType(out, 'meshpass:submitted'), [{ type: 'meshpass:submitted', username: USER, password: PASS }]);
+  assert.deepEqual(ofType(out, "meshpass:submitted"), [{ type: "meshpass:submitted", username: USER, password: PASS }]);
 });
 
-for (const mode of ['late', 'undefined']) {
+for (const mode of ["late", "undefined"]) {
   test(`shadow root rendered later (mode=${mode}): fields message`, async (t) => {
     // The page clock is fake, so the content script's timers run only when told.
     const { page, out } = await newPage(t, { clock: true });
     await page.goto(`${server.origin}/shadow.html?mode=${mode}`);
     await ready(page, out, true);
     await page.clock.runFor(400);
-    assert.equal(ofType(out, 'meshpass:fields').length, 0);
-    await page.click('#show');
-    await page.waitForSelector('login-box #password');
+    assert.equal(ofType(out, "meshpass:fields").length, 0);
+    await page.click("#show");
+    await page.waitForSelector("login-box #password");
     // late: the shadow root is observed, so the next scan (300 ms) sees it.
     // undefined: nothing observable changed; the rescan 1 s after start finds it.
-    await page.clock.runFor(mode === 'late' ? 400 : 1000);
-    const f = await waitFor(out, (m) => m.type === 'meshpass:fields', 'fields', 1500);
-    assert.deepEqual(f.msg, { type: 'meshpass:fields', username: true, password: true });
+    await page.clock.runFor(mode === "late" ? 400 : 1000);
+    const f = await waitFor(out, (m) => m.type === "meshpass:fields", "fields", 1500);
+    assert.deepEqual(f.msg, { type: "meshpass:fields", username: true, password: true });
   });
 }
 
-test('hidden, disabled, readonly and off-screen decoys stay empty', async (t) => {
+test("hidden, disabled, readonly and off-screen decoys stay empty", async (t) => {
   const { page, out } = await newPage(t);
   await page.goto(`${server.origin}/hidden.html`);
   await ready(page, out);
   assert.deepEqual(await deliver(page.mainFrame(), fillMsg()), { filled: { username: true, password: true } });
-  assert.equal(await page.inputValue('#username'), USER);
-  assert.equal(await page.inputValue('#password'), PASS);
-  const decoys = await page.$$eval('.decoy', (els) => els.map((e) => [e.id, e.value]));
+  assert.equal(await page.inputValue("#username"), USER);
+  assert.equal(await page.inputValue("#password"), PASS);
+  const decoys = await page.$$eval(".decoy", (els) => els.map((e) => [e.id, e.value]));
   assert.ok(decoys.length >= 18, `decoys found: ${decoys.length}`);
-  assert.deepEqual(decoys.filter(([, v]) => v !== ''), []);
+  assert.deepEqual(
+    decoys.filter(([, v]) => v !== ""),
+    [],
+  );
 });
 
-test('formless page: the search box is not the username; Enter in the password reports once', async (t) => {
+test("formless page: the search box is not the username; Enter in the password reports once", async (t) => {
   const { page, out } = await newPage(t);
   await page.goto(`${server.origin}/formless.html`);
   await ready(page, out);
-  assert.deepEqual(await deliver(page.mainFrame(), fillMsg({ username: 'carol' })), { filled: { username: true, password: true } });
-  assert.equal(await page.inputValue('#search'), '');
-  assert.equal(await page.inputValue('#username'), 'carol');
+  assert.deepEqual(await deliver(page.mainFrame(), fillMsg({ username: "carol" })), { filled: { username: true, password: true } });
+  assert.equal(await page.inputValue("#search"), "");
+  assert.equal(await page.inputValue("#username"), "carol");
 
   // The user changes the password by typing, then presses Enter.
-  await page.fill('#password', '');
-  await page.locator('#password').pressSequentially('typed-Pa55');
-  await page.press('#password', 'Enter');
-  assert.equal(await page.textContent('#result'), 'logged in');
-  await waitFor(out, (m) => m.type === 'meshpass:submitted', 'submitted');
-  await page.click('#go'); // the same submission clicked again right after
+  await page.fill("#password", "");
+  await page.locator("#password").pressSequentially("typed-Pa55");
+  await page.press("#password", "Enter");
+  assert.equal(await page.textContent("#result"), "logged in");
+  await waitFor(out, (m) => m.type === "meshpass:submitted", "submitted");
+  await page.click("#go"); // the same submission clicked again right after
   await sleep(300);
-  assert.deepEqual(ofType(out, 'meshpass:submitted'), [{ type: 'meshpass:submitted', username: 'carol', password: 'typed-Pa55' }]);
+  assert.deepEqual(ofType(out, "meshpass:submitted"), [{ type: "meshpass:submitted", username: "carol", password: "typed-Pa55" }]);
 });
 
-test('ask: the http banner answers ok only after a trusted click on Fill; nothing is filled', async (t) => {
+test("ask: the http banner answers ok only after a trusted click on Fill; nothing is filled", async (t) => {
   const { page, out } = await newPage(t);
   await page.goto(`${server.origin}/plain.html`);
   await ready(page, out);
 
-  let answer = deliver(page.mainFrame(), { type: 'meshpass:ask', host: 'bank.example' });
+  let answer = deliver(page.mainFrame(), { type: "meshpass:ask", host: "bank.example" });
   assert.match(await bannerText(page), /This page is not secure \(http\)\. Fill your meshpass login for bank\.example anyway\?/);
   // The page's world cannot see into the banner, so scripts cannot click or relabel it.
   assert.equal(await page.evaluate(() => document.querySelector('[data-meshpass="banner"]').shadowRoot), null);
   await page.evaluate(() => {
     const host = document.querySelector('[data-meshpass="banner"]');
     host.click();
-    host.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true }));
+    host.dispatchEvent(new MouseEvent("click", { bubbles: true, composed: true }));
   });
   await sleep(100);
   assert.ok(await hasBanner(page));
-  await clickBanner(page, 'cancel');
+  await clickBanner(page, "cancel");
   assert.deepEqual(await answer, { ok: false });
   assert.equal(await hasBanner(page), false);
 
-  answer = deliver(page.mainFrame(), { type: 'meshpass:ask', host: 'bank.example' });
-  await clickBanner(page, 'fill');
+  answer = deliver(page.mainFrame(), { type: "meshpass:ask", host: "bank.example" });
+  await clickBanner(page, "fill");
   assert.deepEqual(await answer, { ok: true });
-  assert.equal(await page.inputValue('#password'), '', 'ask never fills');
+  assert.equal(await page.inputValue("#password"), "", "ask never fills");
   assert.equal(await hasBanner(page), false);
 
   // Removed by the page: {ok: false}.
-  answer = deliver(page.mainFrame(), { type: 'meshpass:ask', host: 'bank.example' });
+  answer = deliver(page.mainFrame(), { type: "meshpass:ask", host: "bank.example" });
   await bannerText(page);
   await page.evaluate(() => document.querySelector('[data-meshpass="banner"]').remove());
   assert.deepEqual(await answer, { ok: false });
   // Replaced by another banner: {ok: false}.
-  answer = deliver(page.mainFrame(), { type: 'meshpass:ask', host: 'bank.example' });
+  answer = deliver(page.mainFrame(), { type: "meshpass:ask", host: "bank.example" });
   await bannerText(page);
-  await deliver(page.mainFrame(), { type: 'meshpass:offerSave', host: 'x.example', username: 'a', update: false });
+  await deliver(page.mainFrame(), { type: "meshpass:offerSave", host: "x.example", username: "a", update: false });
   assert.deepEqual(await answer, { ok: false });
 });
 
-test('askFirst (compatibility): the banner needs a trusted click; Cancel fills nothing, Fill fills', async (t) => {
+test("askFirst (compatibility): the banner needs a trusted click; Cancel fills nothing, Fill fills", async (t) => {
   const { page, out } = await newPage(t);
   await page.goto(`${server.origin}/plain.html`);
   await ready(page, out);
 
-  let answer = deliver(page.mainFrame(), fillMsg({ askFirst: true, host: 'bank.example' }));
+  let answer = deliver(page.mainFrame(), fillMsg({ askFirst: true, host: "bank.example" }));
   assert.match(await bannerText(page), /This page is not secure \(http\)\. Fill your meshpass login for bank\.example anyway\?/);
   await sleep(200);
-  assert.equal(await page.inputValue('#password'), '');
-  await clickBanner(page, 'cancel');
-  assert.deepEqual(await answer, { filled: null, reason: 'cancelled' });
-  assert.equal(await page.inputValue('#username'), '');
-  assert.equal(await page.inputValue('#password'), '');
+  assert.equal(await page.inputValue("#password"), "");
+  await clickBanner(page, "cancel");
+  assert.deepEqual(await answer, { filled: null, reason: "cancelled" });
+  assert.equal(await page.inputValue("#username"), "");
+  assert.equal(await page.inputValue("#password"), "");
   assert.equal(await hasBanner(page), false);
 
-  answer = deliver(page.mainFrame(), fillMsg({ askFirst: true, host: 'bank.example' }));
-  await clickBanner(page, 'fill');
+  answer = deliver(page.mainFrame(), fillMsg({ askFirst: true, host: "bank.example" }));
+  await clickBanner(page, "fill");
   assert.deepEqual(await answer, { filled: { username: true, password: true } });
-  assert.equal(await page.inputValue('#username'), USER);
-  assert.equal(await page.inputValue('#password'), PASS);
+  assert.equal(await page.inputValue("#username"), USER);
+  assert.equal(await page.inputValue("#password"), PASS);
   assert.equal(await hasBanner(page), false);
   // Nothing secret in the page's DOM outside the inputs.
   assert.ok(!(await page.content()).includes(PASS));
 });
 
-test('relabelling: even a page that got hold of the closed root cannot make Cancel act as Fill', async (t) => {
+test("relabelling: even a page that got hold of the closed root cannot make Cancel act as Fill", async (t) => {
   // Only possible in this test setup, where the content script shares the
   // page's world: the page hooks attachShadow to steal the closed root. (In
   // the extension the isolated world has its own attachShadow.) It then does
@@ -482,10 +519,10 @@ test('relabelling: even a page that got hold of the closed root cannot make Canc
     const orig = Element.prototype.attachShadow;
     Element.prototype.attachShadow = function (init) {
       const r = orig.call(this, init);
-      if (this.getAttribute('data-meshpass') === 'banner') {
+      if (this.getAttribute("data-meshpass") === "banner") {
         new MutationObserver(() => {
-          for (const b of r.querySelectorAll('button')) {
-            if (b.getAttribute('data-action') !== 'fill') b.setAttribute('data-action', 'fill');
+          for (const b of r.querySelectorAll("button")) {
+            if (b.getAttribute("data-action") !== "fill") b.setAttribute("data-action", "fill");
           }
         }).observe(r, { subtree: true, childList: true, attributes: true });
       }
@@ -494,202 +531,242 @@ test('relabelling: even a page that got hold of the closed root cannot make Canc
   });
   await page.goto(`${server.origin}/plain.html`);
   await ready(page, out);
-  const answer = deliver(page.mainFrame(), { type: 'meshpass:ask', host: 'bank.example' });
+  const answer = deliver(page.mainFrame(), { type: "meshpass:ask", host: "bank.example" });
   await bannerText(page);
-  await clickBanner(page, 'cancel');
+  await clickBanner(page, "cancel");
   assert.deepEqual(await answer, { ok: false });
 });
 
-test('offerSave: banner text, untrusted click ignored, Save and Not now send saveAnswer', async (t) => {
+test("offerSave: banner text, untrusted click ignored, Save and Not now send saveAnswer", async (t) => {
   const { page, out } = await newPage(t);
   await page.goto(`${server.origin}/welcome.html`);
   await ready(page, out);
 
-  assert.deepEqual(await deliver(page.mainFrame(), { type: 'meshpass:offerSave', host: 'example.com', username: 'alice', update: false }), { shown: true });
+  assert.deepEqual(await deliver(page.mainFrame(), { type: "meshpass:offerSave", host: "example.com", username: "alice", update: false }), {
+    shown: true,
+  });
   assert.match(await bannerText(page), /Save login for alice on example\.com to meshpass\?/);
   assert.equal(await page.evaluate(() => document.querySelector('[data-meshpass="banner"]').shadowRoot), null);
   await page.evaluate(() => document.querySelector('[data-meshpass="banner"]').click());
   await sleep(100);
-  assert.equal(ofType(out, 'meshpass:saveAnswer').length, 0);
-  await clickBanner(page, 'save', { minShownMs: 0 }); // too soon: ignored
+  assert.equal(ofType(out, "meshpass:saveAnswer").length, 0);
+  await clickBanner(page, "save", { minShownMs: 0 }); // too soon: ignored
   await sleep(100);
-  assert.equal(ofType(out, 'meshpass:saveAnswer').length, 0);
-  await clickBanner(page, 'save');
-  await waitFor(out, (m) => m.type === 'meshpass:saveAnswer', 'saveAnswer');
-  assert.deepEqual(ofType(out, 'meshpass:saveAnswer'), [{ type: 'meshpass:saveAnswer', save: true }]);
+  assert.equal(ofType(out, "meshpass:saveAnswer").length, 0);
+  await clickBanner(page, "save");
+  await waitFor(out, (m) => m.type === "meshpass:saveAnswer", "saveAnswer");
+  assert.deepEqual(ofType(out, "meshpass:saveAnswer"), [{ type: "meshpass:saveAnswer", save: true }]);
   assert.equal(await hasBanner(page), false);
 
-  assert.deepEqual(await deliver(page.mainFrame(), { type: 'meshpass:offerSave', host: 'example.com', username: 'alice', update: true }), { shown: true });
+  assert.deepEqual(await deliver(page.mainFrame(), { type: "meshpass:offerSave", host: "example.com", username: "alice", update: true }), {
+    shown: true,
+  });
   assert.match(await bannerText(page), /Update password for alice on example\.com/);
-  await clickBanner(page, 'dismiss');
+  await clickBanner(page, "dismiss");
   await sleep(200);
-  assert.deepEqual(ofType(out, 'meshpass:saveAnswer'), [{ type: 'meshpass:saveAnswer', save: true }, { type: 'meshpass:saveAnswer', save: false }]);
+  assert.deepEqual(ofType(out, "meshpass:saveAnswer"), [
+    { type: "meshpass:saveAnswer", save: true },
+    { type: "meshpass:saveAnswer", save: false },
+  ]);
   assert.equal(await hasBanner(page), false);
 });
 
-test('clickjacking: a page element covering the banner makes clicks on it count for nothing', async (t) => {
+test("clickjacking: a page element covering the banner makes clicks on it count for nothing", async (t) => {
   const { page, out } = await newPage(t);
   await page.goto(`${server.origin}/plain.html`);
   await ready(page, out);
   // Page CSS cannot hide or move the banner.
-  await page.addStyleTag({ content: '[data-meshpass]{display:none!important;opacity:0!important;left:-9999px!important;top:-9999px!important}' });
-  const answer = deliver(page.mainFrame(), { type: 'meshpass:ask', host: 'bank.example' });
+  await page.addStyleTag({
+    content: "[data-meshpass]{display:none!important;opacity:0!important;left:-9999px!important;top:-9999px!important}",
+  });
+  const answer = deliver(page.mainFrame(), { type: "meshpass:ask", host: "bank.example" });
   await bannerText(page);
   const hostBox = await page.locator('[data-meshpass="banner"]').boundingBox();
   const vw = page.viewportSize().width;
-  assert.ok(hostBox.y >= 0 && hostBox.y < 40 && Math.abs(hostBox.x + hostBox.width - (vw - 12)) < 2, `top right: ${JSON.stringify(hostBox)}`);
+  assert.ok(
+    hostBox.y >= 0 && hostBox.y < 40 && Math.abs(hostBox.x + hostBox.width - (vw - 12)) < 2,
+    `top right: ${JSON.stringify(hostBox)}`,
+  );
   // The banner is in the top layer: a max z-index element does not cover it...
-  const box = await bannerButtonBox(page, 'fill');
+  const box = await bannerButtonBox(page, "fill");
   const x = box.x + box.width / 2;
   const y = box.y + box.height / 2;
-  const topmost = () => page.evaluate(([x, y]) => {
-    const e = document.elementFromPoint(x, y);
-    return e?.getAttribute('data-meshpass') || e?.id || e?.localName;
-  }, [x, y]);
+  const topmost = () =>
+    page.evaluate(
+      ([x, y]) => {
+        const e = document.elementFromPoint(x, y);
+        return e?.getAttribute("data-meshpass") || e?.id || e?.localName;
+      },
+      [x, y],
+    );
   await page.evaluate(() => {
-    const d = document.createElement('div');
-    d.id = 'cover';
-    d.style.cssText = 'position:fixed;inset:0;z-index:2147483647;background:rgba(255,255,255,.97);';
+    const d = document.createElement("div");
+    d.id = "cover";
+    d.style.cssText = "position:fixed;inset:0;z-index:2147483647;background:rgba(255,255,255,.97);";
     document.body.append(d);
   });
-  assert.equal(await topmost(), 'banner');
+  assert.equal(await topmost(), "banner");
   // ...but a later popover of the page can: it lets clicks through
   // (pointer-events:none) while showing something else.
-  const decoy = () => page.evaluate(() => {
-    const d = document.createElement('div');
-    d.id = 'decoy';
-    d.popover = 'manual';
-    d.textContent = 'Click here to win';
-    d.style.cssText = 'position:fixed;inset:0;margin:0;width:100vw;height:100vh;pointer-events:none;background:#fff;border:0;';
-    document.body.append(d);
-    d.showPopover();
-  });
+  const decoy = () =>
+    page.evaluate(() => {
+      const d = document.createElement("div");
+      d.id = "decoy";
+      d.popover = "manual";
+      d.textContent = "Click here to win";
+      d.style.cssText = "position:fixed;inset:0;margin:0;width:100vw;height:100vh;pointer-events:none;background:#fff;border:0;";
+      document.body.append(d);
+      d.showPopover();
+    });
   await decoy();
   await sleep(800);
   await page.mouse.click(x, y);
   await sleep(300);
-  assert.equal(await page.inputValue('#password'), '');
-  assert.ok(await hasBanner(page), 'banner still waiting');
+  assert.equal(await page.inputValue("#password"), "");
+  assert.ok(await hasBanner(page), "banner still waiting");
   assert.match(await bannerText(page), /covered or distorted/);
   // Uncovered only just now: the 500 ms count restarts, a click 200 ms later is ignored.
-  await page.evaluate(() => { document.getElementById('decoy').remove(); document.getElementById('cover').remove(); });
+  await page.evaluate(() => {
+    document.getElementById("decoy").remove();
+    document.getElementById("cover").remove();
+  });
   await sleep(200);
   await page.mouse.click(x, y);
   await sleep(300);
-  assert.ok(await hasBanner(page), 'banner still waiting after a click too soon after uncovering');
+  assert.ok(await hasBanner(page), "banner still waiting after a click too soon after uncovering");
   // Covered again, uncovered right before the click: the stale signal is not trusted.
   await sleep(800);
   await decoy();
   await sleep(250);
-  await page.evaluate(() => document.getElementById('decoy').remove());
+  await page.evaluate(() => document.getElementById("decoy").remove());
   await page.mouse.click(x, y);
   await sleep(300);
-  assert.ok(await hasBanner(page), 'banner still waiting after a click right after a cover');
+  assert.ok(await hasBanner(page), "banner still waiting after a click right after a cover");
   // Covered just before the click, while the observer's last report (it
   // computes at most every 100 ms) still says "visible": ignored. A page
   // change forces a frame (and an observer computation) right before.
   await sleep(800);
   await page.evaluate(async () => {
-    document.body.style.outline = '1px solid rgba(0,0,0,0.01)';
+    document.body.style.outline = "1px solid rgba(0,0,0,0.01)";
     await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
   });
   await decoy();
   await page.mouse.click(x, y);
   await sleep(300);
-  assert.ok(await hasBanner(page), 'banner still waiting after a click on a fresh cover');
-  await page.evaluate(() => document.getElementById('decoy').remove());
+  assert.ok(await hasBanner(page), "banner still waiting after a click on a fresh cover");
+  await page.evaluate(() => document.getElementById("decoy").remove());
   // Visible for long enough: the click counts.
   await sleep(800);
   await page.mouse.click(x, y);
   assert.deepEqual(await answer, { ok: true });
 });
 
-test('fields message when the login form appears late, once', async (t) => {
+test("fields message when the login form appears late, once", async (t) => {
   const { page, out } = await newPage(t);
   await page.goto(`${server.origin}/late.html?delay=700`);
   await ready(page, out);
-  assert.equal(ofType(out, 'meshpass:fields').length, 0);
-  assert.deepEqual(await deliver(page.mainFrame(), { type: 'meshpass:probe' }), { origin: server.origin, top: true, username: false, password: false });
-  const f = await waitFor(out, (m) => m.type === 'meshpass:fields', 'late fields', 4000);
-  assert.deepEqual(f.msg, { type: 'meshpass:fields', username: true, password: true });
+  assert.equal(ofType(out, "meshpass:fields").length, 0);
+  assert.deepEqual(await deliver(page.mainFrame(), { type: "meshpass:probe" }), {
+    origin: server.origin,
+    top: true,
+    username: false,
+    password: false,
+  });
+  const f = await waitFor(out, (m) => m.type === "meshpass:fields", "late fields", 4000);
+  assert.deepEqual(f.msg, { type: "meshpass:fields", username: true, password: true });
   await sleep(700);
-  assert.equal(ofType(out, 'meshpass:fields').length, 1);
+  assert.equal(ofType(out, "meshpass:fields").length, 1);
   assert.deepEqual(await deliver(page.mainFrame(), fillMsg()), { filled: { username: true, password: true } });
-  assert.equal(await page.inputValue('#password'), PASS);
+  assert.equal(await page.inputValue("#password"), PASS);
 });
 
 for (const cross of [false, true]) {
-  test(`iframe (${cross ? 'cross' : 'same'}-origin): the frame's script reports and fills its own fields`, async (t) => {
+  test(`iframe (${cross ? "cross" : "same"}-origin): the frame's script reports and fills its own fields`, async (t) => {
     const { page, out } = await newPage(t);
     const inner = `${cross ? server2.origin : server.origin}/plain.html`;
     await page.goto(`${server.origin}/iframe.html?src=${encodeURIComponent(inner)}`);
-    const f = await waitFor(out, (m, url) => m.type === 'meshpass:fields' && url === inner, 'fields from the frame');
-    assert.deepEqual(f.msg, { type: 'meshpass:fields', username: true, password: true });
-    assert.equal(out.filter((o) => o.msg.type === 'meshpass:fields' && o.url !== inner).length, 0);
+    const f = await waitFor(out, (m, url) => m.type === "meshpass:fields" && url === inner, "fields from the frame");
+    assert.deepEqual(f.msg, { type: "meshpass:fields", username: true, password: true });
+    assert.equal(out.filter((o) => o.msg.type === "meshpass:fields" && o.url !== inner).length, 0);
     const frame = page.frames().find((fr) => fr.url() === inner);
-    assert.ok(frame, 'login frame');
-    assert.deepEqual(await deliver(page.mainFrame(), { type: 'meshpass:probe' }), { origin: server.origin, top: true, username: false, password: false });
-    assert.deepEqual(await deliver(frame, { type: 'meshpass:probe' }), { origin: new URL(inner).origin, top: false, username: true, password: true });
-    assert.deepEqual(await deliver(page.mainFrame(), fillMsg()), { filled: null, reason: 'no-fields' });
+    assert.ok(frame, "login frame");
+    assert.deepEqual(await deliver(page.mainFrame(), { type: "meshpass:probe" }), {
+      origin: server.origin,
+      top: true,
+      username: false,
+      password: false,
+    });
+    assert.deepEqual(await deliver(frame, { type: "meshpass:probe" }), {
+      origin: new URL(inner).origin,
+      top: false,
+      username: true,
+      password: true,
+    });
+    assert.deepEqual(await deliver(page.mainFrame(), fillMsg()), { filled: null, reason: "no-fields" });
     assert.deepEqual(await deliver(frame, fillMsg()), { filled: { username: true, password: true } });
-    assert.equal(await frame.inputValue('#username'), USER);
-    assert.equal(await frame.inputValue('#password'), PASS);
+    assert.equal(await frame.inputValue("#username"), USER);
+    assert.equal(await frame.inputValue("#password"), PASS);
   });
 }
 
 test('sandboxed iframe (opaque origin): probe says "null", no fields or submitted messages, fill refuses', async (t) => {
   const { page, out } = await newPage(t);
   const inner = `${server.origin}/plain.html`;
-  await page.goto(`${server.origin}/iframe.html?sandbox=${encodeURIComponent('allow-scripts allow-forms')}&src=${encodeURIComponent(inner)}`);
+  await page.goto(
+    `${server.origin}/iframe.html?sandbox=${encodeURIComponent("allow-scripts allow-forms")}&src=${encodeURIComponent(inner)}`,
+  );
   await ready(page, out);
   let frame;
   for (let i = 0; i < 100 && !frame; i++) {
     frame = page.frames().find((fr) => fr.url() === inner);
     if (!frame) await sleep(20);
   }
-  assert.ok(frame, 'login frame');
-  await frame.waitForFunction(() => typeof window.__meshpassDeliver === 'function');
+  assert.ok(frame, "login frame");
+  await frame.waitForFunction(() => typeof window.__meshpassDeliver === "function");
   let probe;
   for (let i = 0; i < 100 && !probe; i++) {
-    probe = await deliver(frame, { type: 'meshpass:probe' });
+    probe = await deliver(frame, { type: "meshpass:probe" });
     if (!probe) await sleep(20);
   }
   // location.origin would claim the server's origin; the real one is opaque.
   assert.equal(await frame.evaluate(() => location.origin), server.origin);
-  assert.deepEqual(probe, { origin: 'null', top: false, username: true, password: true });
-  assert.deepEqual(await deliver(frame, fillMsg()), { filled: null, reason: 'opaque-origin' });
-  assert.deepEqual(await deliver(frame, fillMsg({ askFirst: true })), { filled: null, reason: 'opaque-origin' });
-  assert.deepEqual(await deliver(frame, { type: 'meshpass:ask', host: 'x' }), { ok: false });
-  assert.equal(await frame.inputValue('#password'), '');
+  assert.deepEqual(probe, { origin: "null", top: false, username: true, password: true });
+  assert.deepEqual(await deliver(frame, fillMsg()), { filled: null, reason: "opaque-origin" });
+  assert.deepEqual(await deliver(frame, fillMsg({ askFirst: true })), { filled: null, reason: "opaque-origin" });
+  assert.deepEqual(await deliver(frame, { type: "meshpass:ask", host: "x" }), { ok: false });
+  assert.equal(await frame.inputValue("#password"), "");
   // The user types and submits: nothing is reported.
-  await frame.locator('#username').pressSequentially('bob');
-  await frame.locator('#password').pressSequentially('typed-secret');
-  await frame.click('#submit');
+  await frame.locator("#username").pressSequentially("bob");
+  await frame.locator("#password").pressSequentially("typed-secret");
+  await frame.click("#submit");
   await sleep(700);
-  assert.deepEqual(out.filter((o) => o.msg.type === 'meshpass:fields' || o.msg.type === 'meshpass:submitted'), []);
+  assert.deepEqual(
+    out.filter((o) => o.msg.type === "meshpass:fields" || o.msg.type === "meshpass:submitted"),
+    [],
+  );
   // Control: the same page in a frame without sandbox reports fields.
   const { page: p2, out: out2 } = await newPage(t);
   await p2.goto(`${server.origin}/iframe.html?src=${encodeURIComponent(inner)}`);
-  await waitFor(out2, (m, url) => m.type === 'meshpass:fields' && url === inner, 'fields from the unsandboxed frame');
+  await waitFor(out2, (m, url) => m.type === "meshpass:fields" && url === inner, "fields from the unsandboxed frame");
 });
 
-for (const site of ['same-site', 'cross-site']) {
+for (const site of ["same-site", "cross-site"]) {
   test(`banner in an iframe (${site}): the helpers find and click it through the frame`, async (t) => {
     const { page, out } = await newPage(t);
     // localhost vs 127.0.0.1 are different sites: an out-of-process frame with its own CDP session.
-    const inner = site === 'same-site' ? `${server2.origin}/plain.html` : `http://localhost:${server2.port}/plain.html`;
+    const inner = site === "same-site" ? `${server2.origin}/plain.html` : `http://localhost:${server2.port}/plain.html`;
     await page.goto(`${server.origin}/iframe.html?src=${encodeURIComponent(inner)}`);
-    await waitFor(out, (m, url) => m.type === 'meshpass:fields' && url === inner, 'fields from the frame');
+    await waitFor(out, (m, url) => m.type === "meshpass:fields" && url === inner, "fields from the frame");
     const frame = page.frames().find((fr) => fr.url() === inner);
     const host = new URL(inner).hostname;
-    const answer = deliver(frame, { type: 'meshpass:ask', host });
-    assert.match(await bannerText(page, { frame }), new RegExp(`Fill your meshpass login for ${host.replace(/\./g, '\\.')} anyway\\?`));
-    assert.equal(await hasBanner(page), false, 'not in the main frame');
-    const at = await clickBanner(page, 'fill', { frame });
+    const answer = deliver(frame, { type: "meshpass:ask", host });
+    assert.match(await bannerText(page, { frame }), new RegExp(`Fill your meshpass login for ${host.replace(/\./g, "\\.")} anyway\\?`));
+    assert.equal(await hasBanner(page), false, "not in the main frame");
+    const at = await clickBanner(page, "fill", { frame });
     assert.deepEqual(await answer, { ok: true });
     assert.equal(await hasBanner(page, { frame }), false);
     // The point clicked was the Fill button's centre in page coordinates: inside the iframe's box.
-    const fb = await page.locator('#frame').boundingBox();
+    const fb = await page.locator("#frame").boundingBox();
     assert.ok(at.x > fb.x && at.x < fb.x + fb.width && at.y > fb.y && at.y < fb.y + fb.height, JSON.stringify({ at, fb }));
   });
 }

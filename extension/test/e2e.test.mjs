@@ -44,7 +44,7 @@ after(async () => {
 // username among "For this site".
 async function fillFromPopup(browser, page, username) {
   const popup = await browser.popup(page);
-  const row = popup.locator('[data-role=matches] li', { hasText: username });
+  const row = popup.locator("[data-role=matches] li", { hasText: username });
   await row.locator("[data-action=fill]").click();
   await waitFor(async () => {
     const said = await popup.locator("[data-role=status]").last().innerText();
@@ -85,7 +85,10 @@ test("extension end to end", async (t) => {
     const popup = await A.popup();
     await popup.locator("#portal").fill(portal.url);
     await popup.locator("#account").fill("alice");
-    await waitFor(async () => (await popup.locator("[data-role=account-note]").innerText()).includes("available"), "the live account check");
+    await waitFor(
+      async () => (await popup.locator("[data-role=account-note]").innerText()).includes("available"),
+      "the live account check",
+    );
     await popup.locator("#device").fill("Alice's laptop");
     await popup.locator("#passphrase").fill(PASS_A);
     await popup.locator("#passphrase2").fill(PASS_A);
@@ -111,7 +114,7 @@ test("extension end to end", async (t) => {
     await popup.locator("#entry-password").fill("hunter2-bank");
     await shot(popup, "02-add-login");
     await popup.locator("#entry-save").click();
-    await popup.locator('[data-role=matches] li', { hasText: "alice@bank" }).waitFor();
+    await popup.locator("[data-role=matches] li", { hasText: "alice@bank" }).waitFor();
     await shot(popup, "03-vault-for-this-site");
     await popup.close();
     await site.close();
@@ -146,7 +149,10 @@ test("extension end to end", async (t) => {
     await popupB.locator("[data-page=passwords]").waitFor({ timeout: 30_000 });
     await popupB.close();
     const list = await B.bg("list");
-    assert.deepEqual(list.map((e) => e.username), ["alice@bank"]);
+    assert.deepEqual(
+      list.map((e) => e.username),
+      ["alice@bank"],
+    );
   });
 
   await t.test("B fills the bank login: plain, React-style and two-step forms", async () => {
@@ -344,14 +350,14 @@ test("extension end to end", async (t) => {
     proxy.mode = "down";
     let popup = await B.popup();
     await popup.locator("[data-role=sync]", { hasText: "portal unreachable" }).waitFor({ timeout: 30_000 });
-    await popup.locator('[data-role=entries] li', { hasText: "alice@bank" }).waitFor();
+    await popup.locator("[data-role=entries] li", { hasText: "alice@bank" }).waitFor();
     await shot(popup, "10-portal-unreachable");
     await popup.close();
 
     proxy.mode = "tamper";
     popup = await B.popup();
     await popup.locator("[data-role=sync]", { hasText: "verification failed" }).waitFor({ timeout: 30_000 });
-    await popup.locator('[data-role=entries] li', { hasText: "alice@bank" }).waitFor();
+    await popup.locator("[data-role=entries] li", { hasText: "alice@bank" }).waitFor();
     await shot(popup, "11-verification-failed");
     await popup.close();
 
@@ -365,11 +371,15 @@ test("extension end to end", async (t) => {
     await popupA.locator("#escrow-passphrase").fill(PASS_A);
     await popupA.locator("#escrow").click();
     const shares = popupA.locator("[data-role=share] .mono");
-    await waitFor(async () => {
-      const error = await popupA.locator("[data-role=status] .notice.bad").allInnerTexts();
-      if (error.length) throw new Error(`escrow failed: ${error.join("; ")}`);
-      return (await shares.count()) === 3;
-    }, "the escrow shares", 30_000);
+    await waitFor(
+      async () => {
+        const error = await popupA.locator("[data-role=status] .notice.bad").allInnerTexts();
+        if (error.length) throw new Error(`escrow failed: ${error.join("; ")}`);
+        return (await shares.count()) === 3;
+      },
+      "the escrow shares",
+      30_000,
+    );
     const texts = await shares.allInnerTexts();
     assert.equal(texts.length, 3);
     await shot(popupA, "12-escrow-shares");

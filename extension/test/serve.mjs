@@ -3,13 +3,13 @@
 // login form can post to welcome.html. Run directly to browse the pages:
 //   node extension/test/serve.mjs [port]
 
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { join, normalize, extname, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { join, normalize, extname, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const PAGES = join(dirname(fileURLToPath(import.meta.url)), 'pages');
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+const PAGES = join(dirname(fileURLToPath(import.meta.url)), "pages");
+const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
 
 /**
  * Serve extension/test/pages on 127.0.0.1.
@@ -19,26 +19,33 @@ const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; ch
 export function startServer(port = 0) {
   const server = createServer(async (req, res) => {
     req.resume();
-    await new Promise((r) => req.on('end', r));
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    const file = normalize(join(PAGES, path === '/' ? 'plain.html' : path));
-    if (!file.startsWith(PAGES)) { res.writeHead(403).end(); return; }
+    await new Promise((r) => req.on("end", r));
+    const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    const file = normalize(join(PAGES, path === "/" ? "plain.html" : path));
+    if (!file.startsWith(PAGES)) {
+      res.writeHead(403).end();
+      return;
+    }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
+      res.writeHead(200, { "content-type": TYPES[extname(file)] || "application/octet-stream", "cache-control": "no-store" });
       res.end(body);
     } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
     }
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
       const p = server.address().port;
       resolve({
         port: p,
         origin: `http://127.0.0.1:${p}`,
-        close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
+        close: () =>
+          new Promise((r) => {
+            server.closeAllConnections?.();
+            server.close(() => r());
+          }),
       });
     });
   });

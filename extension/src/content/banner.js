@@ -57,7 +57,7 @@ const MIN_VISIBLE_MS = 500;
 /** How long the post-click visibility confirmation may take. */
 const CONFIRM_MS = 1000;
 
-const NOTE_COVERED = 'This notice is covered or distorted by the page, so the click was ignored.';
+const NOTE_COVERED = "This notice is covered or distorted by the page, so the click was ignored.";
 
 /** The banner currently shown by this frame: {host, finish}. */
 let current = null;
@@ -85,35 +85,35 @@ export function showBanner({ text, buttons, warn = false, timeoutMs = 120_000 })
   removeBanner();
   const doc = document;
   // A plain div: a custom element name could be defined (and hijacked) by the page.
-  const host = doc.createElement('div');
-  host.setAttribute('data-meshpass', 'banner');
-  const root = host.attachShadow({ mode: 'closed' });
-  const style = doc.createElement('style');
+  const host = doc.createElement("div");
+  host.setAttribute("data-meshpass", "banner");
+  const root = host.attachShadow({ mode: "closed" });
+  const style = doc.createElement("style");
   style.textContent = STYLE;
-  const box = doc.createElement('div');
-  box.className = warn ? 'box warn' : 'box';
-  box.setAttribute('role', 'dialog');
-  box.setAttribute('aria-label', 'meshpass');
-  const title = doc.createElement('p');
-  title.className = 'title';
-  title.textContent = 'meshpass';
-  const p = doc.createElement('p');
-  p.className = 'text';
+  const box = doc.createElement("div");
+  box.className = warn ? "box warn" : "box";
+  box.setAttribute("role", "dialog");
+  box.setAttribute("aria-label", "meshpass");
+  const title = doc.createElement("p");
+  title.className = "title";
+  title.textContent = "meshpass";
+  const p = doc.createElement("p");
+  p.className = "text";
   p.textContent = text;
-  const row = doc.createElement('div');
-  row.className = 'row';
+  const row = doc.createElement("div");
+  row.className = "row";
   /** Button element -> action. The only source of what a click means. */
   const actions = new Map();
   for (const b of buttons) {
-    const el = doc.createElement('button');
-    el.type = 'button';
+    const el = doc.createElement("button");
+    el.type = "button";
     el.textContent = b.label;
-    if (b.primary) el.className = 'primary';
+    if (b.primary) el.className = "primary";
     actions.set(el, String(b.action));
     row.append(el);
   }
-  const note = doc.createElement('p');
-  note.className = 'note';
+  const note = doc.createElement("p");
+  note.className = "note";
   box.append(title, p, row, note);
   root.append(style, box);
 
@@ -138,7 +138,7 @@ export function showBanner({ text, buttons, warn = false, timeoutMs = 120_000 })
     // unoccluded and undistorted in a visible tab; null while it is not.
     let visibleSince = null;
     let ioVisible = false;
-    let docVisible = doc.visibilityState === 'visible';
+    let docVisible = doc.visibilityState === "visible";
     let io = null;
     /** Whether IntersectionObserver v2 (isVisible) reports for this banner. */
     let tracking = false;
@@ -148,25 +148,27 @@ export function showBanner({ text, buttons, warn = false, timeoutMs = 120_000 })
     };
     const onEntries = (entries) => {
       for (const e of entries) {
-        if (typeof e.isVisible === 'boolean') tracking = true;
+        if (typeof e.isVisible === "boolean") tracking = true;
         ioVisible = e.isIntersecting && e.isVisible !== false;
         setVisible(ioVisible && docVisible, e.time);
       }
     };
     const visOptions = { trackVisibility: true, delay: 100 };
-    if (typeof IntersectionObserver === 'function') {
+    if (typeof IntersectionObserver === "function") {
       try {
         io = new IntersectionObserver(onEntries, visOptions);
         io.observe(box);
         finishHooks.push(() => io.disconnect());
-      } catch { io = null; }
+      } catch {
+        io = null;
+      }
     }
     const onVisibility = (e) => {
-      docVisible = doc.visibilityState === 'visible';
+      docVisible = doc.visibilityState === "visible";
       setVisible(docVisible && (io ? ioVisible : true), e.timeStamp);
     };
-    doc.addEventListener('visibilitychange', onVisibility);
-    finishHooks.push(() => doc.removeEventListener('visibilitychange', onVisibility));
+    doc.addEventListener("visibilitychange", onVisibility);
+    finishHooks.push(() => doc.removeEventListener("visibilitychange", onVisibility));
 
     /** Whether the banner was visible without interruption for MIN_VISIBLE_MS before t. */
     const steadyAt = (t) => visibleSince !== null && t - visibleSince >= MIN_VISIBLE_MS && docVisible;
@@ -177,37 +179,50 @@ export function showBanner({ text, buttons, warn = false, timeoutMs = 120_000 })
      * always reports its first computation. Also folds in any records the
      * long-running observer has computed but not yet delivered.
      */
-    const confirmVisible = () => new Promise((res) => {
-      if (!io) { res(true); return; }
-      let settled = false;
-      let fresh = null;
-      const settle = (ok) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(t);
-        fresh?.disconnect();
-        try { onEntries(io.takeRecords()); } catch { /* observer gone */ }
-        res(ok);
-      };
-      const t = setTimeout(() => settle(false), CONFIRM_MS);
-      try {
-        fresh = new IntersectionObserver((entries) => {
-          const e = entries[entries.length - 1];
-          settle(!!e && e.isIntersecting && (tracking ? e.isVisible === true : e.isVisible !== false));
-        }, visOptions);
-        fresh.observe(box);
-      } catch { settle(false); }
-    });
+    const confirmVisible = () =>
+      new Promise((res) => {
+        if (!io) {
+          res(true);
+          return;
+        }
+        let settled = false;
+        let fresh = null;
+        const settle = (ok) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(t);
+          fresh?.disconnect();
+          try {
+            onEntries(io.takeRecords());
+          } catch {
+            /* observer gone */
+          }
+          res(ok);
+        };
+        const t = setTimeout(() => settle(false), CONFIRM_MS);
+        try {
+          fresh = new IntersectionObserver((entries) => {
+            const e = entries[entries.length - 1];
+            settle(!!e && e.isIntersecting && (tracking ? e.isVisible === true : e.isVisible !== false));
+          }, visOptions);
+          fresh.observe(box);
+        } catch {
+          settle(false);
+        }
+      });
 
     let confirming = false;
-    root.addEventListener('click', (e) => {
+    root.addEventListener("click", (e) => {
       // Clicks inside the banner are none of the page's business.
       e.stopPropagation();
       if (!e.isTrusted || done || confirming) return;
       let action;
       for (const n of e.composedPath()) {
         if (n === root) break;
-        if (actions.has(n)) { action = actions.get(n); break; }
+        if (actions.has(n)) {
+          action = actions.get(n);
+          break;
+        }
       }
       if (action === undefined) return;
       const at = e.timeStamp;
@@ -224,7 +239,7 @@ export function showBanner({ text, buttons, warn = false, timeoutMs = 120_000 })
       });
     });
     // Keep the page from seeing keystrokes and clicks meant for the banner.
-    for (const type of ['keydown', 'keyup', 'keypress', 'mousedown', 'mouseup', 'pointerdown', 'pointerup']) {
+    for (const type of ["keydown", "keyup", "keypress", "mousedown", "mouseup", "pointerdown", "pointerup"]) {
       root.addEventListener(type, (e) => e.stopPropagation());
     }
     timer = setTimeout(() => finish(null), timeoutMs);
@@ -232,14 +247,16 @@ export function showBanner({ text, buttons, warn = false, timeoutMs = 120_000 })
     // In the top layer (popover) the page's z-index stacking and ancestor
     // filters/transforms cannot cover or distort the banner.
     try {
-      host.setAttribute('popover', 'manual');
+      host.setAttribute("popover", "manual");
       host.showPopover();
     } catch {
-      host.removeAttribute('popover');
+      host.removeAttribute("popover");
     }
     // Without an intersection observer only time on screen can be checked.
     if (!io) setVisible(docVisible, performance.now());
-    watcher = new MutationObserver(() => { if (!host.isConnected) finish(null); });
+    watcher = new MutationObserver(() => {
+      if (!host.isConnected) finish(null);
+    });
     watcher.observe(doc.documentElement, { childList: true, subtree: true });
     current = { host, finish };
   });

@@ -87,10 +87,8 @@
 // nothing secret into the DOM, and decides what a banner click means from
 // its own memory, never from the DOM (see banner.js).
 
-import {
-  collectRoots, findLoginFields, fieldSummary, fillInput, readValue, credentialsIn, submitButtonIn,
-} from './fields.js';
-import { showBanner } from './banner.js';
+import { collectRoots, findLoginFields, fieldSummary, fillInput, readValue, credentialsIn, submitButtonIn } from "./fields.js";
+import { showBanner } from "./banner.js";
 
 /** How long a password waits for the password step of an SPA login. */
 const PENDING_MS = 60_000;
@@ -103,7 +101,7 @@ const MUTATION_OPTIONS = {
   childList: true,
   subtree: true,
   attributes: true,
-  attributeFilter: ['style', 'class', 'hidden', 'type', 'disabled', 'readonly', 'aria-hidden', 'inert', 'open'],
+  attributeFilter: ["style", "class", "hidden", "type", "disabled", "readonly", "aria-hidden", "inert", "open"],
 };
 
 /**
@@ -114,7 +112,7 @@ const MUTATION_OPTIONS = {
 function send(msg) {
   try {
     const p = chrome.runtime.sendMessage(msg);
-    if (p && typeof p.catch === 'function') p.catch(() => {});
+    if (p && typeof p.catch === "function") p.catch(() => {});
   } catch {
     // extension context gone
   }
@@ -137,7 +135,7 @@ function fingerprint(s) {
  * @returns {boolean}
  */
 function opaqueOrigin(g = self) {
-  return typeof g.origin !== 'string' || g.origin === 'null';
+  return typeof g.origin !== "string" || g.origin === "null";
 }
 
 /**
@@ -148,7 +146,7 @@ function start(doc) {
   /** Password waiting for the SPA password step: {password, until, timer}. */
   let pending = null;
   /** Username typed or filled on an earlier step of this document. */
-  let rememberedUsername = '';
+  let rememberedUsername = "";
   /** Fingerprint of the last submission sent, and its expiry timer. */
   let lastSubmit = null;
   let lastSubmitTimer = 0;
@@ -162,13 +160,13 @@ function start(doc) {
   let gestureSeq = 0;
   let seq = 0;
   /** Last fields state seen, as "username,password". */
-  let lastFields = 'false,false';
+  let lastFields = "false,false";
   let scanTimer = 0;
   const watched = new WeakSet();
   /** Document and shadow roots; recollected only after childList mutations. */
   let roots = null;
   const observer = new MutationObserver((records) => {
-    if (roots && records.some((r) => r.type === 'childList')) roots = null;
+    if (roots && records.some((r) => r.type === "childList")) roots = null;
     scheduleScan();
   });
 
@@ -186,7 +184,10 @@ function start(doc) {
   /** Fill the pending password if its password field has appeared. */
   function fillPending(fields) {
     if (!pending) return;
-    if (Date.now() > pending.until) { clearPending(); return; }
+    if (Date.now() > pending.until) {
+      clearPending();
+      return;
+    }
     if (!fields.password) return;
     const pw = pending.password;
     clearPending();
@@ -200,10 +201,10 @@ function start(doc) {
     watched.add(root);
     observer.observe(root, MUTATION_OPTIONS);
     // submit is not composed: a form in a shadow root only tells its root.
-    root.addEventListener('submit', onSubmit, true);
+    root.addEventListener("submit", onSubmit, true);
     // input is composed, but from outside a closed shadow root its target is
     // retargeted to the host: listen on every root we know.
-    root.addEventListener('input', onInput, true);
+    root.addEventListener("input", onInput, true);
   }
 
   /** Remember that field holds a value the user (or our fill) put there. */
@@ -214,7 +215,7 @@ function start(doc) {
   function onInput(e) {
     if (!e.isTrusted) return;
     const t = e.composedPath()[0];
-    if (t instanceof Element && t.localName === 'input' && t.type === 'password') markInput(t);
+    if (t instanceof Element && t.localName === "input" && t.type === "password") markInput(t);
   }
 
   function scheduleScan() {
@@ -234,7 +235,7 @@ function start(doc) {
     const key = `${s.username},${s.password}`;
     if (key === lastFields) return;
     lastFields = key;
-    if ((s.username || s.password) && !opaqueOrigin()) send({ type: 'meshpass:fields', username: s.username, password: s.password });
+    if ((s.username || s.password) && !opaqueOrigin()) send({ type: "meshpass:fields", username: s.username, password: s.password });
   }
 
   /**
@@ -261,8 +262,10 @@ function start(doc) {
     if (fp === lastSubmit) return;
     lastSubmit = fp;
     clearTimeout(lastSubmitTimer);
-    lastSubmitTimer = setTimeout(() => { lastSubmit = null; }, SUBMIT_DEDUP_MS);
-    send({ type: 'meshpass:submitted', username, password: c.password });
+    lastSubmitTimer = setTimeout(() => {
+      lastSubmit = null;
+    }, SUBMIT_DEDUP_MS);
+    send({ type: "meshpass:submitted", username, password: c.password });
   }
 
   function onSubmit(e) {
@@ -283,10 +286,10 @@ function start(doc) {
   }
 
   function onKeydown(e) {
-    if (!e.isTrusted || e.key !== 'Enter' || e.isComposing) return;
+    if (!e.isTrusted || e.key !== "Enter" || e.isComposing) return;
     gestureSeq = ++seq;
     const t = e.composedPath()[0];
-    if (t instanceof Element && t.localName === 'input' && ['password', 'text', 'email', 'tel'].includes(t.type)) {
+    if (t instanceof Element && t.localName === "input" && ["password", "text", "email", "tel"].includes(t.type)) {
       submission(t, gestureSeq);
     }
   }
@@ -299,10 +302,13 @@ function start(doc) {
   async function askUser(host) {
     const action = await showBanner({
       text: `This page is not secure (http). Fill your meshpass login for ${host} anyway?`,
-      buttons: [{ action: 'fill', label: 'Fill', primary: true }, { action: 'cancel', label: 'Cancel' }],
+      buttons: [
+        { action: "fill", label: "Fill", primary: true },
+        { action: "cancel", label: "Cancel" },
+      ],
       warn: true,
     });
-    return action === 'fill';
+    return action === "fill";
   }
 
   async function ask(msg) {
@@ -311,19 +317,19 @@ function start(doc) {
   }
 
   async function fill(msg) {
-    const username = typeof msg.username === 'string' ? msg.username : '';
-    const password = typeof msg.password === 'string' ? msg.password : '';
-    if (opaqueOrigin()) return { filled: null, reason: 'opaque-origin' };
+    const username = typeof msg.username === "string" ? msg.username : "";
+    const password = typeof msg.password === "string" ? msg.password : "";
+    if (opaqueOrigin()) return { filled: null, reason: "opaque-origin" };
     let f = findLoginFields(doc);
     // No password field we may fill and no username step: nothing to do.
     // (Two new-password fields only = sign-up/change form: no fill.)
     const usable = (x) => !!x.password || (!!x.username && x.passwords.length === 0);
-    if (!usable(f)) return { filled: null, reason: 'no-fields' };
+    if (!usable(f)) return { filled: null, reason: "no-fields" };
     if (msg.askFirst) {
       // Compatibility only: the background asks with meshpass:ask first.
-      if (!(await askUser(String(msg.host || location.host)))) return { filled: null, reason: 'cancelled' };
+      if (!(await askUser(String(msg.host || location.host)))) return { filled: null, reason: "cancelled" };
       f = findLoginFields(doc);
-      if (!usable(f)) return { filled: null, reason: 'no-fields' };
+      if (!usable(f)) return { filled: null, reason: "no-fields" };
     }
     clearPending();
     const filled = { username: false, password: false };
@@ -345,33 +351,34 @@ function start(doc) {
 
   async function offerSave(msg) {
     const host = String(msg.host || location.host);
-    const user = String(msg.username || '');
-    const text = msg.update
-      ? `Update password for ${user} on ${host} in meshpass?`
-      : `Save login for ${user} on ${host} to meshpass?`;
+    const user = String(msg.username || "");
+    const text = msg.update ? `Update password for ${user} on ${host} in meshpass?` : `Save login for ${user} on ${host} to meshpass?`;
     const action = await showBanner({
       text,
-      buttons: [{ action: 'save', label: msg.update ? 'Update' : 'Save', primary: true }, { action: 'dismiss', label: 'Not now' }],
+      buttons: [
+        { action: "save", label: msg.update ? "Update" : "Save", primary: true },
+        { action: "dismiss", label: "Not now" },
+      ],
     });
-    if (action === 'save' || action === 'dismiss') send({ type: 'meshpass:saveAnswer', save: action === 'save' });
+    if (action === "save" || action === "dismiss") send({ type: "meshpass:saveAnswer", save: action === "save" });
   }
 
   chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
-    if (!msg || typeof msg.type !== 'string' || !msg.type.startsWith('meshpass:')) return false;
+    if (!msg || typeof msg.type !== "string" || !msg.type.startsWith("meshpass:")) return false;
     if (sender && sender.id && chrome.runtime.id && sender.id !== chrome.runtime.id) return false;
     switch (msg.type) {
-      case 'meshpass:probe': {
+      case "meshpass:probe": {
         const s = fieldSummary(findLoginFields(doc));
         sendResponse({ origin: self.origin, top: window === window.top, username: s.username, password: s.password });
         return false;
       }
-      case 'meshpass:fill':
-        fill(msg).then(sendResponse, () => sendResponse({ filled: null, reason: 'no-fields' }));
+      case "meshpass:fill":
+        fill(msg).then(sendResponse, () => sendResponse({ filled: null, reason: "no-fields" }));
         return true;
-      case 'meshpass:ask':
+      case "meshpass:ask":
         ask(msg).then(sendResponse, () => sendResponse({ ok: false }));
         return true;
-      case 'meshpass:offerSave':
+      case "meshpass:offerSave":
         offerSave(msg);
         sendResponse({ shown: true });
         return false;
@@ -383,25 +390,29 @@ function start(doc) {
   /** Focus in a shadow root not yet watched (attached without a DOM mutation we saw). */
   function onFocusin(e) {
     const t = e.composedPath()[0];
-    if (t instanceof Element && t.localName === 'input' && !watched.has(t.getRootNode())) {
+    if (t instanceof Element && t.localName === "input" && !watched.has(t.getRootNode())) {
       roots = null;
       scheduleScan();
     }
   }
 
-  doc.addEventListener('click', onClick, true);
-  doc.addEventListener('keydown', onKeydown, true);
-  doc.addEventListener('focusin', onFocusin, true);
+  doc.addEventListener("click", onClick, true);
+  doc.addEventListener("keydown", onKeydown, true);
+  doc.addEventListener("focusin", onFocusin, true);
   watch(doc);
   scan();
   // Shadow roots attached and filled without a mutation in an observed root
   // (custom element upgrades) are found by a few later full rescans.
-  for (const ms of [1000, 3000, 8000]) setTimeout(() => { roots = null; scan(); }, ms);
+  for (const ms of [1000, 3000, 8000])
+    setTimeout(() => {
+      roots = null;
+      scan();
+    }, ms);
 }
 
 if (globalThis.chrome?.runtime?.onMessage) {
-  if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', () => start(document), { once: true });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", () => start(document), { once: true });
   } else {
     start(document);
   }

@@ -5,16 +5,18 @@
 // works on, so it can be used from the content script and from tests.
 
 /** Input types that can hold a username. */
-const TEXT_TYPES = new Set(['text', 'email', 'tel']);
+const TEXT_TYPES = new Set(["text", "email", "tel"]);
 
 /** Name/id/placeholder/label words that suggest a username field. */
-const USER_HINT = /user|login|log-in|log_in|e-?mail|account|acct|identifier|member|benutzer|nutzer|kennung|usuario|utilisateur|identifiant|sign-?in/i;
+const USER_HINT =
+  /user|login|log-in|log_in|e-?mail|account|acct|identifier|member|benutzer|nutzer|kennung|usuario|utilisateur|identifiant|sign-?in/i;
 
 /** Words that rule a text field out as a username. */
 const NOT_USER_HINT = /search|query|^q$|captcha|coupon|promo|otp|one-time|verification|zip|postal/i;
 
 /** Words on a button that suggest it submits a login or a login step. */
-const SUBMIT_HINT = /log ?in|log ?on|sign ?in|sign ?on|submit|continue|next|weiter|anmelden|einloggen|connexion|se connecter|suivant|entrar|iniciar|acceder|siguiente|accedi|avanti|inloggen|volgende/i;
+const SUBMIT_HINT =
+  /log ?in|log ?on|sign ?in|sign ?on|submit|continue|next|weiter|anmelden|einloggen|connexion|se connecter|suivant|entrar|iniciar|acceder|siguiente|accedi|avanti|inloggen|volgende/i;
 
 /**
  * The autocomplete tokens of an element, lowercased.
@@ -22,7 +24,7 @@ const SUBMIT_HINT = /log ?in|log ?on|sign ?in|sign ?on|submit|continue|next|weit
  * @returns {string[]}
  */
 function autocompleteTokens(el) {
-  return (el.getAttribute('autocomplete') || '').toLowerCase().split(/\s+/).filter(Boolean);
+  return (el.getAttribute("autocomplete") || "").toLowerCase().split(/\s+/).filter(Boolean);
 }
 
 /**
@@ -33,11 +35,10 @@ function autocompleteTokens(el) {
  */
 export function usernameScore(el) {
   const ac = autocompleteTokens(el);
-  const words = [el.name, el.id, el.getAttribute('placeholder'), el.getAttribute('aria-label')]
-    .filter(Boolean).join(' ');
-  if (el.type === 'search' || ac.includes('one-time-code') || NOT_USER_HINT.test(words)) return -1;
-  if (ac.includes('username')) return 3;
-  if (ac.includes('email') || el.type === 'email') return 2;
+  const words = [el.name, el.id, el.getAttribute("placeholder"), el.getAttribute("aria-label")].filter(Boolean).join(" ");
+  if (el.type === "search" || ac.includes("one-time-code") || NOT_USER_HINT.test(words)) return -1;
+  if (ac.includes("username")) return 3;
+  if (ac.includes("email") || el.type === "email") return 2;
   if (USER_HINT.test(words)) return 1;
   return 0;
 }
@@ -53,10 +54,14 @@ export function collectRoots(root) {
   const out = [root];
   const opener = globalThis.chrome?.dom?.openOrClosedShadowRoot;
   for (let i = 0; i < out.length; i++) {
-    for (const el of out[i].querySelectorAll('*')) {
+    for (const el of out[i].querySelectorAll("*")) {
       let sr = el.shadowRoot;
-      if (!sr && opener && el.localName.includes('-')) {
-        try { sr = opener(el); } catch { sr = null; }
+      if (!sr && opener && el.localName.includes("-")) {
+        try {
+          sr = opener(el);
+        } catch {
+          sr = null;
+        }
       }
       if (sr) out.push(sr);
     }
@@ -72,7 +77,7 @@ export function collectRoots(root) {
  */
 export function allInputs(root, roots = collectRoots(root)) {
   const out = [];
-  for (const r of roots) if (r === root || r.host?.isConnected) out.push(...r.querySelectorAll('input'));
+  for (const r of roots) if (r === root || r.host?.isConnected) out.push(...r.querySelectorAll("input"));
   return out;
 }
 
@@ -95,14 +100,16 @@ export function isVisible(el) {
   if (!el.isConnected) return false;
   const win = el.ownerDocument.defaultView;
   if (!win) return false;
-  if (typeof el.checkVisibility === 'function' &&
-      !el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true, opacityProperty: true, visibilityProperty: true })) {
+  if (
+    typeof el.checkVisibility === "function" &&
+    !el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true, opacityProperty: true, visibilityProperty: true })
+  ) {
     return false;
   }
   const cs = win.getComputedStyle(el);
-  if (cs.display === 'none' || cs.visibility !== 'visible' || parseFloat(cs.opacity) < 0.1) return false;
+  if (cs.display === "none" || cs.visibility !== "visible" || parseFloat(cs.opacity) < 0.1) return false;
   if (cs.clipPath && /inset\(\s*50%/.test(cs.clipPath)) return false;
-  if (cs.position === 'absolute' || cs.position === 'fixed') {
+  if (cs.position === "absolute" || cs.position === "fixed") {
     if (/rect\(\s*0(px)?,?\s+0(px)?,?\s+0(px)?,?\s+0(px)?\s*\)/.test(cs.clip)) return false;
   }
   const r = el.getBoundingClientRect();
@@ -111,10 +118,13 @@ export function isVisible(el) {
   if (r.right + win.scrollX <= 0 || r.bottom + win.scrollY <= 0) return false;
   // Far right of or below everything the page can scroll to.
   const docEl = el.ownerDocument.documentElement;
-  if (r.left + win.scrollX >= Math.max(docEl.scrollWidth, win.innerWidth) ||
-      r.top + win.scrollY >= Math.max(docEl.scrollHeight, win.innerHeight)) return false;
+  if (
+    r.left + win.scrollX >= Math.max(docEl.scrollWidth, win.innerWidth) ||
+    r.top + win.scrollY >= Math.max(docEl.scrollHeight, win.innerHeight)
+  )
+    return false;
   for (let n = el; n; n = composedParent(n)) {
-    if (n.getAttribute?.('aria-hidden') === 'true' || n.inert) return false;
+    if (n.getAttribute?.("aria-hidden") === "true" || n.inert) return false;
     if (n !== el && n !== docEl && n !== el.ownerDocument.body) {
       const ps = win.getComputedStyle(n);
       // Clipped away by overflow:hidden/clip (not auto/scroll: the user can
@@ -137,7 +147,7 @@ export function isVisible(el) {
  */
 export function isUsable(el) {
   // :disabled also covers inputs in a <fieldset disabled>.
-  return el.type !== 'hidden' && !el.disabled && !el.matches(':disabled') && !el.readOnly && isVisible(el);
+  return el.type !== "hidden" && !el.disabled && !el.matches(":disabled") && !el.readOnly && isVisible(el);
 }
 
 /** Whether an input can hold a username by its type. */
@@ -158,9 +168,9 @@ function precedes(a, b) {
  * @returns {HTMLInputElement[]}
  */
 export function scopeInputs(el) {
-  if (el.form) return [...el.form.elements].filter((e) => e.localName === 'input');
+  if (el.form) return [...el.form.elements].filter((e) => e.localName === "input");
   const root = el.getRootNode();
-  return [...root.querySelectorAll('input')].filter((e) => !e.form);
+  return [...root.querySelectorAll("input")].filter((e) => !e.form);
 }
 
 /**
@@ -172,10 +182,10 @@ export function scopeInputs(el) {
  * @returns {HTMLInputElement|null}
  */
 export function choosePassword(pw) {
-  const usable = pw.filter((e) => !autocompleteTokens(e).includes('one-time-code'));
-  const current = usable.find((e) => autocompleteTokens(e).includes('current-password'));
+  const usable = pw.filter((e) => !autocompleteTokens(e).includes("one-time-code"));
+  const current = usable.find((e) => autocompleteTokens(e).includes("current-password"));
   if (current) return current;
-  const notNew = usable.find((e) => !autocompleteTokens(e).includes('new-password'));
+  const notNew = usable.find((e) => !autocompleteTokens(e).includes("new-password"));
   if (notNew) return notNew;
   return usable.length === 1 ? usable[0] : null;
 }
@@ -218,7 +228,7 @@ export function usernameOnly(inputs) {
     bestScore = s;
   }
   if (!best) return null;
-  if (bestScore === 3 || (bestScore === 1 && USER_HINT.test([best.name, best.id].join(' ')))) return best;
+  if (bestScore === 3 || (bestScore === 1 && USER_HINT.test([best.name, best.id].join(" ")))) return best;
   const others = scopeInputs(best).filter((e) => e !== best && isTextLike(e) && isUsable(e));
   return others.length === 0 ? best : null;
 }
@@ -239,7 +249,7 @@ export function usernameOnly(inputs) {
  */
 export function findLoginFields(doc, roots) {
   const inputs = allInputs(doc, roots);
-  const passwords = inputs.filter((e) => e.type === 'password' && isUsable(e));
+  const passwords = inputs.filter((e) => e.type === "password" && isUsable(e));
   if (passwords.length) {
     const password = choosePassword(passwords);
     const anchor = password || passwords[0];
@@ -257,7 +267,7 @@ export function fieldSummary(f) {
   return { username: !!f.username, password: f.passwords.length > 0 };
 }
 
-const nativeValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value');
+const nativeValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value");
 
 /**
  * Fill an input like a user would: focus, set the value through the native
@@ -269,12 +279,20 @@ const nativeValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 
 export function fillInput(el, value) {
   const win = el.ownerDocument.defaultView;
   // The setter of the element's own realm (iframes have their own prototype).
-  const setter = (win && Object.getOwnPropertyDescriptor(win.HTMLInputElement.prototype, 'value')?.set) || nativeValue.set;
-  try { el.focus({ preventScroll: true }); } catch { /* not focusable */ }
+  const setter = (win && Object.getOwnPropertyDescriptor(win.HTMLInputElement.prototype, "value")?.set) || nativeValue.set;
+  try {
+    el.focus({ preventScroll: true });
+  } catch {
+    /* not focusable */
+  }
   setter.call(el, value);
-  el.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
-  el.dispatchEvent(new Event('change', { bubbles: true, composed: false }));
-  try { el.blur(); } catch { /* ignore */ }
+  el.dispatchEvent(new Event("input", { bubbles: true, composed: true }));
+  el.dispatchEvent(new Event("change", { bubbles: true, composed: false }));
+  try {
+    el.blur();
+  } catch {
+    /* ignore */
+  }
 }
 
 /**
@@ -285,7 +303,7 @@ export function fillInput(el, value) {
  */
 export function readValue(el) {
   const win = el.ownerDocument.defaultView;
-  const getter = (win && Object.getOwnPropertyDescriptor(win.HTMLInputElement.prototype, 'value')?.get) || nativeValue.get;
+  const getter = (win && Object.getOwnPropertyDescriptor(win.HTMLInputElement.prototype, "value")?.get) || nativeValue.get;
   return getter.call(el);
 }
 
@@ -300,11 +318,12 @@ export function readValue(el) {
  * @returns {{field: HTMLInputElement|null, value: string}}
  */
 export function submittedPasswordField(pw) {
-  const filled = pw.map((e) => ({ e, v: readValue(e) })).filter((x) => x.v !== '');
-  if (!filled.length) return { field: null, value: '' };
+  const filled = pw.map((e) => ({ e, v: readValue(e) })).filter((x) => x.v !== "");
+  if (!filled.length) return { field: null, value: "" };
   const ac = (x) => autocompleteTokens(x.e);
-  const pick = filled.find((x) => ac(x).includes('new-password')) ||
-    filled.find((x) => ac(x).includes('current-password')) ||
+  const pick =
+    filled.find((x) => ac(x).includes("new-password")) ||
+    filled.find((x) => ac(x).includes("current-password")) ||
     (filled.length >= 2 ? filled[1] : filled[0]);
   return { field: pick.e, value: pick.v };
 }
@@ -327,14 +346,14 @@ export function submittedPassword(pw) {
  */
 export function hiddenUsername(inputs) {
   for (const e of inputs) {
-    if (e.type !== 'hidden' && !isTextLike(e)) continue;
+    if (e.type !== "hidden" && !isTextLike(e)) continue;
     const s = usernameScore(e);
-    if (s === 3 || (s >= 1 && USER_HINT.test([e.name, e.id].join(' ')))) {
+    if (s === 3 || (s >= 1 && USER_HINT.test([e.name, e.id].join(" ")))) {
       const v = readValue(e);
       if (v) return v;
     }
   }
-  return '';
+  return "";
 }
 
 /**
@@ -347,12 +366,12 @@ export function hiddenUsername(inputs) {
  */
 export function credentialsIn(el) {
   let inputs;
-  const form = el.localName === 'form' ? el : (el.form || el.closest?.('form'));
-  if (form) inputs = [...form.elements].filter((e) => e.localName === 'input');
-  else inputs = [...el.getRootNode().querySelectorAll('input')].filter((e) => !e.form);
-  const pw = inputs.filter((e) => e.type === 'password' && e.type !== 'hidden' && !e.disabled && isVisible(e));
-  let usernameField = null;
-  let username = '';
+  const form = el.localName === "form" ? el : el.form || el.closest?.("form");
+  if (form) inputs = [...form.elements].filter((e) => e.localName === "input");
+  else inputs = [...el.getRootNode().querySelectorAll("input")].filter((e) => !e.form);
+  const pw = inputs.filter((e) => e.type === "password" && e.type !== "hidden" && !e.disabled && isVisible(e));
+  let usernameField;
+  let username = "";
   if (pw.length) {
     usernameField = usernameFor(choosePassword(pw) || pw[0]);
   } else {
@@ -362,8 +381,12 @@ export function credentialsIn(el) {
   if (usernameField) username = readValue(usernameField);
   const sub = submittedPasswordField(pw);
   return {
-    username, keptUsername: username ? '' : hiddenUsername(inputs),
-    password: sub.value, passwordField: sub.field, hasPasswordField: pw.length > 0, usernameField,
+    username,
+    keptUsername: username ? "" : hiddenUsername(inputs),
+    password: sub.value,
+    passwordField: sub.field,
+    hasPasswordField: pw.length > 0,
+    usernameField,
   };
 }
 
@@ -377,23 +400,23 @@ export function submitButtonIn(path) {
   for (const n of path) {
     if (!(n instanceof Element)) continue;
     const tag = n.localName;
-    if (tag === 'input') {
+    if (tag === "input") {
       const t = n.type;
-      if (t === 'submit' || t === 'image') return n;
-      if (t === 'button' && SUBMIT_HINT.test(n.value || '')) return n;
+      if (t === "submit" || t === "image") return n;
+      if (t === "button" && SUBMIT_HINT.test(n.value || "")) return n;
       return null;
     }
-    if (tag === 'button') {
-      const t = (n.getAttribute('type') || 'submit').toLowerCase();
-      if (t === 'submit' && n.form) return n;
-      const text = (n.textContent || '') + ' ' + (n.getAttribute('aria-label') || '') + ' ' + (n.value || '');
+    if (tag === "button") {
+      const t = (n.getAttribute("type") || "submit").toLowerCase();
+      if (t === "submit" && n.form) return n;
+      const text = (n.textContent || "") + " " + (n.getAttribute("aria-label") || "") + " " + (n.value || "");
       return SUBMIT_HINT.test(text) ? n : null;
     }
-    if (n.getAttribute('role') === 'button' || tag === 'a') {
-      const text = (n.textContent || '') + ' ' + (n.getAttribute('aria-label') || '');
+    if (n.getAttribute("role") === "button" || tag === "a") {
+      const text = (n.textContent || "") + " " + (n.getAttribute("aria-label") || "");
       return text.length < 80 && SUBMIT_HINT.test(text) ? n : null;
     }
-    if (tag === 'form' || tag === 'body') return null;
+    if (tag === "form" || tag === "body") return null;
   }
   return null;
 }

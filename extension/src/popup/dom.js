@@ -1,5 +1,7 @@
-// A small DOM builder: h("button", {class: "primary", onclick}, "Save").
-// Text is always set as text, never parsed as HTML.
+// The popup's DOM helpers: a small element builder, h("button", {class:
+// "primary", onclick}, "Save") (text is always set as text, never parsed
+// as HTML), and the pieces every view uses: the header, notices and the
+// status line a view reports progress and errors in.
 
 /** h makes an element with attributes (on* are listeners) and children. */
 export function h(tag, attrs = {}, ...children) {
@@ -22,4 +24,43 @@ export function h(tag, attrs = {}, ...children) {
 export function show(...children) {
   const app = document.getElementById("app");
   app.replaceChildren(...children.flat(Infinity).filter(Boolean));
+}
+
+/** header is the top bar: the name, then whatever goes on the right. */
+export function header(...right) {
+  return h("div", { class: "topbar" }, h("h1", { class: "grow" }, h("span", { class: "logo" }), "meshpass"), ...right);
+}
+
+/** notice is a message box of kind "ok", "warn", "bad" or "" (neutral). */
+export function notice(kind, text) {
+  return h("div", { class: `notice ${kind}`, role: kind === "bad" ? "alert" : "status" }, text);
+}
+
+/**
+ * statusLine is a node a view writes progress and errors into:
+ * line.set(kind, text) shows a notice, line.set("", "") clears it.
+ */
+export function statusLine() {
+  const el = h("div", { class: "status", "data-role": "status" });
+  el.set = (kind, text) => el.replaceChildren(text ? notice(kind, text) : "");
+  return el;
+}
+
+/** tabs is a row of tab buttons; key is the data attribute naming each. */
+export function tabs(key, list, selected, choose) {
+  return h(
+    "div",
+    { class: "tabs", role: "tablist" },
+    list.map(([id, label]) =>
+      h("button", { role: "tab", "aria-selected": String(id === selected), [key]: id, onclick: () => choose(id) }, label),
+    ),
+  );
+}
+
+/** confirmClick makes button ask "sure?" on the first click; it says whether to go on. */
+export function confirmClick(button, label) {
+  if (button.dataset.sure === "yes") return true;
+  button.dataset.sure = "yes";
+  button.textContent = `${label} — sure?`;
+  return false;
 }

@@ -1,0 +1,28 @@
+// The locked view: the device is set up but its keys are sealed; the
+// passphrase unlocks them (Enter or the Unlock button).
+
+import { h, header, show, statusLine } from "../dom.js";
+import { bg, busy, start } from "../popup.js";
+
+/** lockedView asks for the passphrase of status.account's device. */
+export function lockedView(status) {
+  const pass = h("input", { type: "password", id: "unlock-passphrase", autocomplete: "current-password", autofocus: true });
+  const line = statusLine();
+  const go = h("button", { class: "primary", id: "unlock" }, "Unlock");
+  const unlock = () =>
+    busy(go, line, async () => {
+      await bg("unlock", { passphrase: pass.value });
+      await start();
+    });
+  go.addEventListener("click", unlock);
+  pass.addEventListener("keydown", (e) => e.key === "Enter" && unlock());
+  show(
+    header(h("span", { class: "chip" }, "locked")),
+    h("p", {}, "Unlock ", h("b", {}, status.account), " on this device."),
+    h("label", { for: "unlock-passphrase" }, "Passphrase"),
+    pass,
+    h("div", { class: "row end" }, go),
+    line,
+  );
+  pass.focus();
+}

@@ -1,0 +1,89 @@
+// The unlocked view's frame: the header with the sync chip, Sync and Lock,
+// the account, and the tabs Passwords (vault.js), Devices (devices.js) and
+// Settings (settings.js). It shows the last verified copy at once, syncs,
+// and shows the page again after the sync unless the person has started
+// using it meanwhile.
+
+import { CODES } from "../../background/core-api.js";
+import { h, header, notice, show, tabs } from "../dom.js";
+import { bg, describe, inPopup, start } from "../popup.js";
+import { devicesPage } from "./devices.js";
+import { settingsPage } from "./settings.js";
+import { passwordsPage } from "./vault.js";
+
+const PAGES = { passwords: passwordsPage, devices: devicesPage, settings: settingsPage };
+
+// The page last shown, so that coming back to the vault view keeps it.
+let current = "passwords";
+
+/** mainView shows page ("passwords", "devices" or "settings") of the unlocked view. */
+export async function mainView(status, page = current) {
+  current = page;
+  const chip = h("span", { class: "chip", "data-role": "sync" }, "syncing…");
+  const syncButton = h("button", { class: "small", title: "Sync with the portal", id: "sync" }, "Sync");
+  const lockButton = h("button", { class: "small", id: "lock" }, "Lock");
+  lockButton.addEventListener("click", async () => {
+    await bg("lock");
+    if (inPopup) window.close();
+    else start();
+  });
+  const nav = tabs(
+    "data-page",
+    [
+      ["passwords", "Passwords"],
+      ["devices", "Devices"],
+      ["settings", "Settings"],
+    ],
+    page,
+    (id) => mainView(status, id),
+  );
+  const body = h("div", { "data-role": "page" });
+  const banner = h("div", { "data-role": "sync-error" });
+  show(header(chip, syncButton, lockButton), h("div", { class: "muted" }, status.account, " · ", status.portal), banner, nav, body);
+
+  const sync = async () => {
+    chip.className = "chip";
+    chip.textContent = "syncing…";
+    try {
+      await bg("sync");
+      chip.className = "chip ok";
+      chip.textContent = "synced";
+      banner.replaceChildren();
+    } catch (e) {
+      const unreachable = e.code === CODES.TRANSPORT;
+      chip.className = unreachable ? "chip warn" : "chip bad";
+      chip.textContent = unreachable ? "portal unreachable" : "verification failed";
+      const said = describe(e);
+      banner.replaceChildren(
+        notice(unreachable ? "warn" : "bad", `${said}${/[.!?]$/.test(said) ? "" : "."} Showing the last verified copy.`),
+      );
+    }
+  };
+  syncButton.addEventListener("click", async () => {
+    await sync();
+    renderPage(status, page, body);
+  });
+  let used = false;
+  for (const event of ["input", "click"])
+    body.addEventListener(event, () => {
+      used = true;
+    });
+  await renderPage(status, page, body);
+  await sync();
+  if (!used && body.isConnected) renderPage(status, page, body, () => used || !body.isConnected);
+}
+
+// renderPage builds a page of the vault view into body. stale, if given,
+// is asked once the page is built: if it says the person has used the page
+// meanwhile, the new page is dropped rather than pulled from under them.
+async function renderPage(status, page, body, stale = () => false) {
+  let nodes;
+  try {
+    nodes = await PAGES[page](status);
+  } catch (e) {
+    if (e.code === CODES.LOCKED) return start();
+    nodes = [notice("bad", describe(e))];
+  }
+  if (!stale()) body.replaceChildren(...nodes);
+  return undefined;
+}

@@ -1,0 +1,31 @@
+// The Settings page of the unlocked view: the portal for new profiles,
+// fill on page load, and the idle lock timeout (kept by the service
+// worker in storage.local).
+
+import { h, statusLine } from "../dom.js";
+import { bg, busy } from "../popup.js";
+
+/** settingsPage builds the page's nodes. */
+export async function settingsPage() {
+  const s = await bg("settings");
+  const line = statusLine();
+  const portal = h("input", { type: "url", id: "settings-portal", value: s.portal });
+  const fillOnLoad = h("input", { type: "checkbox", id: "settings-fill-on-load", checked: s.fillOnLoad });
+  const lock = h("input", { type: "number", id: "settings-lock", value: s.lockMinutes, min: 1, max: 1440, style: "width:72px" });
+  const save = h("button", { class: "primary", id: "settings-save" }, "Save settings");
+  save.addEventListener("click", () =>
+    busy(save, line, async () => {
+      await bg("setSettings", { portal: portal.value.trim(), fillOnLoad: fillOnLoad.checked, lockMinutes: Number(lock.value) });
+      line.set("ok", "Saved.");
+    }),
+  );
+  return [
+    h("label", { for: "settings-portal" }, "Portal for new profiles"),
+    portal,
+    h("label", { class: "inline" }, fillOnLoad, "Fill on page load when exactly one login matches (https only)"),
+    h("label", { for: "settings-lock" }, "Lock after this many idle minutes"),
+    lock,
+    h("div", { class: "row end", style: "margin-top:10px" }, save),
+    line,
+  ];
+}

@@ -1,0 +1,110 @@
+// The Passwords page of the unlocked view: save offers waiting for an
+// answer, the logins for the tab's site first (Fill), then every login
+// with a search; copy the username or password (the clipboard is cleared
+// 30 s later), edit, add.
+
+import { h, statusLine } from "../dom.js";
+import { bg, busy, inPopup, targetTab } from "../popup.js";
+import { entryForm } from "./entry.js";
+import { mainView } from "./main.js";
+
+async function copy(text, line) {
+  await navigator.clipboard.writeText(text);
+  await bg("copied");
+  line.set("ok", "Copied. The clipboard is cleared in 30 seconds.");
+}
+
+/** passwordsPage builds the page's nodes. */
+export async function passwordsPage(status) {
+  const line = statusLine();
+  const [entries, tab, offers] = await Promise.all([bg("list"), targetTab(), bg("offers")]);
+  const web = tab && /^https?:/.test(tab.url || "");
+  const matches = web ? await bg("match", { url: tab.url, allowHTTP: true }) : [];
+  const out = offers.map((o) => offer(status, o, line));
+
+  const row = (e, canFill) => {
+    const fill = canFill && h("button", { class: "small primary", "data-action": "fill" }, "Fill");
+    if (fill) {
+      fill.addEventListener("click", () =>
+        busy(fill, line, async () => {
+          const r = await bg("fillTab", { tabId: tab.id, id: e.id });
+          if (!r.username && !r.password) line.set("warn", "No login form to fill on this page (yet).");
+          else if (inPopup) window.close();
+          else line.set("ok", "Filled.");
+        }),
+      );
+    }
+    const copyUser = h("button", { class: "small", title: "Copy the username" }, "User");
+    copyUser.addEventListener("click", () => busy(copyUser, line, () => copy(e.username, line)));
+    const copyPass = h("button", { class: "small", title: "Copy the password", "data-action": "copy-password" }, "Pass");
+    copyPass.addEventListener("click", () => busy(copyPass, line, async () => copy((await bg("secret", { id: e.id })).password, line)));
+    const edit = h("button", { class: "small", "data-action": "edit" }, "Edit");
+    edit.addEventListener("click", () => busy(edit, line, () => entryForm(status, e.id)));
+    return h(
+      "li",
+      { "data-entry": e.id },
+      h("div", { class: "who" }, h("b", {}, e.username || "(no username)"), h("span", {}, e.sites.join(", "))),
+      fill,
+      copyUser,
+      copyPass,
+      edit,
+    );
+  };
+
+  if (web) {
+    let host = "";
+    try {
+      host = new URL(tab.url).host;
+    } catch {
+      // an unparsable URL: no host to name
+    }
+    out.push(h("h2", {}, `For ${host}`));
+    out.push(
+      matches.length
+        ? h(
+            "ul",
+            { class: "list", "data-role": "matches" },
+            matches.map((m) => row(m, true)),
+          )
+        : h("p", { class: "muted", "data-role": "matches" }, "No saved login for this site."),
+    );
+  }
+  const search = h("input", { type: "search", id: "search", placeholder: `Search ${entries.length} logins` });
+  const list = h("ul", { class: "list", "data-role": "entries" });
+  const render = () => {
+    const q = search.value.trim().toLowerCase();
+    const has = (s) => (s || "").toLowerCase().includes(q);
+    const shown = entries.filter((e) => !q || has(e.username) || e.sites.some(has) || has(e.notes));
+    list.replaceChildren(...shown.map((e) => row(e, false)));
+    if (shown.length === 0) list.append(h("li", { class: "muted" }, q ? "Nothing matches." : "No logins saved yet."));
+  };
+  search.addEventListener("input", render);
+  render();
+  const add = h("button", { class: "primary", id: "add" }, "Add login");
+  add.addEventListener("click", () => busy(add, line, () => entryForm(status, null, tab)));
+  out.push(h("div", { class: "row" }, h("h2", { class: "grow" }, "All logins"), add), search, list, line);
+  return out;
+}
+
+// offer is a save offer a page made, with its two answers.
+function offer(status, o, line) {
+  const yes = h("button", { class: "small primary", "data-action": "save-offer" }, o.update ? "Update" : "Save");
+  const no = h("button", { class: "small" }, "Not now");
+  const answer = (save) =>
+    busy(save ? yes : no, line, async () => {
+      await bg("answerOffer", { tabId: o.tabId, save });
+      mainView(status, "passwords");
+    });
+  yes.addEventListener("click", () => answer(true));
+  no.addEventListener("click", () => answer(false));
+  return h(
+    "div",
+    { class: "notice", "data-role": "offer" },
+    o.update ? "Update the password of " : "Save the login ",
+    h("b", {}, o.username),
+    " on ",
+    h("b", {}, o.host),
+    "?",
+    h("div", { class: "row end" }, no, yes),
+  );
+}
