@@ -23,8 +23,12 @@ NPM ?= npm
 FUZZTIME ?= 5s
 BIN := bin
 
-# Every Go source, go.mod and go.sum: what a Go build output depends on.
-GO_SOURCES := $(shell find . \( -name node_modules -o -name .git -o -name build -o -name dist \) -prune -o -name '*.go' -type f -print) go.mod go.sum
+# What a Go program or wasm build depends on: every non-test Go file, the
+# files they embed (go:embed), go.mod and go.sum.
+GO_SOURCES := $(shell find . \( -name node_modules -o -name .git -o -name build -o -name dist \) -prune -o -name '*.go' ! -name '*_test.go' -type f -print) \
+	$(wildcard portal-worker/migrations/*.sql shared/policy/vectors/*.json) go.mod go.sum
+# Every Go file, for the gofmt check.
+GO_FILES = $(shell find . \( -name node_modules -o -name .git \) -prune -o -name '*.go' -type f -print)
 # The programs built into bin/ (cmd/internal holds test and dev programs;
 # cmd/meshpass-worker is the js/wasm portal, built by `make worker`).
 PROGRAMS := $(BIN)/meshpass $(BIN)/meshpass-portal
@@ -93,7 +97,7 @@ vet:
 	if [ -n "$$bad" ]; then \
 	  echo "vet: shared/ must not depend on the portal, but imports:" >&2; echo "$$bad" >&2; exit 1; \
 	fi
-	@unformatted=$$(gofmt -l $(filter %.go,$(GO_SOURCES))); \
+	@unformatted=$$(gofmt -l $(GO_FILES)); \
 	if [ -n "$$unformatted" ]; then \
 	  echo "vet: gofmt wants changes in:" >&2; echo "$$unformatted" >&2; exit 1; \
 	fi; \

@@ -95,9 +95,12 @@ func (a *app) edit(ctx context.Context, arg api.EntryInput) (api.Empty, error) {
 	if arg.ID == "" {
 		return api.Empty{}, bridge.BadRequest("id is required")
 	}
-	sites, err := checkSites(arg)
-	if err != nil {
-		return api.Empty{}, err
+	// client.Edit checks and canonicalizes the sites the edit adds, and
+	// keeps those the entry had as they are: an entry with a site stored
+	// before the rules stays editable, as on the command line.
+	var sites []string
+	if arg.Sites != nil {
+		sites = *arg.Sites
 	}
 	return api.Empty{}, a.c.Edit(ctx, arg.ID, func(p *profile.PasswordEntry) { apply(arg, sites, p) })
 }

@@ -67,7 +67,7 @@ func exercise(t *testing.T, p *clienttest.Portal) {
 }
 
 // TestOwnServer: without MESHPASS_TESTPORTAL, clienttest.New starts a
-// test portal server of its own (go run ./cmd/internal/testportal).
+// test portal server of its own (cmd/internal/testportal).
 func TestOwnServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts cmd/internal/testportal")

@@ -55,7 +55,9 @@ const turnLimit = 20000;
 // clearTimeout: it remembers every pending wake-up, and rearmTimers moves
 // them into the request now running. Otherwise a wake-up set during one
 // request is lost with it and Go sleeps forever. Nothing inside
-// wasm_exec.js (its fields, its stack layout) is touched.
+// wasm_exec.js (its fields, its stack layout) is touched. The wrapper
+// serves every setTimeout of the isolate, which holds only the glue (its
+// own timers use the platform's directly) and Go.
 const pending = new Map(); // handle -> { fn, args, due, timer }
 let nextHandle = 1;
 
@@ -63,8 +65,8 @@ globalThis.setTimeout = (fn, delay = 0, ...args) => {
   const handle = nextHandle++;
   const wait = Math.max(0, Number(delay) || 0);
   const entry = { fn, args, due: Date.now() + wait, timer: undefined };
-  entry.timer = platformSetTimeout(() => fire(handle), wait);
   pending.set(handle, entry);
+  arm(handle, entry, wait);
   return handle;
 };
 
@@ -75,9 +77,18 @@ globalThis.clearTimeout = (handle) => {
   pending.delete(handle);
 };
 
-function fire(handle) {
+// arm sets the platform timer of a wake-up in the running request. Only
+// the latest arming fires it: a request that set an earlier one may not
+// have ended yet (Workers cancels only the current request's timers), and
+// its timer must not run Go inside another request's turn.
+function arm(handle, entry, wait) {
+  const timer = platformSetTimeout(() => fire(handle, timer), wait);
+  entry.timer = timer;
+}
+
+function fire(handle, timer) {
   const entry = pending.get(handle);
-  if (!entry) return;
+  if (!entry || entry.timer !== timer) return;
   pending.delete(handle);
   entry.fn(...entry.args);
 }
@@ -85,7 +96,7 @@ function fire(handle) {
 function rearmTimers() {
   for (const [handle, entry] of pending) {
     platformClearTimeout(entry.timer);
-    entry.timer = platformSetTimeout(() => fire(handle), Math.max(0, entry.due - Date.now()));
+    arm(handle, entry, Math.max(0, entry.due - Date.now()));
   }
 }
 
@@ -153,6 +164,7 @@ export default {
       return jsonError(503, "portal failure: " + err.message);
     } finally {
       platformClearTimeout(timer);
+      runtimeContext.ctx = undefined; // this request's context ends here
       busy = false;
     }
   },

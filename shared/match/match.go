@@ -232,8 +232,11 @@ func (p *Page) HostPort() string {
 	return h
 }
 
-// Origin returns the page's origin, scheme "://" HostPort, as a browser
-// writes it ("https://example.com", "http://127.0.0.1:8787").
+// Origin returns the page's origin as package match normalizes it: scheme
+// "://" HostPort ("https://example.com", "http://127.0.0.1:8787"). It is
+// for display and for the core's own decisions; it can differ from a
+// browser's origin in rare spellings (a trailing dot, which match drops;
+// an IPv4-mapped IPv6 address), so never compare it with one.
 func (p *Page) Origin() string { return p.scheme + "://" + p.HostPort() }
 
 // Match reports whether site may fill the page, and how. A malformed site

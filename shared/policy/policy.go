@@ -16,7 +16,7 @@
 //
 // A refused input is an *Error that wraps one of ErrPassphrase,
 // ErrShares, ErrAccount or ErrSite (test with errors.Is), so that callers
-// can map it to their own codes. The test vectors in testdata/rules.json
+// can map it to their own codes. The test vectors in vectors/rules.json
 // are run against this package, the command line and the wasm core alike.
 package policy
 

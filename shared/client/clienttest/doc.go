@@ -8,7 +8,7 @@
 // MESHPASS_TESTPORTAL (scripts/with-testportal.sh starts one for make's
 // test runs; wasmbrowsertest passes the variable to a browser page).
 // Natively, when the variable is unset, the test process starts a server
-// of its own (go run ./cmd/internal/testportal), which exits with it; on
+// of its own (go build ./cmd/internal/testportal), which exits with it; on
 // js/wasm the test is skipped. The rewrite runs in the test process: as
 // the handler of a local httptest server in front of the portal natively,
 // and as the http.RoundTripper of Portal.Client in a browser page.

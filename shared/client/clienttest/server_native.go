@@ -19,9 +19,9 @@ import (
 )
 
 // New takes a fresh real portal from the test portal server at EnvServer,
-// or, when that is unset, from a server this test process starts once (go
-// run ./cmd/internal/testportal from the module's root; it exits when the
-// process does). A local httptest server in front of the portal, Server,
+// or, when that is unset, from a server this test process starts once
+// (cmd/internal/testportal, built from the module's root; it exits when
+// the process does). A local httptest server in front of the portal, Server,
 // runs the rewrite for every HTTP client; the portal and the server close
 // when the test ends.
 func New(t testing.TB) *Portal {
@@ -56,19 +56,30 @@ func ownServer() (string, error) {
 	return own.url, own.err
 }
 
-// startServer runs go run ./cmd/internal/testportal with its standard
-// input a pipe that is never closed: when this process ends, the pipe
-// closes and the server stops and deletes its databases.
+// startServer builds cmd/internal/testportal into a temporary directory
+// and starts it with its standard input a pipe that is never closed: when
+// this process ends, the pipe closes and the server stops and deletes its
+// databases. The binary is deleted as soon as it runs.
 func startServer() (string, error) {
 	root, err := moduleRoot()
 	if err != nil {
 		return "", err
 	}
-	// go test puts its own Go first on PATH.
-	cmd := exec.Command("go", "run", "./cmd/internal/testportal")
-	cmd.Dir = root
-	// The server is a native program, whatever this test was built for.
-	cmd.Env = append(os.Environ(), "GOOS=", "GOARCH=")
+	dir, err := os.MkdirTemp("", "meshpass-clienttest-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "testportal")
+	// go test puts its own Go first on PATH. The server is a native
+	// program, whatever this test was built for.
+	build := exec.Command("go", "build", "-o", bin, "./cmd/internal/testportal")
+	build.Dir = root
+	build.Env = append(os.Environ(), "GOOS=", "GOARCH=")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the test portal server (go build ./cmd/internal/testportal in %s): %v\n%s", root, err, out)
+	}
+	cmd := exec.Command(bin)
 	var stderr lockedBuffer
 	cmd.Stderr = &stderr
 	if own.stdin, err = cmd.StdinPipe(); err != nil {
@@ -79,7 +90,7 @@ func startServer() (string, error) {
 		return "", err
 	}
 	if err := cmd.Start(); err != nil {
-		return "", fmt.Errorf("starting a test portal server: %v", err)
+		return "", fmt.Errorf("starting the test portal server: %v", err)
 	}
 	line := make(chan string, 1)
 	go func() {
@@ -91,10 +102,11 @@ func startServer() (string, error) {
 		if strings.HasPrefix(url, "http://") {
 			return url, nil
 		}
-	case <-time.After(3 * time.Minute):
+	case <-time.After(time.Minute):
 	}
 	cmd.Process.Kill()
-	return "", fmt.Errorf("the test portal server (go run ./cmd/internal/testportal in %s) did not start; set %s to a running one. Its output:\n%s", root, EnvServer, stderr.String())
+	cmd.Wait()
+	return "", fmt.Errorf("the test portal server did not start; set %s to a running one. Its output:\n%s", EnvServer, stderr.String())
 }
 
 // moduleRoot is the directory of go.mod above the working directory (a

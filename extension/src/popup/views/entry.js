@@ -54,7 +54,12 @@ export async function entryForm(status, id, tab) {
   const save = h("button", { class: "primary", id: "entry-save" }, "Save");
   save.addEventListener("click", () =>
     busy(save, line, async () => {
-      const fields = { sites: await checkSites(sites.value), username: username.value, password: password.value, notes: notes.value };
+      const fields = {
+        sites: await checkSites(sites.value, entry.sites),
+        username: username.value,
+        password: password.value,
+        notes: notes.value,
+      };
       if (id) await bg("edit", { id, ...fields });
       else await bg("add", fields);
       mainView(status, "passwords");
@@ -96,13 +101,15 @@ export async function entryForm(status, id, tab) {
   );
 }
 
-// checkSites splits what was typed into sites and has the core check each;
-// it resolves with the sites as the core writes them, or rejects with the
-// reason the first bad one is refused (which names the site).
-async function checkSites(typed) {
+// checkSites splits what was typed into sites and has the core check each
+// one the entry did not have (kept, those stay as they are, as the core's
+// edit keeps them: a site saved before today's rules does not block an
+// edit); it resolves with the sites as the core writes them, or rejects
+// with the reason the first bad one is refused (which names the site).
+async function checkSites(typed, had = []) {
   const list = typed.split(/[\s,]+/).filter(Boolean);
   if (list.length === 0) throw refusal("Give at least one site.");
-  const checked = await Promise.all(list.map((site) => bg("checkSite", { site })));
+  const checked = await Promise.all(list.map((site) => (had.includes(site) ? { ok: true, site } : bg("checkSite", { site }))));
   const bad = checked.findIndex((r) => !r.ok);
   if (bad >= 0) throw refusal(checked[bad].reason);
   return checked.map((r, i) => r.site || list[i]);
