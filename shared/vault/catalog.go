@@ -1,0 +1,204 @@
+package vault
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+)
+
+// Catalog is a vault's records, verified, and the entries they merge to.
+// It is not safe for concurrent use.
+type Catalog struct {
+	keys Keyring
+	// records by version, and each entry's versions in the order added.
+	records map[string]*Opened
+	entries map[string][]string
+	// children counts, per version, the records written on it.
+	children map[string]int
+	// generation is 1 + the greatest generation of a record's parents.
+	generation map[string]int
+}
+
+// NewCatalog returns an empty catalog of the vault whose keys k gives.
+func NewCatalog(k Keyring) *Catalog {
+	return &Catalog{keys: k, records: map[string]*Opened{}, entries: map[string][]string{},
+		children: map[string]int{}, generation: map[string]int{}}
+}
+
+// Add verifies and adds a signed record. A record already in the catalog
+// is accepted again and changes nothing (a replay, or the same record
+// from another device), so records may come in any order parents-first
+// and more than once. A record whose parents are not (yet) in the catalog
+// is refused (ErrParents): the caller gives records in the order the
+// portal logged them, and a parent always comes first. It returns the
+// record's version.
+func (c *Catalog) Add(s *Signed) (string, error) {
+	v, err := Version(s)
+	if err != nil {
+		return "", err
+	}
+	if _, ok := c.records[v]; ok {
+		return v, nil
+	}
+	o, err := Open(s, c.keys)
+	if err != nil {
+		return "", err
+	}
+	gen := 0
+	for _, p := range o.Parents {
+		pr, ok := c.records[p]
+		if !ok || pr.Entry.ID != o.Entry.ID {
+			return "", fmt.Errorf("%w: record %s of entry %s names parent %s", ErrParents, v, o.Entry.ID, p)
+		}
+		gen = max(gen, c.generation[p])
+	}
+	c.records[v] = o
+	c.entries[o.Entry.ID] = append(c.entries[o.Entry.ID], v)
+	c.generation[v] = gen + 1
+	for _, p := range o.Parents {
+		c.children[p]++
+	}
+	return v, nil
+}
+
+// Len returns the number of records.
+func (c *Catalog) Len() int { return len(c.records) }
+
+// Heads returns the versions of entry id that no record was written on:
+// one after a sequence of edits, more while concurrent edits stand unmerged.
+// A new record of the entry names them all as its parents.
+func (c *Catalog) Heads(id string) []string {
+	var heads []string
+	for _, v := range c.entries[id] {
+		if c.children[v] == 0 {
+			heads = append(heads, v)
+		}
+	}
+	slices.Sort(heads)
+	return heads
+}
+
+// IDs returns the IDs of every entry with a record, deleted ones too,
+// sorted.
+func (c *Catalog) IDs() []string {
+	ids := make([]string, 0, len(c.entries))
+	for id := range c.entries {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Entry returns entry id as its records merge, with its History, and
+// whether it has any record.
+func (c *Catalog) Entry(id string) (Entry, bool) {
+	heads := c.Heads(id)
+	if len(heads) == 0 {
+		return Entry{}, false
+	}
+	// Fold the heads in a fixed order, oldest (time, version) first, so
+	// that every device merges alike; of two concurrent changes of one
+	// field, the later head's wins and the other goes to history.
+	slices.SortFunc(heads, func(a, b string) int {
+		ra, rb := c.records[a], c.records[b]
+		return cmp.Or(ra.Time.Compare(rb.Time), cmp.Compare(a, b))
+	})
+	cur := c.records[heads[0]].Entry.clone()
+	curAnc := c.ancestors(heads[0])
+	curTime := c.records[heads[0]].Time
+	for _, h := range heads[1:] {
+		next := c.records[h]
+		anc := c.ancestors(h)
+		base := c.commonBase(curAnc, anc)
+		cur = merge3(base, cur, next.Entry)
+		for v := range anc {
+			curAnc[v] = true
+		}
+		if next.Time.After(curTime) {
+			curTime = next.Time
+		}
+	}
+	cur.ID = id
+	cur.Updated = curTime
+	cur.History = c.history(id, &cur)
+	return cur, true
+}
+
+// Entries returns every entry that is not deleted, by ID.
+func (c *Catalog) Entries() []Entry {
+	var out []Entry
+	for _, id := range c.IDs() {
+		if e, ok := c.Entry(id); ok && !e.Deleted {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// ancestors returns v and every record it was written on.
+func (c *Catalog) ancestors(v string) map[string]bool {
+	seen := map[string]bool{}
+	stack := []string{v}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[x] {
+			continue
+		}
+		seen[x] = true
+		stack = append(stack, c.records[x].Parents...)
+	}
+	return seen
+}
+
+// commonBase returns the entry at the best common ancestor of two sets of
+// ancestors (greatest generation, then greatest version), or an empty
+// entry when they share none (two devices added the same ID).
+func (c *Catalog) commonBase(a, b map[string]bool) *Entry {
+	best := ""
+	for v := range a {
+		if !b[v] {
+			continue
+		}
+		if best == "" || c.generation[v] > c.generation[best] || c.generation[v] == c.generation[best] && v > best {
+			best = v
+		}
+	}
+	if best == "" {
+		return nil
+	}
+	e := c.records[best].Entry
+	return &e
+}
+
+// history lists each value of a field that some record of entry id wrote
+// and e holds no more, newest first, each value once per field.
+func (c *Catalog) history(id string, e *Entry) []Change {
+	type seenKey struct{ field, value string }
+	seen := map[seenKey]bool{}
+	for _, f := range fields {
+		seen[seenKey{f.name, f.text(e)}] = true
+	}
+	versions := slices.Clone(c.entries[id])
+	slices.SortFunc(versions, func(a, b string) int {
+		ra, rb := c.records[a], c.records[b]
+		return cmp.Or(rb.Time.Compare(ra.Time), cmp.Compare(b, a))
+	})
+	var out []Change
+	for _, v := range versions {
+		r := c.records[v]
+		for _, f := range fields {
+			if f.name == "Deleted" || f.name == "Created" {
+				continue
+			}
+			t := f.text(&r.Entry)
+			k := seenKey{f.name, t}
+			if t == "" || seen[k] {
+				continue
+			}
+			seen[k] = true
+			out = append(out, Change{Field: f.name, Value: t, Time: r.Time, Writer: r.Writer})
+		}
+	}
+	return out
+}
