@@ -28,3 +28,33 @@ func BenchmarkOpen10000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOpenBatch10000 is the same first read when the records come in
+// signed batches of 1,000 (a bulk write, or a snapshot).
+func BenchmarkOpenBatch10000(b *testing.B) {
+	r := newRing(b, "A")
+	var batches []*Signed
+	for i := 0; i < 10000; i += 1000 {
+		var recs []BatchRecord
+		for j := i; j < i+1000; j++ {
+			recs = append(recs, BatchRecord{Entry: Entry{ID: fmt.Sprintf("e%05d", j), Sites: []string{fmt.Sprintf("site%d.example", j)}, Username: "user", Password: "correct horse battery staple"}, Time: t0})
+		}
+		s, _, err := SealBatch(r.vault, "A", 1, recs, r.epochs[1], r.devices["A"])
+		if err != nil {
+			b.Fatal(err)
+		}
+		batches = append(batches, s)
+	}
+	b.ResetTimer()
+	for range b.N {
+		c := NewCatalog(r)
+		for _, s := range batches {
+			if _, err := c.AddBatch(s); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if n := len(c.Entries()); n != 10000 {
+			b.Fatal(n)
+		}
+	}
+}

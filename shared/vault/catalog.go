@@ -44,21 +44,66 @@ func (c *Catalog) Add(s *Signed) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := c.checkParents(o, nil); err != nil {
+		return "", err
+	}
+	c.add(o)
+	return v, nil
+}
+
+// AddBatch verifies a signed batch (one signature) and adds its records,
+// all or none: a record's parents must be in the catalog or earlier in
+// the batch. Records the catalog holds already are skipped. It returns
+// the records' versions in order.
+func (c *Catalog) AddBatch(s *Signed) ([]string, error) {
+	opened, err := OpenBatch(s, c.keys)
+	if err != nil {
+		return nil, err
+	}
+	earlier := map[string]string{} // version -> entry, for this batch
+	versions := make([]string, len(opened))
+	for i, o := range opened {
+		if err := c.checkParents(o, earlier); err != nil {
+			return nil, err
+		}
+		earlier[o.Version] = o.Entry.ID
+		versions[i] = o.Version
+	}
+	for _, o := range opened {
+		if _, ok := c.records[o.Version]; !ok {
+			c.add(o)
+		}
+	}
+	return versions, nil
+}
+
+// checkParents checks that o's parents are records of o's entry in the
+// catalog or, with earlier, before it in the same batch.
+func (c *Catalog) checkParents(o *Opened, earlier map[string]string) error {
+	for _, p := range o.Parents {
+		if pr, ok := c.records[p]; ok && pr.Entry.ID == o.Entry.ID {
+			continue
+		}
+		if id, ok := earlier[p]; ok && id == o.Entry.ID {
+			continue
+		}
+		return fmt.Errorf("%w: record %s of entry %s names parent %s", ErrParents, o.Version, o.Entry.ID, p)
+	}
+	return nil
+}
+
+// add adds a verified record whose parents are in the catalog.
+func (c *Catalog) add(o *Opened) {
 	gen := 0
 	for _, p := range o.Parents {
-		pr, ok := c.records[p]
-		if !ok || pr.Entry.ID != o.Entry.ID {
-			return "", fmt.Errorf("%w: record %s of entry %s names parent %s", ErrParents, v, o.Entry.ID, p)
-		}
 		gen = max(gen, c.generation[p])
 	}
-	c.records[v] = o
-	c.entries[o.Entry.ID] = append(c.entries[o.Entry.ID], v)
-	c.generation[v] = gen + 1
+	c.records[o.Version] = o
+	c.entries[o.Entry.ID] = append(c.entries[o.Entry.ID], o.Version)
+	c.generation[o.Version] = gen + 1
 	for _, p := range o.Parents {
 		c.children[p]++
 	}
-	return v, nil
 }
 
 // Len returns the number of records.

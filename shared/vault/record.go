@@ -82,8 +82,7 @@ func Version(s *Signed) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	sum := sha256.Sum256(p)
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:])), nil
+	return versionOf(p), nil
 }
 
 // ad is the associated data: the header's JSON, parents sorted.
@@ -179,6 +178,139 @@ func Open(s *Signed, k Keyring) (*Opened, error) {
 	if _, err := s.Verify(pub); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSignature, err)
 	}
+	o, err := openRecord(&r, k)
+	if err != nil {
+		return nil, err
+	}
+	o.Version = versionOf(payload)
+	return o, nil
+}
+
+// Batch is many records of one writer signed once: a bulk write (an
+// import, a migration) costs one signature to make and one to check, not
+// one per record. Each record's version is the SHA-256 of its JSON as the
+// batch holds it, as for a record signed alone.
+type Batch struct {
+	// Vault, Writer and Key are those of every record in the batch.
+	Vault  string `json:"Vault"`
+	Writer string `json:"Writer"`
+	Key    string `json:"Key"`
+	// Records are the records' JSON.
+	Records []json.RawMessage `json:"Records"`
+}
+
+// BatchRecord is one record of a bulk write: its entry and parents; the
+// batch gives vault, writer and epoch.
+type BatchRecord struct {
+	Entry   Entry
+	Parents []string
+	Time    time.Time
+}
+
+// SealBatch seals each record as Seal does, under the content key of
+// epoch, and signs them all at once with the writer's key. It returns the
+// signed batch and the records' versions, in order.
+func SealBatch(vaultID, writerID string, epoch int, recs []BatchRecord, key []byte, writer *keys.SigningKey) (*Signed, []string, error) {
+	aead, err := chacha20poly1305.NewX(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := Batch{Vault: vaultID, Writer: writerID, Key: writer.ID(), Records: make([]json.RawMessage, 0, len(recs))}
+	versions := make([]string, 0, len(recs))
+	for _, br := range recs {
+		h := Header{Vault: vaultID, Entry: br.Entry.ID, Parents: slices.Clone(br.Parents), Writer: writerID, Key: writer.ID(), Epoch: epoch,
+			Time: br.Time.UTC().Round(time.Millisecond)}
+		if h.Entry == "" {
+			return nil, nil, fmt.Errorf("%w: a record without an entry ID", ErrMalformed)
+		}
+		slices.Sort(h.Parents)
+		ad, err := h.ad()
+		if err != nil {
+			return nil, nil, err
+		}
+		plain, err := json.Marshal(br.Entry)
+		if err != nil {
+			return nil, nil, err
+		}
+		r := Record{Header: h, Nonce: make([]byte, aead.NonceSize())}
+		if _, err := rand.Read(r.Nonce); err != nil {
+			return nil, nil, err
+		}
+		r.Sealed = aead.Seal(nil, r.Nonce, plain, ad)
+		raw, err := json.Marshal(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		b.Records = append(b.Records, raw)
+		versions = append(versions, versionOf(raw))
+	}
+	payload, err := json.Marshal(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := jws.Sign(writer, payload)
+	return s, versions, err
+}
+
+func versionOf(payload []byte) string {
+	sum := sha256.Sum256(payload)
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:]))
+}
+
+// OpenBatch verifies a signed batch once against the keyring and opens
+// each of its records, which must all be of the batch's vault and writer.
+func OpenBatch(s *Signed, k Keyring) ([]*Opened, error) {
+	payload, err := s.UnverifiedPayload()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	var b Batch
+	if err := json.Unmarshal(payload, &b); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if b.Vault != k.Vault() {
+		return nil, fmt.Errorf("%w: %s, not %s", ErrOtherVault, b.Vault, k.Vault())
+	}
+	epochs := map[int]bool{}
+	recs := make([]Record, len(b.Records))
+	for i, raw := range b.Records {
+		if err := json.Unmarshal(raw, &recs[i]); err != nil {
+			return nil, fmt.Errorf("%w: record %d: %v", ErrMalformed, i, err)
+		}
+		if recs[i].Vault != b.Vault || recs[i].Writer != b.Writer || recs[i].Key != b.Key || recs[i].Entry == "" {
+			return nil, fmt.Errorf("%w: record %d is not of the batch's vault and writer", ErrMalformed, i)
+		}
+		epochs[recs[i].Epoch] = true
+	}
+	var pub *keys.PublicKey
+	for epoch := range epochs {
+		if pub, err = k.Writer(b.Writer, epoch); err != nil {
+			return nil, err
+		}
+	}
+	if pub == nil { // an empty batch: check the writer all the same
+		if pub, err = k.Writer(b.Writer, 0); err != nil {
+			return nil, err
+		}
+	}
+	if pub.UDF != b.Key {
+		return nil, fmt.Errorf("%w: batch says key %s, device %s signs with %s", ErrWriter, b.Key, b.Writer, pub.UDF)
+	}
+	if _, err := s.Verify(pub); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSignature, err)
+	}
+	out := make([]*Opened, len(recs))
+	for i := range recs {
+		if out[i], err = openRecord(&recs[i], k); err != nil {
+			return nil, err
+		}
+		out[i].Version = versionOf(b.Records[i])
+	}
+	return out, nil
+}
+
+// openRecord decrypts a record whose signature was checked.
+func openRecord(r *Record, k Keyring) (*Opened, error) {
 	key, err := k.ContentKey(r.Epoch)
 	if err != nil {
 		return nil, err
@@ -203,8 +335,5 @@ func Open(s *Signed, k Keyring) (*Opened, error) {
 		return nil, fmt.Errorf("%w: fields: %v", ErrTampered, err)
 	}
 	o.Entry.ID = r.Entry
-	if o.Version, err = Version(s); err != nil {
-		return nil, err
-	}
 	return o, nil
 }

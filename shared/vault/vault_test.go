@@ -417,3 +417,71 @@ func dump(t *testing.T, c *Catalog) string {
 	}
 	return mustJSON(t, out)
 }
+
+func TestBatch(t *testing.T) {
+	r := newRing(t, "A", "B")
+	s0, v0 := write(t, r, "A", "e0", nil, t0, Entry{Password: "zero"})
+	c := NewCatalog(r)
+	add(t, c, s0)
+	// Records may build on the catalog and on earlier records of the batch.
+	recs := []BatchRecord{
+		{Entry: Entry{ID: "e1", Password: "one"}, Time: t0},
+		{Entry: Entry{ID: "e0", Password: "zero-2"}, Parents: []string{v0}, Time: t0.Add(time.Second)},
+	}
+	s, versions, err := SealBatch(r.vault, "A", 1, recs, r.epochs[1], r.devices["A"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs2 := []BatchRecord{{Entry: Entry{ID: "e1", Password: "one-2"}, Parents: []string{versions[0]}, Time: t0.Add(2 * time.Second)}}
+	s2, _, err := SealBatch(r.vault, "A", 1, recs2, r.epochs[1], r.devices["A"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddBatch(s2); !errors.Is(err, ErrParents) {
+		t.Fatalf("batch before its parent's batch: %v", err)
+	}
+	got, err := c.AddBatch(s)
+	if err != nil || !slices.Equal(got, versions) {
+		t.Fatalf("AddBatch: %v %v, want %v", got, err, versions)
+	}
+	if _, err := c.AddBatch(s); err != nil || c.Len() != 3 {
+		t.Fatalf("replayed batch: %v, %d records", err, c.Len())
+	}
+	if _, err := c.AddBatch(s2); err != nil {
+		t.Fatal(err)
+	}
+	e0, _ := c.Entry("e0")
+	e1, _ := c.Entry("e1")
+	if e0.Password != "zero-2" || e1.Password != "one-2" || len(c.Entries()) != 2 {
+		t.Fatalf("entries %+v %+v", e0, e1)
+	}
+
+	// All or nothing: a batch with one bad record adds none.
+	bad := []BatchRecord{{Entry: Entry{ID: "e5", Password: "five"}, Time: t0}, {Entry: Entry{ID: "e6"}, Parents: []string{"nosuch"}, Time: t0}}
+	sb, _, err := SealBatch(r.vault, "A", 1, bad, r.epochs[1], r.devices["A"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.Len()
+	if _, err := c.AddBatch(sb); !errors.Is(err, ErrParents) || c.Len() != n {
+		t.Fatalf("bad batch: %v, %d records (had %d)", err, c.Len(), n)
+	}
+	// A record of another writer inside a batch, re-signed by A.
+	p, _ := s.UnverifiedPayload()
+	var batch Batch
+	json.Unmarshal(p, &batch)
+	var rec Record
+	json.Unmarshal(batch.Records[0], &rec)
+	rec.Writer = "B"
+	batch.Records[0], _ = json.Marshal(rec)
+	p, _ = json.Marshal(batch)
+	forged, _ := jws.Sign(r.devices["A"], p)
+	if _, err := NewCatalog(r).AddBatch(forged); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("another writer's record in a batch: %v", err)
+	}
+	// Signed by B while naming A.
+	sB, _, _ := SealBatch(r.vault, "A", 1, recs[:1], r.epochs[1], r.devices["B"])
+	if _, err := NewCatalog(r).AddBatch(sB); !errors.Is(err, ErrWriter) {
+		t.Fatalf("batch signed by another device: %v", err)
+	}
+}
