@@ -149,7 +149,7 @@ test: check unit browser e2e fuzz
 # table and writes extension/test-artifacts/bench.json.
 bench: deps chromium $(EXTENSION) $(WORKER_WASM)
 	$(WITH_TESTPORTAL) $(GO) test -run='^$$' -bench=. -benchmem ./...
-	$(WASMTEST) -run='^$$' -bench='CreateProfile|OpenDefault|DecryptMatch10000' ./shared/profile ./shared/seal ./shared/match
+	$(WASMTEST) -run='^$$' -bench='CreateProfile|OpenDefault|DecryptMatch10000|OpenBatch10000' ./shared/profile ./shared/seal ./shared/match ./shared/vault
 	LOCALPORTAL_NOBUILD=1 GO=$(GO) $(NODE) extension/test/bench.mjs
 
 # The built artifacts, and the unpacked extension in total and its
