@@ -53,7 +53,7 @@ WASMTEST = GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="env -u GOOS -u GOARCH 
 # the client's tests take their portals from it (MESHPASS_TESTPORTAL).
 WITH_TESTPORTAL = GO=$(GO) scripts/with-testportal.sh
 
-.PHONY: run build deps npm-check vet staticcheck lint check gotest-short js-unit unit browser e2e fuzz test bench size generate docs contract clean chromium worker client-wasm extension dev-worker deploy
+.PHONY: run build deps npm-check vet staticcheck lint check gotest-short js-unit unit browser e2e fuzz test bench size generate docs contract clean chromium firefox worker client-wasm extension extension-firefox dev-worker deploy
 
 # make run: build, then the self-hosted portal on 127.0.0.1:8787 with its
 # data (SQLite database and log key) under ./data.
@@ -160,6 +160,10 @@ size: build $(WORKER_WASM) $(CLIENT_WASM) $(EXTENSION)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y chromium; }
 
+# Debian's Firefox ESR, for the Firefox build of the extension.
+firefox:
+	@command -v firefox-esr >/dev/null 2>&1 || { apt-get update && apt-get install -y firefox-esr; }
+
 # The wasm client core and the shared packages' tests, in headless Chromium.
 # The client's end-to-end and hostile-portal tests (./shared/client/...)
 # take real portals from the test portal server.
@@ -179,6 +183,11 @@ $(CLIENT_WASM): $(GO_SOURCES)
 extension: $(EXTENSION)
 $(EXTENSION): $(CLIENT_WASM) $(NPM_STAMP) extension/build.mjs extension/manifest.json $(shell find extension/src -type f)
 	$(NODE) extension/build.mjs
+
+# The extension built for Firefox (MV3 with background scripts), unpacked
+# in extension/dist-firefox.
+extension-firefox: $(EXTENSION)
+	$(NODE) extension/build.mjs --firefox
 
 # The extension in headless Chromium (Playwright, playwright-core with
 # Debian's chromium): the content script on the test pages, then end to
@@ -200,7 +209,7 @@ contract:
 	$(GO) test -count=1 ./wasm/api -run TestGenerated -update
 
 clean:
-	rm -rf $(BIN)/ $(WORKERS)/build wasm/build extension/dist
+	rm -rf $(BIN)/ $(WORKERS)/build wasm/build extension/dist extension/dist-firefox
 
 # The portal built for Cloudflare Workers (scripts/build-worker.sh):
 # cmd/meshpass-worker as wasm and Go's wasm_exec.js beside the glue in

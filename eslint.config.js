@@ -9,6 +9,7 @@ export default [
     ignores: [
       "**/node_modules/",
       "extension/dist/",
+      "extension/dist-firefox/",
       "extension/test-artifacts/",
       "wasm/build/",
       "portal-worker/build/",

@@ -4,7 +4,7 @@
 // (meshpass.wasm and Go's wasm_exec.js from wasm/build, which
 // `make client-wasm` writes). Run by `make extension`.
 import { build } from "esbuild";
-import { copyFile, mkdir, readFile, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -42,6 +42,30 @@ const files = {
   "meshpass.wasm": join(wasmBuild, "meshpass.wasm"),
 };
 await Promise.all(Object.entries(files).map(([to, from]) => copyFile(from, join(dist, to))));
+
+// With --firefox, the same extension for Firefox too
+// (extension/dist-firefox): MV3 with an event page (background scripts)
+// instead of a service worker, a fixed add-on ID, and no offscreen
+// document (its background page clears the clipboard itself);
+// Chromium-only keys are left out.
+const distFirefox = join(here, "dist-firefox");
+await rm(distFirefox, { recursive: true, force: true });
+if (process.argv.includes("--firefox")) await firefox();
+
+async function firefox() {
+  await mkdir(distFirefox, { recursive: true });
+  const manifest = JSON.parse(await readFile(files["manifest.json"], "utf8"));
+  delete manifest.key;
+  delete manifest.minimum_chrome_version;
+  manifest.background = { scripts: ["background.js"] };
+  manifest.permissions = manifest.permissions.filter((p) => p !== "offscreen");
+  manifest.browser_specific_settings = { gecko: { id: "meshpass@meshpass.dev", strict_min_version: "128.0" } };
+  for (const f of ["background.js", "popup.js", "content.js", "popup.html", "popup.css", "meshpass.wasm"]) {
+    await copyFile(join(dist, f), join(distFirefox, f));
+  }
+  await writeFile(join(distFirefox, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  console.log(`extension: built ${distFirefox} for Firefox (about:debugging, Load Temporary Add-on)`);
+}
 console.log(
   `extension: built ${dist} (load unpacked; extension ID ${JSON.parse(await readFile(files["manifest.json"], "utf8")).key ? "pinned by the manifest key" : "unpinned"})`,
 );

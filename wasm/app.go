@@ -69,6 +69,8 @@ func (a *app) handlers() map[string]bridge.Handler {
 		"match":            bridge.Typed(a.match),
 		"fill":             bridge.Typed(a.fill),
 		"savedLogin":       bridge.Typed(a.savedLogin),
+		"autofill":         bridge.Typed(a.autofill),
+		"typedLogin":       bridge.Typed(a.typedLogin),
 		"startConnect":     bridge.Typed(a.startConnect),
 		"pollConnect":      bridge.Typed(a.pollConnect),
 		"pending":          bridge.Typed(a.pending),

@@ -23,6 +23,7 @@ const LABELS = {
   cancel: ["Cancel"],
   save: ["Save", "Update"],
   dismiss: ["Not now"],
+  ok: ["I understand"],
 };
 
 /** The banner accepts clicks once visible for 500 ms; wait a bit longer. */

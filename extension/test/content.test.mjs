@@ -28,6 +28,9 @@ import { execFileSync } from "node:child_process";
 import { chromium } from "playwright-core";
 import { startServer } from "./serve.mjs";
 import { clickBanner, bannerText, hasBanner, bannerButtonBox } from "./banner.mjs";
+import { workerLoop } from "./worker-loop.mjs";
+import { fillTab } from "../src/background/fill.js";
+import * as save from "../src/background/save.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..", "..");
@@ -61,7 +64,12 @@ before(async () => {
   bundle = await readFile(out, "utf8");
   server = await startServer();
   server2 = await startServer(); // another port: another origin
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    // *.localhost is loopback (the worker's tests name sites on it).
+    args: ["--host-resolver-rules=MAP *.localhost 127.0.0.1"],
+  });
 });
 
 after(async () => {
@@ -123,13 +131,16 @@ ${bundle}
  * A new page with the stub and content script; out collects every message the
  * content scripts of all its frames send: {url, msg}.
  */
-async function newPage(t, { clock = false, script = true } = {}) {
+async function newPage(t, { clock = false, script = true, worker = null } = {}) {
   const context = await browser.newContext();
   t.after(() => context.close());
   const page = await context.newPage();
   const out = [];
+  // worker(page) returns a workerLoop: the worker's decisions in the loop.
+  const loop = worker ? worker(page) : null;
   await page.exposeBinding("__meshpassOut", (source, msg) => {
     out.push({ url: source.frame.url(), msg });
+    loop?.onMessage(source.frame, msg);
   });
   if (clock) {
     // Fake, paused page clock: page and content script timers run only in
@@ -139,7 +150,7 @@ async function newPage(t, { clock = false, script = true } = {}) {
     await page.clock.pauseAt(t0 + 1000);
   }
   await page.addInitScript(initScript(script));
-  return { page, out };
+  return { page, out, loop };
 }
 
 /** Play the background: deliver msg to a frame's content script. */
@@ -180,7 +191,7 @@ test("plain form: fields reported, probe, fill, one submitted message on submit"
   const fields = await waitFor(out, (m) => m.type === "meshpass:fields", "fields");
   assert.deepEqual(fields.msg, { type: "meshpass:fields", username: true, password: true });
   const probe = await deliver(page.mainFrame(), { type: "meshpass:probe" });
-  assert.deepEqual(probe, { origin: server.origin, top: true, username: true, password: true });
+  assert.deepEqual(probe, { origin: server.origin, top: true, username: true, password: true, action: "" });
 
   const res = await deliver(page.mainFrame(), fillMsg());
   assert.deepEqual(res, { filled: { username: true, password: true } });
@@ -671,6 +682,7 @@ test("fields message when the login form appears late, once", async (t) => {
     top: true,
     username: false,
     password: false,
+    action: "",
   });
   const f = await waitFor(out, (m) => m.type === "meshpass:fields", "late fields", 4000);
   assert.deepEqual(f.msg, { type: "meshpass:fields", username: true, password: true });
@@ -695,12 +707,14 @@ for (const cross of [false, true]) {
       top: true,
       username: false,
       password: false,
+      action: "",
     });
     assert.deepEqual(await deliver(frame, { type: "meshpass:probe" }), {
       origin: new URL(inner).origin,
       top: false,
       username: true,
       password: true,
+      action: "",
     });
     assert.deepEqual(await deliver(page.mainFrame(), fillMsg()), { filled: null, reason: "no-fields" });
     assert.deepEqual(await deliver(frame, fillMsg()), { filled: { username: true, password: true } });
@@ -730,7 +744,7 @@ test('sandboxed iframe (opaque origin): probe says "null", no fields or submitte
   }
   // location.origin would claim the server's origin; the real one is opaque.
   assert.equal(await frame.evaluate(() => location.origin), server.origin);
-  assert.deepEqual(probe, { origin: "null", top: false, username: true, password: true });
+  assert.deepEqual(probe, { origin: "null", top: false, username: true, password: true, action: "" });
   assert.deepEqual(await deliver(frame, fillMsg()), { filled: null, reason: "opaque-origin" });
   assert.deepEqual(await deliver(frame, fillMsg({ askFirst: true })), { filled: null, reason: "opaque-origin" });
   assert.deepEqual(await deliver(frame, { type: "meshpass:ask", host: "x" }), { ok: false });
@@ -769,4 +783,145 @@ for (const site of ["same-site", "cross-site"]) {
     const fb = await page.locator("#frame").boundingBox();
     assert.ok(at.x > fb.x && at.x < fb.x + fb.width && at.y > fb.y && at.y < fb.y + fb.height, JSON.stringify({ at, fb }));
   });
+}
+
+// The cases of issue 15, each on its own page. The worker's decisions
+// (test/worker-loop.mjs: the real fill.js and save.js, a fake core) are in
+// the loop where the case is about them.
+
+const ACME = { id: "acme", username: "alice@acme", password: "acme-bank-pw-9" };
+
+test("split shadow roots: username, password and button in three components, no form", async (t) => {
+  const { page, out } = await newPage(t);
+  await page.goto(`${server.origin}/split-shadow.html`);
+  const f = await waitFor(out, (m) => m.type === "meshpass:fields", "fields");
+  assert.deepEqual(f.msg, { type: "meshpass:fields", username: true, password: true });
+  assert.deepEqual(await deliver(page.mainFrame(), fillMsg()), { filled: { username: true, password: true } });
+  assert.equal(await page.inputValue("x-username #username"), USER);
+  assert.equal(await page.inputValue("x-password #password"), PASS);
+
+  // Typed by hand, then the sign-in component's button: one login reported.
+  await page.reload();
+  await waitFor(out, (m, url) => m.type === "meshpass:fields" && url.endsWith("split-shadow.html"), "fields after reload");
+  await ready(page, out);
+  out.length = 0;
+  await page.locator("x-username #username").fill("bob@example.com");
+  await page.locator("x-password #password").fill("typed by hand 1");
+  await page.locator("x-signin #submit").click();
+  assert.equal(await page.textContent("#result"), "signed in as bob@example.com");
+  await waitFor(out, (m) => m.type === "meshpass:submitted", "submitted");
+  await sleep(300);
+  assert.deepEqual(ofType(out, "meshpass:submitted"), [
+    { type: "meshpass:submitted", username: "bob@example.com", password: "typed by hand 1" },
+  ]);
+});
+
+test("split shadow roots: a field that throws the value away is not reported filled", async (t) => {
+  const { page, out } = await newPage(t);
+  await page.goto(`${server.origin}/split-shadow.html?reject=username`);
+  await ready(page, out);
+  assert.deepEqual(await deliver(page.mainFrame(), fillMsg()), { filled: { username: false, password: true } });
+  assert.equal(await page.inputValue("x-username #username"), "");
+});
+
+test("look-alike with a reused password: no save offer, a warning naming the site it belongs to", async (t) => {
+  const bank = { ...ACME, sites: [`bank.localhost:${server.port}`] };
+  const { page, out, loop } = await newPage(t, { worker: (p) => workerLoop(p, [bank]) });
+  await page.goto(`http://bank-localhost.localhost:${server.port}/lookalike.html`);
+  await ready(page, out);
+  await page.locator("#username").fill(ACME.username);
+  await page.locator("#password").fill(ACME.password);
+  await Promise.all([page.waitForURL(/welcome/), page.click("#submit")]);
+  await waitFor(out, (m) => m.type === "meshpass:submitted", "submitted");
+  const text = await bannerText(page, { timeout: 10_000 });
+  assert.match(text, new RegExp(`password for bank\\.localhost:${server.port}, but this page is bank-localhost\\.localhost`));
+  assert.doesNotMatch(text, /Save login/);
+  await loop.idle();
+  assert.ok(
+    loop.sent.every((m) => m.type === "meshpass:warnOtherSite"),
+    "no offerSave",
+  );
+  assert.ok(loop.badges.length > 0 && loop.badges.every((b) => b.text === "!"), "the toolbar button says so");
+  assert.deepEqual(loop.errors, []);
+  await clickBanner(page, "ok");
+  await waitFor(out, (m) => m.type === "meshpass:saveAnswer", "the warning to be done with");
+  await loop.idle();
+  assert.equal(await hasBanner(page), false);
+  assert.deepEqual(await save.offers(), [], "nothing left to save");
+});
+
+test("sibling-host auto-fill: fill on load leaves another host of the site empty, and says so on the badge", async (t) => {
+  const bank = { ...ACME, sites: [`bank.localhost:${server.port}`] };
+  const { page, out, loop } = await newPage(t, { worker: (p) => workerLoop(p, [bank], { fillOnLoad: true }) });
+  await page.goto(`http://user-content.bank.localhost:${server.port}/sibling.html`);
+  await waitFor(out, (m) => m.type === "meshpass:fields", "fields");
+  await loop.idle();
+  await sleep(300);
+  assert.deepEqual(await values(page), { username: "", password: "" });
+  assert.equal(await page.textContent("#typed"), "", "the page saw nothing typed");
+  assert.ok(!loop.core.calls.some((c) => c.name === "fill"), "no password asked for");
+  assert.deepEqual(
+    loop.badges.map((b) => b.text),
+    ["1"],
+  );
+  assert.deepEqual(loop.errors, []);
+
+  // The exact host is filled on load.
+  const exact = await newPage(t, { worker: (p) => workerLoop(p, [bank], { fillOnLoad: true }) });
+  await exact.page.goto(`http://bank.localhost:${server.port}/sibling.html`);
+  await waitFor(exact.out, (m) => m.type === "meshpass:fields", "fields");
+  await exact.loop.idle();
+  for (let i = 0; i < 100 && (await exact.page.inputValue("#password")) !== ACME.password; i++) await sleep(50);
+  assert.deepEqual(await values(exact.page), { username: ACME.username, password: ACME.password });
+});
+
+test("sibling-host auto-fill: the next step of a username fill is not given to another host of the site", async (t) => {
+  const bank = { ...ACME, sites: [`bank.localhost:${server.port}`] };
+  const { page, out, loop } = await newPage(t, { worker: (p) => workerLoop(p, [bank]) });
+  await page.goto(`http://bank.localhost:${server.port}/twostep.html`);
+  await ready(page, out);
+  const done = await fillTab(1, "acme");
+  assert.deepEqual([done.username, done.password, done.waiting], [true, false, true]);
+  // An open redirect sends the tab to another host of the registrable domain.
+  await page.goto(`http://user-content.bank.localhost:${server.port}/sibling.html`);
+  await waitFor(out, (m, url) => m.type === "meshpass:fields" && url.includes("user-content"), "fields on the sibling");
+  await loop.idle();
+  await sleep(300);
+  assert.deepEqual(await values(page), { username: "", password: "" });
+  assert.equal(loop.sent.filter((m) => m.type === "meshpass:fill").length, 1, "only the username step was filled");
+  assert.deepEqual(loop.errors, []);
+});
+
+test("cross-origin form action: the probe names it, and a fill asks first, naming where it posts", async (t) => {
+  const bank = { ...ACME, sites: [`bank.localhost:${server.port}`] };
+  const to = `${server2.origin}/welcome.html`;
+  for (const formaction of [false, true]) {
+    const { page, out } = await newPage(t, { worker: (p) => workerLoop(p, [bank]) });
+    await page.goto(`http://bank.localhost:${server.port}/action.html?to=${encodeURIComponent(to)}${formaction ? "&formaction=1" : ""}`);
+    await ready(page, out);
+    const probe = await deliver(page.mainFrame(), { type: "meshpass:probe" });
+    assert.equal(probe.action, server2.origin);
+    const filling = fillTab(1, "acme");
+    const text = await bannerText(page, { timeout: 10_000 });
+    assert.match(text, new RegExp(`sends your login to 127\\.0\\.0\\.1:${server2.port}, not to bank\\.localhost`));
+    await page.waitForTimeout(700);
+    assert.deepEqual(await values(page), { username: "", password: "" }, "nothing before the click");
+    await clickBanner(page, formaction ? "cancel" : "fill");
+    const r = await filling;
+    if (formaction) {
+      assert.equal(r.cancelled, true);
+      assert.deepEqual(await values(page), { username: "", password: "" });
+    } else {
+      assert.deepEqual(await values(page), { username: ACME.username, password: ACME.password });
+    }
+  }
+  // Posting to its own origin asks nothing.
+  const { page, out } = await newPage(t);
+  await page.goto(`${server.origin}/action.html`);
+  await ready(page, out);
+  assert.equal((await deliver(page.mainFrame(), { type: "meshpass:probe" })).action, "");
+});
+
+async function values(page) {
+  return { username: await page.inputValue("#username"), password: await page.inputValue("#password") };
 }

@@ -74,6 +74,11 @@ async function goTo(popup, name) {
   await settled(popup);
 }
 
+// gotFill is what a fill says it filled.
+function gotFill(r) {
+  return { username: r.username, password: r.password };
+}
+
 async function values(page, frame = page) {
   return { username: await frame.inputValue("#username"), password: await frame.inputValue("#password") };
 }
@@ -109,6 +114,8 @@ test("extension end to end", async (t) => {
     assert.equal(await popup.locator("#entry-sites").inputValue(), new URL(bank()).host, "the form offers the tab's site");
     await popup.locator("#entry-username").fill("alice@bank");
     await popup.locator("#generate").click();
+    // The core generates it: wait for its answer.
+    await waitFor(async () => (await popup.locator("#entry-password").inputValue()) !== "", "the generated password");
     const generated = await popup.locator("#entry-password").inputValue();
     assert.equal(generated.length, 20);
     await popup.locator("#entry-password").fill("hunter2-bank");
@@ -180,6 +187,10 @@ test("extension end to end", async (t) => {
     const tabId = await B.tabId(page);
     // What chrome.commands and chrome.contextMenus call with the tab.
     const sw = await B.worker();
+    // The browser granted the suggested keys (Chromium 156 refuses Ctrl+Shift+L).
+    const commands = await sw.evaluate(() => chrome.commands.getAll());
+    assert.equal(commands.find((c) => c.name === "fill-login")?.shortcut, "Alt+Shift+L");
+    assert.equal(commands.find((c) => c.name === "_execute_action")?.shortcut, "Alt+Shift+M");
     await sw.evaluate((id) => globalThis.meshpassExtension.fillByShortcut(id), tabId);
     assert.deepEqual(await values(page), { username: "alice@bank", password: "hunter2-bank" });
     await page.close();
@@ -209,7 +220,7 @@ test("extension end to end", async (t) => {
     assert.deepEqual(await values(page), { username: "", password: "" }, "nothing filled before the click");
     await shot(page, "06a-ask-before-http-fill");
     await clickBanner(page, "fill");
-    assert.deepEqual(await filling, { username: true, password: true });
+    assert.deepEqual(gotFill(await filling), { username: true, password: true });
     assert.deepEqual(await values(page), { username: "alice@insecure", password: "pw-insecure" });
     await B.bg("remove", { id });
     await page.close();
@@ -228,19 +239,30 @@ test("extension end to end", async (t) => {
     await shop.close();
   });
 
-  await t.test("no offer for a login the vault has, also on another host of the site", async () => {
+  await t.test("another host of the site sees the same offer whether or not its sibling's login was typed", async () => {
     // The bank's entry is for bank.localhost:PORT; login.bank.localhost has
-    // the same registrable domain, so the entry fills it and no offer is due.
+    // the same registrable domain. The page must not learn that the login
+    // typed is the bank's: it is offered as any new login is, and saving
+    // adds the host to the bank's entry.
     const page = await B.open(sites.site("login.bank.localhost", "plain.html"));
+    await page.locator("#username").fill("alice@bank");
+    await page.locator("#password").fill("hunter2-bank");
+    await Promise.all([page.waitForURL(/welcome/), page.locator("#submit").click()]);
+    assert.match(await bannerText(page, { timeout: 15_000 }), /Save login for alice@bank on login\.bank\.localhost/);
+    await clickBanner(page, "save");
+    await waitFor(async () => (await B.bg("list")).find((e) => e.username === "alice@bank").sites.length === 2, "the host added");
+    assert.equal((await B.bg("list")).filter((e) => e.username === "alice@bank").length, 1, "no second entry");
+    // Typed again there: saved now, nothing to offer.
+    await Promise.all([page.waitForURL(/plain/), page.goto(sites.site("login.bank.localhost", "plain.html"))]);
     await page.locator("#username").fill("alice@bank");
     await page.locator("#password").fill("hunter2-bank");
     await Promise.all([page.waitForURL(/welcome/), page.locator("#submit").click()]);
     await page.waitForTimeout(2000);
     assert.equal(await hasBanner(page), false, "no banner");
     assert.deepEqual(await B.bg("offers"), []);
-    // Another password there is offered as a new login for that host, not
-    // as an update of the bank.localhost entry.
-    await Promise.all([page.waitForURL(/plain/), page.goto(sites.site("login.bank.localhost", "plain.html"))]);
+    // Another password on yet another host is offered as a new login for
+    // that host, not as an update of the bank's entry.
+    await Promise.all([page.waitForURL(/plain/), page.goto(sites.site("www.bank.localhost", "plain.html"))]);
     await page.locator("#username").fill("alice@bank");
     await page.locator("#password").fill("other-password");
     await Promise.all([page.waitForURL(/welcome/), page.locator("#submit").click()]);
@@ -279,7 +301,7 @@ test("extension end to end", async (t) => {
     const evilFrame = framed.frameLocator("#frame");
     await evilFrame.locator("#username").waitFor();
     const r = await B.bg("fillTab", { tabId: await B.tabId(framed), id: bankId });
-    assert.deepEqual(r, { username: false, password: false });
+    assert.deepEqual(gotFill(r), { username: false, password: false });
     assert.equal(await evilFrame.locator("#username").inputValue(), "");
     assert.equal(await evilFrame.locator("#password").inputValue(), "");
 
@@ -295,7 +317,7 @@ test("extension end to end", async (t) => {
     const ownFrame = own.frameLocator("#frame");
     await ownFrame.locator("#username").waitFor();
     const filled = await B.bg("fillTab", { tabId: await B.tabId(own), id: bankId });
-    assert.deepEqual(filled, { username: true, password: true });
+    assert.deepEqual(gotFill(filled), { username: true, password: true });
     assert.equal(await ownFrame.locator("#password").inputValue(), "hunter2-bank");
     for (const p of [framed, clickjack, own]) await p.close();
   });

@@ -36,17 +36,24 @@ async function lockIfIdle() {
 }
 
 /**
- * fillByShortcut fills the best match into tab for the keyboard shortcut
- * and the context menu; when there is nothing to fill it says why on the
- * extension's badge (and opens the popup to unlock, where the browser
- * allows it).
+ * fillByShortcut fills the best automatic match (exact host or wildcard)
+ * into tab for the keyboard shortcut and the context menu; when there is
+ * nothing to fill it says why on the extension's badge, and opens the
+ * popup where the person must choose (logins of another host of the site)
+ * or unlock, where the browser allows it.
  */
 async function fillByShortcut(tab) {
   await lockIfIdle();
   try {
     const r = await fillBest(tab.id);
     if (!r) await flash(tab.id, "0", "meshpass: no saved login for this site");
-    else await state.touch();
+    else if (r.choose) {
+      await chrome.action
+        .openPopup()
+        .catch(() =>
+          flash(tab.id, String(r.choose), "meshpass: choose the login for this site in meshpass (it is saved for another host)"),
+        );
+    } else await state.touch();
   } catch (e) {
     if (e.code === CODES.LOCKED) {
       await chrome.action.openPopup().catch(() => flash(tab.id, "🔒", "meshpass is locked"));
@@ -121,7 +128,16 @@ async function fromPage(msg, sender) {
 }
 
 function isExtensionPage(sender) {
-  return sender.id === chrome.runtime.id && sender.origin === EXTENSION_ORIGIN;
+  // Firefox gives no sender.origin; an extension page's URL has ours.
+  let origin = sender.origin;
+  if (origin === undefined && sender.url && !sender.tab) {
+    try {
+      origin = new URL(sender.url).origin;
+    } catch {
+      origin = "";
+    }
+  }
+  return sender.id === chrome.runtime.id && origin === EXTENSION_ORIGIN;
 }
 
 function isContentScript(sender) {
@@ -177,7 +193,13 @@ chrome.runtime.onInstalled.addListener(() => {
 });
 
 // The service worker has no clipboard; an offscreen document clears it.
+// Firefox has no offscreen documents, but its background page (an event
+// page with a DOM) may write the clipboard itself (clipboardWrite).
 async function clearClipboard() {
+  if (!chrome.offscreen) {
+    await navigator.clipboard.writeText("");
+    return;
+  }
   const url = chrome.runtime.getURL("offscreen.html");
   const existing = await chrome.runtime.getContexts({ contextTypes: ["OFFSCREEN_DOCUMENT"], documentUrls: [url] });
   if (existing.length === 0) {

@@ -186,6 +186,35 @@ import { call } from "./core.js";
  */
 
 /**
+ * AutofillArg is the argument of autofill.
+ * @typedef {object} AutofillArg
+ * @property {string} url URL is the page's URL.
+ * @property {string} [id] ID is the entry to fill; left out, the entry is the best one that may fill the page automatically.
+ * @property {boolean} [unique] Unique, without an ID, fills only when exactly one entry may fill the page automatically (fill on page load); else the best one is taken (the keyboard shortcut).
+ * @property {boolean} [allowHTTP] AllowHTTP lets http pages match (match.Options.AllowHTTP).
+ */
+
+/**
+ * AutoCredential is what autofill returns: the credential of one entry
+ * that may fill the page without the person choosing it there.
+ * @typedef {object} AutoCredential
+ * @property {string} id ID is the entry's identifier.
+ * @property {string} username Username is the login's user name.
+ * @property {string} password Password is the login's password.
+ * @property {MatchInfo} match Match is how the entry matched the page: "exact" or "wildcard", never "registrable-domain".
+ */
+
+/**
+ * TypedLogin is what typedLogin returns: what to do about a login typed on
+ * a page. No password is in it.
+ * @typedef {object} TypedLogin
+ * @property {string} state State is "saved", "update", "addSite", "new" or "otherSite".
+ * @property {string} [id] ID is the entry to update ("update") or to add the host to ("addSite").
+ * @property {string} host Host is the page's host, the site a new entry is saved for (Page.Host).
+ * @property {string} [site] Site is, for "otherSite", the site of the entry the password belongs to, as written in the entry.
+ */
+
+/**
  * Done is what pollConnect returns.
  * @typedef {object} Done
  * @property {boolean} done Done reports the connection approved and complete.
@@ -477,6 +506,24 @@ export function fill(arg) {
  */
 export function savedLogin(arg) {
   return call("savedLogin", arg ?? {});
+}
+
+/**
+ * Returns the credential of the entry id, or with no id of the best entry (with unique, the only one), that may fill the page without the person choosing it there: an exact host or a wildcard the person wrote (match.Match.Automatic), never a match through the registrable domain alone; else fails with not_allowed.
+ * @param {AutofillArg} arg
+ * @returns {Promise<AutoCredential>}
+ */
+export function autofill(arg) {
+  return call("autofill", arg ?? {});
+}
+
+/**
+ * Says what to do about a login typed on a page: nothing (saved by an entry that fills the page automatically), update the entry for exactly the page's host, add the host to an entry of its registrable domain that has the login, add a new entry, or warn (otherSite: the password is one the vault holds only for another registrable domain, named in site). No password leaves the core.
+ * @param {Login} arg
+ * @returns {Promise<TypedLogin>}
+ */
+export function typedLogin(arg) {
+  return call("typedLogin", arg ?? {});
 }
 
 /**

@@ -4,8 +4,19 @@
 // so a look-alike site gets nothing, and neither does another origin's
 // iframe (another site, a sibling subdomain, a sandboxed frame), nor a
 // login frame framed by a stranger. A document gets a credential only
-// after it reports login fields, and on an insecure page (the core says
-// so: plain http, not loopback) only after the person agreed.
+// after it reports login fields, and only after the person agreed when
+// the page is insecure (the core says so: plain http, not loopback) or its
+// login form posts to another origin.
+//
+// Two kinds of fill:
+//   - chosen: the person clicked Fill on an entry in the popup, whose row
+//     names the entry's site; any match of package match may fill (the
+//     core's fill). The next step of a login in two steps is part of that
+//     click, but only on the origin it was made on.
+//   - automatic: nobody chose this entry for this host (fill on page load,
+//     the keyboard shortcut, the context menu); only an exact host or a
+//     wildcard the person wrote may fill (the core's autofill), never a
+//     sibling host of the registrable domain.
 
 import { CoreError } from "./core.js";
 import * as core from "./core-api.js";
@@ -14,14 +25,27 @@ import * as state from "./state.js";
 /** MULTI_STEP_MS is how long a fill waits for a login's next page. */
 const MULTI_STEP_MS = 60_000;
 
+/** declined reports a core refusal to fill (no credential), rethrowing the rest. */
+function declined(e) {
+  if (e.code === core.CODES.NOT_ALLOWED || e.code === core.CODES.BAD_REQUEST || e.code === core.CODES.NOT_FOUND) return null;
+  throw e;
+}
+
 /** credentialFor resolves with the entry's credential for url, or null. */
 export async function credentialFor(id, url) {
-  try {
-    return await core.fill({ id, url, allowHTTP: true });
-  } catch (e) {
-    if (e.code === core.CODES.NOT_ALLOWED || e.code === core.CODES.BAD_REQUEST) return null;
-    throw e;
-  }
+  return core.fill({ id, url, allowHTTP: true }).catch(declined);
+}
+
+/**
+ * autoCredentialFor resolves with the credential of an entry that may fill
+ * url automatically (exact host or wildcard): entry id, or the best one,
+ * or with unique the only one; null if there is none.
+ */
+export async function autoCredentialFor(url, { id, unique = false, allowHTTP = true } = {}) {
+  const arg = { url, allowHTTP };
+  if (id) arg.id = id;
+  if (unique) arg.unique = true;
+  return core.autofill(arg).catch(declined);
 }
 
 /** hostOf is url's host (with a non-default port), or "" if none. */
@@ -53,19 +77,32 @@ export function originOf(url) {
   }
 }
 
+/** actionOf is the other origin a probe says the login form posts to, or "". */
+function actionOf(probe, origin) {
+  const a = typeof probe.action === "string" ? originOf(probe.action) : "";
+  return a && a !== origin ? a : "";
+}
+
 // fillFrame gives cred to one document if it has login fields, its real
 // origin (the content script's self.origin: "null" in a sandboxed frame)
 // is its URL's, and, for a subframe, that is the top page's origin. On an
-// insecure page it asks the person first, and only then sends the
-// credential.
-async function fillFrame(tabId, frameId, documentId, url, topOrigin, cred) {
+// insecure page, or when the login form posts to another origin, it asks
+// the person first (unless mayAsk is false: then it declines), and only
+// then sends the credential. Resolves with {fields, filled, cancelled,
+// declined}.
+async function fillFrame(tabId, frameId, documentId, url, topOrigin, cred, { mayAsk = true } = {}) {
+  const none = { fields: false, filled: null, cancelled: false, declined: "" };
   const origin = originOf(url);
-  if (!origin || (frameId !== 0 && origin !== topOrigin)) return null;
+  if (!origin || (frameId !== 0 && origin !== topOrigin)) return none;
   const probe = await send(tabId, frameId, documentId, { type: "meshpass:probe" });
-  if (!probe || !(probe.username || probe.password) || probe.origin !== origin) return null;
-  if (cred.match.insecure) {
-    const asked = await send(tabId, frameId, documentId, { type: "meshpass:ask", host: hostOf(url) });
-    if (!asked || asked.ok !== true) return null;
+  if (!probe || !(probe.username || probe.password) || probe.origin !== origin) return none;
+  const fields = { username: Boolean(probe.username), password: Boolean(probe.password) };
+  const action = actionOf(probe, origin);
+  const insecure = Boolean(cred.match.insecure);
+  if (insecure || action) {
+    if (!mayAsk) return { ...none, fields, declined: insecure ? "insecure" : "action" };
+    const asked = await send(tabId, frameId, documentId, { type: "meshpass:ask", host: hostOf(url), insecure, action });
+    if (!asked || asked.ok !== true) return { ...none, fields, cancelled: Boolean(asked) };
   }
   const answer = await send(tabId, frameId, documentId, {
     type: "meshpass:fill",
@@ -74,76 +111,120 @@ async function fillFrame(tabId, frameId, documentId, url, topOrigin, cred) {
     askFirst: false,
     host: hostOf(url),
   });
-  return answer && answer.filled ? answer.filled : null;
+  return { ...none, fields, filled: answer && answer.filled ? answer.filled : null };
 }
 
 /**
- * fillTab fills entry id into the tab's login form: the top frame and the
- * frames the entry matches, when the entry matches the top page. If no
+ * fillWith fills cred (entry id's credential for the top page) into the
+ * tab: the top frame and the frames of the top page's origin. If no
  * password field was filled yet (a login in two steps), the fill waits a
- * minute for the next step. Resolves with {username, password}: whether
- * each was filled somewhere.
+ * minute for the next step on the same origin. Resolves with {username,
+ * password}: whether each was filled somewhere; fields: whether any
+ * document had login fields; cancelled: whether the person said no.
  */
-export async function fillTab(tabId, id) {
-  const frames = (await chrome.webNavigation.getAllFrames({ tabId })) || [];
+async function fillWith(tabId, frames, id, cred) {
   const top = frames.find((f) => f.frameId === 0);
-  if (!top) throw new CoreError({ code: core.CODES.NOT_ALLOWED, message: "this tab has no page to fill" });
-  const topCred = await credentialFor(id, top.url);
-  if (!topCred) {
-    throw new CoreError({ code: core.CODES.NOT_ALLOWED, message: `this login is not for ${hostOf(top.url) || "this page"}` });
-  }
   const topOrigin = originOf(top.url);
-  const done = { username: false, password: false };
+  const done = { username: false, password: false, fields: false, cancelled: false, wantedUsername: Boolean(cred.username) };
   // Matching depends only on scheme, host and port: a frame of the top
   // page's origin matches exactly as the top page does.
   for (const f of frames.sort((a, b) => a.frameId - b.frameId)) {
     if (f.frameId !== 0 && originOf(f.url) !== topOrigin) continue; // another origin's frame
-    const filled = await fillFrame(tabId, f.frameId, f.documentId, f.url, topOrigin, topCred);
-    if (filled) {
-      done.username ||= Boolean(filled.username);
-      done.password ||= Boolean(filled.password);
+    const r = await fillFrame(tabId, f.frameId, f.documentId, f.url, topOrigin, cred);
+    done.fields ||= Boolean(r.fields);
+    done.cancelled ||= r.cancelled;
+    if (r.filled) {
+      done.username ||= Boolean(r.filled.username);
+      done.password ||= Boolean(r.filled.password);
     }
   }
   // A username step without a password field: the password waits a
-  // minute for the login's next page in this tab.
+  // minute for the login's next page in this tab, on this origin only.
   const waiting = done.username && !done.password;
-  await state.setPendingFill(tabId, waiting ? { id, until: Date.now() + MULTI_STEP_MS } : undefined);
+  await state.setPendingFill(tabId, waiting ? { id, origin: topOrigin, until: Date.now() + MULTI_STEP_MS } : undefined);
+  done.waiting = waiting;
   return done;
 }
 
+async function topFrame(tabId) {
+  const frames = (await chrome.webNavigation.getAllFrames({ tabId })) || [];
+  const top = frames.find((f) => f.frameId === 0);
+  if (!top) throw new CoreError({ code: core.CODES.NOT_ALLOWED, message: "this tab has no page to fill" });
+  return { frames, top };
+}
+
 /**
- * fillBest fills the best-matching entry into the tab (the keyboard
- * shortcut and the context menu). Resolves with null if none matches.
+ * fillTab fills entry id, chosen by the person in the popup, into the
+ * tab's login form (see fillWith), when the entry matches the top page.
+ */
+export async function fillTab(tabId, id) {
+  const { frames, top } = await topFrame(tabId);
+  const cred = await credentialFor(id, top.url);
+  if (!cred) {
+    throw new CoreError({ code: core.CODES.NOT_ALLOWED, message: `this login is not for ${hostOf(top.url) || "this page"}` });
+  }
+  return fillWith(tabId, frames, id, cred);
+}
+
+/**
+ * fillBest fills the best entry that may fill the tab automatically (the
+ * keyboard shortcut and the context menu). Resolves with null if none
+ * may; {choose: n} if n entries match only through the registrable domain
+ * (the person must choose one in the popup, which names its site).
  */
 export async function fillBest(tabId) {
-  const tab = await chrome.tabs.get(tabId);
-  const candidates = await core.match({ url: tab.url, allowHTTP: true });
-  if (candidates.length === 0) return null;
-  return fillTab(tabId, candidates[0].id);
+  const { frames, top } = await topFrame(tabId);
+  const cred = await autoCredentialFor(top.url);
+  if (cred) return fillWith(tabId, frames, cred.id, cred);
+  const candidates = await core.match({ url: top.url, allowHTTP: true });
+  return candidates.length ? { choose: candidates.length } : null;
 }
 
 /**
  * onFields answers a frame that reports login fields: it fills them if a
- * fill of this tab waits for the next step of a login, or if fill on page
- * load is on and exactly one entry matches a secure page.
+ * fill of this tab, chosen by the person on this same origin, waits for
+ * the next step of a login; or, with fill on page load on, if exactly one
+ * entry may fill this secure page automatically (exact host or wildcard)
+ * and its form posts to its own origin. When fill on load declines a page
+ * that has matching logins, the toolbar badge says so.
  */
 export async function onFields(sender) {
   const tabId = sender.tab.id;
   const topURL = sender.tab.url;
   const topOrigin = originOf(topURL);
-  if (sender.frameId !== 0 && sender.origin !== topOrigin) return;
+  if (!topOrigin || (sender.frameId !== 0 && sender.origin !== topOrigin)) return;
   // Storage first: most pages with a login form need nothing from the core.
-  let id = (await state.pendingFill(tabId))?.id;
-  if (!id && !(await state.settings()).fillOnLoad) return;
+  const pending = await state.pendingFill(tabId);
+  const next = pending && pending.origin === topOrigin ? pending : null;
+  if (!next && !(await state.settings()).fillOnLoad) return;
   const status = await core.status();
   if (!status.unlocked) return;
-  if (!id) {
-    const candidates = await core.match({ url: topURL, allowHTTP: true });
-    if (candidates.length !== 1 || candidates[0].match.insecure) return;
-    id = candidates[0].id;
+  if (next) {
+    const cred = await credentialFor(next.id, topURL); // a frame here has the top page's origin
+    if (!cred) return;
+    const r = await fillFrame(tabId, sender.frameId, sender.documentId, sender.url, topOrigin, cred);
+    if (r.filled && r.filled.password) await state.setPendingFill(tabId, undefined);
+    return;
   }
-  const cred = await credentialFor(id, topURL); // a frame here has the top page's origin
-  if (!cred) return;
-  const filled = await fillFrame(tabId, sender.frameId, sender.documentId, sender.url, topOrigin, cred);
-  if (filled && filled.password) await state.setPendingFill(tabId, undefined);
+  const cred = await autoCredentialFor(topURL, { unique: true });
+  if (!cred || cred.match.insecure) {
+    const n = (await core.match({ url: topURL, allowHTTP: true })).length;
+    if (n) await hint(tabId, n, n === 1 ? "not filled automatically" : `${n} logins match`);
+    return;
+  }
+  const r = await fillFrame(tabId, sender.frameId, sender.documentId, sender.url, topOrigin, cred, { mayAsk: false });
+  if (r.declined) await hint(tabId, 1, r.declined === "action" ? "its form posts to another site" : "the page is not secure");
+}
+
+/**
+ * hint marks the tab's toolbar button when fill on page load declined: the
+ * number of logins for the page, and why in the button's title.
+ */
+async function hint(tabId, n, why) {
+  try {
+    await chrome.action.setBadgeText({ tabId, text: String(n) });
+    await chrome.action.setTitle({ tabId, title: `meshpass: ${why}; open meshpass to fill` });
+  } catch {
+    // the tab is gone
+  }
 }

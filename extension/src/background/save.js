@@ -2,8 +2,15 @@
 // submitted login; if the vault lacks it (or has another password for that
 // username on exactly that host) the extension offers, on the page and in
 // the popup, to save or update it. Nothing is saved without the person's
-// click. The core decides (page: is the page insecure; savedLogin: saved,
-// update or new), so no saved password comes into JavaScript here.
+// click. The core decides (page: is the page insecure; typedLogin: saved,
+// update, addSite, new, or otherSite), so no saved password comes into
+// JavaScript here.
+//
+// A password the vault holds only for another registrable domain, typed
+// here, is not offered: the page gets a warning naming the site the
+// password belongs to (a look-alike may be phishing for it). A login saved
+// only for a sibling host is offered exactly as a new one would be (saving
+// adds this host to that entry), so the page cannot tell the two apart.
 
 import * as core from "./core-api.js";
 import { originOf, send } from "./fill.js";
@@ -27,18 +34,38 @@ export async function onSubmitted(sender, msg) {
   const offer = { url: sender.url, origin, host: page.host, username, password, update: false, until: Date.now() + OFFER_MS };
   const status = await core.status();
   if (status.unlocked) {
-    const saved = await core.savedLogin({ url: offer.url, username, password });
-    if (saved.state === "saved") {
+    const typed = await core.typedLogin({ url: offer.url, username, password });
+    if (typed.state === "saved") {
       await state.setPendingSave(tabId, undefined);
       return;
     }
-    offer.update = saved.state === "update";
+    if (typed.state === "otherSite") {
+      // Kept without the password: shown again on the next page of this
+      // origin (a login form usually loads one) and in the popup.
+      const warning = { url: sender.url, origin, host: typed.host, username, otherSite: typed.site, until: offer.until };
+      await state.setPendingSave(tabId, warning);
+      await warn(tabId, sender.frameId, sender.documentId, warning);
+      return;
+    }
+    offer.update = typed.state === "update";
   }
   await state.setPendingSave(tabId, offer);
   if (status.unlocked) await show(tabId, sender.frameId, sender.documentId, offer);
 }
 
+/** warn shows the warning that the password typed is another site's. */
+async function warn(tabId, frameId, documentId, w) {
+  await send(tabId, frameId, documentId, { type: "meshpass:warnOtherSite", host: w.host, site: w.otherSite });
+  try {
+    await chrome.action.setBadgeText({ tabId, text: "!" });
+    await chrome.action.setTitle({ tabId, title: `meshpass: you typed your password for ${w.otherSite} on ${w.host}` });
+  } catch {
+    // the tab is gone
+  }
+}
+
 async function show(tabId, frameId, documentId, offer) {
+  if (offer.otherSite) return warn(tabId, frameId, documentId, offer);
   await send(tabId, frameId, documentId, {
     type: "meshpass:offerSave",
     host: offer.host,
@@ -68,17 +95,56 @@ export async function answer(tabId, save, origin) {
   const offer = await state.pendingSave(tabId);
   if (!offer || (origin !== undefined && origin !== offer.origin)) return { saved: false };
   await state.setPendingSave(tabId, undefined);
+  if (offer.otherSite) return { saved: false, otherSite: offer.otherSite };
   if (!save) return { saved: false };
-  // Ask again: the vault may have changed since the offer was made.
+  // Ask again: the vault may have changed since the offer was made (or
+  // the offer was made while locked, before the core could judge it).
   const { username, password } = offer;
-  const saved = await core.savedLogin({ url: offer.url, username, password });
-  if (saved.state === "saved") return { saved: true, updated: false };
-  if (saved.state === "update") await core.edit({ id: saved.id, password });
-  else await core.add({ sites: [saved.host], username, password });
-  return { saved: true, updated: saved.state === "update" };
+  const typed = await core.typedLogin({ url: offer.url, username, password });
+  switch (typed.state) {
+    case "saved":
+      return { saved: true, updated: false };
+    case "otherSite":
+      return { saved: false, otherSite: typed.site };
+    case "update":
+      await core.edit({ id: typed.id, password });
+      return { saved: true, updated: true };
+    case "addSite": {
+      const entry = (await core.list()).find((e) => e.id === typed.id);
+      if (entry) {
+        await core.edit({ id: typed.id, sites: [...entry.sites, typed.host] });
+        return { saved: true, updated: true };
+      }
+      break;
+    }
+  }
+  await core.add({ sites: [typed.host], username, password });
+  return { saved: true, updated: false };
 }
 
-/** offers lists the logins on offer, without their passwords. */
+/**
+ * offers lists the logins on offer, without their passwords. Offers made
+ * while locked are judged now: one already saved is dropped, and a
+ * password of another site comes with otherSite (the site) instead of an
+ * offer.
+ */
 export async function offers() {
-  return (await state.pendingSaves()).map(({ tabId, host, username, update }) => ({ tabId, host, username, update }));
+  const out = [];
+  for (const o of await state.pendingSaves()) {
+    if (o.otherSite) {
+      out.push({ tabId: o.tabId, host: o.host, username: o.username, update: false, otherSite: o.otherSite });
+      continue;
+    }
+    const typed = await core
+      .typedLogin({ url: o.url, username: o.username, password: o.password })
+      .catch(() => ({ state: o.update ? "update" : "new" })); // locked: judged when answered
+    if (typed.state === "saved") {
+      await state.setPendingSave(o.tabId, undefined);
+      continue;
+    }
+    const item = { tabId: o.tabId, host: o.host, username: o.username, update: typed.state === "update" };
+    if (typed.state === "otherSite") item.otherSite = typed.site;
+    out.push(item);
+  }
+  return out;
 }

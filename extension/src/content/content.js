@@ -8,17 +8,22 @@
 //
 //   {type:"meshpass:probe"}
 //     -> {origin: self.origin, top: window === window.top,
-//         username: bool, password: bool}
-//        whether visible, fillable login fields exist in this frame now.
+//         username: bool, password: bool, action: string}
+//        whether visible, fillable login fields exist in this frame now;
+//        action is the origin the login form posts to when that is not
+//        this document's ("" otherwise: no form, same origin, a script).
 //        origin is the document's real security origin (self.origin), not
 //        location.origin: in a sandboxed frame (iframe sandbox without
 //        allow-same-origin, or a CSP sandbox) it is "null" although the URL
 //        has an origin. The background compares it with the frame URL's
 //        origin and does not fill when they differ.
 //
-//   {type:"meshpass:ask", host}
+//   {type:"meshpass:ask", host, insecure: bool, action: string}
 //     Shows the banner "This page is not secure (http). Fill your meshpass
-//     login for <host> anyway?" [Fill] [Cancel] and waits for the user.
+//     login for <host> anyway?" (insecure), or "This form sends your login
+//     to <action's host>, not to <host>. Fill it anyway?" (action: the
+//     origin the form posts to), or both, [Fill] [Cancel], and waits.
+//     Without insecure and action (an old background) it asks as insecure.
 //     -> {ok: true}   after a trusted click on Fill (banner visible and
 //                     unobstructed for 500 ms before the click)
 //      | {ok: false}  Cancel, timeout (120 s), banner removed or replaced,
@@ -30,6 +35,8 @@
 //   {type:"meshpass:fill", username, password, askFirst: bool, host}
 //     Fills the login fields of this frame.
 //     -> {filled: {username: bool, password: bool}}
+//        each true only if the field holds the value after the fill (a
+//        page that resets it at once does not count as filled).
 //      | {filled: null, reason: "no-fields" | "cancelled" | "opaque-origin"}
 //     "opaque-origin": this document's origin is opaque (self.origin is
 //     "null", a sandboxed frame): nothing is ever filled there.
@@ -44,6 +51,13 @@
 //     style), then dropped. A password page that is a new page load is the
 //     background's job: it sends fill again after that page's
 //     meshpass:fields message.
+//
+//   {type:"meshpass:warnOtherSite", host, site}
+//     The password just typed here is one meshpass holds for another site:
+//     shows a warning banner naming <site> (a look-alike page may be
+//     phishing for it) with [I understand], whose trusted click sends
+//     meshpass:saveAnswer {save: false} (the warning is done with).
+//     -> {shown: true}
 //
 //   {type:"meshpass:offerSave", host, username, update: bool}
 //     Shows a banner "Save login for <username> on <host> to meshpass?"
@@ -87,7 +101,16 @@
 // nothing secret into the DOM, and decides what a banner click means from
 // its own memory, never from the DOM (see banner.js).
 
-import { collectRoots, findLoginFields, fieldSummary, fillInput, readValue, credentialsIn, submitButtonIn } from "./fields.js";
+import {
+  collectRoots,
+  findLoginFields,
+  fieldSummary,
+  fillInput,
+  formActionOrigin,
+  readValue,
+  credentialsIn,
+  submitButtonIn,
+} from "./fields.js";
 import { showBanner } from "./banner.js";
 
 /** How long a password waits for the password step of an SPA login. */
@@ -126,6 +149,15 @@ function fingerprint(s) {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return `${s.length}:${h}`;
+}
+
+/** The host of an origin or URL, or "" if it has none. */
+function hostOf(url) {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "";
+  }
 }
 
 /**
@@ -299,21 +331,27 @@ function start(doc) {
    * @param {string} host
    * @returns {Promise<boolean>} true after a trusted click on Fill
    */
-  async function askUser(host) {
-    const action = await showBanner({
-      text: `This page is not secure (http). Fill your meshpass login for ${host} anyway?`,
+  async function askUser(host, { insecure = true, action = "" } = {}) {
+    const to = hostOf(action);
+    let text = `This page is not secure (http). Fill your meshpass login for ${host} anyway?`;
+    if (to && insecure) text = `This page is not secure (http), and its form sends your login to ${to}, not to ${host}. Fill it anyway?`;
+    else if (to) text = `This form sends your login to ${to}, not to ${host}. Fill your meshpass login anyway?`;
+    const answer = await showBanner({
+      text,
       buttons: [
         { action: "fill", label: "Fill", primary: true },
         { action: "cancel", label: "Cancel" },
       ],
       warn: true,
     });
-    return action === "fill";
+    return answer === "fill";
   }
 
   async function ask(msg) {
     if (opaqueOrigin()) return { ok: false };
-    return { ok: await askUser(String(msg.host || location.host)) };
+    const action = typeof msg.action === "string" ? msg.action : "";
+    const insecure = msg.insecure === undefined ? !action : msg.insecure === true;
+    return { ok: await askUser(String(msg.host || location.host), { insecure, action }) };
   }
 
   async function fill(msg) {
@@ -335,18 +373,31 @@ function start(doc) {
     const filled = { username: false, password: false };
     if (f.username && username) {
       fillInput(f.username, username);
-      filled.username = true;
+      filled.username = readValue(f.username) === username;
       rememberedUsername = username;
     }
     if (f.password && password) {
       fillInput(f.password, password);
       markInput(f.password);
-      filled.password = true;
+      filled.password = readValue(f.password) === password;
     } else if (filled.username && password && f.passwords.length === 0) {
       setPending(password);
       scheduleScan();
     }
     return { filled };
+  }
+
+  async function warnOtherSite(msg) {
+    const host = String(msg.host || location.host);
+    const site = String(msg.site || "");
+    const action = await showBanner({
+      text:
+        `You typed your meshpass password for ${site}, but this page is ${host}. ` +
+        `If it asked for your ${site} login, it may be a fake: do not go on here, and change that password on ${site} itself.`,
+      buttons: [{ action: "ok", label: "I understand", primary: true }],
+      warn: true,
+    });
+    if (action === "ok") send({ type: "meshpass:saveAnswer", save: false });
   }
 
   async function offerSave(msg) {
@@ -368,8 +419,10 @@ function start(doc) {
     if (sender && sender.id && chrome.runtime.id && sender.id !== chrome.runtime.id) return false;
     switch (msg.type) {
       case "meshpass:probe": {
-        const s = fieldSummary(findLoginFields(doc));
-        sendResponse({ origin: self.origin, top: window === window.top, username: s.username, password: s.password });
+        const f = findLoginFields(doc);
+        const s = fieldSummary(f);
+        const action = formActionOrigin(f.password || f.username);
+        sendResponse({ origin: self.origin, top: window === window.top, username: s.username, password: s.password, action });
         return false;
       }
       case "meshpass:fill":
@@ -378,6 +431,10 @@ function start(doc) {
       case "meshpass:ask":
         ask(msg).then(sendResponse, () => sendResponse({ ok: false }));
         return true;
+      case "meshpass:warnOtherSite":
+        warnOtherSite(msg);
+        sendResponse({ shown: true });
+        return false;
       case "meshpass:offerSave":
         offerSave(msg);
         sendResponse({ shown: true });

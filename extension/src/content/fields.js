@@ -191,17 +191,78 @@ export function choosePassword(pw) {
 }
 
 /**
+ * The chain of a node and the shadow hosts above it, innermost first: the
+ * node, the host of its shadow root, the host of that one's root, ... up
+ * to a node of the document.
+ * @param {Node} node
+ * @returns {Node[]}
+ */
+function hostChain(node) {
+  const out = [node];
+  for (let root = node.getRootNode(); root && root.host; root = root.host.getRootNode()) out.push(root.host);
+  return out;
+}
+
+/**
+ * Whether a comes before b in the composed tree: compared at the deepest
+ * root (document or shadow root) both have an element in, a shadow root's
+ * content standing where its host is.
+ * @param {Node} a
+ * @param {Node} b
+ * @returns {boolean}
+ */
+export function composedPrecedes(a, b) {
+  const chainB = hostChain(b);
+  for (const x of hostChain(a)) {
+    const root = x.getRootNode();
+    const y = chainB.find((n) => n.getRootNode() === root);
+    if (y) return x !== y && !!(x.compareDocumentPosition(y) & Node.DOCUMENT_POSITION_FOLLOWING);
+  }
+  return false;
+}
+
+/**
  * The username field that belongs to a password field: among the usable
  * text/email/tel inputs of its scope (form, else root) that precede it, the
  * last one marked autocomplete=username/email, else the closest preceding one
  * that is not ruled out (search, captcha, ...). If none precedes, a following
  * one marked autocomplete=username.
+ *
+ * A password field with no such input in its scope may have its username in
+ * another shadow root (a username component beside a password component, no
+ * form): then the formless inputs of the other roots are searched the same
+ * way in composed order, but only those that say they hold a user name
+ * (autocomplete username or email, type email, or a user/login hint).
  * @param {HTMLInputElement} password
+ * @param {(Document|ShadowRoot)[]} [roots] collectRoots of its document, if known
  * @returns {HTMLInputElement|null}
  */
-export function usernameFor(password) {
-  const cands = scopeInputs(password).filter((e) => isTextLike(e) && usernameScore(e) >= 0 && isUsable(e));
+export function usernameFor(password, roots) {
+  const scope = scopeInputs(password);
+  const cands = scope.filter((e) => isTextLike(e) && usernameScore(e) >= 0 && isUsable(e));
   const before = cands.filter((e) => precedes(e, password));
+  const marked = before.filter((e) => usernameScore(e) >= 2);
+  if (marked.length) return marked[marked.length - 1];
+  if (before.length) return before[before.length - 1];
+  const after = cands.find((e) => usernameScore(e) === 3);
+  if (after || scope.some((e) => e !== password && isTextLike(e) && isUsable(e))) return after || null;
+  return usernameAcrossRoots(password, roots);
+}
+
+/**
+ * The username field of a password field that has none in its scope, from
+ * the formless inputs of the document's other roots (see usernameFor).
+ * @param {HTMLInputElement} password
+ * @param {(Document|ShadowRoot)[]} [roots]
+ * @returns {HTMLInputElement|null}
+ */
+function usernameAcrossRoots(password, roots) {
+  const doc = password.ownerDocument;
+  const own = password.getRootNode();
+  const cands = allInputs(doc, roots || collectRoots(doc)).filter(
+    (e) => !e.form && e.getRootNode() !== own && isTextLike(e) && usernameScore(e) >= 1 && isUsable(e),
+  );
+  const before = cands.filter((e) => composedPrecedes(e, password));
   const marked = before.filter((e) => usernameScore(e) >= 2);
   if (marked.length) return marked[marked.length - 1];
   if (before.length) return before[before.length - 1];
@@ -253,7 +314,7 @@ export function findLoginFields(doc, roots) {
   if (passwords.length) {
     const password = choosePassword(passwords);
     const anchor = password || passwords[0];
-    return { username: usernameFor(anchor), password, passwords };
+    return { username: usernameFor(anchor, roots), password, passwords };
   }
   return { username: usernameOnly(inputs), password: null, passwords };
 }
@@ -369,6 +430,9 @@ export function credentialsIn(el) {
   const form = el.localName === "form" ? el : el.form || el.closest?.("form");
   if (form) inputs = [...form.elements].filter((e) => e.localName === "input");
   else inputs = [...el.getRootNode().querySelectorAll("input")].filter((e) => !e.form);
+  // A formless button alone in its shadow root (a sign-in component beside
+  // the username and password components): the page's formless inputs.
+  if (!form && inputs.length === 0 && el.ownerDocument) inputs = allInputs(el.ownerDocument).filter((e) => !e.form);
   const pw = inputs.filter((e) => e.type === "password" && e.type !== "hidden" && !e.disabled && isVisible(e));
   let usernameField;
   let username = "";
@@ -419,4 +483,32 @@ export function submitButtonIn(path) {
     if (tag === "form" || tag === "body") return null;
   }
   return null;
+}
+
+/**
+ * The origin a login form sends its fields to, if it is not the page's
+ * own: the submit button's formaction, else the form's action, resolved
+ * against the document. "" when there is no form, it posts to the
+ * document's own origin, or its action is not an http(s) URL (javascript:,
+ * a page script handles it).
+ * @param {HTMLInputElement|null} field the password (or username) field
+ * @returns {string}
+ */
+export function formActionOrigin(field) {
+  const form = field?.form;
+  if (!form) return "";
+  let action = form.getAttribute("action");
+  const submit = [...form.elements].find(
+    (e) => (e.localName === "button" || e.localName === "input") && e.type === "submit" && e.hasAttribute("formaction"),
+  );
+  if (submit) action = submit.getAttribute("formaction");
+  if (!action || !action.trim()) return "";
+  let url;
+  try {
+    url = new URL(action.trim(), form.ownerDocument.baseURI);
+  } catch {
+    return "";
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return "";
+  return url.origin === form.ownerDocument.defaultView?.location.origin ? "" : url.origin;
 }

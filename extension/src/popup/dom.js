@@ -48,11 +48,34 @@ export function statusLine() {
 
 /** tabs is a row of tab buttons; key is the data attribute naming each. */
 export function tabs(key, list, selected, choose) {
+  const ids = list.map(([id]) => id);
+  // Arrow keys, Home and End move between the tabs (the WAI-ARIA tabs
+  // pattern); only the selected tab is in the Tab order.
+  const onkeydown = (e) => {
+    const i = ids.indexOf(selected);
+    const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: ids.length - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    const next = ids[(to + ids.length) % ids.length];
+    const focus = () => document.querySelector(`[role=tab][${key}="${next}"]`)?.focus();
+    Promise.resolve(choose(next)).then(focus); // views draw their tabs before their first await
+    focus();
+  };
   return h(
     "div",
-    { class: "tabs", role: "tablist" },
+    { class: "tabs", role: "tablist", onkeydown },
     list.map(([id, label]) =>
-      h("button", { role: "tab", "aria-selected": String(id === selected), [key]: id, onclick: () => choose(id) }, label),
+      h(
+        "button",
+        {
+          role: "tab",
+          "aria-selected": String(id === selected),
+          tabindex: id === selected ? "0" : "-1",
+          [key]: id,
+          onclick: () => choose(id),
+        },
+        label,
+      ),
     ),
   );
 }

@@ -94,4 +94,25 @@ export async function start() {
   return mainView(status);
 }
 
+// Enter in a field submits its form: the view's primary button nearest to
+// the field (views whose field handles Enter itself prevent the default).
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "Enter" || e.isComposing || e.defaultPrevented) return;
+  const t = e.target;
+  if (!(t instanceof HTMLInputElement) || ["checkbox", "radio", "search", "button", "submit"].includes(t.type)) return;
+  for (let n = t.parentElement; n && n.id !== "app"; n = n.parentElement) {
+    const b = n.querySelector("button.primary:not(:disabled)");
+    if (b) {
+      e.preventDefault();
+      b.click();
+      return;
+    }
+  }
+  const b = document.querySelector("#app button.primary:not(:disabled)");
+  if (b) {
+    e.preventDefault();
+    b.click();
+  }
+});
+
 start();

@@ -1,9 +1,10 @@
 // Fakes for the unit tests of the service worker's decisions: a browser
 // (chrome.* with tabs, frames and their content scripts, and storage in
 // memory) and a core (globalThis.meshpass's functions over a small vault).
-// The fake core's matching is deliberately simple (exact host, or a
-// subdomain of the entry's host; http insecure unless loopback): the real
-// rules are the Go core's, tested in Go. These tests are about what the
+// The fake core's matching is deliberately simple (exact host, "*.D" for
+// subdomains of D, or a subdomain of the entry's host as the registrable
+// domain match; the last two labels as the site; http insecure unless
+// loopback): the real rules are the Go core's, tested in Go. These tests are about what the
 // worker does with the core's answers.
 
 import { useCore } from "../../src/background/core.js";
@@ -12,9 +13,12 @@ import { useCore } from "../../src/background/core.js";
  * fakeBrowser installs globalThis.chrome with the tabs given, and returns
  * it with .sent (every message delivered to a document) and the storage
  * areas. tabs: {[tabId]: {url, frames: [{frameId, documentId, url,
- * origin, fields: {username, password}, agree}]}}; a frame's origin is
- * what its content script reports as self.origin (default: its URL's),
- * fields says which login fields it has, agree answers "fill anyway?".
+ * origin, fields: {username, password}, agree, action}]}}; a frame's
+ * origin is what its content script reports as self.origin (default: its
+ * URL's), fields says which login fields it has, agree answers "fill
+ * anyway?", action is the other origin its login form posts to.
+ * .badges records the toolbar badge texts set per tab ({tabId, text,
+ * title}), .popups counts chrome.action.openPopup calls.
  * A frame without fields has no content script answering.
  */
 export function fakeBrowser(tabs = {}) {
@@ -36,8 +40,23 @@ export function fakeBrowser(tabs = {}) {
   };
   const find = (tabId, target) =>
     (tabs[tabId]?.frames || []).find((f) => (target.documentId ? f.documentId === target.documentId : f.frameId === target.frameId));
+  const badges = [];
   const chrome = {
     sent,
+    badges,
+    popups: 0,
+    action: {
+      async setBadgeText({ tabId, text }) {
+        badges.push({ tabId, text });
+      },
+      async setTitle({ tabId, title }) {
+        const b = badges.findLast((x) => x.tabId === tabId);
+        if (b) b.title = title;
+      },
+      async openPopup() {
+        chrome.popups++;
+      },
+    },
     storage: { local: area(), session: area() },
     alarms: { async create() {}, async clear() {} },
     tabs: {
@@ -56,6 +75,7 @@ export function fakeBrowser(tabs = {}) {
               username: Boolean(f.fields.username),
               password: Boolean(f.fields.password),
               origin: f.origin ?? new URL(f.url).origin,
+              action: f.action ?? "",
             };
           case "meshpass:ask":
             return { ok: f.agree === true };
@@ -98,12 +118,26 @@ function loopback(host) {
 function matchOf(entry, url, allowHTTP) {
   const u = new URL(url);
   if (u.protocol !== "https:" && !(allowHTTP && u.protocol === "http:")) return null;
+  let best = null;
+  const rank = { exact: 3, wildcard: 2, "registrable-domain": 1 };
   for (const site of entry.sites) {
-    const kind = u.host === site ? "exact" : u.host.endsWith("." + site) ? "registrable-domain" : null;
-    if (kind) return { kind, site, scheme: u.protocol.slice(0, -1), insecure: u.protocol === "http:" && !loopback(u.hostname) };
+    let kind = null;
+    if (site.startsWith("*.")) kind = u.host.endsWith(site.slice(1)) ? "wildcard" : null;
+    else if (u.host === site) kind = "exact";
+    else if (siteOf(u.host) === siteOf(site)) kind = "registrable-domain";
+    if (kind && (!best || rank[kind] > rank[best.kind])) {
+      best = { kind, site, scheme: u.protocol.slice(0, -1), insecure: u.protocol === "http:" && !loopback(u.hostname) };
+    }
   }
-  return null;
+  return best;
 }
+
+// siteOf is the fake registrable domain: the host's last two labels, without a port.
+function siteOf(host) {
+  return host.replace(/^\*\./, "").replace(/:\d+$/, "").split(".").slice(-2).join(".");
+}
+
+const automatic = (m) => m && (m.kind === "exact" || m.kind === "wildcard");
 
 /**
  * fakeCore installs a core over entries ({id, sites, username, password})
@@ -138,6 +172,31 @@ export function fakeCore(entries = [], { unlocked = true } = {}) {
       if (!m) return fail("not_allowed", "the entry may not fill this page");
       return { username: e.username, password: e.password, match: m };
     },
+    autofill: ({ url, id, unique, allowHTTP }) => {
+      const auto = core.entries.map((e) => ({ e, m: matchOf(e, url, allowHTTP) })).filter((x) => automatic(x.m) && (!id || x.e.id === id));
+      if (auto.length === 0 || (!id && unique && auto.length !== 1)) return fail("not_allowed", "the entry may not fill this page");
+      const { e, m } = auto[0];
+      return { id: e.id, username: e.username, password: e.password, match: m };
+    },
+    typedLogin: ({ url, username, password }) => {
+      const host = new URL(url).host;
+      let update = null;
+      let addTo = null;
+      for (const e of core.entries) {
+        const m = matchOf(e, url, true);
+        if (!m || e.username !== username) continue;
+        if (e.password === password && automatic(m)) return { state: "saved", host };
+        if (e.password === password) addTo ??= e.id;
+        else if (m.kind === "exact") update ??= e.id;
+      }
+      if (update) return { state: "update", id: update, host };
+      if (addTo) return { state: "addSite", id: addTo, host };
+      const same = core.entries.filter((e) => e.password === password);
+      const ours = same.some((e) => e.sites.some((s) => siteOf(s) === siteOf(host)));
+      const other = same.find((e) => !e.sites.some((s) => siteOf(s) === siteOf(host)));
+      return !ours && other ? { state: "otherSite", host, site: other.sites[0] } : { state: "new", host };
+    },
+    list: () => core.entries.map(({ id, sites, username }) => ({ id, sites, username, updated: "2026-01-01T00:00:00Z" })),
     savedLogin: ({ url, username, password }) => {
       const host = new URL(url).host;
       let update = null;
@@ -154,10 +213,11 @@ export function fakeCore(entries = [], { unlocked = true } = {}) {
       core.entries.push(e);
       return { id: e.id, sites: e.sites, username: e.username, updated: "2026-01-01T00:00:00Z" };
     },
-    edit: ({ id, password }) => {
+    edit: ({ id, password, sites }) => {
       const e = core.entries.find((x) => x.id === id);
       if (!e) return fail("not_found", "no such entry");
-      e.password = password;
+      if (password !== undefined) e.password = password;
+      if (sites !== undefined) e.sites = sites;
       return {};
     },
     lock: () => {
@@ -165,7 +225,7 @@ export function fakeCore(entries = [], { unlocked = true } = {}) {
       return {};
     },
   };
-  const locked = new Set(["match", "fill", "savedLogin", "add", "edit"]);
+  const locked = new Set(["match", "fill", "autofill", "savedLogin", "typedLogin", "list", "add", "edit"]);
   const meshpass = {};
   for (const [name, f] of Object.entries(fns)) {
     meshpass[name] = async (json) => {

@@ -11,6 +11,9 @@ const BANK = { id: "bank", sites: ["bank.test"], username: "alice", password: "p
 const SHOP = { id: "shop", sites: ["shop.test"], username: "bob", password: "pw-shop" };
 const LOGIN = { username: true, password: true };
 
+/** got is what a fill says was filled. */
+const got = (r) => ({ username: r.username, password: r.password });
+
 let clock;
 beforeEach((t) => {
   clock = Date.parse("2026-03-01T12:00:00Z");
@@ -34,7 +37,7 @@ describe("fillTab", () => {
     };
     const chrome = fakeBrowser(tabs);
     fakeCore([BANK]);
-    assert.deepEqual(await fillTab(1, "bank"), { username: true, password: true });
+    assert.deepEqual(got(await fillTab(1, "bank")), { username: true, password: true });
     assert.deepEqual(fills(chrome), [
       { documentId: "top", username: "alice", password: "pw-bank" },
       { documentId: "same", username: "alice", password: "pw-bank" },
@@ -70,7 +73,8 @@ describe("fillTab", () => {
       const types = chrome.sent.map((s) => s.msg.type);
       assert.deepEqual(types, agree ? ["meshpass:probe", "meshpass:ask", "meshpass:fill"] : ["meshpass:probe", "meshpass:ask"]);
       assert.equal(chrome.sent[1].msg.password, undefined, "the question carries no credential");
-      assert.deepEqual(done, { username: agree, password: agree });
+      assert.deepEqual(got(done), { username: agree, password: agree });
+      assert.equal(done.cancelled, !agree, "the popup can say the person cancelled");
     }
   });
 
@@ -104,6 +108,90 @@ describe("fillTab", () => {
   });
 });
 
+describe("automatic fills: exact host or wildcard only", () => {
+  const SITE = { id: "site", sites: ["bank.test"], username: "alice", password: "pw-bank" };
+  const WILD = { id: "wild", sites: ["*.shop.test"], username: "bob", password: "pw-shop" };
+  const page = (url, extra = {}) => ({ 1: { url, frames: [{ frameId: 0, documentId: "top", url, fields: LOGIN, ...extra }] } });
+  const on = () => chrome.storage.local.set({ "ext.settings": { fillOnLoad: true } });
+
+  it("fill on load gives a sibling host (user content, a taken-over subdomain) nothing, and says so on the badge", async () => {
+    const t = page("https://user-content.bank.test/login");
+    const c = fakeBrowser(t);
+    await on();
+    const core = fakeCore([SITE]);
+    await onFields(sender(t, 1, 0));
+    assert.deepEqual(c.sent, [], "not even probed");
+    assert.ok(!core.calls.some((x) => x.name === "fill"), "no password asked for");
+    assert.deepEqual(
+      c.badges.map((b) => b.text),
+      ["1"],
+    );
+    assert.match(c.badges[0].title, /not filled automatically/);
+  });
+
+  it("fill on load fills the exact host and a wildcard the person wrote", async () => {
+    for (const [url, who] of [
+      ["https://bank.test/login", "alice"],
+      ["https://a.shop.test/login", "bob"],
+    ]) {
+      const t = page(url);
+      const c = fakeBrowser(t);
+      await on();
+      fakeCore([SITE, WILD]);
+      await onFields(sender(t, 1, 0));
+      assert.deepEqual(
+        fills(c).map((f) => f.username),
+        [who],
+      );
+    }
+  });
+
+  it("fill on load declines a form that posts to another origin, with a sign", async () => {
+    const t = page("https://bank.test/login", { action: "https://collect.evil.test" });
+    const c = fakeBrowser(t);
+    await on();
+    fakeCore([SITE]);
+    await onFields(sender(t, 1, 0));
+    assert.deepEqual(fills(c), []);
+    assert.ok(!c.sent.some((x) => x.msg.type === "meshpass:ask"), "no banner on page load");
+    assert.match(c.badges[0].title, /another site/);
+  });
+
+  it("the shortcut fills only an automatic match; a sibling's login opens the popup to choose", async () => {
+    let t = page("https://login.bank.test/");
+    let c = fakeBrowser(t);
+    fakeCore([SITE]);
+    assert.deepEqual(await fillBest(1), { choose: 1 });
+    assert.deepEqual(c.sent, []);
+    t = page("https://bank.test/");
+    c = fakeBrowser(t);
+    fakeCore([SITE]);
+    assert.deepEqual(got(await fillBest(1)), { username: true, password: true });
+    assert.equal(fills(c).length, 1);
+  });
+
+  it("the popup's click fills a sibling host (its row names the entry's site)", async () => {
+    const t = page("https://login.bank.test/");
+    const c = fakeBrowser(t);
+    fakeCore([SITE]);
+    assert.deepEqual(got(await fillTab(1, "site")), { username: true, password: true });
+    assert.equal(fills(c).length, 1);
+  });
+
+  it("a click on a form that posts to another origin asks first, naming it", async () => {
+    for (const agree of [false, true]) {
+      const t = page("https://bank.test/login", { action: "https://collect.evil.test", agree });
+      const c = fakeBrowser(t);
+      fakeCore([SITE]);
+      const r = await fillTab(1, "site");
+      const ask = c.sent.find((x) => x.msg.type === "meshpass:ask");
+      assert.deepEqual(ask.msg, { type: "meshpass:ask", host: "bank.test", insecure: false, action: "https://collect.evil.test" });
+      assert.equal(fills(c).length, agree ? 1 : 0);
+      assert.equal(r.cancelled, !agree);
+    }
+  });
+});
+
 describe("a login in two steps", () => {
   const tabs = () => ({
     1: {
@@ -120,7 +208,7 @@ describe("a login in two steps", () => {
     const t = tabs();
     const chrome = fakeBrowser(t);
     fakeCore([BANK]);
-    assert.deepEqual(await fillTab(1, "bank"), { username: true, password: false });
+    assert.deepEqual(got(await fillTab(1, "bank")), { username: true, password: false });
     assert.equal((await state.pendingFill(1)).id, "bank");
     nextPage(t);
     clock += 30_000;
@@ -146,6 +234,21 @@ describe("a login in two steps", () => {
       ["step1"],
     );
     assert.deepEqual(core.calls, [], "nothing asked of the core");
+  });
+
+  it("gives the next page nothing if it is another origin of the same site (an open redirect)", async () => {
+    const t = tabs();
+    const chrome = fakeBrowser(t);
+    fakeCore([BANK]);
+    await fillTab(1, "bank");
+    t[1].url = "https://user-content.bank.test/password";
+    t[1].frames = [{ frameId: 0, documentId: "sibling", url: t[1].url, fields: LOGIN }];
+    await onFields(sender(t, 1, 0));
+    assert.deepEqual(
+      fills(chrome).map((f) => f.documentId),
+      ["step1"],
+    );
+    assert.equal((await state.pendingFill(1)).origin, "https://bank.test", "the fill still waits for its own origin");
   });
 
   it("gives the next page nothing if it is another site", async () => {

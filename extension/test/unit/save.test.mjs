@@ -85,13 +85,71 @@ describe("onSubmitted", () => {
   it("offers nothing for a login already saved, and drops an earlier offer", async () => {
     const t = tab("https://login.bank.test/");
     const chrome = fakeBrowser(t);
-    const core = fakeCore([{ id: "site", sites: ["bank.test"], username: "alice", password: "pw" }]);
+    const core = fakeCore([{ id: "site", sites: ["login.bank.test"], username: "alice", password: "pw" }]);
     await save.onSubmitted(sender(t, 1, 0), { username: "alice", password: "other" });
     assert.equal((await save.offers()).length, 1);
     await save.onSubmitted(sender(t, 1, 0), { username: "alice", password: "pw" });
     assert.deepEqual(await save.offers(), []);
     assert.equal(offersShown(chrome).length, 1);
     assertNoSecretsAsked(core);
+  });
+
+  it("offers a login saved only for a sibling host exactly as a new one; saving adds the host to that entry", async () => {
+    const entries = [{ id: "site", sites: ["bank.test"], username: "alice", password: "pw" }];
+    const shown = [];
+    for (const password of ["pw", "never-saved"]) {
+      const t = tab("https://login.bank.test/");
+      const chrome = fakeBrowser(t);
+      fakeCore(structuredClone(entries));
+      await save.onSubmitted(sender(t, 1, 0), { username: "alice", password });
+      shown.push(offersShown(chrome));
+    }
+    assert.deepEqual(shown[0], shown[1], "the page sees the same offer");
+    assert.equal(shown[0].length, 1);
+    const t = tab("https://login.bank.test/");
+    fakeBrowser(t);
+    const core = fakeCore(structuredClone(entries));
+    await save.onSubmitted(sender(t, 1, 0), { username: "alice", password: "pw" });
+    assert.deepEqual(await save.answer(1, true), { saved: true, updated: true });
+    assert.deepEqual(core.entries, [{ id: "site", sites: ["bank.test", "login.bank.test"], username: "alice", password: "pw" }]);
+  });
+
+  it("warns, and offers nothing, when the password typed is one of another site (a look-alike)", async () => {
+    const t = tab("https://bank-test.evil.test/login");
+    const chrome = fakeBrowser(t);
+    const core = fakeCore([{ id: "site", sites: ["bank.test"], username: "alice", password: "pw-bank" }]);
+    await save.onSubmitted(sender(t, 1, 0), { username: "alice", password: "pw-bank" });
+    assert.deepEqual(offersShown(chrome), []);
+    assert.deepEqual(
+      chrome.sent.map((s) => s.msg),
+      [{ type: "meshpass:warnOtherSite", host: "bank-test.evil.test", site: "bank.test" }],
+    );
+    assert.deepEqual(chrome.badges, [
+      { tabId: 1, text: "!", title: "meshpass: you typed your password for bank.test on bank-test.evil.test" },
+    ]);
+    assert.deepEqual(
+      await save.offers(),
+      [{ tabId: 1, host: "bank-test.evil.test", username: "alice", update: false, otherSite: "bank.test" }],
+      "the popup shows the warning, not an offer",
+    );
+    const kept = JSON.stringify(chrome.storage.session.map.get("ext.saves"));
+    assert.ok(!kept.includes("pw-bank"), "the warning keeps no password");
+    assert.deepEqual(await save.answer(1, true, "https://bank-test.evil.test"), { saved: false, otherSite: "bank.test" });
+    assert.equal(core.entries.length, 1);
+    assertNoSecretsAsked(core);
+  });
+
+  it("judges an offer made while locked when it is listed and answered: another site's password is not saved", async () => {
+    const t = tab("https://bank-test.evil.test/login");
+    fakeBrowser(t);
+    const core = fakeCore([{ id: "site", sites: ["bank.test"], username: "alice", password: "pw-bank" }], { unlocked: false });
+    await save.onSubmitted(sender(t, 1, 0), { username: "alice", password: "pw-bank" });
+    core.unlocked = true;
+    assert.deepEqual(await save.offers(), [
+      { tabId: 1, host: "bank-test.evil.test", username: "alice", update: false, otherSite: "bank.test" },
+    ]);
+    assert.deepEqual(await save.answer(1, true), { saved: false, otherSite: "bank.test" });
+    assert.equal(core.entries.length, 1);
   });
 
   it("offers an update for exactly the page's host, else a new login", async () => {

@@ -15,7 +15,11 @@ export function lockedView(status) {
       await start();
     });
   go.addEventListener("click", unlock);
-  pass.addEventListener("keydown", (e) => e.key === "Enter" && unlock());
+  pass.addEventListener("keydown", (e) => {
+    if (e.key !== "Enter") return;
+    e.preventDefault();
+    unlock();
+  });
   show(
     header(h("span", { class: "chip" }, "locked")),
     h("p", {}, "Unlock ", h("b", {}, status.account), " on this device."),

@@ -5,6 +5,28 @@
 import { h, statusLine } from "../dom.js";
 import { bg, busy } from "../popup.js";
 
+/** shortcutsURL is the browser's page where extension shortcuts are set. */
+function shortcutsURL() {
+  return /Firefox\//.test(navigator.userAgent) ? "about:addons (gear menu: Manage Extension Shortcuts)" : "chrome://extensions/shortcuts";
+}
+
+/** shortcuts says which keys fill and open meshpass, or how to set them. */
+export async function shortcuts() {
+  const all = (await chrome.commands?.getAll?.().catch(() => [])) || [];
+  const key = (name) => all.find((c) => c.name === name)?.shortcut || "";
+  const fill = key("fill-login");
+  const open = key("_execute_action");
+  const say = (what, k) => (k ? [what, " ", h("kbd", {}, k)] : [what, ": no key set"]);
+  return h(
+    "p",
+    { class: "muted", "data-role": "shortcuts" },
+    say("Fill the login", fill),
+    " · ",
+    say("open meshpass", open),
+    fill && open ? "" : `. Set keys at ${shortcutsURL()}.`,
+  );
+}
+
 /** settingsPage builds the page's nodes. */
 export async function settingsPage() {
   const s = await bg("settings");
@@ -22,10 +44,17 @@ export async function settingsPage() {
   return [
     h("label", { for: "settings-portal" }, "Portal for new profiles"),
     portal,
-    h("label", { class: "inline" }, fillOnLoad, "Fill on page load when exactly one login matches (https only)"),
+    h(
+      "label",
+      { class: "inline" },
+      fillOnLoad,
+      "Fill on page load when exactly one login is saved for the page's exact host (or a *. site you wrote); https only",
+    ),
     h("label", { for: "settings-lock" }, "Lock after this many idle minutes"),
     lock,
     h("div", { class: "row end", style: "margin-top:10px" }, save),
     line,
+    h("h2", {}, "Keyboard shortcuts"),
+    await shortcuts(),
   ];
 }

@@ -25,7 +25,17 @@ export async function setupView(tab = "create") {
     setupView,
   );
   const form = setupForm(settings);
-  show(header(), nav, FORMS[tab](form));
+  const intro = h(
+    "p",
+    { class: "muted", "data-role": "intro" },
+    "meshpass keeps your passwords encrypted on your own devices. A portal (the server, which never sees a password) relays them between the devices of your account.",
+  );
+  const what = {
+    create: "Create: a new account on a portal, with this browser as its first device.",
+    connect: "Connect: add this browser to an account you have; you approve it on one of its devices.",
+    recover: "Recover: every device lost? Your escrow shares bring the account back here.",
+  }[tab];
+  show(header(), intro, nav, h("p", { class: "muted" }, what), FORMS[tab](form));
 }
 
 /**

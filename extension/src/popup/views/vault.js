@@ -8,6 +8,19 @@ import { bg, busy, inPopup, targetTab } from "../popup.js";
 import { entryForm } from "./entry.js";
 import { mainView } from "./main.js";
 
+/**
+ * filledSays is what the popup says after a fill: "Filled." only when
+ * every field the fill meant to fill holds its value.
+ */
+export function filledSays(r) {
+  if (r.cancelled && !r.username && !r.password) return ["warn", "Not filled: you chose Cancel on the page."];
+  if (!r.fields) return ["warn", "No login form to fill on this page (yet)."];
+  if (r.waiting) return ["ok", "Filled the username. The password follows on the next step of this login."];
+  if (r.password && (r.username || !r.wantedUsername)) return ["ok", "Filled."];
+  if (r.password) return ["warn", "Filled the password only: no username field took the username."];
+  return ["warn", "The page did not take the login. Copy it instead."];
+}
+
 async function copy(text, line) {
   await navigator.clipboard.writeText(text);
   await bg("copied");
@@ -23,27 +36,55 @@ export async function passwordsPage(status) {
   const out = offers.map((o) => offer(status, o, line));
 
   const row = (e, canFill) => {
-    const fill = canFill && h("button", { class: "small primary", "data-action": "fill" }, "Fill");
+    const who = `${e.username || "(no username)"} on ${e.sites[0] || "?"}`;
+    // A login of another host of the site fills only from a click that
+    // names the host it was saved for; an insecure page says so first.
+    const sibling = canFill && e.match?.kind === "registrable-domain";
+    const insecure = canFill && e.match?.insecure;
+    let label = "Fill";
+    if (sibling) label = `Fill from ${e.match.site}`;
+    const fill =
+      canFill &&
+      h(
+        "button",
+        {
+          class: insecure ? "small warn" : "small primary",
+          "data-action": "fill",
+          "aria-label": `Fill ${who}${insecure ? " (this page is not secure)" : ""}`,
+          title: insecure ? "This page is not secure (http): the page will ask before filling" : null,
+        },
+        label,
+      );
     if (fill) {
       fill.addEventListener("click", () =>
         busy(fill, line, async () => {
           const r = await bg("fillTab", { tabId: tab.id, id: e.id });
-          if (!r.username && !r.password) line.set("warn", "No login form to fill on this page (yet).");
-          else if (inPopup) window.close();
-          else line.set("ok", "Filled.");
+          const [kind, text] = filledSays(r);
+          if (text === "Filled." && inPopup) window.close();
+          else line.set(kind, text);
         }),
       );
     }
-    const copyUser = h("button", { class: "small", title: "Copy the username" }, "User");
+    const copyUser = h("button", { class: "small", title: "Copy the username", "aria-label": `Copy the username of ${who}` }, "User");
     copyUser.addEventListener("click", () => busy(copyUser, line, () => copy(e.username, line)));
-    const copyPass = h("button", { class: "small", title: "Copy the password", "data-action": "copy-password" }, "Pass");
+    const copyPass = h(
+      "button",
+      { class: "small", title: "Copy the password", "aria-label": `Copy the password of ${who}`, "data-action": "copy-password" },
+      "Pass",
+    );
     copyPass.addEventListener("click", () => busy(copyPass, line, async () => copy((await bg("secret", { id: e.id })).password, line)));
-    const edit = h("button", { class: "small", "data-action": "edit" }, "Edit");
+    const edit = h("button", { class: "small", "data-action": "edit", "aria-label": `Edit ${who}` }, "Edit");
     edit.addEventListener("click", () => busy(edit, line, () => entryForm(status, e.id)));
     return h(
       "li",
       { "data-entry": e.id },
-      h("div", { class: "who" }, h("b", {}, e.username || "(no username)"), h("span", {}, e.sites.join(", "))),
+      h(
+        "div",
+        { class: "who" },
+        h("b", {}, e.username || "(no username)"),
+        h("span", {}, e.sites.join(", ")),
+        sibling && h("span", { class: "muted" }, "saved for another host of this site"),
+      ),
       fill,
       copyUser,
       copyPass,
@@ -59,6 +100,15 @@ export async function passwordsPage(status) {
       // an unparsable URL: no host to name
     }
     out.push(h("h2", {}, `For ${host}`));
+    if (matches.some((m) => m.match?.insecure)) {
+      out.push(
+        h(
+          "p",
+          { class: "notice warn", "data-role": "insecure" },
+          "This page is not secure (http): what is filled crosses the network unencrypted.",
+        ),
+      );
+    }
     out.push(
       matches.length
         ? h(
@@ -86,8 +136,32 @@ export async function passwordsPage(status) {
   return out;
 }
 
-// offer is a save offer a page made, with its two answers.
+// offer is a save offer a page made, with its two answers; or the warning
+// that the password typed there is another site's.
 function offer(status, o, line) {
+  if (o.otherSite) {
+    const ok = h("button", { class: "small" }, "I understand");
+    ok.addEventListener("click", () =>
+      busy(ok, line, async () => {
+        await bg("answerOffer", { tabId: o.tabId, save: false });
+        mainView(status, "passwords");
+      }),
+    );
+    return h(
+      "div",
+      { class: "notice bad", role: "alert", "data-role": "warning" },
+      "You typed your password for ",
+      h("b", {}, o.otherSite),
+      " on ",
+      h("b", {}, o.host),
+      ". If that page asked for your ",
+      o.otherSite,
+      " login, it may be a fake: change that password on ",
+      o.otherSite,
+      " itself.",
+      h("div", { class: "row end" }, ok),
+    );
+  }
   const yes = h("button", { class: "small primary", "data-action": "save-offer" }, o.update ? "Update" : "Save");
   const no = h("button", { class: "small" }, "Not now");
   const answer = (save) =>
