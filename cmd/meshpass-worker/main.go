@@ -70,6 +70,18 @@ func newHandler() (http.Handler, error) {
 	if secs := envFloat("PENDING_EXPIRY_SECONDS", 0); secs > 0 {
 		opts.PendingExpiry = time.Duration(secs * float64(time.Second))
 	}
+	opts.CreatesPerIPPerHour, opts.CreatesBurst = envFloat("CREATES_PER_HOUR", 10), int(envFloat("CREATES_BURST", 10))
+	// D1's free plan holds 500 MB per database: the watermark stays
+	// below it (raise MAX_STORAGE_BYTES on a paid plan, up to about 9e9).
+	opts.Quota = portal.Quota{
+		AccountBytes:   int64(envFloat("ACCOUNT_BYTES", 256<<20)),
+		AccountRecords: int64(envFloat("ACCOUNT_RECORDS", 10000)),
+		TotalBytes:     int64(envFloat("MAX_STORAGE_BYTES", 400e6)),
+	}
+	opts.SignUp = cloudflare.Getenv("SIGN_UP")
+	if err := portal.CheckSignUp(opts.SignUp); err != nil {
+		return nil, fmt.Errorf("SIGN_UP: %v", err)
+	}
 	return portal.New(sqlstore.New(db), opts), nil
 }
 

@@ -6,13 +6,16 @@
 package conformance
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -183,7 +186,7 @@ func (s *suite) checkProof(t *testing.T, e *mmm.Entry, proof *mmm.LogProof) {
 func (s *suite) hello(t *testing.T) {
 	var resp mmm.HelloResponse
 	s.must(t, &mmm.HelloRequest{}, &resp)
-	if resp.Version != mmm.ProtocolVersion || resp.MaxBody != mmm.MaxBodySize || resp.LogKey == "" {
+	if resp.Version != mmm.ProtocolVersion || resp.MaxBody != mmm.MaxBodySize || resp.LogKey == "" || resp.MaxEntry == 0 || resp.MaxEscrow == 0 || resp.SignUp == "" {
 		t.Fatalf("Hello: %+v", resp)
 	}
 	v, err := translog.NewVerifiers(resp.LogKey)
@@ -210,6 +213,72 @@ func (s *suite) transport(t *testing.T) {
 	check("empty body", http.MethodPost, mmm.Path, nil, http.StatusBadRequest)
 	big := []byte(`{"ValidateRequest":{"Account":"` + strings.Repeat("a", mmm.MaxBodySize) + `"}}`)
 	check("oversized body", http.MethodPost, mmm.Path, big, http.StatusRequestEntityTooLarge)
+	t.Run("streamed oversized body", s.streamedBody)
+	t.Run("announced oversized body", s.announcedBody)
+}
+
+// streamedBody: a body sent without Content-Length (chunked) is cut at
+// the cap.
+func (s *suite) streamedBody(t *testing.T) {
+	body := io.MultiReader(strings.NewReader(`{"ValidateRequest":{"Account":"`), strings.NewReader(strings.Repeat("a", 3*mmm.MaxBodySize)), strings.NewReader(`"}}`))
+	req, err := http.NewRequest(http.MethodPost, strings.TrimSuffix(s.URL, "/")+mmm.Path, io.NopCloser(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = -1
+	resp, err := s.Client.Do(req)
+	if err != nil {
+		// The portal may close the connection once it has refused.
+		t.Logf("streamed body: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		raw, _ := io.ReadAll(resp.Body)
+		t.Fatalf("streamed body: HTTP %d %s", resp.StatusCode, raw)
+	}
+}
+
+// announcedBody: a Content-Length over the cap is refused without the
+// portal holding the body. The body is streamed while the answer is
+// awaited: the native portal answers at once; a proxy in front (wrangler
+// dev's) may drain the body first.
+func (s *suite) announcedBody(t *testing.T) {
+	u, err := url.Parse(s.URL)
+	if err != nil || u.Scheme != "http" {
+		t.Skip("needs a plain-http portal URL")
+	}
+	conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(60 * time.Second))
+	const announced = 100 << 20
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", mmm.Path, u.Host, announced)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		chunk := make([]byte, 64<<10)
+		for sent := 0; sent < announced; sent += len(chunk) {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := conn.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to an announced 100 MiB body: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("announced 100 MiB body: HTTP %d", resp.StatusCode)
+	}
 }
 
 // cors checks that a web page on any origin may call the portal: the
@@ -476,10 +545,24 @@ func mustVerify(t *testing.T, s *profile.SignedPersonalProfile) *profile.Persona
 	return v
 }
 
-func (s *suite) escrow(t *testing.T) {
+// nextPersonal signs the next version of a's personal profile with its
+// online key.
+func nextPersonal(t *testing.T, a *account) *profile.SignedPersonalProfile {
+	t.Helper()
+	a.person.PersonalProfile.Versioned = a.person.PersonalProfile.Next()
+	sp, err := a.person.PersonalProfile.Sign(a.person.Online)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.person.SignedPersonal = sp
+	return sp
+}
+
+func newEscrow(t *testing.T, plain []byte) (*profile.OfflineEscrowEntry, []byte) {
+	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
-	enc, err := jwe.EncryptDirect([]byte("escrowed keys"), key)
+	enc, err := jwe.EncryptDirect(plain, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -487,30 +570,62 @@ func (s *suite) escrow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := mmm.Entry{OfflineEscrowEntry: &profile.OfflineEscrowEntry{Identifier: id, EncryptedData: enc}}
-	var pub mmm.PublishResponse
-	s.must(t, &mmm.PublishRequest{Entry: e}, &pub)
-	s.checkProof(t, &e, pub.Log)
-	// The same entry again is accepted (idempotent), another refused.
-	pub = mmm.PublishResponse{}
-	s.must(t, &mmm.PublishRequest{Entry: e}, &pub)
-	s.checkProof(t, &e, pub.Log)
-	enc2, _ := jwe.EncryptDirect([]byte("other keys"), key)
-	s.want(t, mmm.StatusConflict, &mmm.PublishRequest{Entry: mmm.Entry{OfflineEscrowEntry: &profile.OfflineEscrowEntry{Identifier: id, EncryptedData: enc2}}})
-	// Malformed escrow: no ciphertext.
-	s.want(t, mmm.StatusBadRequest, &mmm.PublishRequest{Entry: mmm.Entry{OfflineEscrowEntry: &profile.OfflineEscrowEntry{Identifier: id}}})
-	// Nor may it take the Identifier of a listed, unpublished
-	// application profile.
+	return &profile.OfflineEscrowEntry{Identifier: id, EncryptedData: enc}, key
+}
+
+func (s *suite) escrow(t *testing.T) {
 	a := s.newAccount(t, 1)
+	esc, _ := newEscrow(t, []byte("escrowed keys"))
+	e := mmm.Entry{OfflineEscrowEntry: esc}
+	// Alone, an escrow entry is refused: anyone could send one.
+	s.want(t, mmm.StatusBadRequest, &mmm.PublishRequest{Entry: e})
+	// With an application profile rather than a personal profile.
+	s.want(t, mmm.StatusBadRequest, &mmm.PublishRequest{Entry: mmm.Entry{SignedApplicationProfile: a.person.SignedPasswords}, Escrow: esc})
+	// With a personal profile update signed by a key that is not an online
+	// key: refused, and nothing is stored.
+	a.person.PersonalProfile.Versioned = a.person.PersonalProfile.Next()
+	notOnline, err := a.person.PersonalProfile.Sign(a.person.Devices[0].Sign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.want(t, mmm.StatusBadRequest, &mmm.PublishRequest{Entry: mmm.Entry{SignedPersonalProfile: notOnline}, Previous: 1, Escrow: esc})
+	s.want(t, mmm.StatusNotFound, &mmm.GetRequest{Identifier: esc.Identifier})
+	update := mmm.Entry{SignedPersonalProfile: nextPersonal(t, a)}
+	// Too large (a few KiB at most): refused.
+	big, _ := newEscrow(t, bytes.Repeat([]byte("k"), 64<<10))
+	s.want(t, mmm.StatusTooLarge, &mmm.PublishRequest{Entry: update, Previous: 1, Escrow: big})
+	// Malformed: no ciphertext.
+	s.want(t, mmm.StatusBadRequest, &mmm.PublishRequest{Entry: update, Previous: 1,
+		Escrow: &profile.OfflineEscrowEntry{Identifier: esc.Identifier}})
+	// Nor may it take the Identifier of a listed, unpublished application
+	// profile.
 	appID := a.person.PasswordProfile.Identifier
-	s.want(t, mmm.StatusConflict, &mmm.PublishRequest{Entry: mmm.Entry{OfflineEscrowEntry: &profile.OfflineEscrowEntry{Identifier: appID, EncryptedData: enc}}})
-	s.must(t, &mmm.PublishRequest{Entry: mmm.Entry{SignedApplicationProfile: a.person.SignedPasswords}}, &mmm.PublishResponse{})
+	s.want(t, mmm.StatusConflict, &mmm.PublishRequest{Entry: update, Previous: 1,
+		Escrow: &profile.OfflineEscrowEntry{Identifier: appID, EncryptedData: esc.EncryptedData}})
+	// With an update signed by the online key: both are stored, each with
+	// its log proof.
+	var pub mmm.PublishResponse
+	s.must(t, &mmm.PublishRequest{Entry: update, Previous: 1, Escrow: esc}, &pub)
+	s.checkProof(t, &update, pub.Log)
+	if pub.EscrowLog == nil {
+		t.Fatal("no EscrowLog")
+	}
+	s.checkProof(t, &e, pub.EscrowLog)
+	if pub.EscrowLog.Index != pub.Log.Index+1 || pub.EscrowLog.TreeSize != pub.Log.TreeSize {
+		t.Fatalf("escrow leaf %d of %d, profile leaf %d of %d", pub.EscrowLog.Index, pub.EscrowLog.TreeSize, pub.Log.Index, pub.Log.TreeSize)
+	}
 	var g mmm.GetResponse
-	s.must(t, &mmm.GetRequest{Identifier: id}, &g)
+	s.must(t, &mmm.GetRequest{Identifier: esc.Identifier}, &g)
 	if len(g.Entries) != 1 || g.Entries[0].OfflineEscrowEntry == nil {
 		t.Fatal("Get escrow entry")
 	}
 	s.checkProof(t, &g.Entries[0], g.Proofs[0])
+	// Written once: the same Identifier again is refused, and with it the
+	// profile update.
+	again := mmm.Entry{SignedPersonalProfile: nextPersonal(t, a)}
+	stored := mustVerify(t, update.SignedPersonalProfile).Profile.Version
+	s.want(t, mmm.StatusConflict, &mmm.PublishRequest{Entry: again, Previous: stored, Escrow: esc})
+	s.must(t, &mmm.PublishRequest{Entry: again, Previous: stored}, &mmm.PublishResponse{})
 }
 
 func (s *suite) connectRequest(t *testing.T, parent string) (*profiletest.Device, *profile.SignedConnectionRequest) {
@@ -612,14 +727,56 @@ func (s *suite) connect(t *testing.T) {
 	}
 }
 
+// pendingCap: a flood of connection requests pushes out the oldest
+// unanswered ones, never a request with a connect code, and never refuses
+// the newest.
 func (s *suite) pendingCap(t *testing.T) {
 	a := s.newAccount(t, 1)
-	for i := 0; i < s.MaxPending; i++ {
-		_, sr := s.connectRequest(t, a.name)
+	adminDev := a.person.Devices[0]
+	// The administrator issues a connect code for the device it connects.
+	code := unique("connect-code-0123456789")
+	s.must(t, s.auth(t, &mmm.ConnectPendingRequest{AccountID: a.name, IssueCode: code}, adminDev), &mmm.ConnectPendingResponse{})
+	s.want(t, mmm.StatusBadRequest, s.auth(t, &mmm.ConnectPendingRequest{AccountID: a.name, IssueCode: "short"}, adminDev))
+	owner, ownerReq := s.connectRequest(t, a.name)
+	// A wrong code is refused.
+	s.want(t, mmm.StatusForbidden, &mmm.ConnectStartRequest{SignedRequest: ownerReq, AccountID: a.name, Code: code + "x"})
+	s.must(t, &mmm.ConnectStartRequest{SignedRequest: ownerReq, AccountID: a.name, Code: code}, &mmm.ConnectStartResponse{})
+	// A code lets one request through.
+	_, second := s.connectRequest(t, a.name)
+	s.want(t, mmm.StatusForbidden, &mmm.ConnectStartRequest{SignedRequest: second, AccountID: a.name, Code: code})
+	// One without a code, then a flood.
+	early, earlyReq := s.connectRequest(t, a.name)
+	s.must(t, &mmm.ConnectStartRequest{SignedRequest: earlyReq, AccountID: a.name}, &mmm.ConnectStartResponse{})
+	var last *profiletest.Device
+	for i := 0; i < s.MaxPending+3; i++ {
+		d, sr := s.connectRequest(t, a.person.PersonalProfile.Identifier)
 		s.must(t, &mmm.ConnectStartRequest{SignedRequest: sr, AccountID: a.name}, &mmm.ConnectStartResponse{})
+		last = d
 	}
-	_, sr := s.connectRequest(t, a.person.PersonalProfile.Identifier)
-	s.want(t, mmm.StatusTooManyRequests, &mmm.ConnectStartRequest{SignedRequest: sr, AccountID: a.name})
+	var pend mmm.ConnectPendingResponse
+	s.must(t, s.auth(t, &mmm.ConnectPendingRequest{AccountID: a.name}, adminDev), &pend)
+	ids := map[string]bool{}
+	for _, q := range pend.Pending {
+		_, d, err := profile.VerifyConnectionRequest(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := udf.Parse(d.Identifier)
+		ids[id] = true
+	}
+	id := func(d *profiletest.Device) string { x, _ := udf.Parse(d.Profile.Identifier); return x }
+	if len(pend.Pending) != s.MaxPending+1 {
+		t.Errorf("%d pending, want %d (the cap and the one with a code)", len(pend.Pending), s.MaxPending+1)
+	}
+	if !ids[id(owner)] {
+		t.Error("the request with a connect code was pushed out")
+	}
+	if ids[id(early)] {
+		t.Error("the oldest request without a code was kept")
+	}
+	if !ids[id(last)] {
+		t.Error("the newest request is not pending")
+	}
 }
 
 func (s *suite) pendingExpiry(t *testing.T) {
@@ -683,7 +840,16 @@ func (s *suite) statusAudit(t *testing.T) {
 	s.want(t, mmm.StatusBadRequest, &mmm.AuditRequest{Start: 0, End: tree.N + 1})
 	s.want(t, mmm.StatusBadRequest, &mmm.AuditRequest{OldSize: 1, NewSize: tree.N + 1})
 	s.want(t, mmm.StatusBadRequest, &mmm.AuditRequest{Start: 5, End: 2})
-	s.want(t, mmm.StatusBadRequest, &mmm.AuditRequest{Start: 0, End: 1001})
+	// Pages: a range past MaxAuditLeaves or the byte cap is answered in
+	// part, with Next.
+	au = mmm.AuditResponse{}
+	s.must(t, &mmm.AuditRequest{Start: 0, End: tree.N}, &au)
+	switch {
+	case au.Next == 0 && int64(len(au.Leaves)) != tree.N:
+		t.Fatalf("Audit [0, %d): %d leaves, no Next", tree.N, len(au.Leaves))
+	case au.Next != 0 && au.Next != int64(len(au.Leaves)):
+		t.Fatalf("Audit [0, %d): %d leaves, Next %d", tree.N, len(au.Leaves), au.Next)
+	}
 	// A tampered proof is refused by the verifier.
 	if len(au.Consistency) > 0 && a.create.TreeSize < tree.N {
 		au = mmm.AuditResponse{}

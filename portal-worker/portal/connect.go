@@ -15,6 +15,9 @@ import (
 // for the answer to its connection request.
 const RetryAfter = 5
 
+// MaxConnectCodes is the most connect codes an account has waiting.
+const MaxConnectCodes = 8
+
 func (p *portal) connectStart(ctx context.Context, r *mmm.ConnectStartRequest, now time.Time) (mmm.Response, error) {
 	req, dev, err := profile.VerifyConnectionRequest(r.SignedRequest)
 	if err != nil {
@@ -34,9 +37,12 @@ func (p *portal) connectStart(ctx context.Context, r *mmm.ConnectStartRequest, n
 	}
 	devID, _ := udf.Parse(dev.Identifier)
 	pending := &Pending{Account: account, Device: devID, Request: data, Expires: now.Add(p.opts.PendingExpiry).UTC()}
+	if r.Code != "" {
+		pending.Code = InvitationHash(r.Code)
+	}
 	if err := p.store.StartConnection(ctx, pending, p.opts.MaxPending, now); err != nil {
-		if errors.Is(err, ErrLimit) {
-			return nil, mmm.Errorf(mmm.StatusTooManyRequests, "account %q has %d pending connection requests; an administrator must answer them first", r.AccountID, p.opts.MaxPending)
+		if errors.Is(err, ErrInvitation) {
+			return nil, mmm.Errorf(mmm.StatusForbidden, "the connect code is not valid for account %q, or was used already", r.AccountID)
 		}
 		return nil, storeErr(err, "connection request")
 	}
@@ -81,6 +87,18 @@ func (p *portal) connectPending(ctx context.Context, r *mmm.ConnectPendingReques
 	if err := p.authenticate(ctx, r, now, admin(v)); err != nil {
 		return nil, err
 	}
+	if err := p.spend(account); err != nil {
+		return nil, err
+	}
+	if r.IssueCode != "" {
+		err := p.store.AddConnectCode(ctx, account, InvitationHash(r.IssueCode), now.Add(p.opts.PendingExpiry).UTC(), MaxConnectCodes, now)
+		if errors.Is(err, ErrLimit) {
+			return nil, mmm.Errorf(mmm.StatusTooManyRequests, "account %q has %d connect codes waiting; use them or let them expire", r.AccountID, MaxConnectCodes)
+		}
+		if err != nil {
+			return nil, storeErr(err, "connect code")
+		}
+	}
 	list, err := p.store.PendingConnections(ctx, account, now)
 	if err != nil {
 		return nil, storeErr(err, "connection requests")
@@ -103,6 +121,9 @@ func (p *portal) connectComplete(ctx context.Context, r *mmm.ConnectCompleteRequ
 		return nil, err
 	}
 	if err := p.authenticate(ctx, r, now, admin(v)); err != nil {
+		return nil, err
+	}
+	if err := p.spend(account); err != nil {
 		return nil, err
 	}
 	_, dev, err := profile.VerifyConnectionResult(r.Result, v)

@@ -9,12 +9,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log"
-	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -39,6 +41,11 @@ const (
 // MaxAuditLeaves is the most leaves one Audit returns.
 const MaxAuditLeaves = 1000
 
+// MaxAnswer is the most bytes of entries or leaves one Get or Audit answer
+// carries (the rest is paged with Next): an answer stays under
+// mmm.MaxBodySize, the most a client reads, whatever is stored.
+const MaxAnswer = mmm.MaxBodySize - 64<<10
+
 // Options configure a portal. Zero values take the defaults.
 type Options struct {
 	// Signer signs the log's checkpoints (translog.NewSigner). Required.
@@ -60,9 +67,30 @@ type Options struct {
 	// ClientIP returns the client address of r (default: the host of
 	// r.RemoteAddr).
 	ClientIP func(r *http.Request) string
-	// MaxEntrySize is the largest entry (profile or escrow entry, as
-	// stored) accepted, in bytes (512 KiB).
+	// MaxEntrySize is the largest entry (profile, as stored) accepted, in
+	// bytes (512 KiB).
 	MaxEntrySize int
+	// MaxAnswer is the most bytes of entries (Get) or leaves (Audit) one
+	// answer carries; the rest is paged with Next (default MaxAnswer).
+	MaxAnswer int
+	// MaxEscrowSize is the largest escrow entry accepted, in bytes (4 KiB:
+	// an escrow entry holds three keys).
+	MaxEscrowSize int
+	// Quota bounds what one account and the whole portal store (see
+	// Quota; zero fields: no limit).
+	Quota Quota
+	// SignUp is who may create an account: mmm.SignUpOpen (the default),
+	// mmm.SignUpInvitation (with a code from the operator, see
+	// sqlstore.Store.AddInvitation) or mmm.SignUpClosed.
+	SignUp string
+	// CreatesPerIPPerHour and CreatesBurst limit account creations per
+	// client address (0: no limit beyond RatePerIP).
+	CreatesPerIPPerHour float64
+	CreatesBurst        int
+	// Observe, if set, is called after every request with its message
+	// type ("" when unreadable), the status answered and how long it took:
+	// for access logs and metrics. It sees no account, key or body.
+	Observe func(r *http.Request, messageType string, status int, d time.Duration)
 	// Now is the clock (time.Now).
 	Now func() time.Time
 }
@@ -75,9 +103,18 @@ type portal struct {
 	mu      sync.Mutex
 	ipLimit *limiter
 	acLimit *limiter
+	// crLimit limits account creations per client address.
+	crLimit *limiter
 	// verified caches verified stored personal profiles.
 	verified *verifiedCache
+	// audits bounds the Audits that read leaves at once: each reads up to
+	// MaxAnswer bytes, and anyone may ask.
+	audits chan struct{}
 }
+
+// maxAudits is how many Audits read leaves at once; more are told to
+// retry (429).
+const maxAudits = 2
 
 // New returns the portal handler.
 func New(store Store, opts Options) http.Handler {
@@ -90,33 +127,72 @@ func New(store Store, opts Options) http.Handler {
 	if opts.MaxEntrySize <= 0 {
 		opts.MaxEntrySize = 512 << 10
 	}
+	if opts.MaxAnswer <= 0 {
+		opts.MaxAnswer = MaxAnswer
+	}
+	if opts.MaxEscrowSize <= 0 {
+		opts.MaxEscrowSize = 4 << 10
+	}
+	if opts.SignUp == "" {
+		opts.SignUp = mmm.SignUpOpen
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.ClientIP == nil {
-		opts.ClientIP = func(r *http.Request) string {
-			host, _, err := net.SplitHostPort(r.RemoteAddr)
-			if err != nil {
-				return r.RemoteAddr
-			}
-			return host
-		}
+		opts.ClientIP = RemoteIP
 	}
 	return &portal{
 		store: store, opts: opts,
 		ipLimit:  newLimiter(opts.RatePerIP, opts.BurstPerIP),
 		verified: newVerifiedCache(verifiedCacheSize),
 		acLimit:  newLimiter(opts.RatePerAccount, opts.BurstPerAccount),
+		crLimit:  newLimiter(opts.CreatesPerIPPerHour/3600, opts.CreatesBurst),
+		audits:   make(chan struct{}, maxAudits),
 	}
 }
 
+// CheckSignUp reports a SignUp setting that is none of the three.
+func CheckSignUp(s string) error {
+	switch s {
+	case "", mmm.SignUpOpen, mmm.SignUpInvitation, mmm.SignUpClosed:
+		return nil
+	}
+	return fmt.Errorf("sign-ups %q: want %s, %s or %s", s, mmm.SignUpOpen, mmm.SignUpInvitation, mmm.SignUpClosed)
+}
+
 func (p *portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w}
+	start := time.Now()
 	defer func() {
 		if v := recover(); v != nil {
 			log.Printf("portal: panic serving a request: %v\n%s", v, debug.Stack())
-			writeJSON(w, &mmm.ErrorResponse{Status: mmm.Status{Status: mmm.StatusInternalError, StatusDescription: "internal error"}})
+			if sw.status == 0 {
+				writeJSON(sw, &mmm.ErrorResponse{Status: mmm.Status{Status: mmm.StatusInternalError, StatusDescription: "internal error"}})
+			}
+		}
+		if p.opts.Observe != nil {
+			p.opts.Observe(r, sw.msgType, sw.status, time.Since(start))
 		}
 	}()
+	p.serveHTTP(sw, r)
+}
+
+// statusWriter remembers the status and message type answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status  int
+	msgType string
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (p *portal) serveHTTP(w *statusWriter, r *http.Request) {
 	// Any web origin may call the portal: every answer, errors included,
 	// carries Access-Control-Allow-Origin: *, and a CORS preflight is
 	// answered below. That is safe because the portal authenticates
@@ -139,8 +215,14 @@ func (p *portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := p.opts.Now()
-	if !p.ipLimit.allow(p.opts.ClientIP(r), now) {
+	ip := p.opts.ClientIP(r)
+	if !p.ipLimit.allow(ip, now) {
 		writeError(w, nil, mmm.Errorf(mmm.StatusTooManyRequests, "too many requests from this address; retry later"))
+		return
+	}
+	// A body announced too large is refused before any of it is read.
+	if r.ContentLength > mmm.MaxBodySize {
+		writeError(w, nil, mmm.ErrTooLarge)
 		return
 	}
 	req, err := mmm.DecodeRequest(r.Body)
@@ -148,10 +230,14 @@ func (p *portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, nil, err)
 		return
 	}
-	if a := accountOf(req); a != "" && !p.acLimit.allow(fold(a), now) {
-		writeError(w, req, mmm.Errorf(mmm.StatusTooManyRequests, "too many requests for this account; retry later"))
+	w.msgType = req.MessageType()
+	if _, ok := req.(*mmm.CreateRequest); ok && !p.crLimit.allow(ip, now) {
+		writeError(w, req, mmm.Errorf(mmm.StatusTooManyRequests, "too many accounts created from this address; retry later"))
 		return
 	}
+	// The account's own budget is spent only by requests that prove to
+	// come from it (spend, after their signatures are checked): a request
+	// that merely names an account spends only its address's budget.
 	resp, err := p.serve(r.Context(), req, now)
 	if err != nil {
 		writeError(w, req, err)
@@ -160,6 +246,15 @@ func (p *portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	o := resp.Outcome()
 	o.Status, o.StatusDescription = mmm.StatusOK, mmm.DescriptionOK
 	writeJSON(w, resp)
+}
+
+// spend takes a token from account's budget, once a request has proved
+// that it comes from one of the account's keys.
+func (p *portal) spend(account string) error {
+	if !p.acLimit.allow(fold(account), p.opts.Now()) {
+		return mmm.Errorf(mmm.StatusTooManyRequests, "too many requests for this account; retry later")
+	}
+	return nil
 }
 
 // CORS preflight answer (see ServeHTTP): the methods and request headers
@@ -180,26 +275,6 @@ func preflight(w http.ResponseWriter) {
 	h.Set("Access-Control-Max-Age", corsMaxAge)
 	h.Set("Allow", corsMethods)
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func accountOf(req mmm.Request) string {
-	switch r := req.(type) {
-	case *mmm.ValidateRequest:
-		return r.Account
-	case *mmm.CreateRequest:
-		return r.Account
-	case *mmm.GetRequest:
-		return r.Account
-	case *mmm.ConnectStartRequest:
-		return r.AccountID
-	case *mmm.ConnectPendingRequest:
-		return r.AccountID
-	case *mmm.ConnectCompleteRequest:
-		return r.AccountID
-	case *mmm.ConnectStatusRequest:
-		return r.AccountID
-	}
-	return ""
 }
 
 func writeError(w http.ResponseWriter, req mmm.Request, err error) {
@@ -257,6 +332,12 @@ func storeErr(err error, what string) error {
 		return mmm.Errorf(mmm.StatusConflict, "%s: conflict", what)
 	case errors.Is(err, ErrLimit):
 		return mmm.Errorf(mmm.StatusTooManyRequests, "%s: limit reached", what)
+	case errors.Is(err, ErrQuota):
+		return mmm.Errorf(mmm.StatusInsufficientStorage, "%s: the account's storage quota is reached; nothing was written (the portal's operator sets the quota)", what)
+	case errors.Is(err, ErrFull):
+		return mmm.Errorf(mmm.StatusInsufficientStorage, "%s: the portal's storage is full; nothing was written (tell the portal's operator)", what)
+	case errors.Is(err, ErrInvitation):
+		return mmm.Errorf(mmm.StatusForbidden, "the invitation code is not valid, or was used already")
 	}
 	var e *mmm.Error
 	if errors.As(err, &e) {
@@ -274,7 +355,8 @@ func refused(err error) error {
 func (p *portal) serve(ctx context.Context, req mmm.Request, now time.Time) (mmm.Response, error) {
 	switch r := req.(type) {
 	case *mmm.HelloRequest:
-		return &mmm.HelloResponse{Version: mmm.ProtocolVersion, MaxBody: mmm.MaxBodySize, LogKey: p.opts.VerifierKey}, nil
+		return &mmm.HelloResponse{Version: mmm.ProtocolVersion, MaxBody: mmm.MaxBodySize, LogKey: p.opts.VerifierKey,
+			MaxEntry: int64(p.opts.MaxEntrySize), MaxEscrow: int64(p.opts.MaxEscrowSize), SignUp: p.opts.SignUp}, nil
 	case *mmm.ValidateRequest:
 		return p.validate(ctx, r)
 	case *mmm.CreateRequest:
@@ -368,6 +450,16 @@ func (p *portal) accountProfile(ctx context.Context, account string) (*profile.P
 }
 
 func (p *portal) create(ctx context.Context, r *mmm.CreateRequest) (mmm.Response, error) {
+	var invitation string
+	switch p.opts.SignUp {
+	case mmm.SignUpClosed:
+		return nil, mmm.Errorf(mmm.StatusForbidden, "this portal takes no new accounts (sign-ups are closed)")
+	case mmm.SignUpInvitation:
+		if r.Invitation == "" {
+			return nil, mmm.Errorf(mmm.StatusForbidden, "sign-ups on this portal are by invitation: ask its operator for an invitation code")
+		}
+		invitation = InvitationHash(r.Invitation)
+	}
 	if why := checkAccount(r.Account); why != "" {
 		return nil, mmm.Errorf(mmm.StatusBadRequest, "%s", why)
 	}
@@ -376,11 +468,20 @@ func (p *portal) create(ctx context.Context, r *mmm.CreateRequest) (mmm.Response
 		return nil, refused(err)
 	}
 	id, _ := udf.Parse(v.Profile.Identifier)
-	proof, err := p.append(ctx, fold(r.Account), &r.Profile, id, v.Profile.Version, 0, fold(r.Account), appIDs(v))
+	proofs, err := p.append(ctx, &write{
+		account: fold(r.Account), invitation: invitation,
+		entry: &r.Profile, id: id, version: v.Profile.Version, owner: fold(r.Account), apps: appIDs(v),
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &mmm.CreateResponse{Log: proof}, nil
+	return &mmm.CreateResponse{Log: proofs[0]}, nil
+}
+
+// InvitationHash is how an invitation code is stored: its SHA-256, hex.
+func InvitationHash(code string) string {
+	h := sha256.Sum256([]byte(code))
+	return hex.EncodeToString(h[:])
 }
 
 func (p *portal) publish(ctx context.Context, r *mmm.PublishRequest) (mmm.Response, error) {
@@ -401,14 +502,27 @@ func (p *portal) publish(ctx context.Context, r *mmm.PublishRequest) (mmm.Respon
 		if cur.Master.OnlineKey(v.Signer) == nil {
 			return nil, mmm.Errorf(mmm.StatusBadRequest, "refused: signed by %s, not an online key of the stored profile", v.Signer)
 		}
+		if err := p.spend(stored.Account); err != nil {
+			return nil, err
+		}
 		if err := checkVersions(r.Previous, v.Profile.Version, stored.Version); err != nil {
 			return nil, err
 		}
-		proof, err := p.append(ctx, "", &r.Entry, id, v.Profile.Version, stored.Version, stored.Account, appIDs(v))
+		wr := &write{entry: &r.Entry, id: id, version: v.Profile.Version, previous: stored.Version, owner: stored.Account, apps: appIDs(v)}
+		if r.Escrow != nil {
+			if err := p.checkEscrow(ctx, r.Escrow, wr); err != nil {
+				return nil, err
+			}
+		}
+		proofs, err := p.append(ctx, wr)
 		if err != nil {
 			return nil, err
 		}
-		return &mmm.PublishResponse{Log: proof}, nil
+		resp := &mmm.PublishResponse{Log: proofs[0]}
+		if len(proofs) > 1 {
+			resp.EscrowLog = proofs[1]
+		}
+		return resp, nil
 	case r.Entry.SignedApplicationProfile != nil:
 		stored, err := p.store.Entry(ctx, id)
 		if errors.Is(err, ErrNotFound) {
@@ -430,50 +544,59 @@ func (p *portal) publish(ctx context.Context, r *mmm.PublishRequest) (mmm.Respon
 		if err != nil {
 			return nil, refused(err)
 		}
+		if err := p.spend(stored.Account); err != nil {
+			return nil, err
+		}
 		if err := checkVersions(r.Previous, ap.Version, stored.Version); err != nil {
 			return nil, err
 		}
-		proof, err := p.append(ctx, "", &r.Entry, id, ap.Version, stored.Version, stored.Account, nil)
+		proofs, err := p.append(ctx, &write{entry: &r.Entry, id: id, version: ap.Version, previous: stored.Version, owner: stored.Account})
 		if err != nil {
 			return nil, err
 		}
-		return &mmm.PublishResponse{Log: proof}, nil
+		return &mmm.PublishResponse{Log: proofs[0]}, nil
 	default:
-		if err := profile.CheckEscrowEntry(r.Entry.OfflineEscrowEntry); err != nil {
-			return nil, refused(err)
-		}
-		data, err := translog.LeafData(&r.Entry)
-		if err != nil {
-			return nil, refused(err)
-		}
-		stored, err := p.store.Entry(ctx, id)
-		switch {
-		case err == nil:
-			if string(stored.Data) != string(data) {
-				return nil, mmm.Errorf(mmm.StatusConflict, "an escrow entry %s is already stored; escrow entries are written once", id)
-			}
-			proof, err := p.proof(ctx, stored.Index)
-			if err != nil {
-				return nil, err
-			}
-			return &mmm.PublishResponse{Log: proof}, nil
-		case !errors.Is(err, ErrNotFound):
-			return nil, storeErr(err, "escrow entry")
-		}
-		// An escrow entry may not take the Identifier of an application
-		// profile that a personal profile lists but that is not yet
-		// published.
-		if _, err := p.store.ApplicationOwner(ctx, id); err == nil {
-			return nil, mmm.Errorf(mmm.StatusConflict, "%s is the Identifier of an application profile", id)
-		} else if !errors.Is(err, ErrNotFound) {
-			return nil, storeErr(err, "escrow entry")
-		}
-		proof, err := p.append(ctx, "", &r.Entry, id, 1, 0, "", nil)
-		if err != nil {
-			return nil, err
-		}
-		return &mmm.PublishResponse{Log: proof}, nil
+		// An escrow entry alone could come from anyone: the portal stores
+		// one only together with a profile update that proves it comes
+		// from the account (PublishRequest.Escrow), and charges it to
+		// that account.
+		return nil, mmm.Errorf(mmm.StatusBadRequest, "refused: an escrow entry is stored only together with a personal profile update signed by an online key (PublishRequest.Escrow)")
 	}
+}
+
+// checkEscrow checks an escrow entry published with a personal profile
+// update and adds it to wr.
+func (p *portal) checkEscrow(ctx context.Context, esc *profile.OfflineEscrowEntry, wr *write) error {
+	if err := profile.CheckEscrowEntry(esc); err != nil {
+		return refused(err)
+	}
+	e := &mmm.Entry{OfflineEscrowEntry: esc}
+	data, err := translog.LeafData(e)
+	if err != nil {
+		return refused(err)
+	}
+	if len(data) > p.opts.MaxEscrowSize {
+		return mmm.Errorf(mmm.StatusTooLarge, "escrow entry of %d bytes; the portal takes at most %d", len(data), p.opts.MaxEscrowSize)
+	}
+	id, _ := udf.Parse(esc.Identifier)
+	if _, err := p.store.Entry(ctx, id); err == nil {
+		return mmm.Errorf(mmm.StatusConflict, "an entry %s is already stored; escrow entries are written once", id)
+	} else if !errors.Is(err, ErrNotFound) {
+		return storeErr(err, "escrow entry")
+	}
+	// An escrow entry may not take the Identifier of an application
+	// profile that a personal profile lists but that is not yet
+	// published.
+	if _, err := p.store.ApplicationOwner(ctx, id); err == nil {
+		return mmm.Errorf(mmm.StatusConflict, "%s is the Identifier of an application profile", id)
+	} else if !errors.Is(err, ErrNotFound) {
+		return storeErr(err, "escrow entry")
+	}
+	if slices.Contains(wr.apps, id) {
+		return mmm.Errorf(mmm.StatusConflict, "%s is the Identifier of an application profile", id)
+	}
+	wr.escrow, wr.escrowID = e, id
+	return nil
 }
 
 // ownerOf returns the verified personal profile that lists the stored
@@ -518,27 +641,49 @@ func (p *portal) hashReader(ctx context.Context) tlog.HashReader {
 	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) { return p.store.ReadHashes(ctx, idx) })
 }
 
-// append logs and stores entry e as id at version, replacing version
-// previous (0: new), creating account if set.
-func (p *portal) append(ctx context.Context, account string, e *mmm.Entry, id string, version, previous uint64, owner string, apps []string) (*mmm.LogProof, error) {
-	data, err := translog.LeafData(e)
+// write is one accepted Create or Publish: entry (and escrow, if set)
+// logged and stored together.
+type write struct {
+	// account, if set, is created; invitation (a hash) is used up by it.
+	account, invitation string
+	entry               *mmm.Entry
+	id                  string
+	version, previous   uint64
+	// owner is the account the entry belongs to, and is charged for it.
+	owner string
+	apps  []string
+	// escrow is an escrow entry written with entry, named escrowID.
+	escrow   *mmm.Entry
+	escrowID string
+}
+
+// append logs and stores w, returning the log proof of its entry and, if
+// it has one, of its escrow entry.
+func (p *portal) append(ctx context.Context, w *write) ([]*mmm.LogProof, error) {
+	data, err := translog.LeafData(w.entry)
 	if err != nil {
 		return nil, refused(err)
 	}
 	if len(data) > p.opts.MaxEntrySize {
 		return nil, mmm.Errorf(mmm.StatusTooLarge, "entry of %d bytes; the portal takes at most %d", len(data), p.opts.MaxEntrySize)
 	}
+	var escrow []byte
+	if w.escrow != nil {
+		if escrow, err = translog.LeafData(w.escrow); err != nil {
+			return nil, refused(err)
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if account != "" {
-		if _, err := p.store.Account(ctx, account); err == nil {
-			return nil, mmm.Errorf(mmm.StatusConflict, "account %q exists", account)
+	if w.account != "" {
+		if _, err := p.store.Account(ctx, w.account); err == nil {
+			return nil, mmm.Errorf(mmm.StatusConflict, "account %q exists", w.account)
 		} else if !errors.Is(err, ErrNotFound) {
 			return nil, storeErr(err, "account")
 		}
-		if previous == 0 {
-			if _, err := p.store.Entry(ctx, id); err == nil {
-				return nil, mmm.Errorf(mmm.StatusConflict, "profile %s is already stored", id)
+		if w.previous == 0 {
+			if _, err := p.store.Entry(ctx, w.id); err == nil {
+				return nil, mmm.Errorf(mmm.StatusConflict, "profile %s is already stored", w.id)
 			}
 		}
 	}
@@ -546,11 +691,11 @@ func (p *portal) append(ctx context.Context, account string, e *mmm.Entry, id st
 	// and Append; the store then refuses with ErrLogMoved and the leaf is
 	// placed again on the longer log.
 	for attempt := 0; ; attempt++ {
-		proof, err := p.appendOnce(ctx, account, e, data, id, version, previous, owner, apps)
+		proofs, err := p.appendOnce(ctx, w, data, escrow)
 		if errors.Is(err, ErrLogMoved) && attempt < maxAppendAttempts {
 			continue
 		}
-		return proof, err
+		return proofs, err
 	}
 }
 
@@ -558,41 +703,94 @@ func (p *portal) append(ctx context.Context, account string, e *mmm.Entry, id st
 // the log's next leaf.
 const maxAppendAttempts = 8
 
-func (p *portal) appendOnce(ctx context.Context, account string, e *mmm.Entry, data []byte, id string, version, previous uint64, owner string, apps []string) (*mmm.LogProof, error) {
+// cost is what storing a leaf of n bytes costs in the quotas: the leaf and
+// the stored entry, plus the log's hashes and checkpoint.
+func cost(n int) int64 { return 2*int64(n) + 512 }
+
+// overlay reads hashes below base from r and the rest from extra.
+func overlay(r tlog.HashReader, base int64, extra []tlog.Hash) tlog.HashReader {
+	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		var old []int64
+		for _, i := range idx {
+			if i < base {
+				old = append(old, i)
+			}
+		}
+		got, err := r.ReadHashes(old)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]tlog.Hash, len(idx))
+		j := 0
+		for k, i := range idx {
+			switch {
+			case i < base:
+				out[k] = got[j]
+				j++
+			case i-base < int64(len(extra)):
+				out[k] = extra[i-base]
+			default:
+				return nil, fmt.Errorf("portal: hash %d is not stored yet", i)
+			}
+		}
+		return out, nil
+	})
+}
+
+func (p *portal) appendOnce(ctx context.Context, w *write, data, escrow []byte) ([]*mmm.LogProof, error) {
 	n, _, err := p.store.Latest(ctx)
 	if err != nil {
 		return nil, storeErr(err, "log")
 	}
-	hashes, tree, err := translog.Append(p.hashReader(ctx), n, data)
+	hr := p.hashReader(ctx)
+	hashes, tree, err := translog.Append(hr, n, data)
 	if err != nil {
 		return nil, storeErr(err, "log")
 	}
-	cp, err := translog.SignCheckpoint(p.opts.Signer, tree)
-	if err != nil {
-		return nil, err
-	}
 	a := &Append{
-		Account:      account,
-		Entry:        Entry{Identifier: id, Kind: e.Kind(), Account: owner, Version: version, Data: data, Index: n},
-		Previous:     previous,
-		Applications: apps,
-		Hashes:       hashes,
-		Checkpoint:   cp,
+		Account:      w.account,
+		Invitation:   w.invitation,
+		Entry:        Entry{Identifier: w.id, Kind: w.entry.Kind(), Account: w.owner, Version: w.version, Data: data, Index: n},
+		Previous:     w.previous,
+		Applications: w.apps,
+		Quota:        p.opts.Quota,
+		Cost:         cost(len(data)),
+	}
+	if w.previous == 0 {
+		a.Records++
+	}
+	if escrow != nil {
+		more, t2, err := translog.Append(overlay(hr, tlog.StoredHashCount(n), hashes), n+1, escrow)
+		if err != nil {
+			return nil, storeErr(err, "log")
+		}
+		hashes, tree = append(hashes, more...), t2
+		a.Escrow = &Entry{Identifier: w.escrowID, Kind: w.escrow.Kind(), Account: w.owner, Version: 1, Data: escrow, Index: n + 1}
+		a.Cost += cost(len(escrow))
+		a.Records++
+	}
+	a.Hashes = hashes
+	if a.Checkpoint, err = translog.SignCheckpoint(p.opts.Signer, tree); err != nil {
+		return nil, err
 	}
 	if err := p.store.Append(ctx, a); err != nil {
 		switch {
 		case errors.Is(err, ErrLogMoved):
 			return nil, err
 		case errors.Is(err, ErrConflict):
-			return nil, mmm.Errorf(mmm.StatusConflict, "entry %s changed while this write was made; fetch it and try again", id)
+			return nil, mmm.Errorf(mmm.StatusConflict, "entry %s changed while this write was made; fetch it and try again", w.id)
 		}
-		return nil, storeErr(err, "log")
+		return nil, storeErr(err, "write")
 	}
-	proof, err := tlog.ProveRecord(tree.N, n, p.hashReader(ctx))
-	if err != nil {
-		return nil, storeErr(err, "log")
+	var proofs []*mmm.LogProof
+	for i := n; i < tree.N; i++ {
+		proof, err := tlog.ProveRecord(tree.N, i, p.hashReader(ctx))
+		if err != nil {
+			return nil, storeErr(err, "log")
+		}
+		proofs = append(proofs, &mmm.LogProof{Index: i, TreeSize: tree.N, Inclusion: translog.EncodeHashes(proof), Checkpoint: a.Checkpoint})
 	}
-	return &mmm.LogProof{Index: n, TreeSize: tree.N, Inclusion: translog.EncodeHashes(proof), Checkpoint: cp}, nil
+	return proofs, nil
 }
 
 // proof returns the inclusion proof of leaf index in the latest tree.
@@ -647,8 +845,20 @@ func (p *portal) get(ctx context.Context, r *mmm.GetRequest) (mmm.Response, erro
 			found = append(found, ae)
 		}
 	}
+	if r.Offset >= len(found) {
+		return nil, mmm.Errorf(mmm.StatusBadRequest, "Offset %d: %d entries found", r.Offset, len(found))
+	}
+	// The answer carries entries up to MaxAnswer bytes (always at least
+	// one); Next says where the rest starts.
 	resp := &mmm.GetResponse{}
-	for _, e := range found {
+	size := 0
+	for i := r.Offset; i < len(found); i++ {
+		e := found[i]
+		if size > 0 && size+len(e.Data) > p.opts.MaxAnswer {
+			resp.Next = i
+			break
+		}
+		size += len(e.Data)
 		var me mmm.Entry
 		if err := json.Unmarshal(e.Data, &me); err != nil {
 			return nil, mmm.Errorf(mmm.StatusInternalError, "stored entry unreadable")
@@ -692,15 +902,24 @@ func (p *portal) audit(ctx context.Context, r *mmm.AuditRequest) (mmm.Response, 
 		if r.End > n {
 			return nil, mmm.Errorf(mmm.StatusBadRequest, "the log holds %d leaves, not %d", n, r.End)
 		}
-		if r.End-r.Start > MaxAuditLeaves {
-			return nil, mmm.Errorf(mmm.StatusBadRequest, "at most %d leaves at a time", MaxAuditLeaves)
+		// At most MaxAuditLeaves leaves and MaxAnswer bytes of them
+		// (base64), always at least one; Next says where the rest starts.
+		end := min(r.End, r.Start+MaxAuditLeaves)
+		select {
+		case p.audits <- struct{}{}:
+			defer func() { <-p.audits }()
+		default:
+			return nil, mmm.Errorf(mmm.StatusTooManyRequests, "the portal is answering other audits; retry in a second")
 		}
-		leaves, err := p.store.Leaves(ctx, r.Start, r.End)
+		leaves, err := p.store.Leaves(ctx, r.Start, end, p.opts.MaxAnswer*3/4)
 		if err != nil {
 			return nil, storeErr(err, "leaves")
 		}
 		for _, l := range leaves {
 			resp.Leaves = append(resp.Leaves, base64.RawURLEncoding.EncodeToString(l))
+		}
+		if got := r.Start + int64(len(leaves)); got < r.End {
+			resp.Next = got
 		}
 	}
 	if r.OldSize != 0 {

@@ -23,7 +23,25 @@ var (
 	ErrLogMoved = errors.New("portal: the log moved")
 	// ErrLimit: an account has too many pending connection requests.
 	ErrLimit = errors.New("portal: limit reached")
+	// ErrQuota: the write would take the account past its Quota.
+	ErrQuota = errors.New("portal: account quota reached")
+	// ErrFull: the write would take the portal past Quota.TotalBytes.
+	ErrFull = errors.New("portal: storage full")
+	// ErrInvitation: the invitation code is unknown or used.
+	ErrInvitation = errors.New("portal: invitation not valid")
 )
+
+// Quota bounds storage. The log is append-only, so what an account writes
+// stays: AccountBytes bounds the bytes an account has written in all
+// (every version of its entries, as logged and stored: see Append.Cost),
+// AccountRecords the entries it holds, and TotalBytes everything the
+// portal stores, a watermark below the database's own limit (D1: 10 GB;
+// 500 MB on the free plan). Zero fields set no limit.
+type Quota struct {
+	AccountBytes   int64
+	AccountRecords int64
+	TotalBytes     int64
+}
 
 // Entry is a stored entry: the latest accepted version of a profile or an
 // escrow entry, with the log leaf that holds it.
@@ -62,6 +80,19 @@ type Append struct {
 	// checkpoint of the tree of Entry.Index+1 leaves.
 	Hashes     []tlog.Hash
 	Checkpoint string
+	// Invitation, if set, is the hash of the invitation code that Account
+	// uses up: it must be stored and unused (else ErrInvitation).
+	Invitation string
+	// Escrow, if set, is an escrow entry written with Entry, as the next
+	// leaf (Index Entry.Index+1; no entry with its Identifier may exist);
+	// Hashes and Checkpoint then cover both leaves.
+	Escrow *Entry
+	// Cost (bytes) and Records (new entries) are charged to
+	// Entry.Account, and Cost to the portal's total; the write fails with
+	// ErrQuota or ErrFull, writing nothing, if that passes Quota.
+	Cost    int64
+	Records int64
+	Quota   Quota
 }
 
 // Pending is a pending connection request.
@@ -72,6 +103,11 @@ type Pending struct {
 	// Request is the JSON of the profile.SignedConnectionRequest.
 	Request []byte
 	Expires time.Time
+	// Code, if set, is the hash of a connect code an administration
+	// device issued (AddConnectCode): the request uses it up and is kept
+	// until answered or expired, never dropped for newer requests. An
+	// unknown or used code is ErrInvitation.
+	Code string
 }
 
 // Store keeps a portal's state. Every method is atomic; the handler never
@@ -88,8 +124,10 @@ type Store interface {
 	Latest(ctx context.Context) (int64, string, error)
 	// tlog.HashReader over the stored hashes, with a context.
 	ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error)
-	// Leaves returns leaves [start, end), all of them stored.
-	Leaves(ctx context.Context, start, end int64) ([][]byte, error)
+	// Leaves returns leaves [start, end), all of them stored, or only
+	// the first ones up to maxBytes in all (at least one): it never holds
+	// more than that in memory.
+	Leaves(ctx context.Context, start, end int64, maxBytes int) ([][]byte, error)
 	// ApplicationOwner returns the account that first listed application id.
 	ApplicationOwner(ctx context.Context, id string) (string, error)
 	// Append writes a, or writes nothing and returns ErrLogMoved (the log
@@ -99,8 +137,14 @@ type Store interface {
 
 	// StartConnection drops the account's expired requests (those that
 	// expire before now), then stores p in place of any request from the
-	// same device, unless the account already has max others (ErrLimit).
+	// same device; if the account then has more than max requests, the
+	// oldest others are dropped (a flood of requests cannot lock the
+	// account's owner out; it can only push out other unanswered requests).
 	StartConnection(ctx context.Context, p *Pending, max int, now time.Time) error
+	// AddConnectCode stores the hash of a connect code for account until
+	// expires, dropping expired ones; ErrLimit if the account already has
+	// max codes.
+	AddConnectCode(ctx context.Context, account, code string, expires time.Time, max int, now time.Time) error
 	// PendingConnections returns the account's requests that have not
 	// expired at now.
 	PendingConnections(ctx context.Context, account string, now time.Time) ([]*Pending, error)

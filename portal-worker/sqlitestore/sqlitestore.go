@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -25,7 +26,8 @@ import (
 // Store is a portal.Store on SQLite.
 type Store struct {
 	*sqlstore.Store
-	db *sql.DB
+	db  *sql.DB // the one writer
+	rdb *sql.DB // readers
 }
 
 var _ portal.Store = (*Store)(nil)
@@ -42,19 +44,71 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	// One connection: SQLite has one writer anyway, and this keeps every
-	// transaction free of SQLITE_BUSY.
+	// One connection for writes: SQLite has one writer anyway, and this
+	// keeps every transaction free of SQLITE_BUSY.
 	db.SetMaxOpenConns(1)
-	s := &Store{Store: sqlstore.New(executor{db}), db: db}
+	s := &Store{db: db}
 	if err := s.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, err
 	}
+	// Reads on their own connections (WAL: readers never wait for the
+	// writer), so a Get does not queue behind a write's fsync or a long
+	// Audit; each sees the last committed state.
+	rq := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "query_only(1)"} {
+		rq.Add("_pragma", p)
+	}
+	rdb, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	rdb.SetMaxOpenConns(4)
+	s.rdb = rdb
+	s.Store = sqlstore.New(executor{db: db, rdb: rdb})
 	return s, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.rdb.Close()
+	return s.db.Close()
+}
+
+// Backup writes a consistent copy of the database to path, which must not
+// exist, while the portal keeps serving (VACUUM INTO: one read
+// transaction, so it sees one moment of the log), then checks the copy
+// (PRAGMA integrity_check). It returns the log size the copy holds. The
+// log key file is not in the database: back it up once, separately.
+func (s *Store) Backup(ctx context.Context, path string) (int64, error) {
+	if _, err := os.Stat(path); err == nil {
+		return 0, fmt.Errorf("backup %s: the file exists", path)
+	}
+	if _, err := s.db.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return 0, fmt.Errorf("backup %s: %w", path, err)
+	}
+	c, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	var check string
+	if err := c.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		return 0, fmt.Errorf("backup %s does not check: %q %v", path, check, err)
+	}
+	var n int64
+	if err := c.QueryRowContext(ctx, `SELECT COALESCE(MAX(size), 0) FROM checkpoints`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("backup %s: %w", path, err)
+	}
+	return n, nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+}
 
 func (s *Store) migrate(ctx context.Context) error {
 	all, err := migrations.All()
@@ -101,12 +155,12 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 // executor runs sqlstore's statements on SQLite.
 type executor struct {
-	db *sql.DB
+	db, rdb *sql.DB
 }
 
-// Query implements sqlstore.DB.
+// Query implements sqlstore.DB, on a reader.
 func (x executor) Query(ctx context.Context, query string, args ...any) ([][]any, error) {
-	rows, err := x.db.QueryContext(ctx, query, args...)
+	rows, err := x.rdb.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -44,7 +44,7 @@ func TestConformanceSQLite(t *testing.T) {
 	srv = httptest.NewServer(portal.New(store, opts))
 	defer srv.Close()
 	conformance.Run(t, conformance.Config{URL: srv.URL, Client: srv.Client(), Now: c.Now, Advance: c.Advance})
-	leaves, err := store.Leaves(t.Context(), 0, n)
+	leaves, err := store.Leaves(t.Context(), 0, n, 1<<30)
 	if err != nil || int64(len(leaves)) != n {
 		t.Fatalf("Leaves: %d %v", len(leaves), err)
 	}

@@ -162,7 +162,7 @@ func TestConcurrentPublish(t *testing.T) {
 	if th, err := tlog.TreeHash(n, reader); err != nil || th != tree.Hash {
 		t.Fatalf("stored hashes do not make the checkpoint's tree: %v", err)
 	}
-	leaves, err := store.Leaves(ctx, 0, n)
+	leaves, err := store.Leaves(ctx, 0, n, 1<<30)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,6 +66,12 @@ func classify(err error) error {
 		return fmt.Errorf("%w (%v)", portal.ErrLimit, err)
 	case strings.Contains(msg, "meshpass_missing"):
 		return fmt.Errorf("%w (%v)", portal.ErrNotFound, err)
+	case strings.Contains(msg, "meshpass_quota"):
+		return fmt.Errorf("%w (%v)", portal.ErrQuota, err)
+	case strings.Contains(msg, "meshpass_full"):
+		return fmt.Errorf("%w (%v)", portal.ErrFull, err)
+	case strings.Contains(msg, "meshpass_invitation"):
+		return fmt.Errorf("%w (%v)", portal.ErrInvitation, err)
 	}
 	return err
 }
@@ -201,31 +207,59 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
 
-// Leaves implements portal.Store.
-func (s *Store) Leaves(ctx context.Context, start, end int64) ([][]byte, error) {
-	rows, err := s.db.Query(ctx, `SELECT idx, data FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, start, end)
+// Leaves implements portal.Store: it reads the leaves' sizes first, then
+// only the leaves that fit in maxBytes.
+func (s *Store) Leaves(ctx context.Context, start, end int64, maxBytes int) ([][]byte, error) {
+	rows, err := s.db.Query(ctx, `SELECT idx, length(data) FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, start, end)
 	if err != nil {
 		return nil, err
 	}
 	if int64(len(rows)) != end-start {
 		return nil, portal.ErrNotFound
 	}
-	out := make([][]byte, len(rows))
+	total, cut := int64(0), start
 	for i, r := range rows {
 		if toInt(r[0]) != start+int64(i) {
 			return nil, portal.ErrNotFound
 		}
-		out[i] = toBytes(r[1])
+		total += toInt(r[1])
+		if cut > start && total > int64(maxBytes) {
+			break
+		}
+		cut++
+	}
+	out := make([][]byte, 0, cut-start)
+	// In pages, so that no query answer is much larger than maxBytes.
+	for from := start; from < cut; {
+		rows, err := s.db.Query(ctx, `SELECT idx, data FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT 64`, from, cut)
+		if err != nil {
+			return nil, err
+		}
+		if len(rows) == 0 {
+			return nil, portal.ErrNotFound
+		}
+		for _, r := range rows {
+			if toInt(r[0]) != from {
+				return nil, portal.ErrNotFound
+			}
+			out = append(out, toBytes(r[1]))
+			from++
+		}
 	}
 	return out, nil
 }
 
 // Append implements portal.Store: one batch whose guards check the log
-// size, the account and the entry version, then writes the account,
-// entry, leaf, hashes, application claims and checkpoint.
+// size, the account, the invitation and the entry version, then writes
+// the account, entry, leaf, hashes, application claims and checkpoint,
+// charges the quotas and checks them last (a failed check undoes all).
 func (s *Store) Append(ctx context.Context, a *portal.Append) error {
 	e := a.Entry
 	stored := tlog.StoredHashCount(e.Index)
+	leaves := int64(1)
+	if a.Escrow != nil {
+		leaves = 2
+	}
 	b := []Stmt{
 		guard("guard_log", `(SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves) != ? OR (SELECT COALESCE(MAX(idx) + 1, 0) FROM hashes) != ?`, e.Index, stored),
 	}
@@ -234,17 +268,29 @@ func (s *Store) Append(ctx context.Context, a *portal.Append) error {
 			guard("guard_conflict", `EXISTS (SELECT 1 FROM accounts WHERE name = ? OR profile = ?)`, a.Account, e.Identifier),
 			Stmt{`INSERT INTO accounts (name, profile) VALUES (?, ?)`, []any{a.Account, e.Identifier}})
 	}
+	if a.Invitation != "" {
+		b = append(b,
+			guard("guard_invitation", `NOT EXISTS (SELECT 1 FROM invitations WHERE code = ? AND used IS NULL)`, a.Invitation),
+			Stmt{`UPDATE invitations SET used = ?, account = ? WHERE code = ?`, []any{millis(time.Now()), a.Account, a.Invitation}})
+	}
 	if a.Previous == 0 {
 		b = append(b, guard("guard_conflict", `EXISTS (SELECT 1 FROM entries WHERE id = ?)`, e.Identifier))
 	} else {
 		b = append(b, guard("guard_conflict", `NOT EXISTS (SELECT 1 FROM entries WHERE id = ? AND version = ?)`, e.Identifier, int64(a.Previous)))
 	}
-	b = append(b,
-		Stmt{`INSERT INTO entries (id, kind, account, version, data, leaf) VALUES (?, ?, ?, ?, ?, ?)
+	write := func(e *portal.Entry) {
+		b = append(b,
+			Stmt{`INSERT INTO entries (id, kind, account, version, data, leaf) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, account = excluded.account, version = excluded.version, data = excluded.data, leaf = excluded.leaf`,
-			[]any{e.Identifier, e.Kind, e.Account, int64(e.Version), e.Data, e.Index}},
-		Stmt{`INSERT INTO leaves (idx, data) VALUES (?, ?)`, []any{e.Index, e.Data}},
-	)
+				[]any{e.Identifier, e.Kind, e.Account, int64(e.Version), e.Data, e.Index}},
+			Stmt{`INSERT INTO leaves (idx, data) VALUES (?, ?)`, []any{e.Index, e.Data}},
+		)
+	}
+	write(&e)
+	if a.Escrow != nil {
+		b = append(b, guard("guard_conflict", `EXISTS (SELECT 1 FROM entries WHERE id = ?)`, a.Escrow.Identifier))
+		write(a.Escrow)
+	}
 	const perRow = 2
 	for start := 0; start < len(a.Hashes); start += MaxParams / perRow {
 		chunk := a.Hashes[start:min(start+MaxParams/perRow, len(a.Hashes))]
@@ -257,18 +303,94 @@ func (s *Store) Append(ctx context.Context, a *portal.Append) error {
 	for _, id := range a.Applications {
 		b = append(b, Stmt{`INSERT OR IGNORE INTO applications (id, account) VALUES (?, ?)`, []any{id, e.Account}})
 	}
-	b = append(b, Stmt{`INSERT INTO checkpoints (size, checkpoint) VALUES (?, ?)`, []any{e.Index + 1, a.Checkpoint}})
+	b = append(b, Stmt{`INSERT INTO checkpoints (size, checkpoint) VALUES (?, ?)`, []any{e.Index + leaves, a.Checkpoint}})
+	// Quotas: charge, then check (the checks fail the whole batch).
+	if e.Account != "" {
+		b = append(b, Stmt{`INSERT INTO usage (account, bytes, records) VALUES (?, ?, ?)
+			ON CONFLICT (account) DO UPDATE SET bytes = bytes + excluded.bytes, records = records + excluded.records`,
+			[]any{e.Account, a.Cost, a.Records}})
+		if q := a.Quota; q.AccountBytes > 0 || q.AccountRecords > 0 {
+			b = append(b, guard("guard_quota", `EXISTS (SELECT 1 FROM usage WHERE account = ? AND ((? > 0 AND bytes > ?) OR (? > 0 AND records > ?)))`,
+				e.Account, q.AccountBytes, q.AccountBytes, q.AccountRecords, q.AccountRecords))
+		}
+	}
+	b = append(b, Stmt{`UPDATE totals SET bytes = bytes + ?, leaves = leaves + ? WHERE id = 1`, []any{a.Cost, leaves}})
+	if a.Quota.TotalBytes > 0 {
+		b = append(b, guard("guard_full", `(SELECT bytes FROM totals WHERE id = 1) > ?`, a.Quota.TotalBytes))
+	}
 	return classify(s.db.Batch(ctx, b))
 }
 
-// StartConnection implements portal.Store.
-func (s *Store) StartConnection(ctx context.Context, p *portal.Pending, max int, now time.Time) error {
-	return classify(s.db.Batch(ctx, []Stmt{
+// Usage returns what account has written (bytes, as charged by Append) and
+// the entries it holds.
+func (s *Store) Usage(ctx context.Context, account string) (bytes, records int64, err error) {
+	row, err := s.one(ctx, `SELECT bytes, records FROM usage WHERE account = ?`, account)
+	if errors.Is(err, portal.ErrNotFound) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	return toInt(row[0]), toInt(row[1]), nil
+}
+
+// Totals returns the bytes charged to the whole portal, the log's size and
+// the number of accounts.
+func (s *Store) Totals(ctx context.Context) (bytes, leaves, accounts int64, err error) {
+	row, err := s.one(ctx, `SELECT bytes, leaves, (SELECT COUNT(*) FROM accounts) FROM totals WHERE id = 1`)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return toInt(row[0]), toInt(row[1]), toInt(row[2]), nil
+}
+
+// AddInvitation stores the hash (portal.InvitationHash) of an invitation
+// code, which then creates one account on a portal whose sign-ups are by
+// invitation.
+func (s *Store) AddInvitation(ctx context.Context, hash string, now time.Time) error {
+	return classify(s.db.Batch(ctx, []Stmt{{`INSERT INTO invitations (code, created) VALUES (?, ?)`, []any{hash, millis(now)}}}))
+}
+
+// InvitationSQL is the statement AddInvitation runs, with its values in
+// place, for a database the operator reaches only with SQL (D1: wrangler
+// d1 execute). hash is hex, so it needs no quoting beyond the quotes.
+func InvitationSQL(hash string, now time.Time) string {
+	return fmt.Sprintf("INSERT INTO invitations (code, created) VALUES ('%s', %d)", hash, millis(now))
+}
+
+// StartConnection implements portal.Store. Requests with a connect code
+// are never pushed out; the others beyond max, oldest first, are.
+func (s *Store) StartConnection(ctx context.Context, p *portal.Pending, limit int, now time.Time) error {
+	b := []Stmt{
 		{`DELETE FROM pending WHERE account = ? AND expires < ?`, []any{p.Account, millis(now)}},
-		guard("guard_limit", `(SELECT COUNT(*) FROM pending WHERE account = ? AND device != ?) >= ?`, p.Account, p.Device, max),
-		{`INSERT INTO pending (account, device, request, expires) VALUES (?, ?, ?, ?)
-			ON CONFLICT (account, device) DO UPDATE SET request = excluded.request, expires = excluded.expires`,
-			[]any{p.Account, p.Device, p.Request, millis(p.Expires)}},
+		{`DELETE FROM connect_codes WHERE account = ? AND expires < ?`, []any{p.Account, millis(now)}},
+	}
+	reserved := 0
+	if p.Code != "" {
+		reserved = 1
+		b = append(b,
+			guard("guard_invitation", `NOT EXISTS (SELECT 1 FROM connect_codes WHERE account = ? AND code = ?)`, p.Account, p.Code),
+			Stmt{`DELETE FROM connect_codes WHERE account = ? AND code = ?`, []any{p.Account, p.Code}})
+	}
+	b = append(b,
+		Stmt{`INSERT INTO pending (account, device, request, expires, reserved) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (account, device) DO UPDATE SET request = excluded.request, expires = excluded.expires, reserved = MAX(reserved, excluded.reserved)`,
+			[]any{p.Account, p.Device, p.Request, millis(p.Expires), reserved}},
+		// Keep the newest max-1 others that hold no code, and this one.
+		Stmt{`DELETE FROM pending WHERE account = ? AND device != ? AND reserved = 0 AND device NOT IN
+			(SELECT device FROM pending WHERE account = ? AND device != ? AND reserved = 0 ORDER BY expires DESC, rowid DESC LIMIT ?)`,
+			[]any{p.Account, p.Device, p.Account, p.Device, max(0, limit-1)}},
+	)
+	return classify(s.db.Batch(ctx, b))
+}
+
+// AddConnectCode implements portal.Store.
+func (s *Store) AddConnectCode(ctx context.Context, account, code string, expires time.Time, limit int, now time.Time) error {
+	return classify(s.db.Batch(ctx, []Stmt{
+		{`DELETE FROM connect_codes WHERE account = ? AND expires < ?`, []any{account, millis(now)}},
+		guard("guard_limit", `(SELECT COUNT(*) FROM connect_codes WHERE account = ?) >= ?`, account, limit),
+		{`INSERT INTO connect_codes (account, code, expires) VALUES (?, ?, ?)
+			ON CONFLICT (account, code) DO UPDATE SET expires = excluded.expires`, []any{account, code, millis(expires)}},
 	}))
 }
 

@@ -143,9 +143,47 @@ function jsonError(status, description) {
   });
 }
 
+// The most body bytes read, as mmm.MaxBodySize: a larger body is refused
+// by its Content-Length before any of it is read, or cut off while it
+// streams in, so a request never holds more than this in the isolate.
+const maxBody = 1 << 20;
+
+function tooLarge() {
+  return jsonError(413, "body larger than " + maxBody + " bytes");
+}
+
+// readBody reads at most maxBody bytes of the request's body, or returns
+// undefined when it is larger.
+async function readBody(request) {
+  const announced = request.headers.get("Content-Length");
+  if (announced !== null && Number(announced) > maxBody) return undefined;
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBody) {
+      reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    body.set(c, at);
+    at += c.byteLength;
+  }
+  return body;
+}
+
 export default {
   async fetch(request, env, ctx) {
-    const body = new Uint8Array(await request.arrayBuffer());
+    const body = await readBody(request);
+    if (body === undefined) return tooLarge();
     await turn();
     let timer;
     try {

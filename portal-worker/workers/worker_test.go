@@ -3,6 +3,8 @@
 package workers_test
 
 import (
+	"bytes"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/meshpass/meshpass/portal-worker/conformance"
 	"github.com/meshpass/meshpass/portal-worker/workers/workerd"
+	"github.com/meshpass/meshpass/shared/mmm"
+	"github.com/meshpass/meshpass/shared/profile/profiletest"
 	"github.com/meshpass/meshpass/shared/translog"
 )
 
@@ -32,9 +36,49 @@ func TestConformanceWorkerd(t *testing.T) {
 	})
 }
 
+// TestSignUpClosedWorkerd: the SIGN_UP setting on Workers.
+func TestSignUpClosedWorkerd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts workerd")
+	}
+	if os.Getenv("MESHPASS_SKIP_WORKERD") == "1" {
+		t.Skip("MESHPASS_SKIP_WORKERD=1")
+	}
+	w := startWorker(t, 5*time.Second, "SIGN_UP", "closed")
+	var hello mmm.HelloResponse
+	if err := post(w.URL, &mmm.HelloRequest{}, &hello); err != nil || hello.SignUp != mmm.SignUpClosed {
+		t.Fatalf("Hello: %+v %v", hello, err)
+	}
+	p, err := profiletest.NewPerson(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = post(w.URL, &mmm.CreateRequest{Account: "alice", Profile: mmm.Entry{SignedPersonalProfile: p.SignedPersonal}}, &mmm.CreateResponse{})
+	if mmm.StatusOf(err) != mmm.StatusForbidden {
+		t.Fatalf("Create with sign-ups closed: %v", err)
+	}
+}
+
+func post(base string, req mmm.Request, resp mmm.Response) error {
+	body, err := mmm.Encode(req)
+	if err != nil {
+		return err
+	}
+	r, err := http.Post(base+mmm.Path, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer r.Body.Close()
+	if err := mmm.DecodeResponse(r.Body, resp); err != nil {
+		return err
+	}
+	return resp.Outcome().Err()
+}
+
 // startWorker builds the worker and starts it with a fresh log key, no rate
-// limits and the given expiry of connection requests.
-func startWorker(t testing.TB, expiry time.Duration) *workerd.Worker {
+// limits, the given expiry of connection requests and other vars (name,
+// value, …).
+func startWorker(t testing.TB, expiry time.Duration, vars ...string) *workerd.Worker {
 	t.Helper()
 	root, err := workerd.RepoRoot()
 	if err != nil {
@@ -47,14 +91,15 @@ func startWorker(t testing.TB, expiry time.Duration) *workerd.Worker {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := workerd.Start(workerd.Options{
-		StateDir: t.TempDir(),
-		Vars: map[string]string{
-			"LOG_SIGNING_KEY": skey, "LOG_VERIFIER_KEY": vkey,
-			"RATE_PER_IP": "0", "RATE_PER_ACCOUNT": "0",
-			"PENDING_EXPIRY_SECONDS": strings.TrimSuffix(expiry.String(), "s"),
-		},
-	})
+	env := map[string]string{
+		"LOG_SIGNING_KEY": skey, "LOG_VERIFIER_KEY": vkey,
+		"RATE_PER_IP": "0", "RATE_PER_ACCOUNT": "0", "CREATES_PER_HOUR": "0",
+		"PENDING_EXPIRY_SECONDS": strings.TrimSuffix(expiry.String(), "s"),
+	}
+	for i := 0; i+1 < len(vars); i += 2 {
+		env[vars[i]] = vars[i+1]
+	}
+	w, err := workerd.Start(workerd.Options{StateDir: t.TempDir(), Vars: env})
 	if err != nil {
 		t.Fatal(err)
 	}

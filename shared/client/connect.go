@@ -380,6 +380,13 @@ func (c *Client) updatePersonal(ctx context.Context, change func(*profile.Person
 // the next version with the online key and publishes it; on a concurrent
 // update (409) it syncs and tries again.
 func (c *Client) publishPersonal(ctx context.Context, change func(*profile.PersonalProfile) error) error {
+	return c.publishPersonalWith(ctx, change, nil)
+}
+
+// publishPersonalWith is publishPersonal, publishing escrow (if not nil)
+// together with the profile (portals store an escrow entry only with a
+// profile update signed by an online key).
+func (c *Client) publishPersonalWith(ctx context.Context, change func(*profile.PersonalProfile) error, escrow *profile.OfflineEscrowEntry) error {
 	for attempt := 1; ; attempt++ {
 		cur, err := profile.VerifyPersonalProfile(c.st.Personal) // a fresh copy to change
 		if err != nil {
@@ -399,7 +406,11 @@ func (c *Client) publishPersonal(ctx context.Context, change func(*profile.Perso
 			return fmt.Errorf("%w: the updated profile: %w", ErrInvalidProfile, err)
 		}
 		e := &mmm.Entry{SignedPersonalProfile: sp}
-		err = c.publish(ctx, e, c.st.PersonalVersion)
+		if escrow != nil {
+			err = c.publishWithEscrow(ctx, e, c.st.PersonalVersion, escrow)
+		} else {
+			err = c.publish(ctx, e, c.st.PersonalVersion)
+		}
 		if err == nil {
 			c.st.Personal, c.st.PersonalVersion, c.personal = sp, p.Version, v
 			return c.save()

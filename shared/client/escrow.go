@@ -259,9 +259,10 @@ func (c *Client) publishEscrow(ctx context.Context, threshold, n int) ([]string,
 	if err != nil {
 		return nil, err
 	}
-	e := &mmm.Entry{OfflineEscrowEntry: &profile.OfflineEscrowEntry{Identifier: id, EncryptedData: ed}}
-	// The checkpoint the publish verified is saved by the next step.
-	if err := c.publish(ctx, e, 0); err != nil {
+	escrow := &profile.OfflineEscrowEntry{Identifier: id, EncryptedData: ed}
+	// The portal stores an escrow entry only with a personal profile
+	// update signed by an online key: the next version, unchanged.
+	if err := c.publishPersonalWith(ctx, func(*profile.PersonalProfile) error { return nil }, escrow); err != nil {
 		return nil, err
 	}
 	out := make([]string, len(split))
@@ -269,6 +270,21 @@ func (c *Client) publishEscrow(ctx context.Context, threshold, n int) ([]string,
 		out[i] = s.String()
 	}
 	return out, nil
+}
+
+// publishWithEscrow publishes personal profile e made from version
+// previous together with escrow, and checks both log proofs.
+func (c *Client) publishWithEscrow(ctx context.Context, e *mmm.Entry, previous uint64, escrow *profile.OfflineEscrowEntry) error {
+	var pr mmm.PublishResponse
+	if err := c.do(ctx, &mmm.PublishRequest{Entry: *e, Previous: previous, Escrow: escrow}, &pr); err != nil {
+		return err
+	}
+	cp, err := c.checkProofs(ctx, []mmm.Entry{*e, {OfflineEscrowEntry: escrow}}, []*mmm.LogProof{pr.Log, pr.EscrowLog})
+	if err != nil {
+		return err
+	}
+	c.st.Checkpoint = cp
+	return nil
 }
 
 // escrowID is the Identifier of the escrow entry under key.

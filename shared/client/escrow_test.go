@@ -539,8 +539,11 @@ func TestRecoverDropsForeignKeys(t *testing.T) {
 	_, err = r.Recover(ctx, p.URL, "alice", "passphrase R", "new laptop", shares[1:], true)
 	must(t, err)
 	masters, passwords := published(t, p, from)
-	if len(masters) != 2 || len(passwords) != 2 {
-		t.Fatalf("recovery published %d master and %d password profiles, want 2 and 2", len(masters), len(passwords))
+	// Three master profiles: new keys added, the escrow entry's (the
+	// portal takes an escrow entry only with a profile update), old keys
+	// dropped.
+	if len(masters) != 3 || len(passwords) != 2 {
+		t.Fatalf("recovery published %d master and %d password profiles, want 3 and 2", len(masters), len(passwords))
 	}
 	for i, m := range masters {
 		for _, k := range m.MasterEscrowKeys {
@@ -575,7 +578,7 @@ func TestRecoverLastStepFails(t *testing.T) {
 	profiles := 0
 	p.SetRewrite(func(typ string, req, resp []byte) []byte {
 		if typ == "PublishRequest" && bytes.Contains(req, []byte("SignedPersonalProfile")) {
-			if profiles++; profiles == 2 {
+			if profiles++; profiles == 3 { // the one dropping the old keys
 				return []byte(`{"PublishResponse":{"Status":503,"StatusDescription":"unavailable"}}`)
 			}
 		}
@@ -613,7 +616,7 @@ func TestEscrowLastStepFails(t *testing.T) {
 	profiles := 0
 	p.SetRewrite(func(typ string, req, resp []byte) []byte {
 		if typ == "PublishRequest" && bytes.Contains(req, []byte("SignedPersonalProfile")) {
-			if profiles++; profiles == 2 {
+			if profiles++; profiles == 3 { // the one dropping the old keys
 				return []byte(`{"PublishResponse":{"Status":503,"StatusDescription":"unavailable"}}`)
 			}
 		}

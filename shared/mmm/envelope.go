@@ -16,15 +16,21 @@ import (
 // Status codes of the protocol, carried in every response's Status and as
 // the HTTP status of the answer.
 const (
-	StatusOK                 = http.StatusCreated // 201: the seed's success
-	StatusBadRequest         = http.StatusBadRequest
-	StatusUnauthorized       = http.StatusUnauthorized
+	StatusOK           = http.StatusCreated // 201: the seed's success
+	StatusBadRequest   = http.StatusBadRequest
+	StatusUnauthorized = http.StatusUnauthorized
+	// StatusForbidden: the portal does not take this from anyone (sign-ups
+	// closed, or an invitation that is not valid).
+	StatusForbidden          = http.StatusForbidden
 	StatusNotFound           = http.StatusNotFound
 	StatusConflict           = http.StatusConflict
 	StatusTooLarge           = http.StatusRequestEntityTooLarge
 	StatusTooManyRequests    = http.StatusTooManyRequests
 	StatusInternalError      = http.StatusInternalServerError
 	StatusServiceUnavailable = http.StatusServiceUnavailable
+	// StatusInsufficientStorage: a storage quota is reached (the
+	// account's, or the portal's whole storage); nothing was written.
+	StatusInsufficientStorage = http.StatusInsufficientStorage
 )
 
 // DescriptionOK is the StatusDescription of success.

@@ -113,7 +113,9 @@ func newWorld(t *testing.T) *world {
 	add(&mmm.AuditResponse{Status: ok, Leaves: log.leavesB64(0, 2), Consistency: log.consistency(1, 3), Checkpoint: log.checkpoint})
 	add(&mmm.ErrorResponse{Status: mmm.Status{Status: mmm.StatusBadRequest, StatusDescription: `unknown request type "FrobRequest"`}})
 	// Escrow entries are published like any other entry (seed §8.5).
-	w.messages["PublishRequest(escrow)"] = &mmm.PublishRequest{Entry: mmm.Entry{OfflineEscrowEntry: escrow}}
+	// An escrow entry travels with a personal profile update (shown here
+	// with the profile of the example, whose next version it stands for).
+	w.messages["PublishRequest(escrow)"] = &mmm.PublishRequest{Entry: mmm.Entry{SignedPersonalProfile: p.SignedPersonal}, Previous: 1, Escrow: escrow}
 	return w
 }
 

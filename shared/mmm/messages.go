@@ -74,7 +74,23 @@ type HelloResponse struct {
 	// LogKey is the verifier key (golang.org/x/mod/sumdb/note) of the
 	// portal's transparency log checkpoints, if it keeps one.
 	LogKey string `json:"LogKey,omitempty"`
+	// MaxEntry is the largest entry the portal stores (the JSON of the
+	// mmm.Entry, as logged), in bytes; 0 if it does not say.
+	MaxEntry int64 `json:"MaxEntry,omitempty"`
+	// MaxEscrow is the largest escrow entry it stores, in bytes.
+	MaxEscrow int64 `json:"MaxEscrow,omitempty"`
+	// SignUp says who may create an account: SignUpOpen, SignUpInvitation
+	// (a CreateRequest must carry an Invitation the operator gave out) or
+	// SignUpClosed; "" if the portal does not say.
+	SignUp string `json:"SignUp,omitempty"`
 }
+
+// Values of HelloResponse.SignUp.
+const (
+	SignUpOpen       = "open"
+	SignUpInvitation = "invitation"
+	SignUpClosed     = "closed"
+)
 
 // ValidateRequest asks whether an account name may be created (§8.1.1).
 type ValidateRequest struct {
@@ -100,6 +116,10 @@ type CreateRequest struct {
 	Account string `json:"Account"`
 	// Profile holds the SignedPersonalProfile.
 	Profile Entry `json:"Profile"`
+	// Invitation is the invitation code the portal's operator gave out,
+	// for a portal whose sign-ups are by invitation (HelloResponse.SignUp);
+	// each code creates one account.
+	Invitation string `json:"Invitation,omitempty"`
 }
 
 // CreateResponse reports an account's creation and where its profile
@@ -116,6 +136,9 @@ type GetRequest struct {
 	// Multiple asks, with Account, for the personal profile and every
 	// application profile it lists.
 	Multiple bool `json:"Multiple"`
+	// Offset skips that many of the entries found: a GetResponse with
+	// Next set is asked again with Offset = Next for the rest.
+	Offset int `json:"Offset,omitempty"`
 }
 
 // GetResponse holds the entries found, each with its log proof (Proofs[i]
@@ -124,6 +147,9 @@ type GetResponse struct {
 	Status
 	Entries []Entry     `json:"Entries,omitempty"`
 	Proofs  []*LogProof `json:"Proofs,omitempty"`
+	// Next, when not 0, says the answer stops short (answers are capped
+	// in bytes): the rest starts at entry Next, asked with Offset = Next.
+	Next int `json:"Next,omitempty"`
 }
 
 // PublishRequest publishes a new version of an entry.
@@ -133,18 +159,30 @@ type PublishRequest struct {
 	// from; the portal refuses the update (409) if the stored entry is no
 	// longer that version. Zero publishes a new entry.
 	Previous uint64 `json:"Previous,omitempty"`
+	// Escrow is an escrow entry to store together with Entry, which must
+	// then be an update of a personal profile (signed, as every personal
+	// profile update, by an online key of the stored profile): both are
+	// written, or neither. A portal stores an escrow entry only this way.
+	Escrow *profile.OfflineEscrowEntry `json:"Escrow,omitempty"`
 }
 
 // PublishResponse reports a publication and where it stands in the log.
 type PublishResponse struct {
 	Status
 	Log *LogProof `json:"Log,omitempty"`
+	// EscrowLog is the log proof of the request's Escrow entry.
+	EscrowLog *LogProof `json:"EscrowLog,omitempty"`
 }
 
 // ConnectStartRequest asks to connect a device to an account (§8.3.2).
 type ConnectStartRequest struct {
 	SignedRequest *profile.SignedConnectionRequest `json:"SignedRequest"`
 	AccountID     string                           `json:"AccountID"`
+	// Code is a connect code an administration device of the account
+	// issued (ConnectPendingRequest.IssueCode): a request with a valid
+	// code is kept until answered or expired, however many other requests
+	// arrive. Each code lets one request through.
+	Code string `json:"Code,omitempty"`
 }
 
 // ConnectStartResponse reports that the request is pending.
@@ -159,6 +197,11 @@ type ConnectStartResponse struct {
 type ConnectPendingRequest struct {
 	AccountID      string          `json:"AccountID"`
 	Authentication *jws.SignedData `json:"Authentication"`
+	// IssueCode, if set, is a connect code (a random string the device
+	// makes, at least 16 characters) the portal then accepts, once, in a
+	// ConnectStartRequest of the account until the pending requests'
+	// expiry: the administrator gives it to the device to connect.
+	IssueCode string `json:"IssueCode,omitempty"`
 }
 
 // ConnectPendingResponse holds the pending requests.
@@ -224,6 +267,10 @@ type AuditResponse struct {
 	Leaves      []string `json:"Leaves,omitempty"`
 	Consistency []string `json:"Consistency,omitempty"`
 	Checkpoint  string   `json:"Checkpoint"`
+	// Next, when not 0, says Leaves stop short of End (answers are capped
+	// in bytes and in leaves): they are [Start, Next), and the rest is
+	// asked with Start = Next.
+	Next int64 `json:"Next,omitempty"`
 }
 
 // ErrorResponse answers a request that could not be read at all (its type
@@ -394,11 +441,27 @@ func (r *GetRequest) Check() error {
 			return badRequest("Identifier: %v", err)
 		}
 	}
+	if r.Offset < 0 {
+		return badRequest("Offset %d is negative", r.Offset)
+	}
 	return nil
 }
 
-// Check requires a well-formed Entry.
-func (r *PublishRequest) Check() error { return r.Entry.Check() }
+// Check requires a well-formed Entry, and with an Escrow entry a personal
+// profile as Entry and an Escrow whose Identifier is a fingerprint.
+func (r *PublishRequest) Check() error {
+	if err := r.Entry.Check(); err != nil {
+		return err
+	}
+	if r.Escrow == nil {
+		return nil
+	}
+	if r.Entry.SignedPersonalProfile == nil {
+		return badRequest("an Escrow entry is published together with a personal profile update, not a %s", r.Entry.Kind())
+	}
+	e := Entry{OfflineEscrowEntry: r.Escrow}
+	return e.Check()
+}
 
 // Check requires a SignedRequest and an AccountID.
 func (r *ConnectStartRequest) Check() error {
@@ -408,10 +471,14 @@ func (r *ConnectStartRequest) Check() error {
 	return need("AccountID", r.AccountID)
 }
 
-// Check requires an AccountID and Authentication.
+// Check requires an AccountID and Authentication, and an IssueCode of
+// 16 to 128 characters if any.
 func (r *ConnectPendingRequest) Check() error {
 	if err := need("AccountID", r.AccountID); err != nil {
 		return err
+	}
+	if n := len(r.IssueCode); n != 0 && (n < 16 || n > 128) {
+		return badRequest("IssueCode of %d characters: 16 to 128", n)
 	}
 	return needAuth(r.Authentication)
 }

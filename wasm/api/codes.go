@@ -35,6 +35,9 @@ const (
 	CodeConflict = "conflict"
 	// CodeInvalidAccount: the portal refuses the account name.
 	CodeInvalidAccount = "invalid_account"
+	// CodeInsecurePortal: the portal URL is plain http on a host other than
+	// this machine; a portal must be reached over https.
+	CodeInsecurePortal = "insecure_portal"
 	// CodeTransport: the portal could not be reached, its answer could not
 	// be read, or the call timed out or was cancelled.
 	CodeTransport = "transport"
@@ -66,7 +69,7 @@ var Codes = []string{
 	CodeBadRequest, CodeWrongPassphrase, CodeLocked, CodeNoDevice, CodeState,
 	CodeNotFound, CodeNotAuthorized, CodeNotAdministrator, CodeNotAllowed,
 	CodeVerificationFailed, CodeRejected, CodeConflict, CodeInvalidAccount,
-	CodeTransport, CodePortal, CodeBadShare, CodeTooFewShares,
+	CodeInsecurePortal, CodeTransport, CodePortal, CodeBadShare, CodeTooFewShares,
 	CodeDifferentSplits, CodeWrongKey, CodeVoided, CodeOtherProfile,
 	CodeInternal,
 }

@@ -51,6 +51,7 @@ var codes = []struct {
 	{policy.ErrAccount, api.CodeInvalidAccount},
 	{passgen.ErrLength, api.CodeBadRequest},
 	{passgen.ErrNoClass, api.CodeBadRequest},
+	{client.ErrInsecurePortal, api.CodeInsecurePortal},
 	{client.ErrLocked, api.CodeLocked},
 	{client.ErrNoDevice, api.CodeNoDevice},
 	{client.ErrState, api.CodeState},

@@ -707,6 +707,8 @@ export const CODES = Object.freeze({
   CONFLICT: "conflict",
   /** the portal refuses the account name. */
   INVALID_ACCOUNT: "invalid_account",
+  /** the portal URL is plain http on a host other than this machine; a portal must be reached over https. */
+  INSECURE_PORTAL: "insecure_portal",
   /** the portal could not be reached, its answer could not be read, or the call timed out or was cancelled. */
   TRANSPORT: "transport",
   /** the portal refused the request for another reason; the Error's status property is the portal's status code. */

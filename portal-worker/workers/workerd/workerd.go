@@ -226,3 +226,60 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// RSS returns the resident memory of the workerd processes this worker
+// runs (Linux /proc): an upper bound on its isolate's memory, since the
+// process also holds workerd itself and wrangler's proxy worker.
+func (w *Worker) RSS() (int64, error) {
+	root := w.cmd.Process.Pid
+	parent := map[int]int{}
+	names := map[int]string{}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		var pid int
+		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || close < 0 {
+			continue
+		}
+		var state string
+		var ppid int
+		fmt.Sscanf(s[close+1:], " %s %d", &state, &ppid)
+		parent[pid], names[pid] = ppid, s[open+1:close]
+	}
+	var total int64
+	for pid, name := range names {
+		if !strings.Contains(name, "workerd") {
+			continue
+		}
+		for p := pid; p > 1; p = parent[p] {
+			if p == root {
+				b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+				if err == nil {
+					for _, line := range strings.Split(string(b), "\n") {
+						if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+							var kb int64
+							fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
+							total += kb << 10
+						}
+					}
+				}
+				break
+			}
+		}
+	}
+	if total == 0 {
+		return 0, errors.New("workerd: no workerd process found")
+	}
+	return total, nil
+}
