@@ -8,11 +8,14 @@ package match
 // the person choosing that entry for that host: on page load, on the next
 // step of a login in two steps, and for the keyboard shortcut's silent
 // best match. Only an Exact host or a Wildcard the person wrote into the
-// entry qualifies. A RegistrableDomain match ("example.com" on
-// "user-content.example.com", or on a taken-over subdomain) fills only
-// from a click that names the entry's site.
+// entry qualifies, and on a page on another port than its scheme's
+// default only a site that names that port ("bank.example" fills
+// https://bank.example:8443 only from a click: another port is another
+// origin, often another program). A RegistrableDomain match
+// ("example.com" on "user-content.example.com", or on a taken-over
+// subdomain) fills only from a click that names the entry's site.
 func (m Match) Automatic() bool {
-	return m.Kind == Exact || m.Kind == Wildcard
+	return (m.Kind == Exact || m.Kind == Wildcard) && (m.Port || !m.pageOtherPort)
 }
 
 // SameSite reports whether site belongs to the page's site: its host has

@@ -15,6 +15,11 @@ func TestAutomatic(t *testing.T) {
 		{"login.bank.example", "https://user-content.bank.example/", false, true},
 		{"login.bank.example", "https://bank.example/", false, true},
 		{"127.0.0.1:8080", "http://127.0.0.1:8080/", true, true},
+		// Another port is another origin: only a site naming it fills
+		// without a click.
+		{"bank.example", "https://bank.example:8443/", false, true},
+		{"*.bank.example", "https://login.bank.example:8443/", false, true},
+		{"bank.example", "https://bank.example:443/", true, true},
 		{"bank.example", "https://bank.example.evil.example/", false, false},
 	}
 	for _, c := range cases {

@@ -123,6 +123,9 @@ type Match struct {
 	// depth is the number of trailing DNS labels the site shares with the
 	// page; it ranks matches of the same Kind (more is more specific).
 	depth int
+	// pageOtherPort: the page is on another port than its scheme's
+	// default (Automatic needs the site to name it).
+	pageOtherPort bool
 }
 
 // better reports whether m ranks strictly before o.
@@ -253,10 +256,11 @@ func (p *Page) Match(site string) (Match, bool) {
 		return Match{}, false
 	}
 	m := Match{
-		Site:     site,
-		Scheme:   p.scheme,
-		Insecure: p.Insecure(),
-		Port:     s.port != "",
+		Site:          site,
+		Scheme:        p.scheme,
+		Insecure:      p.Insecure(),
+		Port:          s.port != "",
+		pageOtherPort: p.otherPort,
 	}
 	switch {
 	case s.h.ip.IsValid() || p.h.ip.IsValid():
