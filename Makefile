@@ -147,7 +147,7 @@ test: check unit browser e2e fuzz
 # LOCALPORTAL_NOBUILD): fill command to fields filled, p50/p95 over 50
 # fills, and from a stopped service worker to the first fill; it prints a
 # table and writes extension/test-artifacts/bench.json.
-bench: deps chromium $(EXTENSION) $(WORKER_WASM) $(BIN)/meshpass-portal
+bench: deps chromium firefox $(EXTENSION) $(WORKER_WASM) $(BIN)/meshpass-portal
 	$(WITH_TESTPORTAL) $(GO) test -run='^$$' -bench=. -benchmem ./...
 	$(GO) run ./cmd/internal/load -duration 20s
 	$(GO) run ./cmd/internal/soak -leaves $(SOAK_LEAVES)
@@ -159,8 +159,9 @@ bench: deps chromium $(EXTENSION) $(WORKER_WASM) $(BIN)/meshpass-portal
 size: build $(WORKER_WASM) $(CLIENT_WASM) $(EXTENSION)
 	scripts/size.sh $(BIN) $(WORKERS)/build wasm/build extension/dist
 
+# chromium-l10n: the end to end also runs the popup in German.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y chromium; }
+	@command -v chromium >/dev/null 2>&1 && test -f /usr/lib/chromium/locales/de.pak || { apt-get update && apt-get install -y chromium chromium-l10n; }
 
 # Debian's Firefox ESR, for the Firefox build of the extension.
 firefox:
@@ -195,7 +196,7 @@ extension-firefox: $(EXTENSION)
 # Debian's chromium): the content script on the test pages, then end to
 # end with three browsers and the portal in local workerd. Screenshots go
 # to extension/test-artifacts/.
-e2e: deps chromium $(EXTENSION) $(WORKER_WASM)
+e2e: deps chromium firefox $(EXTENSION) $(WORKER_WASM)
 	LOCALPORTAL_NOBUILD=1 GO=$(GO) $(NODE) --test --test-concurrency=1 $(wildcard extension/test/*.test.mjs)
 
 # Regenerate what the code writes (make test fails when any is stale):

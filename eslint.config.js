@@ -36,7 +36,7 @@ export default [
   // Node: the build, the scripts and the tests (which also run code in the
   // browser through Playwright, so they see its globals too).
   {
-    files: ["extension/build.mjs", "scripts/**/*.mjs", "eslint.config.js"],
+    files: ["extension/build.mjs", "extension/i18n.mjs", "scripts/**/*.mjs", "eslint.config.js"],
     languageOptions: { globals: globals.node },
   },
   {

@@ -4,7 +4,7 @@
 // (meshpass.wasm and Go's wasm_exec.js from wasm/build, which
 // `make client-wasm` writes). Run by `make extension`.
 import { build } from "esbuild";
-import { copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -42,15 +42,18 @@ const files = {
   "meshpass.wasm": join(wasmBuild, "meshpass.wasm"),
 };
 await Promise.all(Object.entries(files).map(([to, from]) => copyFile(from, join(dist, to))));
+// The translations (chrome.i18n; node extension/i18n.mjs writes the English).
+await cp(join(here, "_locales"), join(dist, "_locales"), { recursive: true });
 
-// With --firefox, the same extension for Firefox too
-// (extension/dist-firefox): MV3 with an event page (background scripts)
-// instead of a service worker, a fixed add-on ID, and no offscreen
-// document (its background page clears the clipboard itself);
-// Chromium-only keys are left out.
+// Every build also writes the same extension for Firefox
+// (extension/dist-firefox), so that it is never older than dist (--firefox,
+// which make extension-firefox passes, is the same): MV3 with an event page
+// (background scripts) instead of a service worker, a fixed add-on ID, and
+// no offscreen document (its background page clears the clipboard itself);
+// Chromium-only keys and permissions are left out.
 const distFirefox = join(here, "dist-firefox");
 await rm(distFirefox, { recursive: true, force: true });
-if (process.argv.includes("--firefox")) await firefox();
+await firefox();
 
 async function firefox() {
   await mkdir(distFirefox, { recursive: true });
@@ -58,11 +61,12 @@ async function firefox() {
   delete manifest.key;
   delete manifest.minimum_chrome_version;
   manifest.background = { scripts: ["background.js"] };
-  manifest.permissions = manifest.permissions.filter((p) => p !== "offscreen");
+  manifest.permissions = manifest.permissions.filter((p) => p !== "offscreen" && p !== "favicon");
   manifest.browser_specific_settings = { gecko: { id: "meshpass@meshpass.dev", strict_min_version: "128.0" } };
   for (const f of ["background.js", "popup.js", "content.js", "popup.html", "popup.css", "meshpass.wasm"]) {
     await copyFile(join(dist, f), join(distFirefox, f));
   }
+  await cp(join(dist, "_locales"), join(distFirefox, "_locales"), { recursive: true });
   await writeFile(join(distFirefox, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   console.log(`extension: built ${distFirefox} for Firefox (about:debugging, Load Temporary Add-on)`);
 }

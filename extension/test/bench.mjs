@@ -36,6 +36,10 @@
 // compile and instantiate are also measured on their own inside the
 // running worker.
 //
+// Then the same warm and cold fills of plain.html in Firefox ESR
+// (extension/dist-firefox through firefox.mjs; BENCH_FIREFOX=0 leaves it
+// out), where a cold start is the event page stopped by Firefox when idle.
+//
 // Prints a table and writes the numbers to extension/test-artifacts/bench.json.
 //   node extension/test/bench.mjs     (after make extension worker)
 
@@ -43,11 +47,18 @@ import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { FirefoxBrowser } from "./firefox.mjs";
 import { ARTIFACTS, Browser, CHROMIUM, DIST, EXTENSION_ID, startPortal, startSites } from "./harness.mjs";
 
 const WARM = Number(process.env.BENCH_FILLS || 50);
 const COLD = Number(process.env.BENCH_COLD || 10);
 const REACT = process.env.BENCH_REACT !== "0";
+// BENCH_FIREFOX=0 leaves out the same fills in Firefox ESR (extension/dist-firefox).
+const FIREFOX = process.env.BENCH_FIREFOX !== "0";
+// Firefox stops an idle event page after extensions.background.idle.timeout;
+// the benchmark sets it this short and waits this long before a cold fill.
+const FIREFOX_IDLE_MS = 1000;
+const FIREFOX_IDLE_WAIT_MS = 3000;
 // BENCH_DIST: another build of the extension (same manifest key), e.g. one
 // with extra timing marks; default extension/dist.
 const BENCH_DIST = process.env.BENCH_DIST || DIST;
@@ -233,6 +244,56 @@ function row(name, s, note = "") {
   return `${name.padEnd(44)} ${String(s.n).padStart(4)} ${s.p50.toFixed(1).padStart(9)} ${s.p95.toFixed(1).padStart(9)} ${s.max.toFixed(1).padStart(9)} ${s.min.toFixed(1).padStart(9)}  ${note}`;
 }
 
+// firefoxBench runs the warm and cold fills of plain.html in Firefox ESR
+// (firefox.mjs): the extension's background is an event page there, which
+// Firefox stops after FIREFOX_IDLE_MS without events; a cold fill waits
+// FIREFOX_IDLE_WAIT_MS, and counts only if the background page that
+// answered is a new one (its performance.timeOrigin changed).
+async function firefoxBench(portal, sites) {
+  const b = await FirefoxBrowser.launch("bench", { prefs: { "extensions.background.idle.timeout": FIREFOX_IDLE_MS } });
+  // Firefox stops an idle event page even while it works on an answer
+  // (create takes longer than FIREFOX_IDLE_MS): until the cold fills, a
+  // message every 300 ms keeps it running, as any event does.
+  let keep = setInterval(() => b.bg("status").catch(() => {}), 300);
+  try {
+    const host = `bank.localhost:${sites.port}`;
+    await b.bg("create", { portal: portal.url, account: "bench-firefox", passphrase: "correct horse battery bench", deviceName: "bench" });
+    await b.bg("add", { sites: [host], username: USERNAME, password: PASSWORD });
+    const id = (await b.bg("list")).find((e) => e.username === USERNAME).id;
+    const page = await b.open(sites.site("bank.localhost", "plain.html"));
+    const tabId = await b.tabId(page.url());
+    const version = await b.browser.version();
+    const background = () => b.control.evaluate(async () => (await browser.runtime.getBackgroundPage()).performance.timeOrigin);
+    for (let i = 0; i < 3; i++) await fillOnce(b, page, tabId, id);
+    const offset = await clockOffset(b, page);
+    const warm = [];
+    for (let i = 0; i < WARM; i++) warm.push(await fillOnce(b, page, tabId, id));
+    clearInterval(keep);
+    keep = null;
+    const cold = [];
+    let before = await background();
+    for (let i = 0; i < COLD; i++) {
+      await new Promise((r) => setTimeout(r, FIREFOX_IDLE_WAIT_MS));
+      const r = await fillOnce(b, page, tabId, id);
+      const after = await background();
+      if (after === before) throw new Error("Firefox did not stop the idle background page: no cold start measured");
+      before = after;
+      cold.push(r);
+    }
+    if (!(await b.bg("status")).unlocked) throw new Error("the session did not survive the background page's restarts");
+    await page.close();
+    const pick = (runs) => ({
+      roundtrip: stats(runs.map((r) => r.roundtrip)),
+      page: stats(runs.map((r) => r.page)),
+      driver: stats(runs.map((r) => r.driver)),
+    });
+    return { firefox: version, clockOffsetMs: round(offset), warm: pick(warm), cold: pick(cold) };
+  } finally {
+    if (keep) clearInterval(keep);
+    await b.close();
+  }
+}
+
 async function main() {
   const started = Date.now();
   const [portal, sites] = await Promise.all([startPortal(), startSites()]);
@@ -319,6 +380,10 @@ async function main() {
     result.coreLoad.bytes = loads[0].bytes;
     await page.close();
 
+    await b.close();
+    b = null;
+    if (FIREFOX) result.firefox = await firefoxBench(portal, sites);
+
     result.loadavgAfter = loadavg().map(round);
     const lines = [];
     lines.push(
@@ -350,6 +415,16 @@ async function main() {
     lines.push(row(`core alone: WebAssembly.compile`, cl.compile));
     lines.push(row(`core alone: WebAssembly.instantiate`, cl.instantiate));
     lines.push(row(`core alone: instantiateStreaming(fetch)`, cl.instantiateStreaming));
+    const f = result.firefox;
+    if (f) {
+      lines.push(`Firefox (${f.firefox}), extension/dist-firefox, background event page:`);
+      lines.push(row("warm fill plain.html: roundtrip", f.warm.roundtrip));
+      lines.push(row("warm fill plain.html: page sees both filled", f.warm.page, `(clock offset ${f.clockOffsetMs} ms)`));
+      lines.push(row("warm fill plain.html: driver (BiDi incl.)", f.warm.driver));
+      lines.push(row("cold start to first fill: roundtrip", f.cold.roundtrip));
+      lines.push(row("cold start to first fill: page sees filled", f.cold.page));
+      lines.push(row("cold start to first fill: driver", f.cold.driver));
+    }
     console.log(lines.join("\n"));
 
     result.seconds = Math.round((Date.now() - started) / 100) / 10;

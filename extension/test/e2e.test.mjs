@@ -14,7 +14,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { bannerText, clickBanner, hasBanner } from "./banner.mjs";
-import { Browser, shot, startPortal, startProxy, startSites, waitFor } from "./harness.mjs";
+import { Browser, EXTENSION_ID, shot, startPortal, startProxy, startSites, waitFor } from "./harness.mjs";
 
 const PASS_A = "correct horse battery A";
 const PASS_B = "correct horse battery B";
@@ -26,6 +26,7 @@ let sites;
 let A;
 let B;
 let C;
+let D; // German
 
 before(async () => {
   [portal, sites] = await Promise.all([startPortal(), startSites()]);
@@ -34,7 +35,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.allSettled([A?.close(), B?.close(), C?.close()]);
+  await Promise.allSettled([A?.close(), B?.close(), C?.close(), D?.close()]);
   await sites?.close();
   await proxy?.close();
   await portal?.stop();
@@ -123,6 +124,15 @@ test("extension end to end", async (t) => {
     await popup.locator("#entry-save").click();
     await popup.locator("[data-role=matches] li", { hasText: "alice@bank" }).waitFor();
     await shot(popup, "03-vault-for-this-site");
+    // The site's icon comes from the browser's own favicon cache, never
+    // from the network.
+    const icon = await popup.locator("[data-role=matches] li [data-role=favicon]").getAttribute("src");
+    assert.ok(icon.startsWith(`chrome-extension://${EXTENSION_ID}/_favicon/?`), icon);
+    assert.equal(new URL(icon).searchParams.get("pageUrl"), site.url());
+    await waitFor(
+      () => popup.locator("[data-role=matches] li [data-role=favicon]").evaluate((img) => img.complete && img.naturalWidth > 0),
+      "the icon",
+    );
     await popup.close();
     await site.close();
   });
@@ -388,8 +398,15 @@ test("extension end to end", async (t) => {
   });
 
   await t.test("A escrows 2-of-3; browser C recovers from shares 1 and 3 in the popup", async () => {
-    const popupA = await A.popup();
-    await goTo(popupA, "devices");
+    const popup = await A.popup();
+    await goTo(popup, "devices");
+    // The shares are made and shown on an extension page in a tab of its
+    // own, which a stray click does not close, beside the account and portal.
+    const [popupA] = await Promise.all([A.ctx.waitForEvent("page"), popup.locator("#escrow-open").click()]);
+    await popupA.waitForURL(/popup\.html\?page=escrow/);
+    await popup.close();
+    assert.equal(await popupA.locator("[data-role=escrow-account] [data-role=account]").innerText(), "alice");
+    assert.equal(await popupA.locator("[data-role=escrow-account] [data-role=portal]").innerText(), portal.url);
     await popupA.locator("#escrow-passphrase").fill(PASS_A);
     await popupA.locator("#escrow").click();
     const shares = popupA.locator("[data-role=share] .mono");
@@ -437,5 +454,59 @@ test("extension end to end", async (t) => {
     const byUser = Object.fromEntries(all.map((e) => [e.username, e.password]));
     assert.deepEqual(byUser, { "alice@bank": "hunter2-bank", "alice@shop": "shop-secret-1" });
     assert.equal((await C.bg("status")).administrator, true);
+  });
+  await t.test("screenshots: light and dark, English and German", async () => {
+    // English: B's popup for the bank page, light then dark.
+    const page = await B.open(bank("plain.html"));
+    const popup = await B.popup(page);
+    await settled(popup);
+    await popup.locator("[data-role=matches] li").first().waitFor();
+    await shot(popup, "20-en-light-vault");
+    await popup.emulateMedia({ colorScheme: "dark" });
+    assert.equal(await popup.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue("--bg").trim()), "#17191d");
+    await shot(popup, "21-en-dark-vault");
+    await popup.close();
+    await page.close();
+
+    // German: a browser whose own language is German, in dark mode; its
+    // first screen, its vault, and the page's save offer.
+    D = await Browser.launch("d", { language: "de", colorScheme: "dark" });
+    const setup = await D.popup();
+    assert.equal(
+      await setup.evaluate(() => chrome.i18n.getUILanguage()),
+      "de",
+      "Chromium runs in German only with Debian's chromium-l10n (its locales/de.pak): apt-get install chromium-l10n",
+    );
+    assert.equal(await setup.locator("[data-tab=create]").innerText(), "Erstellen");
+    assert.equal(await setup.evaluate(() => document.documentElement.lang), "de");
+    await shot(setup, "22-de-dark-setup");
+    await setup.emulateMedia({ colorScheme: "light" });
+    await shot(setup, "23-de-light-setup");
+    await setup.locator("#portal").fill(portal.url);
+    await setup.locator("#account").fill("dora");
+    await setup.locator("#passphrase").fill(PASS_C);
+    await setup.locator("#passphrase2").fill(PASS_C);
+    await setup.locator("#create").click();
+    await setup.locator("[data-page=passwords]").waitFor({ timeout: 30_000 });
+    await setup.close();
+    await D.bg("add", { sites: [new URL(bank()).host], username: "dora@bank", password: "dora-pw" });
+    const dPage = await D.open(bank("plain.html"));
+    const vault = await D.popup(dPage);
+    await settled(vault);
+    await vault.locator("[data-role=matches] li").first().waitFor();
+    assert.equal(await vault.locator("[data-page=passwords]").innerText(), "Passwörter");
+    await shot(vault, "24-de-dark-vault");
+    await vault.emulateMedia({ colorScheme: "light" });
+    await shot(vault, "25-de-light-vault");
+    await vault.close();
+    await dPage.close();
+
+    const shop = await D.open(sites.site("shop.localhost", "plain.html"));
+    await shop.locator("#username").fill("dora@shop");
+    await shop.locator("#password").fill("dora-shop-1");
+    await Promise.all([shop.waitForURL(/welcome/), shop.locator("#submit").click()]);
+    assert.match(await bannerText(shop, { timeout: 15_000 }), /Zugangsdaten für dora@shop auf .* in meshpass speichern\?/);
+    await shot(shop, "26-de-offer-save-on-page");
+    await shop.close();
   });
 });

@@ -65,13 +65,22 @@ export async function startSites() {
  * worker like any real message does.
  */
 export class Browser {
-  static async launch(name) {
+  /**
+   * launch starts the browser; language (e.g. "de") sets the browser's own
+   * language, which chrome.i18n follows (on Linux through LANGUAGE; --lang
+   * is for the other platforms), colorScheme ("light" or "dark") what
+   * prefers-color-scheme says.
+   */
+  static async launch(name, { language, colorScheme } = {}) {
     const dir = await mkdtemp(join(tmpdir(), `meshpass-${name}-`));
     const ctx = await chromium.launchPersistentContext(dir, {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 900, height: 700 },
+      ...(language ? { locale: language, env: { ...process.env, LANGUAGE: language } } : {}),
+      ...(colorScheme ? { colorScheme } : {}),
       args: [
+        ...(language ? [`--lang=${language}`] : []),
         `--disable-extensions-except=${DIST}`,
         `--load-extension=${DIST}`,
         // Every *.localhost and *.test site is the local test server

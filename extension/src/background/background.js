@@ -9,6 +9,7 @@
 
 import { CoreError } from "./core.js";
 import * as core from "./core-api.js";
+import { t } from "../i18n.js";
 import { fillBest, fillTab, onFields } from "./fill.js";
 import * as save from "./save.js";
 import * as state from "./state.js";
@@ -37,26 +38,23 @@ async function lockIfIdle() {
 
 /**
  * fillByShortcut fills the best automatic match (exact host or wildcard)
- * into tab for the keyboard shortcut and the context menu; when there is
- * nothing to fill it says why on the extension's badge, and opens the
- * popup where the person must choose (logins of another host of the site)
- * or unlock, where the browser allows it.
+ * into tab for the keyboard shortcut and the context menu. When nothing
+ * fills automatically it opens the popup (where the person chooses, or
+ * sees there is nothing), whether or not a login of another host of the
+ * site exists: the page must not tell the two apart (opening the popup
+ * takes its focus). Where the browser cannot open the popup, the badge
+ * says the same in both cases.
  */
 async function fillByShortcut(tab) {
   await lockIfIdle();
   try {
     const r = await fillBest(tab.id);
-    if (!r) await flash(tab.id, "0", "meshpass: no saved login for this site");
-    else if (r.choose) {
-      await chrome.action
-        .openPopup()
-        .catch(() =>
-          flash(tab.id, String(r.choose), "meshpass: choose the login for this site in meshpass (it is saved for another host)"),
-        );
+    if (!r || r.choose) {
+      await chrome.action.openPopup().catch(() => flash(tab.id, "?", t("meshpass: choose a login for this site in meshpass")));
     } else await state.touch();
   } catch (e) {
     if (e.code === CODES.LOCKED) {
-      await chrome.action.openPopup().catch(() => flash(tab.id, "🔒", "meshpass is locked"));
+      await chrome.action.openPopup().catch(() => flash(tab.id, "🔒", t("meshpass is locked")));
     } else {
       await flash(tab.id, "!", `meshpass: ${e.message}`);
     }
@@ -186,7 +184,7 @@ chrome.alarms.onAlarm.addListener((alarm) => {
 chrome.runtime.onInstalled.addListener(() => {
   chrome.contextMenus.create({
     id: "meshpass-fill",
-    title: "Fill meshpass login",
+    title: t("Fill meshpass login"),
     contexts: ["editable"],
     documentUrlPatterns: ["http://*/*", "https://*/*"],
   });

@@ -20,6 +20,7 @@
 
 import { CoreError } from "./core.js";
 import * as core from "./core-api.js";
+import { t } from "../i18n.js";
 import * as state from "./state.js";
 
 /** MULTI_STEP_MS is how long a fill waits for a login's next page. */
@@ -101,7 +102,7 @@ async function fillFrame(tabId, frameId, documentId, url, topOrigin, cred, { may
   const insecure = Boolean(cred.match.insecure);
   if (insecure || action) {
     if (!mayAsk) return { ...none, fields, declined: insecure ? "insecure" : "action" };
-    const asked = await send(tabId, frameId, documentId, { type: "meshpass:ask", host: hostOf(url), insecure, action });
+    const asked = await send(tabId, frameId, documentId, { type: "meshpass:ask", host: hostOf(url), insecure, action, origin });
     if (!asked || asked.ok !== true) return { ...none, fields, cancelled: Boolean(asked) };
   }
   const answer = await send(tabId, frameId, documentId, {
@@ -110,6 +111,10 @@ async function fillFrame(tabId, frameId, documentId, url, topOrigin, cred, { may
     password: cred.password,
     askFirst: false,
     host: hostOf(url),
+    // The document must still be of this origin: where a browser has no
+    // documentId (older Firefox), the frame may have navigated since the
+    // probe, and the content script refuses a fill meant for another origin.
+    origin,
   });
   return { ...none, fields, filled: answer && answer.filled ? answer.filled : null };
 }
@@ -209,11 +214,11 @@ export async function onFields(sender) {
   const cred = await autoCredentialFor(topURL, { unique: true });
   if (!cred || cred.match.insecure) {
     const n = (await core.match({ url: topURL, allowHTTP: true })).length;
-    if (n) await hint(tabId, n, n === 1 ? "not filled automatically" : `${n} logins match`);
+    if (n) await hint(tabId, n, n === 1 ? t("not filled automatically") : t("$1 logins match", n));
     return;
   }
   const r = await fillFrame(tabId, sender.frameId, sender.documentId, sender.url, topOrigin, cred, { mayAsk: false });
-  if (r.declined) await hint(tabId, 1, r.declined === "action" ? "its form posts to another site" : "the page is not secure");
+  if (r.declined) await hint(tabId, 1, r.declined === "action" ? t("its form posts to another site") : t("the page is not secure"));
 }
 
 /**
@@ -223,7 +228,7 @@ export async function onFields(sender) {
 async function hint(tabId, n, why) {
   try {
     await chrome.action.setBadgeText({ tabId, text: String(n) });
-    await chrome.action.setTitle({ tabId, title: `meshpass: ${why}; open meshpass to fill` });
+    await chrome.action.setTitle({ tabId, title: t("meshpass: $1; open meshpass to fill", why) });
   } catch {
     // the tab is gone
   }

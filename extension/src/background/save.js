@@ -14,6 +14,7 @@
 
 import * as core from "./core-api.js";
 import { originOf, send } from "./fill.js";
+import { t } from "../i18n.js";
 import * as state from "./state.js";
 
 /** OFFER_MS is how long a submitted login stays on offer. */
@@ -44,7 +45,7 @@ export async function onSubmitted(sender, msg) {
       // origin (a login form usually loads one) and in the popup.
       const warning = { url: sender.url, origin, host: typed.host, username, otherSite: typed.site, until: offer.until };
       await state.setPendingSave(tabId, warning);
-      await warn(tabId, sender.frameId, sender.documentId, warning);
+      await warn(tabId, warning);
       return;
     }
     offer.update = typed.state === "update";
@@ -53,19 +54,23 @@ export async function onSubmitted(sender, msg) {
   if (status.unlocked) await show(tabId, sender.frameId, sender.documentId, offer);
 }
 
-/** warn shows the warning that the password typed is another site's. */
-async function warn(tabId, frameId, documentId, w) {
-  await send(tabId, frameId, documentId, { type: "meshpass:warnOtherSite", host: w.host, site: w.otherSite });
+/**
+ * warn shows the warning that the password typed is another site's — in
+ * the browser's own UI only (the badge, its title, and the popup), never
+ * on the page: the page must not learn that the password it captured is
+ * saved for another site, nor which one.
+ */
+async function warn(tabId, w) {
   try {
     await chrome.action.setBadgeText({ tabId, text: "!" });
-    await chrome.action.setTitle({ tabId, title: `meshpass: you typed your password for ${w.otherSite} on ${w.host}` });
+    await chrome.action.setTitle({ tabId, title: t("meshpass: you typed your password for $1 on $2", w.otherSite, w.host) });
   } catch {
     // the tab is gone
   }
 }
 
 async function show(tabId, frameId, documentId, offer) {
-  if (offer.otherSite) return warn(tabId, frameId, documentId, offer);
+  if (offer.otherSite) return warn(tabId, offer);
   await send(tabId, frameId, documentId, {
     type: "meshpass:offerSave",
     host: offer.host,

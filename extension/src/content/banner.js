@@ -13,6 +13,8 @@
 // Nothing secret is ever put into the banner: it shows the host and, for the
 // save offer, the username the user just typed on this page.
 
+import { t } from "../i18n.js";
+
 const STYLE = `
 /* Important declarations of the shadow tree's :host beat the page's, even
    the page's !important ones on the host. */
@@ -57,7 +59,7 @@ const MIN_VISIBLE_MS = 500;
 /** How long the post-click visibility confirmation may take. */
 const CONFIRM_MS = 1000;
 
-const NOTE_COVERED = "This notice is covered or distorted by the page, so the click was ignored.";
+const NOTE_COVERED = () => t("This notice is covered or distorted by the page, so the click was ignored.");
 
 /** The banner currently shown by this frame: {host, finish}. */
 let current = null;
@@ -227,7 +229,7 @@ export function showBanner({ text, buttons, warn = false, timeoutMs = 120_000 })
       if (action === undefined) return;
       const at = e.timeStamp;
       if (!steadyAt(at)) {
-        if (visibleSince === null) note.textContent = NOTE_COVERED;
+        if (visibleSince === null) note.textContent = NOTE_COVERED();
         return;
       }
       confirming = true;
@@ -235,7 +237,7 @@ export function showBanner({ text, buttons, warn = false, timeoutMs = 120_000 })
         confirming = false;
         if (done) return;
         if (ok && steadyAt(at)) finish(action);
-        else note.textContent = NOTE_COVERED;
+        else note.textContent = NOTE_COVERED();
       });
     });
     // Keep the page from seeing keystrokes and clicks meant for the banner.

@@ -52,13 +52,6 @@
 //     background's job: it sends fill again after that page's
 //     meshpass:fields message.
 //
-//   {type:"meshpass:warnOtherSite", host, site}
-//     The password just typed here is one meshpass holds for another site:
-//     shows a warning banner naming <site> (a look-alike page may be
-//     phishing for it) with [I understand], whose trusted click sends
-//     meshpass:saveAnswer {save: false} (the warning is done with).
-//     -> {shown: true}
-//
 //   {type:"meshpass:offerSave", host, username, update: bool}
 //     Shows a banner "Save login for <username> on <host> to meshpass?"
 //     (update: "Update password for <username> on <host> in meshpass?")
@@ -111,6 +104,7 @@ import {
   credentialsIn,
   submitButtonIn,
 } from "./fields.js";
+import { t } from "../i18n.js";
 import { showBanner } from "./banner.js";
 
 /** How long a password waits for the password step of an SPA login. */
@@ -333,14 +327,15 @@ function start(doc) {
    */
   async function askUser(host, { insecure = true, action = "" } = {}) {
     const to = hostOf(action);
-    let text = `This page is not secure (http). Fill your meshpass login for ${host} anyway?`;
-    if (to && insecure) text = `This page is not secure (http), and its form sends your login to ${to}, not to ${host}. Fill it anyway?`;
-    else if (to) text = `This form sends your login to ${to}, not to ${host}. Fill your meshpass login anyway?`;
+    let text = t("This page is not secure (http). Fill your meshpass login for $1 anyway?", host);
+    if (to && insecure)
+      text = t("This page is not secure (http), and its form sends your login to $1, not to $2. Fill it anyway?", to, host);
+    else if (to) text = t("This form sends your login to $1, not to $2. Fill your meshpass login anyway?", to, host);
     const answer = await showBanner({
       text,
       buttons: [
-        { action: "fill", label: "Fill", primary: true },
-        { action: "cancel", label: "Cancel" },
+        { action: "fill", label: t("Fill"), primary: true },
+        { action: "cancel", label: t("Cancel") },
       ],
       warn: true,
     });
@@ -387,28 +382,17 @@ function start(doc) {
     return { filled };
   }
 
-  async function warnOtherSite(msg) {
-    const host = String(msg.host || location.host);
-    const site = String(msg.site || "");
-    const action = await showBanner({
-      text:
-        `You typed your meshpass password for ${site}, but this page is ${host}. ` +
-        `If it asked for your ${site} login, it may be a fake: do not go on here, and change that password on ${site} itself.`,
-      buttons: [{ action: "ok", label: "I understand", primary: true }],
-      warn: true,
-    });
-    if (action === "ok") send({ type: "meshpass:saveAnswer", save: false });
-  }
-
   async function offerSave(msg) {
     const host = String(msg.host || location.host);
     const user = String(msg.username || "");
-    const text = msg.update ? `Update password for ${user} on ${host} in meshpass?` : `Save login for ${user} on ${host} to meshpass?`;
+    const text = msg.update
+      ? t("Update password for $1 on $2 in meshpass?", user, host)
+      : t("Save login for $1 on $2 to meshpass?", user, host);
     const action = await showBanner({
       text,
       buttons: [
-        { action: "save", label: msg.update ? "Update" : "Save", primary: true },
-        { action: "dismiss", label: "Not now" },
+        { action: "save", label: msg.update ? t("Update") : t("Save"), primary: true },
+        { action: "dismiss", label: t("Not now") },
       ],
     });
     if (action === "save" || action === "dismiss") send({ type: "meshpass:saveAnswer", save: action === "save" });
@@ -426,15 +410,21 @@ function start(doc) {
         return false;
       }
       case "meshpass:fill":
+        // A credential meant for another origin (this frame navigated
+        // since the probe) is refused.
+        if (msg.origin !== undefined && msg.origin !== self.origin) {
+          sendResponse({ filled: null, reason: "other-origin" });
+          return false;
+        }
         fill(msg).then(sendResponse, () => sendResponse({ filled: null, reason: "no-fields" }));
         return true;
       case "meshpass:ask":
+        if (msg.origin !== undefined && msg.origin !== self.origin) {
+          sendResponse({ ok: false });
+          return false;
+        }
         ask(msg).then(sendResponse, () => sendResponse({ ok: false }));
         return true;
-      case "meshpass:warnOtherSite":
-        warnOtherSite(msg);
-        sendResponse({ shown: true });
-        return false;
       case "meshpass:offerSave":
         offerSave(msg);
         sendResponse({ shown: true });

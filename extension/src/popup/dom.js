@@ -3,6 +3,8 @@
 // as HTML), and the pieces every view uses: the header, notices and the
 // status line a view reports progress and errors in.
 
+import { t } from "../i18n.js";
+
 /** h makes an element with attributes (on* are listeners) and children. */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -80,10 +82,19 @@ export function tabs(key, list, selected, choose) {
   );
 }
 
+/**
+ * rich is t(english, ...subs) as nodes, each substitution in bold (so a
+ * translation may put the names where its language wants them).
+ */
+export function rich(english, ...subs) {
+  const marked = t(english, ...subs.map((_, i) => `\ue000${i}\ue000`));
+  return marked.split(/\ue000(\d)\ue000/).map((part, i) => (i % 2 ? h("b", {}, subs[Number(part)]) : part));
+}
+
 /** confirmClick makes button ask "sure?" on the first click; it says whether to go on. */
 export function confirmClick(button, label) {
   if (button.dataset.sure === "yes") return true;
   button.dataset.sure = "yes";
-  button.textContent = `${label} — sure?`;
+  button.textContent = t("$1 — sure?", label);
   return false;
 }

@@ -9,8 +9,10 @@
 // load time.
 
 import { CODES } from "../background/core-api.js";
+import { lang, t } from "../i18n.js";
 import { header, notice, show } from "./dom.js";
 import { connectingView } from "./views/connect.js";
+import { escrowPage } from "./views/escrow.js";
 import { lockedView } from "./views/locked.js";
 import { mainView } from "./views/main.js";
 import { setupView } from "./views/setup.js";
@@ -20,13 +22,16 @@ const params = new URLSearchParams(location.search);
 // the popup as a page of its own).
 const pinnedTab = params.has("tab") ? Number(params.get("tab")) : null;
 
-/** inPopup is true in the real popup, false in the tests' popup page. */
-export const inPopup = pinnedTab === null;
+/** page names a view shown in a tab of its own (?page=escrow, ?page=recover). */
+const page = params.get("page");
+
+/** inPopup is true in the real popup, false in a tab (the escrow page, the tests' popup page). */
+export const inPopup = pinnedTab === null && page === null;
 
 /** bg calls the service worker; it rejects with the core's coded error. */
 export async function bg(cmd, arg) {
   const r = await chrome.runtime.sendMessage({ cmd, arg });
-  if (!r) throw Object.assign(new Error("the extension's worker did not answer"), { code: CODES.INTERNAL });
+  if (!r) throw Object.assign(new Error(t("The extension's worker did not answer.")), { code: CODES.INTERNAL });
   if (r.error) throw Object.assign(new Error(r.error.message), r.error);
   return r.ok;
 }
@@ -52,9 +57,9 @@ function sentence(text) {
 
 /** describe turns an error into what the person reads. */
 export function describe(e) {
-  if (e.code === CODES.TRANSPORT) return `The portal cannot be reached (${plain(e.message)}).`;
-  if (e.code === CODES.VERIFICATION_FAILED) return `Verification failed — the portal's data was refused: ${plain(e.message)}`;
-  if (e.code === CODES.WRONG_PASSPHRASE) return "Wrong passphrase.";
+  if (e.code === CODES.TRANSPORT) return t("The portal cannot be reached ($1).", plain(e.message));
+  if (e.code === CODES.VERIFICATION_FAILED) return t("Verification failed — the portal's data was refused: $1", plain(e.message));
+  if (e.code === CODES.WRONG_PASSPHRASE) return t("Wrong passphrase.");
   return sentence(plain(e.message));
 }
 
@@ -88,9 +93,10 @@ export async function start() {
     show(header(), notice("bad", describe(e)));
     return undefined;
   }
-  if (!status.device) return setupView();
+  if (!status.device) return setupView(page === "recover" ? "recover" : "create");
   if (status.connecting) return connectingView(status);
   if (!status.unlocked) return lockedView(status);
+  if (page === "escrow" && status.administrator) return escrowPage(status);
   return mainView(status);
 }
 
@@ -115,4 +121,5 @@ document.addEventListener("keydown", (e) => {
   }
 });
 
+document.documentElement.lang = lang();
 start();

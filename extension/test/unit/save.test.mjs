@@ -114,7 +114,7 @@ describe("onSubmitted", () => {
     assert.deepEqual(core.entries, [{ id: "site", sites: ["bank.test", "login.bank.test"], username: "alice", password: "pw" }]);
   });
 
-  it("warns, and offers nothing, when the password typed is one of another site (a look-alike)", async () => {
+  it("warns in the browser's UI only, and offers nothing, when the password typed is one of another site (a look-alike)", async () => {
     const t = tab("https://bank-test.evil.test/login");
     const chrome = fakeBrowser(t);
     const core = fakeCore([{ id: "site", sites: ["bank.test"], username: "alice", password: "pw-bank" }]);
@@ -122,7 +122,8 @@ describe("onSubmitted", () => {
     assert.deepEqual(offersShown(chrome), []);
     assert.deepEqual(
       chrome.sent.map((s) => s.msg),
-      [{ type: "meshpass:warnOtherSite", host: "bank-test.evil.test", site: "bank.test" }],
+      [],
+      "nothing on the page: it must not learn the password is another site's",
     );
     assert.deepEqual(chrome.badges, [
       { tabId: 1, text: "!", title: "meshpass: you typed your password for bank.test on bank-test.evil.test" },

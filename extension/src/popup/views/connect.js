@@ -4,13 +4,14 @@
 // witness code both screens must agree on.
 
 import { CODES } from "../../background/core-api.js";
-import { h, header, show, statusLine } from "../dom.js";
+import { t } from "../../i18n.js";
+import { h, header, rich, show, statusLine } from "../dom.js";
 import { bg, busy, describe, start } from "../popup.js";
 
 /** connectForm is the Connect tab's content, over the shared setup fields. */
 export function connectForm(form) {
   const { line } = form;
-  const go = h("button", { class: "primary", id: "connect" }, "Ask to connect");
+  const go = h("button", { class: "primary", id: "connect" }, t("Ask to connect"));
   go.addEventListener("click", () =>
     busy(go, line, async () => {
       await form.checkPassphrase();
@@ -20,7 +21,7 @@ export function connectForm(form) {
     }),
   );
   return [
-    h("p", { class: "muted" }, "Connect this browser to a profile you already have; approve it on an administration device."),
+    h("p", { class: "muted" }, t("Connect this browser to a profile you already have; approve it on an administration device.")),
     form.fields,
     form.passFields,
     h("div", { class: "row end" }, go),
@@ -32,7 +33,7 @@ export function connectForm(form) {
 export function connectingView(status) {
   const c = status.connecting;
   const line = statusLine();
-  const cancel = h("button", { class: "danger", id: "forget" }, "Start over");
+  const cancel = h("button", { class: "danger", id: "forget" }, t("Start over"));
   cancel.addEventListener("click", () =>
     busy(cancel, line, async () => {
       await bg("forget");
@@ -40,13 +41,13 @@ export function connectingView(status) {
     }),
   );
   show(
-    header(h("span", { class: "chip warn" }, "waiting for approval")),
-    h("p", {}, "Approve this browser on an administration device of ", h("b", {}, status.account), "."),
-    h("p", { class: "muted" }, "Both screens must show the same witness code; if they differ, reject it there."),
+    header(h("span", { class: "chip warn" }, t("waiting for approval"))),
+    h("p", {}, rich("Approve this browser on an administration device of $1.", status.account)),
+    h("p", { class: "muted" }, t("Both screens must show the same witness code; if they differ, reject it there.")),
     h("div", { class: "witness", "data-role": "witness" }, c.witness),
-    h("label", {}, "Profile fingerprint"),
+    h("label", {}, t("Profile fingerprint")),
     h("div", { class: "mono", "data-role": "profile" }, c.profile),
-    h("label", {}, "This device"),
+    h("label", {}, t("This device")),
     h("div", { class: "mono" }, c.deviceId),
     h("div", { class: "row end" }, cancel),
     line,
@@ -56,13 +57,13 @@ export function connectingView(status) {
     try {
       const r = await bg("pollConnect");
       if (r.done) {
-        line.set("", "Approved — syncing…");
+        line.set("", t("Approved — syncing…"));
         await bg("sync").catch(() => {});
         return start();
       }
     } catch (e) {
       const rejected = e.code === CODES.REJECTED;
-      line.set("bad", rejected ? "The connection was rejected. Start over to try again." : describe(e));
+      line.set("bad", rejected ? t("The connection was rejected. Start over to try again.") : describe(e));
       if (rejected) return undefined;
     }
     setTimeout(poll, 1500);

@@ -3,6 +3,7 @@
 // as it is typed, first by the core's rules (checkAccount), then with the
 // portal (validate).
 
+import { t } from "../../i18n.js";
 import { h } from "../dom.js";
 import { bg, busy, describe, start } from "../popup.js";
 
@@ -24,7 +25,7 @@ export function createForm(form) {
         if (!local.ok) return chip("bad", local.reason);
         const v = await bg("validate", { portal: portal.value.trim(), account: local.account || name });
         if (mine !== asked) return undefined;
-        return v.valid ? chip("ok", "available") : chip("bad", v.reason);
+        return v.valid ? chip("ok", t("available")) : chip("bad", v.reason);
       } catch (e) {
         if (mine === asked) chip("warn", describe(e));
         return undefined;
@@ -34,18 +35,18 @@ export function createForm(form) {
   account.addEventListener("input", check);
   portal.addEventListener("change", check);
 
-  const go = h("button", { class: "primary", id: "create" }, "Create profile");
+  const go = h("button", { class: "primary", id: "create" }, t("Create profile"));
   go.addEventListener("click", () =>
     busy(go, line, async () => {
       await form.checkPassphrase();
-      line.set("", "Creating keys and the profile…");
+      line.set("", t("Creating keys and the profile…"));
       await form.savePortal();
       await bg("create", form.value());
       await start();
     }),
   );
   return [
-    h("p", { class: "muted" }, "A new profile on a portal: this browser becomes its first administration device."),
+    h("p", { class: "muted" }, t("A new profile on a portal: this browser becomes its first administration device.")),
     form.fields,
     form.passFields,
     h("div", { class: "row end" }, go),

@@ -1,13 +1,14 @@
 // The Devices page of the unlocked view: on an administration device the
 // devices asking to connect (approve only if the witness codes agree, or
-// reject) and the escrow form; on every device the profile's devices
+// reject) and the way to the escrow page (escrow.js); on every device the profile's devices
 // (an administration device may remove the others) and the profile's
 // fingerprint.
 
-import { confirmClick, h, notice, statusLine } from "../dom.js";
-import { bg, busy, plain, refusal } from "../popup.js";
+import { t } from "../../i18n.js";
+import { confirmClick, h, notice, rich, statusLine } from "../dom.js";
+import { bg, busy, inPopup, plain } from "../popup.js";
+import { openEscrowPage } from "./escrow.js";
 import { mainView } from "./main.js";
-import { sharesBlock } from "./recovered.js";
 
 /** devicesPage builds the page's nodes. */
 export async function devicesPage(status) {
@@ -15,7 +16,7 @@ export async function devicesPage(status) {
   const out = [];
   if (status.administrator) out.push(...(await pendingSection(status, line)));
   const devices = await bg("devices");
-  out.push(h("h2", {}, "Devices of this profile"));
+  out.push(h("h2", {}, t("Devices of this profile")));
   out.push(
     h(
       "ul",
@@ -23,21 +24,21 @@ export async function devicesPage(status) {
       devices.map((d) => deviceRow(status, d, line)),
     ),
   );
-  if (status.administrator) out.push(...escrowSection(await bg("rules")));
-  out.push(h("h2", {}, "Profile fingerprint"), h("div", { class: "mono", "data-role": "fingerprint" }, status.fingerprint), line);
+  if (status.administrator) out.push(...escrowSection());
+  out.push(h("h2", {}, t("Profile fingerprint")), h("div", { class: "mono", "data-role": "fingerprint" }, status.fingerprint), line);
   return out;
 }
 
 async function pendingSection(status, line) {
   const pending = await bg("pending");
-  const out = [h("h2", {}, "Devices asking to connect")];
-  if (pending.length === 0) out.push(h("p", { class: "muted", "data-role": "pending" }, "No device is asking to connect."));
+  const out = [h("h2", {}, t("Devices asking to connect"))];
+  if (pending.length === 0) out.push(h("p", { class: "muted", "data-role": "pending" }, t("No device is asking to connect.")));
   for (const q of pending) {
-    const approve = h("button", { class: "small primary", "data-action": "approve", disabled: Boolean(q.error) }, "Approve");
-    const reject = h("button", { class: "small danger", "data-action": "reject" }, "Reject");
+    const approve = h("button", { class: "small primary", "data-action": "approve", disabled: Boolean(q.error) }, t("Approve"));
+    const reject = h("button", { class: "small danger", "data-action": "reject" }, t("Reject"));
     const act = (cmd, button) =>
       busy(button, line, async () => {
-        line.set("", cmd === "approve" ? "Adding the device and re-encrypting the vault…" : "Rejecting…");
+        line.set("", cmd === "approve" ? t("Adding the device and re-encrypting the vault…") : t("Rejecting…"));
         await bg(cmd, { deviceId: q.deviceId });
         mainView(status, "devices");
       });
@@ -47,12 +48,11 @@ async function pendingSection(status, line) {
       h(
         "div",
         { class: "notice", "data-role": "pending", "data-device": q.deviceId },
-        h("b", {}, q.description || "A device"),
-        " asks to connect.",
-        h("p", { class: "muted" }, "Approve only if it shows this witness code:"),
+        rich("$1 asks to connect.", q.description || t("A device")),
+        h("p", { class: "muted" }, t("Approve only if it shows this witness code:")),
         h("div", { class: "witness", "data-role": "witness" }, q.witness || "—"),
         h("div", { class: "mono muted" }, q.deviceId),
-        q.error && notice("bad", `This request does not verify: ${plain(q.error)}`),
+        q.error && notice("bad", t("This request does not verify: $1", plain(q.error))),
         h("div", { class: "row end" }, reject, approve),
       ),
     );
@@ -61,12 +61,12 @@ async function pendingSection(status, line) {
 }
 
 function deviceRow(status, d, line) {
-  const remove = status.administrator && !d.this && h("button", { class: "small danger", "data-action": "remove-device" }, "Remove");
+  const remove = status.administrator && !d.this && h("button", { class: "small danger", "data-action": "remove-device" }, t("Remove"));
   if (remove) {
     remove.addEventListener("click", () =>
       busy(remove, line, async () => {
-        if (!confirmClick(remove, "Remove")) return;
-        line.set("", "Removing the device and re-encrypting the vault…");
+        if (!confirmClick(remove, t("Remove"))) return;
+        line.set("", t("Removing the device and re-encrypting the vault…"));
         await bg("removeDevice", { deviceId: d.deviceId });
         mainView(status, "devices");
       }),
@@ -78,49 +78,27 @@ function deviceRow(status, d, line) {
     h(
       "div",
       { class: "who" },
-      h("b", {}, d.description || "Device", d.this ? " (this browser)" : "", d.administrator ? " · admin" : ""),
+      h("b", {}, d.description || t("Device"), d.this ? ` ${t("(this browser)")}` : "", d.administrator ? ` · ${t("admin")}` : ""),
       h("span", { class: "mono" }, d.deviceId),
     ),
     remove,
   );
 }
 
-// escrowSection is the form that splits a new escrow key into shares,
-// within the core's limits (rules, checkShares).
-function escrowSection(rules) {
-  const line = statusLine();
-  const limits = { min: rules.thresholdMin, max: rules.sharesMax, style: "width:56px" };
-  const threshold = h("input", { type: "number", id: "escrow-threshold", value: rules.thresholdMin, ...limits });
-  const count = h("input", {
-    type: "number",
-    id: "escrow-shares",
-    value: Math.max(rules.sharesMin, rules.thresholdMin + 1),
-    ...limits,
-    min: rules.sharesMin,
-  });
-  const pass = h("input", { type: "password", id: "escrow-passphrase", autocomplete: "current-password" });
-  const out = h("div", { "data-role": "escrow-result" });
-  const go = h("button", { id: "escrow" }, "Create escrow shares");
-  go.addEventListener("click", () =>
-    busy(go, line, async () => {
-      const split = { threshold: Number(threshold.value), shares: Number(count.value) };
-      const ok = await bg("checkShares", split);
-      if (!ok.ok) throw refusal(ok.reason);
-      line.set("", "Replacing the recovery keys and publishing the escrow…");
-      const r = await bg("escrow", { passphrase: pass.value, ...split });
-      pass.value = "";
-      line.set("", "");
-      out.replaceChildren(...sharesBlock(r.shares, r.threshold || split.threshold));
-      if (r.error) line.set("bad", `${plain(r.error)} The shares above are valid nonetheless.`);
-    }),
-  );
+// escrowSection opens the escrow page (escrow.js) in a tab of its own, so
+// that the shares do not vanish with the popup.
+function escrowSection() {
+  const open = h("button", { id: "escrow-open" }, t("Create escrow shares…"));
+  open.addEventListener("click", () => openEscrowPage(inPopup));
   return [
-    h("h2", {}, "Recovery escrow"),
-    h("p", { class: "muted" }, "Split a recovery key into shares so you can get everything back after losing every device."),
-    h("div", { class: "row" }, "Need", threshold, "of", count, "shares"),
-    h("label", { for: "escrow-passphrase" }, "This device's passphrase"),
-    h("div", { class: "row" }, h("div", { class: "grow" }, pass), go),
-    out,
-    line,
+    h("h2", {}, t("Recovery escrow")),
+    h(
+      "p",
+      { class: "muted" },
+      t(
+        "Split a recovery key into shares so you can get everything back after losing every device. They open in a tab of their own, beside the account and portal to write down with them.",
+      ),
+    ),
+    h("div", { class: "row" }, open),
   ];
 }

@@ -1,14 +1,15 @@
 // The locked view: the device is set up but its keys are sealed; the
 // passphrase unlocks them (Enter or the Unlock button).
 
-import { h, header, show, statusLine } from "../dom.js";
+import { t } from "../../i18n.js";
+import { h, header, rich, show, statusLine } from "../dom.js";
 import { bg, busy, start } from "../popup.js";
 
 /** lockedView asks for the passphrase of status.account's device. */
 export function lockedView(status) {
   const pass = h("input", { type: "password", id: "unlock-passphrase", autocomplete: "current-password", autofocus: true });
   const line = statusLine();
-  const go = h("button", { class: "primary", id: "unlock" }, "Unlock");
+  const go = h("button", { class: "primary", id: "unlock" }, t("Unlock"));
   const unlock = () =>
     busy(go, line, async () => {
       await bg("unlock", { passphrase: pass.value });
@@ -21,9 +22,9 @@ export function lockedView(status) {
     unlock();
   });
   show(
-    header(h("span", { class: "chip" }, "locked")),
-    h("p", {}, "Unlock ", h("b", {}, status.account), " on this device."),
-    h("label", { for: "unlock-passphrase" }, "Passphrase"),
+    header(h("span", { class: "chip" }, t("locked"))),
+    h("p", {}, rich("Unlock $1 on this device.", status.account)),
+    h("label", { for: "unlock-passphrase" }, t("Passphrase")),
     pass,
     h("div", { class: "row end" }, go),
     line,

@@ -5,6 +5,7 @@
 // using it meanwhile.
 
 import { CODES } from "../../background/core-api.js";
+import { t } from "../../i18n.js";
 import { h, header, notice, show, tabs } from "../dom.js";
 import { bg, describe, inPopup, start } from "../popup.js";
 import { devicesPage } from "./devices.js";
@@ -19,9 +20,9 @@ let current = "passwords";
 /** mainView shows page ("passwords", "devices" or "settings") of the unlocked view. */
 export async function mainView(status, page = current) {
   current = page;
-  const chip = h("span", { class: "chip", "data-role": "sync" }, "syncing…");
-  const syncButton = h("button", { class: "small", title: "Sync with the portal", id: "sync" }, "Sync");
-  const lockButton = h("button", { class: "small", id: "lock" }, "Lock");
+  const chip = h("span", { class: "chip", "data-role": "sync" }, t("syncing…"));
+  const syncButton = h("button", { class: "small", title: t("Sync with the portal"), id: "sync" }, t("Sync"));
+  const lockButton = h("button", { class: "small", id: "lock" }, t("Lock"));
   lockButton.addEventListener("click", async () => {
     await bg("lock");
     if (inPopup) window.close();
@@ -30,9 +31,9 @@ export async function mainView(status, page = current) {
   const nav = tabs(
     "data-page",
     [
-      ["passwords", "Passwords"],
-      ["devices", "Devices"],
-      ["settings", "Settings"],
+      ["passwords", t("Passwords")],
+      ["devices", t("Devices")],
+      ["settings", t("Settings")],
     ],
     page,
     (id) => mainView(status, id),
@@ -43,19 +44,19 @@ export async function mainView(status, page = current) {
 
   const sync = async () => {
     chip.className = "chip";
-    chip.textContent = "syncing…";
+    chip.textContent = t("syncing…");
     try {
       await bg("sync");
       chip.className = "chip ok";
-      chip.textContent = "synced";
+      chip.textContent = t("synced");
       banner.replaceChildren();
     } catch (e) {
       const unreachable = e.code === CODES.TRANSPORT;
       chip.className = unreachable ? "chip warn" : "chip bad";
-      chip.textContent = unreachable ? "portal unreachable" : "verification failed";
+      chip.textContent = unreachable ? t("portal unreachable") : t("verification failed");
       const said = describe(e);
       banner.replaceChildren(
-        notice(unreachable ? "warn" : "bad", `${said}${/[.!?]$/.test(said) ? "" : "."} Showing the last verified copy.`),
+        notice(unreachable ? "warn" : "bad", t("$1 Showing the last verified copy.", `${said}${/[.!?]$/.test(said) ? "" : "."}`)),
       );
     }
   };

@@ -5,21 +5,24 @@
 // (devices.js).
 
 import qrcode from "qrcode-generator";
+import { t } from "../../i18n.js";
 import { h, header, notice, show } from "../dom.js";
 import { plain, start } from "../popup.js";
 
 /** recoveredView shows r, recover's result; threshold is the number of shares used. */
 export function recoveredView(r, threshold) {
-  const go = h("button", { class: "primary", id: "recovered-continue" }, "I have written them down");
+  const go = h("button", { class: "primary", id: "recovered-continue" }, t("I have written them down"));
   go.addEventListener("click", () => start());
   show(
-    header(h("span", { class: "chip ok" }, "recovered")),
+    header(h("span", { class: "chip ok" }, t("recovered"))),
     h(
       "p",
       {},
-      "Your profile is back, and this browser is its administration device. Recovery replaced the keys your old shares opened, so they are void: here are new ones.",
+      t(
+        "Your profile is back, and this browser is its administration device. Recovery replaced the keys your old shares opened, so they are void: here are new ones.",
+      ),
     ),
-    r.error && notice("bad", `${plain(r.error)} The shares below are valid nonetheless.`),
+    r.error && notice("bad", t("$1 The shares below are valid nonetheless.", plain(r.error))),
     ...sharesBlock(r.shares || [], r.threshold || threshold),
     h("div", { class: "row end" }, go),
   );
@@ -30,18 +33,22 @@ export function sharesBlock(shares, threshold) {
   return [
     notice(
       "warn",
-      `Write these ${shares.length} shares down or print them, and keep them in different places. Any ${threshold} of them rebuild your profile; they are shown only now and never stored. Shares made before are void.`,
+      t(
+        "Write these $1 shares down or print them, and keep them in different places. Any $2 of them rebuild your profile; they are shown only now and never stored. Shares made before are void.",
+        shares.length,
+        threshold,
+      ),
     ),
     ...shares.map((text, i) => {
       const qr = qrcode(0, "M");
       qr.addData(text);
       qr.make();
-      const img = h("img", { alt: `QR code of share ${i + 1}`, width: 96, height: 96, src: qr.createDataURL(3, 2) });
+      const img = h("img", { alt: t("QR code of share $1", i + 1), width: 96, height: 96, src: qr.createDataURL(3, 2) });
       return h(
         "div",
         { class: "share", "data-role": "share" },
         img,
-        h("div", {}, h("b", {}, `Share ${i + 1}`), h("div", { class: "mono" }, text)),
+        h("div", {}, h("b", {}, t("Share $1", i + 1)), h("div", { class: "mono" }, text)),
       );
     }),
   ];

@@ -2,12 +2,15 @@
 // fill on page load, and the idle lock timeout (kept by the service
 // worker in storage.local).
 
+import { t } from "../../i18n.js";
 import { h, statusLine } from "../dom.js";
 import { bg, busy } from "../popup.js";
 
 /** shortcutsURL is the browser's page where extension shortcuts are set. */
 function shortcutsURL() {
-  return /Firefox\//.test(navigator.userAgent) ? "about:addons (gear menu: Manage Extension Shortcuts)" : "chrome://extensions/shortcuts";
+  return /Firefox\//.test(navigator.userAgent)
+    ? t("about:addons (gear menu: Manage Extension Shortcuts)")
+    : "chrome://extensions/shortcuts";
 }
 
 /** shortcuts says which keys fill and open meshpass, or how to set them. */
@@ -16,14 +19,14 @@ export async function shortcuts() {
   const key = (name) => all.find((c) => c.name === name)?.shortcut || "";
   const fill = key("fill-login");
   const open = key("_execute_action");
-  const say = (what, k) => (k ? [what, " ", h("kbd", {}, k)] : [what, ": no key set"]);
+  const say = (what, k) => (k ? [what, " ", h("kbd", {}, k)] : t("$1: no key set", what));
   return h(
     "p",
     { class: "muted", "data-role": "shortcuts" },
-    say("Fill the login", fill),
+    say(t("Fill the login"), fill),
     " · ",
-    say("open meshpass", open),
-    fill && open ? "" : `. Set keys at ${shortcutsURL()}.`,
+    say(t("open meshpass"), open),
+    fill && open ? "" : t(". Set keys at $1.", shortcutsURL()),
   );
 }
 
@@ -34,27 +37,27 @@ export async function settingsPage() {
   const portal = h("input", { type: "url", id: "settings-portal", value: s.portal });
   const fillOnLoad = h("input", { type: "checkbox", id: "settings-fill-on-load", checked: s.fillOnLoad });
   const lock = h("input", { type: "number", id: "settings-lock", value: s.lockMinutes, min: 1, max: 1440, style: "width:72px" });
-  const save = h("button", { class: "primary", id: "settings-save" }, "Save settings");
+  const save = h("button", { class: "primary", id: "settings-save" }, t("Save settings"));
   save.addEventListener("click", () =>
     busy(save, line, async () => {
       await bg("setSettings", { portal: portal.value.trim(), fillOnLoad: fillOnLoad.checked, lockMinutes: Number(lock.value) });
-      line.set("ok", "Saved.");
+      line.set("ok", t("Saved."));
     }),
   );
   return [
-    h("label", { for: "settings-portal" }, "Portal for new profiles"),
+    h("label", { for: "settings-portal" }, t("Portal for new profiles")),
     portal,
     h(
       "label",
       { class: "inline" },
       fillOnLoad,
-      "Fill on page load when exactly one login is saved for the page's exact host (or a *. site you wrote); https only",
+      t("Fill on page load when exactly one login is saved for the page's exact host (or a *. site you wrote); https only"),
     ),
-    h("label", { for: "settings-lock" }, "Lock after this many idle minutes"),
+    h("label", { for: "settings-lock" }, t("Lock after this many idle minutes")),
     lock,
     h("div", { class: "row end", style: "margin-top:10px" }, save),
     line,
-    h("h2", {}, "Keyboard shortcuts"),
+    h("h2", {}, t("Keyboard shortcuts")),
     await shortcuts(),
   ];
 }

@@ -3,6 +3,7 @@
 // the fields they share — the portal, the account, this device's name and
 // the passphrase that seals its keys.
 
+import { t } from "../../i18n.js";
 import { h, header, show, statusLine, tabs } from "../dom.js";
 import { bg, refusal } from "../popup.js";
 import { createForm } from "./create.js";
@@ -17,9 +18,9 @@ export async function setupView(tab = "create") {
   const nav = tabs(
     "data-tab",
     [
-      ["create", "Create"],
-      ["connect", "Connect"],
-      ["recover", "Recover"],
+      ["create", t("Create")],
+      ["connect", t("Connect")],
+      ["recover", t("Recover")],
     ],
     tab,
     setupView,
@@ -28,12 +29,14 @@ export async function setupView(tab = "create") {
   const intro = h(
     "p",
     { class: "muted", "data-role": "intro" },
-    "meshpass keeps your passwords encrypted on your own devices. A portal (the server, which never sees a password) relays them between the devices of your account.",
+    t(
+      "meshpass keeps your passwords encrypted on your own devices. A portal (the server, which never sees a password) relays them between the devices of your account.",
+    ),
   );
   const what = {
-    create: "Create: a new account on a portal, with this browser as its first device.",
-    connect: "Connect: add this browser to an account you have; you approve it on one of its devices.",
-    recover: "Recover: every device lost? Your escrow shares bring the account back here.",
+    create: t("Create: a new account on a portal, with this browser as its first device."),
+    connect: t("Connect: add this browser to an account you have; you approve it on one of its devices."),
+    recover: t("Recover: every device lost? Your escrow shares bring the account back here."),
   }[tab];
   show(header(), intro, nav, h("p", { class: "muted" }, what), FORMS[tab](form));
 }
@@ -56,25 +59,25 @@ function setupForm(settings) {
     accountNote,
     line: statusLine(),
     fields: [
-      h("label", { for: "portal" }, "Portal"),
+      h("label", { for: "portal" }, t("Portal")),
       portal,
-      h("label", { for: "account" }, "Account"),
+      h("label", { for: "account" }, t("Account")),
       account,
       accountNote,
-      h("label", { for: "device" }, "This device's name"),
+      h("label", { for: "device" }, t("This device's name")),
       device,
     ],
     passFields: [
-      h("label", { for: "passphrase" }, "Passphrase for this device"),
+      h("label", { for: "passphrase" }, t("Passphrase for this device")),
       pass,
-      h("label", { for: "passphrase2" }, "Passphrase again"),
+      h("label", { for: "passphrase2" }, t("Passphrase again")),
       pass2,
-      h("p", { class: "muted" }, "It seals this device's keys; it never leaves this browser."),
+      h("p", { class: "muted" }, t("It seals this device's keys; it never leaves this browser.")),
     ],
     async checkPassphrase() {
       const r = await bg("checkPassphrase", { passphrase: pass.value });
       if (!r.ok) throw refusal(r.reason);
-      if (pass.value !== pass2.value) throw refusal("The two passphrases differ.");
+      if (pass.value !== pass2.value) throw refusal(t("The two passphrases differ."));
     },
     value: () => ({ portal: portal.value.trim(), account: account.value.trim(), passphrase: pass.value, deviceName: device.value.trim() }),
     /** savePortal keeps the portal as the default for the next setup. */
@@ -84,5 +87,6 @@ function setupForm(settings) {
 
 function defaultDeviceName() {
   const p = navigator.userAgentData?.platform || navigator.platform || "";
-  return `Chromium${p ? ` on ${p}` : ""}`;
+  const browser = /Firefox\//.test(navigator.userAgent) ? "Firefox" : "Chromium";
+  return p ? t("$1 on $2", browser, p) : browser;
 }

@@ -3,7 +3,8 @@
 // with a search; copy the username or password (the clipboard is cleared
 // 30 s later), edit, add.
 
-import { h, statusLine } from "../dom.js";
+import { t } from "../../i18n.js";
+import { h, rich, statusLine } from "../dom.js";
 import { bg, busy, inPopup, targetTab } from "../popup.js";
 import { entryForm } from "./entry.js";
 import { mainView } from "./main.js";
@@ -13,18 +14,36 @@ import { mainView } from "./main.js";
  * every field the fill meant to fill holds its value.
  */
 export function filledSays(r) {
-  if (r.cancelled && !r.username && !r.password) return ["warn", "Not filled: you chose Cancel on the page."];
-  if (!r.fields) return ["warn", "No login form to fill on this page (yet)."];
-  if (r.waiting) return ["ok", "Filled the username. The password follows on the next step of this login."];
-  if (r.password && (r.username || !r.wantedUsername)) return ["ok", "Filled."];
-  if (r.password) return ["warn", "Filled the password only: no username field took the username."];
-  return ["warn", "The page did not take the login. Copy it instead."];
+  if (r.cancelled && !r.username && !r.password) return ["warn", t("Not filled: you chose Cancel on the page.")];
+  if (!r.fields) return ["warn", t("No login form to fill on this page (yet).")];
+  if (r.waiting) return ["ok", t("Filled the username. The password follows on the next step of this login.")];
+  if (r.password && (r.username || !r.wantedUsername)) return ["ok", t("Filled."), true];
+  if (r.password) return ["warn", t("Filled the password only: no username field took the username.")];
+  return ["warn", t("The page did not take the login. Copy it instead.")];
 }
+
+/**
+ * siteIcon is the site's icon from the browser's own favicon cache
+ * (Chromium's _favicon/ with the "favicon" permission): it never makes a
+ * request, and shows a neutral globe for a site the browser has not seen.
+ * Firefox has no such cache for extensions: no icon there.
+ */
+export function siteIcon(site, pageURL) {
+  if (!FAVICONS) return null;
+  const host = String(site || "").replace(/^\*\./, "");
+  if (!host && !pageURL) return null;
+  const url = new URL(chrome.runtime.getURL("/_favicon/"));
+  url.searchParams.set("pageUrl", pageURL || `https://${host}/`);
+  url.searchParams.set("size", "16");
+  return h("img", { class: "favicon", src: url.href, alt: "", width: 16, height: 16, "data-role": "favicon" });
+}
+
+const FAVICONS = (chrome.runtime.getManifest().permissions || []).includes("favicon");
 
 async function copy(text, line) {
   await navigator.clipboard.writeText(text);
   await bg("copied");
-  line.set("ok", "Copied. The clipboard is cleared in 30 seconds.");
+  line.set("ok", t("Copied. The clipboard is cleared in 30 seconds."));
 }
 
 /** passwordsPage builds the page's nodes. */
@@ -36,13 +55,13 @@ export async function passwordsPage(status) {
   const out = offers.map((o) => offer(status, o, line));
 
   const row = (e, canFill) => {
-    const who = `${e.username || "(no username)"} on ${e.sites[0] || "?"}`;
+    const who = t("$1 on $2", e.username || t("(no username)"), e.sites[0] || "?");
     // A login of another host of the site fills only from a click that
     // names the host it was saved for; an insecure page says so first.
     const sibling = canFill && e.match?.kind === "registrable-domain";
     const insecure = canFill && e.match?.insecure;
-    let label = "Fill";
-    if (sibling) label = `Fill from ${e.match.site}`;
+    let label = t("Fill");
+    if (sibling) label = t("Fill from $1", e.match.site);
     const fill =
       canFill &&
       h(
@@ -50,8 +69,8 @@ export async function passwordsPage(status) {
         {
           class: insecure ? "small warn" : "small primary",
           "data-action": "fill",
-          "aria-label": `Fill ${who}${insecure ? " (this page is not secure)" : ""}`,
-          title: insecure ? "This page is not secure (http): the page will ask before filling" : null,
+          "aria-label": insecure ? t("Fill $1 (this page is not secure)", who) : t("Fill $1", who),
+          title: insecure ? t("This page is not secure (http): the page will ask before filling") : null,
         },
         label,
       );
@@ -59,31 +78,36 @@ export async function passwordsPage(status) {
       fill.addEventListener("click", () =>
         busy(fill, line, async () => {
           const r = await bg("fillTab", { tabId: tab.id, id: e.id });
-          const [kind, text] = filledSays(r);
-          if (text === "Filled." && inPopup) window.close();
+          const [kind, text, all] = filledSays(r);
+          if (all && inPopup) window.close();
           else line.set(kind, text);
         }),
       );
     }
-    const copyUser = h("button", { class: "small", title: "Copy the username", "aria-label": `Copy the username of ${who}` }, "User");
+    const copyUser = h(
+      "button",
+      { class: "small", title: t("Copy the username"), "aria-label": t("Copy the username of $1", who) },
+      t("User"),
+    );
     copyUser.addEventListener("click", () => busy(copyUser, line, () => copy(e.username, line)));
     const copyPass = h(
       "button",
-      { class: "small", title: "Copy the password", "aria-label": `Copy the password of ${who}`, "data-action": "copy-password" },
-      "Pass",
+      { class: "small", title: t("Copy the password"), "aria-label": t("Copy the password of $1", who), "data-action": "copy-password" },
+      t("Pass"),
     );
     copyPass.addEventListener("click", () => busy(copyPass, line, async () => copy((await bg("secret", { id: e.id })).password, line)));
-    const edit = h("button", { class: "small", "data-action": "edit", "aria-label": `Edit ${who}` }, "Edit");
+    const edit = h("button", { class: "small", "data-action": "edit", "aria-label": t("Edit $1", who) }, t("Edit"));
     edit.addEventListener("click", () => busy(edit, line, () => entryForm(status, e.id)));
     return h(
       "li",
       { "data-entry": e.id },
+      siteIcon(e.sites[0], canFill && e.match?.kind !== "registrable-domain" ? tab.url : null),
       h(
         "div",
         { class: "who" },
-        h("b", {}, e.username || "(no username)"),
+        h("b", {}, e.username || t("(no username)")),
         h("span", {}, e.sites.join(", ")),
-        sibling && h("span", { class: "muted" }, "saved for another host of this site"),
+        sibling && h("span", { class: "muted" }, t("saved for another host of this site")),
       ),
       fill,
       copyUser,
@@ -99,13 +123,13 @@ export async function passwordsPage(status) {
     } catch {
       // an unparsable URL: no host to name
     }
-    out.push(h("h2", {}, `For ${host}`));
+    out.push(h("h2", {}, t("For $1", host)));
     if (matches.some((m) => m.match?.insecure)) {
       out.push(
         h(
           "p",
           { class: "notice warn", "data-role": "insecure" },
-          "This page is not secure (http): what is filled crosses the network unencrypted.",
+          t("This page is not secure (http): what is filled crosses the network unencrypted."),
         ),
       );
     }
@@ -116,23 +140,23 @@ export async function passwordsPage(status) {
             { class: "list", "data-role": "matches" },
             matches.map((m) => row(m, true)),
           )
-        : h("p", { class: "muted", "data-role": "matches" }, "No saved login for this site."),
+        : h("p", { class: "muted", "data-role": "matches" }, t("No saved login for this site.")),
     );
   }
-  const search = h("input", { type: "search", id: "search", placeholder: `Search ${entries.length} logins` });
+  const search = h("input", { type: "search", id: "search", placeholder: t("Search $1 logins", entries.length) });
   const list = h("ul", { class: "list", "data-role": "entries" });
   const render = () => {
     const q = search.value.trim().toLowerCase();
     const has = (s) => (s || "").toLowerCase().includes(q);
     const shown = entries.filter((e) => !q || has(e.username) || e.sites.some(has) || has(e.notes));
     list.replaceChildren(...shown.map((e) => row(e, false)));
-    if (shown.length === 0) list.append(h("li", { class: "muted" }, q ? "Nothing matches." : "No logins saved yet."));
+    if (shown.length === 0) list.append(h("li", { class: "muted" }, q ? t("Nothing matches.") : t("No logins saved yet.")));
   };
   search.addEventListener("input", render);
   render();
-  const add = h("button", { class: "primary", id: "add" }, "Add login");
+  const add = h("button", { class: "primary", id: "add" }, t("Add login"));
   add.addEventListener("click", () => busy(add, line, () => entryForm(status, null, tab)));
-  out.push(h("div", { class: "row" }, h("h2", { class: "grow" }, "All logins"), add), search, list, line);
+  out.push(h("div", { class: "row" }, h("h2", { class: "grow" }, t("All logins")), add), search, list, line);
   return out;
 }
 
@@ -140,7 +164,7 @@ export async function passwordsPage(status) {
 // that the password typed there is another site's.
 function offer(status, o, line) {
   if (o.otherSite) {
-    const ok = h("button", { class: "small" }, "I understand");
+    const ok = h("button", { class: "small" }, t("I understand"));
     ok.addEventListener("click", () =>
       busy(ok, line, async () => {
         await bg("answerOffer", { tabId: o.tabId, save: false });
@@ -150,20 +174,16 @@ function offer(status, o, line) {
     return h(
       "div",
       { class: "notice bad", role: "alert", "data-role": "warning" },
-      "You typed your password for ",
-      h("b", {}, o.otherSite),
-      " on ",
-      h("b", {}, o.host),
-      ". If that page asked for your ",
-      o.otherSite,
-      " login, it may be a fake: change that password on ",
-      o.otherSite,
-      " itself.",
+      rich(
+        "You typed your password for $1 on $2. If that page asked for your $1 login, it may be a fake: change that password on $1 itself.",
+        o.otherSite,
+        o.host,
+      ),
       h("div", { class: "row end" }, ok),
     );
   }
-  const yes = h("button", { class: "small primary", "data-action": "save-offer" }, o.update ? "Update" : "Save");
-  const no = h("button", { class: "small" }, "Not now");
+  const yes = h("button", { class: "small primary", "data-action": "save-offer" }, o.update ? t("Update") : t("Save"));
+  const no = h("button", { class: "small" }, t("Not now"));
   const answer = (save) =>
     busy(save ? yes : no, line, async () => {
       await bg("answerOffer", { tabId: o.tabId, save });
@@ -174,11 +194,7 @@ function offer(status, o, line) {
   return h(
     "div",
     { class: "notice", "data-role": "offer" },
-    o.update ? "Update the password of " : "Save the login ",
-    h("b", {}, o.username),
-    " on ",
-    h("b", {}, o.host),
-    "?",
+    o.update ? rich("Update the password of $1 on $2?", o.username, o.host) : rich("Save the login $1 on $2?", o.username, o.host),
     h("div", { class: "row end" }, no, yes),
   );
 }

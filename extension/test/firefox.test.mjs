@@ -1,0 +1,189 @@
+// End to end in Firefox: the extension's Firefox build (make
+// extension-firefox) in two headless Debian Firefox ESR browsers, driven
+// over WebDriver BiDi (puppeteer-core; see firefox.mjs), against the portal
+// in local workerd, on test sites served on *.localhost. Run by make e2e.
+//
+// F1 creates a profile in the popup and saves a login for bank.localhost;
+// F2 asks to connect and F1 approves it in its popup after both show the
+// same witness code; F2 fills the bank login from the popup (plain and
+// React-style forms) and by the shortcut's path; a look-alike host gets
+// nothing; F2 saves a new login from the page's banner; F1 sees it after
+// sync.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { clickBannerButton, clickRow, FirefoxBrowser, press, settled, text, until } from "./firefox.mjs";
+import { startPortal, startSites } from "./harness.mjs";
+
+const PASS_1 = "correct horse battery F1";
+const PASS_2 = "correct horse battery F2";
+
+let portal;
+let sites;
+let F1;
+let F2;
+
+before(async () => {
+  // Keep whatever started, so that after() stops it even when one failed.
+  const started = await Promise.allSettled([startPortal(), startSites(), FirefoxBrowser.launch("f1"), FirefoxBrowser.launch("f2")]);
+  [portal, sites, F1, F2] = started.map((r) => (r.status === "fulfilled" ? r.value : undefined));
+  const failed = started.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+});
+
+after(async () => {
+  await Promise.allSettled([F1?.close(), F2?.close()]);
+  await sites?.close();
+  await portal?.stop();
+});
+
+async function values(page) {
+  return page.evaluate(() => ({
+    username: document.querySelector("#username").value,
+    password: document.querySelector("#password").value,
+  }));
+}
+
+async function fill(page, selector, value) {
+  await page.locator(selector).fill(value);
+}
+
+// fillFromPopup opens the popup for page and clicks Fill on the entry of
+// username among "For this site"; it resolves with what the popup said.
+async function fillFromPopup(browser, page, username) {
+  const popup = await browser.popup(page.url());
+  await settled(popup);
+  await clickRow(popup, "[data-role=matches]", username, "fill");
+  const said = await until(async () => {
+    const s = (await popup.$$eval("[data-role=status]", (els) => els.map((e) => e.innerText).join(" "))).trim();
+    if (/Filled|No login form/.test(s)) return s;
+    if (s) throw new Error(`the fill failed: ${s}`);
+    return "";
+  }, "the fill to finish");
+  await popup.close();
+  return said;
+}
+
+test("extension end to end in Firefox", async (t) => {
+  const bank = (path) => sites.site("bank.localhost", path);
+
+  await t.test("the add-on has its host permissions and the background page answers", async () => {
+    const granted = await F1.control.evaluate(() => chrome.permissions.getAll());
+    assert.deepEqual(granted.origins.sort(), ["http://*/*", "https://*/*"]);
+    assert.deepEqual(await F1.bg("status"), { device: false, unlocked: false, administrator: false });
+  });
+
+  await t.test("F1 creates a profile in the popup", async () => {
+    const popup = await F1.popup();
+    await fill(popup, "#portal", portal.url);
+    await fill(popup, "#account", "alice");
+    await until(async () => (await text(popup, "[data-role=account-note]")).includes("available"), "the live account check");
+    await fill(popup, "#device", "Alice's Firefox");
+    await fill(popup, "#passphrase", PASS_1);
+    await fill(popup, "#passphrase2", PASS_1);
+    await popup.click("#create");
+    await popup.waitForSelector("[data-page=passwords]", { timeout: 30_000 });
+    await until(async () => (await text(popup, "[data-role=sync]")) === "synced", "the first sync");
+    await popup.close();
+    const status = await F1.bg("status");
+    assert.equal(status.unlocked, true);
+    assert.equal(status.administrator, true);
+  });
+
+  await t.test("F1 saves a login for bank.localhost in the popup", async () => {
+    const site = await F1.open(bank("plain.html"));
+    const popup = await F1.popup(site.url());
+    await popup.click("#add");
+    await popup.waitForSelector("#entry-sites");
+    assert.equal(await popup.$eval("#entry-sites", (e) => e.value), new URL(bank()).host, "the form offers the tab's site");
+    await fill(popup, "#entry-username", "alice@bank");
+    await fill(popup, "#entry-password", "hunter2-bank");
+    await popup.click("#entry-save");
+    await until(async () => (await text(popup, "[data-role=matches]")).includes("alice@bank"), "the new login for this site");
+    await popup.close();
+    await site.close();
+  });
+
+  await t.test("F2 asks to connect; both show the same witness code; F1 approves", async () => {
+    const popup2 = await F2.popup();
+    await popup2.click("[data-tab=connect]");
+    await fill(popup2, "#portal", portal.url);
+    await fill(popup2, "#account", "alice");
+    await fill(popup2, "#device", "Alice's other Firefox");
+    await fill(popup2, "#passphrase", PASS_2);
+    await fill(popup2, "#passphrase2", PASS_2);
+    await popup2.click("#connect");
+    const witness2 = await until(async () => (await text(popup2, ".witness")).trim(), "the witness code", 30_000);
+    assert.match(witness2, /^[A-Z2-7]{5}-[A-Z2-7]{5}$/);
+
+    const popup1 = await F1.popup();
+    await press(popup1, "[data-page=devices]");
+    await settled(popup1);
+    const witness1 = await until(async () => (await text(popup1, "[data-role=pending][data-device] .witness")).trim(), "the request");
+    assert.equal(witness1, witness2, "the two browsers show the same witness code");
+    await press(popup1, "[data-role=pending][data-device] [data-action=approve]");
+    await until(async () => (await text(popup1, "[data-role=devices]")).includes("Alice's other Firefox"), "the new device", 30_000);
+    await popup1.close();
+
+    await popup2.waitForSelector("[data-page=passwords]", { timeout: 30_000 });
+    await popup2.close();
+    assert.deepEqual(
+      (await F2.bg("list")).map((e) => e.username),
+      ["alice@bank"],
+    );
+  });
+
+  await t.test("F2 fills the bank login from the popup: plain and React-style forms", async () => {
+    const plain = await F2.open(bank("plain.html"));
+    assert.match(await fillFromPopup(F2, plain, "alice@bank"), /Filled/);
+    assert.deepEqual(await values(plain), { username: "alice@bank", password: "hunter2-bank" });
+
+    const react = await F2.open(bank("react.html"));
+    assert.match(await fillFromPopup(F2, react, "alice@bank"), /Filled/);
+    const state = JSON.parse(await text(react, "#state"));
+    assert.deepEqual([state.username, state.password], ["alice@bank", "hunter2-bank"], "the page's own state saw the fill");
+    await plain.close();
+    await react.close();
+  });
+
+  await t.test("the shortcut's path fills the exact-host match; a look-alike gets nothing", async () => {
+    const page = await F2.open(bank("plain.html"));
+    const tabId = await F2.tabId(page.url());
+    // What commands.onCommand runs with the tab (BiDi cannot press the
+    // browser's own shortcuts); the background page's global, reached from
+    // an extension page of the same add-on.
+    const commands = await F2.control.evaluate(() => chrome.commands.getAll());
+    assert.ok(commands.some((c) => c.name === "fill-login"));
+    const r = await F2.bg("fillTab", { tabId, id: (await F2.bg("list"))[0].id });
+    assert.deepEqual([r.username, r.password], [true, true]);
+    assert.deepEqual(await values(page), { username: "alice@bank", password: "hunter2-bank" });
+    await page.close();
+
+    const evil = await F2.open(sites.site("bank.localhost.evil.localhost", "plain.html"));
+    const id = (await F2.bg("list"))[0].id;
+    await assert.rejects(F2.bg("fillTab", { tabId: await F2.tabId(evil.url()), id }), /not for/);
+    assert.deepEqual(await values(evil), { username: "", password: "" });
+    await evil.close();
+  });
+
+  await t.test("F2 saves a new login from the page's banner; F1 sees it after sync", async () => {
+    const shop = await F2.open(sites.site("shop.localhost", "plain.html"));
+    await fill(shop, "#username", "alice@shop");
+    await fill(shop, "#password", "shop-secret-1");
+    await Promise.all([shop.waitForNavigation(), shop.click("#submit")]);
+    const offers = await until(async () => {
+      const o = await F2.bg("offers");
+      return o.length ? o : null;
+    }, "the save offer");
+    assert.equal(offers[0].username, "alice@shop");
+    await clickBannerButton(shop, ["Save", "Not now"], 0);
+    await until(async () => (await F2.bg("list")).some((e) => e.username === "alice@shop"), "F2's vault to hold the new login");
+    await shop.close();
+
+    await F1.bg("sync");
+    const list = await F1.bg("list");
+    assert.deepEqual(list.map((e) => e.username).sort(), ["alice@bank", "alice@shop"]);
+    const secret = await F1.bg("secret", { id: list.find((e) => e.username === "alice@shop").id });
+    assert.equal(secret.password, "shop-secret-1");
+  });
+});
