@@ -185,7 +185,13 @@ describe("automatic fills: exact host or wildcard only", () => {
       fakeCore([SITE]);
       const r = await fillTab(1, "site");
       const ask = c.sent.find((x) => x.msg.type === "meshpass:ask");
-      assert.deepEqual(ask.msg, { type: "meshpass:ask", host: "bank.test", insecure: false, action: "https://collect.evil.test", origin: "https://bank.test" });
+      assert.deepEqual(ask.msg, {
+        type: "meshpass:ask",
+        host: "bank.test",
+        insecure: false,
+        action: "https://collect.evil.test",
+        origin: "https://bank.test",
+      });
       assert.equal(fills(c).length, agree ? 1 : 0);
       assert.equal(r.cancelled, !agree);
     }
