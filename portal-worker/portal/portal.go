@@ -707,36 +707,6 @@ const maxAppendAttempts = 8
 // the stored entry, plus the log's hashes and checkpoint.
 func cost(n int) int64 { return 2*int64(n) + 512 }
 
-// overlay reads hashes below base from r and the rest from extra.
-func overlay(r tlog.HashReader, base int64, extra []tlog.Hash) tlog.HashReader {
-	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
-		var old []int64
-		for _, i := range idx {
-			if i < base {
-				old = append(old, i)
-			}
-		}
-		got, err := r.ReadHashes(old)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]tlog.Hash, len(idx))
-		j := 0
-		for k, i := range idx {
-			switch {
-			case i < base:
-				out[k] = got[j]
-				j++
-			case i-base < int64(len(extra)):
-				out[k] = extra[i-base]
-			default:
-				return nil, fmt.Errorf("portal: hash %d is not stored yet", i)
-			}
-		}
-		return out, nil
-	})
-}
-
 func (p *portal) appendOnce(ctx context.Context, w *write, data, escrow []byte) ([]*mmm.LogProof, error) {
 	n, _, err := p.store.Latest(ctx)
 	if err != nil {
@@ -760,7 +730,7 @@ func (p *portal) appendOnce(ctx context.Context, w *write, data, escrow []byte) 
 		a.Records++
 	}
 	if escrow != nil {
-		more, t2, err := translog.Append(overlay(hr, tlog.StoredHashCount(n), hashes), n+1, escrow)
+		more, t2, err := translog.Append(translog.Overlay(hr, tlog.StoredHashCount(n), hashes), n+1, escrow)
 		if err != nil {
 			return nil, storeErr(err, "log")
 		}

@@ -230,9 +230,19 @@ func Append(r tlog.HashReader, n int64, leaf []byte) ([]tlog.Hash, tlog.Tree, er
 	if err != nil {
 		return nil, tlog.Tree{}, err
 	}
-	base := tlog.StoredHashCount(n)
-	over := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(idx))
+	over := Overlay(r, tlog.StoredHashCount(n), hashes)
+	th, err := tlog.TreeHash(n+1, over)
+	if err != nil {
+		return nil, tlog.Tree{}, err
+	}
+	return hashes, tlog.Tree{N: n + 1, Hash: th}, nil
+}
+
+// Overlay returns a hash reader that reads the stored hashes below base
+// from r and those from base on from extra (extra[0] is hash base): the
+// log as it will be once extra, computed but not yet written, is stored.
+func Overlay(r tlog.HashReader, base int64, extra []tlog.Hash) tlog.HashReader {
+	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
 		var old []int64
 		for _, i := range idx {
 			if i < base {
@@ -246,24 +256,21 @@ func Append(r tlog.HashReader, n int64, leaf []byte) ([]tlog.Hash, tlog.Tree, er
 		if len(got) != len(old) {
 			return nil, errors.New("translog: hash reader returned the wrong number of hashes")
 		}
+		out := make([]tlog.Hash, len(idx))
 		j := 0
 		for k, i := range idx {
-			if i < base {
+			switch {
+			case i < base:
 				out[k] = got[j]
 				j++
-			} else if i-base < int64(len(hashes)) {
-				out[k] = hashes[i-base]
-			} else {
+			case i-base < int64(len(extra)):
+				out[k] = extra[i-base]
+			default:
 				return nil, fmt.Errorf("translog: hash %d not stored", i)
 			}
 		}
 		return out, nil
 	})
-	th, err := tlog.TreeHash(n+1, over)
-	if err != nil {
-		return nil, tlog.Tree{}, err
-	}
-	return hashes, tlog.Tree{N: n + 1, Hash: th}, nil
 }
 
 // ValidOrigin reports whether origin can name a log.
