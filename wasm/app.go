@@ -68,7 +68,6 @@ func (a *app) handlers() map[string]bridge.Handler {
 		"page":             bridge.Typed(page),
 		"match":            bridge.Typed(a.match),
 		"fill":             bridge.Typed(a.fill),
-		"savedLogin":       bridge.Typed(a.savedLogin),
 		"autofill":         bridge.Typed(a.autofill),
 		"typedLogin":       bridge.Typed(a.typedLogin),
 		"startConnect":     bridge.Typed(a.startConnect),

@@ -86,11 +86,11 @@ func TestCallsWithoutDevice(t *testing.T) {
 	for _, tc := range []struct{ name, arg, code string }{
 		{"list", ``, api.CodeNoDevice},
 		{"secret", `{"id":"1"}`, api.CodeNoDevice},
-		{"savedLogin", `{"url":"https://example.com/","username":"u","password":"p"}`, api.CodeNoDevice},
+		{"typedLogin", `{"url":"https://example.com/","username":"u","password":"p"}`, api.CodeNoDevice},
 		{"match", `{"url":"https://example.com/"}`, api.CodeNoDevice},
 		{"secret", `{}`, api.CodeBadRequest},
 		{"list", `{"passwords":true}`, api.CodeBadRequest},
-		{"savedLogin", `{"url":"https://example.com/","username":"u"}`, api.CodeBadRequest},
+		{"typedLogin", `{"url":"https://example.com/","username":"u"}`, api.CodeBadRequest},
 		{"match", `{"url":""}`, api.CodeBadRequest},
 		{"edit", `{"id":"1","sites":[]}`, api.CodeBadRequest},
 		{"add", `{"sites":["*.com"],"username":"u","password":"p"}`, api.CodeBadRequest},
@@ -157,49 +157,6 @@ func TestPage(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("page(%s) = %+v, %v; want %+v", tc.url, got, err, tc.want)
 		}
-	}
-}
-
-func TestSavedLogin(t *testing.T) {
-	entries := []profile.PasswordEntry{
-		{Id: "site", Sites: []string{"example.com"}, Username: "alice", Password: "site-pw"},
-		{Id: "login", Sites: []string{"login.example.com"}, Username: "alice", Password: "login-pw"},
-		{Id: "wild", Sites: []string{"*.example.com"}, Username: "bob", Password: "wild-pw"},
-		{Id: "gone", Sites: []string{"shop.example.com"}, Username: "carol", Password: "old", Deleted: true},
-	}
-	for _, tc := range []struct {
-		name string
-		l    api.Login
-		want api.SavedLogin
-	}{
-		{"same password, exact host", api.Login{URL: "https://login.example.com/", Username: "alice", Password: "login-pw"},
-			api.SavedLogin{State: api.StateSaved, Host: "login.example.com"}},
-		{"same password, through the registrable domain", api.Login{URL: "https://login.example.com/", Username: "alice", Password: "site-pw"},
-			api.SavedLogin{State: api.StateSaved, Host: "login.example.com"}},
-		{"new password, exact host", api.Login{URL: "https://login.example.com/x", Username: "alice", Password: "new"},
-			api.SavedLogin{State: api.StateUpdate, ID: "login", Host: "login.example.com"}},
-		{"new password, only the registrable domain matches", api.Login{URL: "https://shop.example.com/", Username: "alice", Password: "new"},
-			api.SavedLogin{State: api.StateNew, Host: "shop.example.com"}},
-		{"new password, only a wildcard matches", api.Login{URL: "https://shop.example.com/", Username: "bob", Password: "new"},
-			api.SavedLogin{State: api.StateNew, Host: "shop.example.com"}},
-		{"same password through a wildcard", api.Login{URL: "https://shop.example.com/", Username: "bob", Password: "wild-pw"},
-			api.SavedLogin{State: api.StateSaved, Host: "shop.example.com"}},
-		{"another username", api.Login{URL: "https://login.example.com/", Username: "mallory", Password: "login-pw"},
-			api.SavedLogin{State: api.StateNew, Host: "login.example.com"}},
-		{"a deleted entry", api.Login{URL: "https://shop.example.com/", Username: "carol", Password: "old"},
-			api.SavedLogin{State: api.StateNew, Host: "shop.example.com"}},
-		{"another site", api.Login{URL: "https://example.com.evil.io/", Username: "alice", Password: "site-pw"},
-			api.SavedLogin{State: api.StateNew, Host: "example.com.evil.io"}},
-		{"the exact site with a port", api.Login{URL: "http://example.com:8080/", Username: "alice", Password: "new"},
-			api.SavedLogin{State: api.StateUpdate, ID: "site", Host: "example.com:8080"}},
-	} {
-		got, err := savedLoginFor(entries, tc.l)
-		if err != nil || got != tc.want {
-			t.Errorf("%s: %+v, %v; want %+v", tc.name, got, err, tc.want)
-		}
-	}
-	if _, err := savedLoginFor(entries, api.Login{URL: "ftp://example.com/", Password: "x"}); bridge.Code(err) != api.CodeBadRequest {
-		t.Errorf("ftp page: %v", err)
 	}
 }
 

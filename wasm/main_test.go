@@ -176,7 +176,7 @@ func TestAPI(t *testing.T) {
 		{"approve", `{}`, api.CodeBadRequest},
 		{"status", `not json`, api.CodeBadRequest},
 		{"secret", `{"id":"1"}`, api.CodeNoDevice},
-		{"savedLogin", `{"url":"https://example.com/","username":"u","password":"p"}`, api.CodeNoDevice},
+		{"typedLogin", `{"url":"https://example.com/","username":"u","password":"p"}`, api.CodeNoDevice},
 		{"page", `{}`, api.CodeBadRequest},
 		{"generatePassword", `{"length":4,"lower":true}`, api.CodeBadRequest},
 	} {

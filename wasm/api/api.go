@@ -75,8 +75,6 @@ var Functions = []Function{
 		"Lists the entries that may fill the page (package match), best first, without their passwords."),
 	worker[FillArg, Credential]("fill",
 		"Returns the entry's credential only if package match lets it fill the page, else fails with not_allowed."),
-	worker[Login, SavedLogin]("savedLogin",
-		"Says what saving a login typed on a page would do: nothing (saved: an entry that fills the page has that username and password), update the entry for exactly the page's host with that username, or add a new one. No password leaves the core."),
 	worker[AutofillArg, AutoCredential]("autofill",
 		"Returns the credential of the entry id, or with no id of the best entry (with unique, the only one), that may fill the page without the person choosing it there: an exact host or a wildcard the person wrote (match.Match.Automatic), never a match through the registrable domain alone; else fails with not_allowed."),
 	worker[Login, TypedLogin]("typedLogin",

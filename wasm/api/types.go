@@ -257,7 +257,7 @@ type Credential struct {
 	Match MatchInfo `json:"match"`
 }
 
-// Login is the argument of savedLogin: a login typed on a page.
+// Login is the argument of typedLogin: a login typed on a page.
 type Login struct {
 	// URL is the page's URL.
 	URL string `json:"url"`
@@ -273,28 +273,6 @@ func (l Login) Validate() error {
 		return errors.New("url and password are required")
 	}
 	return nil
-}
-
-// The states of a SavedLogin.
-const (
-	// StateSaved: an entry that fills the page has that username and
-	// password; there is nothing to save.
-	StateSaved = "saved"
-	// StateUpdate: the entry for exactly the page's host with that
-	// username has another password; saving updates it.
-	StateUpdate = "update"
-	// StateNew: saving adds a new entry for the page's host.
-	StateNew = "new"
-)
-
-// SavedLogin is what savedLogin returns: what saving the login would do.
-type SavedLogin struct {
-	// State is "saved", "update" or "new".
-	State string `json:"state"`
-	// ID is the entry to update, for "update" only.
-	ID string `json:"id,omitempty"`
-	// Host is the site a new entry is saved for (Page.Host).
-	Host string `json:"host"`
 }
 
 // Pending is this device's connection request.

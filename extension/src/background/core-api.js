@@ -170,22 +170,6 @@ import { call } from "./core.js";
  */
 
 /**
- * Login is the argument of savedLogin: a login typed on a page.
- * @typedef {object} Login
- * @property {string} url URL is the page's URL.
- * @property {string} username Username is the user name typed.
- * @property {string} password Password is the password typed.
- */
-
-/**
- * SavedLogin is what savedLogin returns: what saving the login would do.
- * @typedef {object} SavedLogin
- * @property {string} state State is "saved", "update" or "new".
- * @property {string} [id] ID is the entry to update, for "update" only.
- * @property {string} host Host is the site a new entry is saved for (Page.Host).
- */
-
-/**
  * AutofillArg is the argument of autofill.
  * @typedef {object} AutofillArg
  * @property {string} url URL is the page's URL.
@@ -202,6 +186,14 @@ import { call } from "./core.js";
  * @property {string} username Username is the login's user name.
  * @property {string} password Password is the login's password.
  * @property {MatchInfo} match Match is how the entry matched the page: "exact" or "wildcard", never "registrable-domain".
+ */
+
+/**
+ * Login is the argument of typedLogin: a login typed on a page.
+ * @typedef {object} Login
+ * @property {string} url URL is the page's URL.
+ * @property {string} username Username is the user name typed.
+ * @property {string} password Password is the password typed.
  */
 
 /**
@@ -497,15 +489,6 @@ export function match(arg) {
  */
 export function fill(arg) {
   return call("fill", arg ?? {});
-}
-
-/**
- * Says what saving a login typed on a page would do: nothing (saved: an entry that fills the page has that username and password), update the entry for exactly the page's host with that username, or add a new one. No password leaves the core.
- * @param {Login} arg
- * @returns {Promise<SavedLogin>}
- */
-export function savedLogin(arg) {
-  return call("savedLogin", arg ?? {});
 }
 
 /**

@@ -197,17 +197,6 @@ export function fakeCore(entries = [], { unlocked = true } = {}) {
       return !ours && other ? { state: "otherSite", host, site: other.sites[0] } : { state: "new", host };
     },
     list: () => core.entries.map(({ id, sites, username }) => ({ id, sites, username, updated: "2026-01-01T00:00:00Z" })),
-    savedLogin: ({ url, username, password }) => {
-      const host = new URL(url).host;
-      let update = null;
-      for (const e of core.entries) {
-        const m = matchOf(e, url, true);
-        if (!m || e.username !== username) continue;
-        if (e.password === password) return { state: "saved", host };
-        if (!update && m.kind === "exact") update = e.id;
-      }
-      return update ? { state: "update", id: update, host } : { state: "new", host };
-    },
     add: (arg) => {
       const e = { id: `e${core.entries.length + 1}`, ...arg };
       core.entries.push(e);
@@ -225,7 +214,7 @@ export function fakeCore(entries = [], { unlocked = true } = {}) {
       return {};
     },
   };
-  const locked = new Set(["match", "fill", "autofill", "savedLogin", "typedLogin", "list", "add", "edit"]);
+  const locked = new Set(["match", "fill", "autofill", "typedLogin", "list", "add", "edit"]);
   const meshpass = {};
   for (const [name, f] of Object.entries(fns)) {
     meshpass[name] = async (json) => {
