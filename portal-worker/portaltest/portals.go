@@ -117,13 +117,22 @@ func (s *Portals) release(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("{}\n"))
 }
 
-func (s *Portals) stored(w http.ResponseWriter, r *http.Request) {
+// lookup returns the portal the request's {id} names, or answers 404 and
+// returns nil.
+func (s *Portals) lookup(w http.ResponseWriter, r *http.Request) *served {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	p := s.live[id]
 	s.mu.Unlock()
 	if p == nil {
 		http.Error(w, "no portal "+id, http.StatusNotFound)
+	}
+	return p
+}
+
+func (s *Portals) stored(w http.ResponseWriter, r *http.Request) {
+	p := s.lookup(w, r)
+	if p == nil {
 		return
 	}
 	var out []byte
@@ -144,16 +153,12 @@ func (s *Portals) stored(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Portals) portal(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	s.mu.Lock()
-	p := s.live[id]
-	s.mu.Unlock()
+	p := s.lookup(w, r)
 	if p == nil {
-		http.Error(w, "no portal "+id, http.StatusNotFound)
 		return
 	}
 	r2 := r.Clone(r.Context())
-	r2.URL.Path = strings.TrimPrefix(r.URL.Path, "/p/"+id)
+	r2.URL.Path = strings.TrimPrefix(r.URL.Path, "/p/"+r.PathValue("id"))
 	r2.URL.RawPath = ""
 	p.handler.ServeHTTP(w, r2)
 }

@@ -80,7 +80,8 @@ func startServer() (string, error) {
 		return "", fmt.Errorf("building the test portal server (go build ./cmd/internal/testportal in %s): %v\n%s", root, err, out)
 	}
 	cmd := exec.Command(bin)
-	var stderr lockedBuffer
+	// Read only after Wait, when nothing writes to it any more.
+	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if own.stdin, err = cmd.StdinPipe(); err != nil {
 		return "", err
@@ -126,21 +127,4 @@ func moduleRoot() (string, error) {
 		}
 		dir = parent
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
