@@ -9,7 +9,7 @@
 
 import { onFields } from "../src/background/fill.js";
 import * as save from "../src/background/save.js";
-import { fakeCore } from "./unit/fakes.mjs";
+import { fakeCore, storageArea } from "./unit/fakes.mjs";
 
 /**
  * workerLoop plays the worker for page over entries ({id, sites, username,
@@ -23,24 +23,10 @@ export function workerLoop(page, entries, settings = {}) {
   const badges = [];
   const errors = [];
   let busy = Promise.resolve();
-  const area = () => {
-    const m = new Map();
-    return {
-      async get(key) {
-        return m.has(key) ? { [key]: structuredClone(m.get(key)) } : {};
-      },
-      async set(obj) {
-        for (const [k, v] of Object.entries(obj)) m.set(k, structuredClone(v));
-      },
-      async remove(keys) {
-        for (const k of [keys].flat()) m.delete(k);
-      },
-    };
-  };
   const frameId = (frame) => page.frames().indexOf(frame);
   const frameOf = (target) => page.frames()[target.documentId ? Number(target.documentId.slice(4)) : target.frameId];
   globalThis.chrome = {
-    storage: { local: area(), session: area() },
+    storage: { local: storageArea(), session: storageArea() },
     alarms: { async create() {}, async clear() {} },
     action: {
       async setBadgeText({ text }) {

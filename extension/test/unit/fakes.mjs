@@ -10,6 +10,26 @@
 import { useCore } from "../../src/background/core.js";
 
 /**
+ * storageArea is a chrome.storage area in memory (map holds it, for
+ * assertions): values are copied in and out, as the browser does.
+ */
+export function storageArea() {
+  const m = new Map();
+  return {
+    map: m,
+    async get(key) {
+      return m.has(key) ? { [key]: structuredClone(m.get(key)) } : {};
+    },
+    async set(obj) {
+      for (const [k, v] of Object.entries(obj)) m.set(k, structuredClone(v));
+    },
+    async remove(keys) {
+      for (const k of [keys].flat()) m.delete(k);
+    },
+  };
+}
+
+/**
  * fakeBrowser installs globalThis.chrome with the tabs given, and returns
  * it with .sent (every message delivered to a document) and the storage
  * areas. tabs: {[tabId]: {url, frames: [{frameId, documentId, url,
@@ -23,21 +43,6 @@ import { useCore } from "../../src/background/core.js";
  */
 export function fakeBrowser(tabs = {}) {
   const sent = [];
-  const area = () => {
-    const m = new Map();
-    return {
-      map: m,
-      async get(key) {
-        return m.has(key) ? { [key]: structuredClone(m.get(key)) } : {};
-      },
-      async set(obj) {
-        for (const [k, v] of Object.entries(obj)) m.set(k, structuredClone(v));
-      },
-      async remove(keys) {
-        for (const k of [keys].flat()) m.delete(k);
-      },
-    };
-  };
   const find = (tabId, target) =>
     (tabs[tabId]?.frames || []).find((f) => (target.documentId ? f.documentId === target.documentId : f.frameId === target.frameId));
   const badges = [];
@@ -57,7 +62,7 @@ export function fakeBrowser(tabs = {}) {
         chrome.popups++;
       },
     },
-    storage: { local: area(), session: area() },
+    storage: { local: storageArea(), session: storageArea() },
     alarms: { async create() {}, async clear() {} },
     tabs: {
       async get(tabId) {
