@@ -81,6 +81,8 @@ func init() {
 		func() Request { return new(ConnectStatusRequest) },
 		func() Request { return new(StatusRequest) },
 		func() Request { return new(AuditRequest) },
+		func() Request { return new(AppendRecordsRequest) },
+		func() Request { return new(GetRecordsRequest) },
 	} {
 		requests[f().MessageType()] = f
 	}
@@ -96,6 +98,8 @@ func init() {
 		func() Response { return new(ConnectStatusResponse) },
 		func() Response { return new(StatusResponse) },
 		func() Response { return new(AuditResponse) },
+		func() Response { return new(AppendRecordsResponse) },
+		func() Response { return new(GetRecordsResponse) },
 		func() Response { return new(ErrorResponse) },
 	} {
 		responses[f().MessageType()] = f

@@ -2,6 +2,7 @@ package mmm_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/meshpass/meshpass/shared/profile/profiletest"
 	"github.com/meshpass/meshpass/shared/translog"
 	"github.com/meshpass/meshpass/shared/udf"
+	"github.com/meshpass/meshpass/shared/vault"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -62,6 +64,18 @@ func newWorld(t *testing.T) *world {
 	createProof := log.add(createEntry)
 	log.add(mmm.Entry{OfflineEscrowEntry: escrow})
 	publishProof := log.add(publishEntry)
+	// A format-2 vault's catalog: one record, appended and logged.
+	record, _, err := vault.Seal(vault.Header{Vault: p.SignedPasswords.Identifier, Entry: "q3v6yk2m7xw4b5n8c2d9f3g4h5", Writer: admin.Profile.Identifier, Epoch: 1, Time: exampleTime},
+		vault.Entry{Name: "Bank", Sites: []string{"bank.example"}, Username: "alice", Password: "correct horse", Created: exampleTime}, make([]byte, vault.KeySize), admin.Sign)
+	must(t, err)
+	item, err := vault.Item(record)
+	must(t, err)
+	headHash, err := vault.ChainHead(vault.EmptyHead, item)
+	must(t, err)
+	head := &mmm.CatalogHead{Catalog: p.SignedPasswords.Identifier, Size: 1, Head: headHash}
+	headLeaf, err := translog.HeadLeafData(head)
+	must(t, err)
+	headProof := log.addLeaf(headLeaf)
 	latest := log.prove(0) // proofs against the latest checkpoint, as Get gives
 	latestPublish := log.prove(2)
 	// The examples are checked as a client checks them.
@@ -75,7 +89,7 @@ func newWorld(t *testing.T) *world {
 		must(t, err)
 		must(t, translog.VerifyInclusion(c.proof, leaf, verifiers))
 	}
-	must(t, translog.VerifyConsistency(createProof.Checkpoint, log.checkpoint, log.consistency(1, 3), verifiers))
+	must(t, translog.VerifyConsistency(createProof.Checkpoint, log.checkpoint, log.consistency(1, 4), verifiers))
 	ok := mmm.Status{Status: mmm.StatusOK, StatusDescription: mmm.DescriptionOK}
 	w := &world{person: p, newcomer: phone, messages: map[string]mmm.Message{}}
 	add := func(m mmm.Message) { w.messages[m.MessageType()] = m }
@@ -109,8 +123,12 @@ func newWorld(t *testing.T) *world {
 	add(&mmm.ConnectStatusResponse{Status: ok, Result: signedRes})
 	add(&mmm.StatusRequest{})
 	add(&mmm.StatusResponse{Status: ok, Checkpoint: log.checkpoint})
-	add(&mmm.AuditRequest{Start: 0, End: 2, OldSize: 1, NewSize: 3})
-	add(&mmm.AuditResponse{Status: ok, Leaves: log.leavesB64(0, 2), Consistency: log.consistency(1, 3), Checkpoint: log.checkpoint})
+	add(&mmm.AuditRequest{Start: 0, End: 2, OldSize: 1, NewSize: 4})
+	add(&mmm.AuditResponse{Status: ok, Leaves: log.leavesB64(0, 2), Consistency: log.consistency(1, 4), Checkpoint: log.checkpoint})
+	add(&mmm.AppendRecordsRequest{Catalog: head.Catalog, Records: []json.RawMessage{item}})
+	add(&mmm.AppendRecordsResponse{Status: ok, Position: 0, Head: head, Log: headProof})
+	add(&mmm.GetRecordsRequest{Catalog: head.Catalog, After: 0})
+	add(&mmm.GetRecordsResponse{Status: ok, Records: []json.RawMessage{item}, Head: head, Log: log.prove(3)})
 	add(&mmm.ErrorResponse{Status: mmm.Status{Status: mmm.StatusBadRequest, StatusDescription: `unknown request type "FrobRequest"`}})
 	// Escrow entries are published like any other entry (seed §8.5).
 	// An escrow entry travels with a personal profile update (shown here
@@ -158,6 +176,11 @@ func (l *exampleLog) reader() tlog.HashReader {
 func (l *exampleLog) add(e mmm.Entry) *mmm.LogProof {
 	leaf, err := translog.LeafData(&e)
 	must(l.t, err)
+	return l.addLeaf(leaf)
+}
+
+// addLeaf appends a leaf and returns its proof against the new checkpoint.
+func (l *exampleLog) addLeaf(leaf []byte) *mmm.LogProof {
 	n := int64(len(l.leaves))
 	hashes, tree, err := translog.Append(l.reader(), n, leaf)
 	must(l.t, err)

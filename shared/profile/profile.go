@@ -98,12 +98,66 @@ type ApplicationProfileEntry struct {
 	DecryptID  []string `json:"DecryptID,omitempty"`
 }
 
-// PasswordProfile is the application profile of the password manager: a
-// PasswordData encrypted to every authorized device and the escrow keys.
+// PasswordProfile is the application profile of the password manager.
+// In format 1 (Format 0) it holds the vault: a PasswordData encrypted to
+// every authorized device and the escrow keys. In format 2 the entries
+// are records in the vault's catalog at the portal (shared/vault), and the
+// profile names the vault's key epochs: EncryptedData then holds, for the
+// same recipients, the content key of every epoch (and, for a device that
+// only knows format 1, a PasswordData whose one entry says to update).
 type PasswordProfile struct {
 	Identifier    string             `json:"Identifier"`
 	EncryptedData *jwe.EncryptedData `json:"EncryptedData"`
+	// Format is the vault format: 0 or 1, the whole vault in
+	// EncryptedData; FormatCatalog, a catalog of records.
+	Format int `json:"Format,omitempty"`
+	// Epochs are the key epochs of a format-2 vault, oldest first,
+	// numbered from 1.
+	Epochs []KeyEpoch `json:"Epochs,omitempty"`
 	Versioned
+}
+
+// FormatCatalog is the PasswordProfile.Format of a vault whose entries
+// are records in a catalog (vault format 2).
+const FormatCatalog = 2
+
+// KeyEpoch is one content key's period of a format-2 vault. Records at
+// catalog positions from Start on (until the next epoch's Start) are
+// written under it, by one of its Writers.
+type KeyEpoch struct {
+	Epoch int   `json:"Epoch"`
+	Start int64 `json:"Start"`
+	// Writers are the devices that may write records under the epoch,
+	// each with the signing key it signs them with.
+	Writers []EpochWriter `json:"Writers"`
+}
+
+// EpochWriter is a device that may write records under a key epoch.
+type EpochWriter struct {
+	Device string          `json:"Device"`
+	Key    *keys.PublicKey `json:"Key"`
+}
+
+// Epoch returns the epoch numbered n, or nil.
+func (p *PasswordProfile) Epoch(n int) *KeyEpoch {
+	for i := range p.Epochs {
+		if p.Epochs[i].Epoch == n {
+			return &p.Epochs[i]
+		}
+	}
+	return nil
+}
+
+// EpochAt returns the epoch under which a record at catalog position pos
+// is written: the last whose Start is at most pos, or nil.
+func (p *PasswordProfile) EpochAt(pos int64) *KeyEpoch {
+	var out *KeyEpoch
+	for i := range p.Epochs {
+		if p.Epochs[i].Start <= pos {
+			out = &p.Epochs[i]
+		}
+	}
+	return out
 }
 
 // PasswordData is the plaintext of a PasswordProfile.

@@ -29,6 +29,9 @@ var (
 	ErrRecipients = errors.New("profile: wrong recipients")
 	// ErrVersion: a profile has no valid version.
 	ErrVersion = errors.New("profile: bad version")
+	// ErrFormat: a password profile names a vault format this version of
+	// meshpass does not know (the vault was upgraded by a newer one).
+	ErrFormat = errors.New("profile: this vault was upgraded to a newer format; update meshpass")
 )
 
 // open reads the tagged payload of s without trusting it yet.
@@ -126,6 +129,45 @@ func VerifyMasterProfile(s *SignedMasterProfile) (*MasterProfile, error) {
 		return nil, err
 	}
 	return &p, nil
+}
+
+// checkEpochs checks a password profile's format and, for a catalog
+// (format 2), its key epochs: numbered 1, 2, … in order, the first
+// starting at position 0 and each no earlier than the one before, each
+// with writers whose keys are signing keys named by their fingerprints.
+func checkEpochs(p *PasswordProfile) error {
+	switch p.Format {
+	case 0, 1:
+		if len(p.Epochs) != 0 {
+			return fmt.Errorf("%w: a format-%d password profile with key epochs", ErrMalformed, p.Format)
+		}
+		return nil
+	case FormatCatalog:
+	default:
+		return fmt.Errorf("%w (format %d)", ErrFormat, p.Format)
+	}
+	if len(p.Epochs) == 0 {
+		return fmt.Errorf("%w: a format-2 password profile without key epochs", ErrMalformed)
+	}
+	for i, e := range p.Epochs {
+		switch {
+		case e.Epoch != i+1:
+			return fmt.Errorf("%w: key epoch %d where %d was due", ErrMalformed, e.Epoch, i+1)
+		case i == 0 && e.Start != 0, i > 0 && e.Start < p.Epochs[i-1].Start:
+			return fmt.Errorf("%w: key epoch %d starts at position %d", ErrMalformed, e.Epoch, e.Start)
+		case len(e.Writers) == 0:
+			return fmt.Errorf("%w: key epoch %d has no writers", ErrMalformed, e.Epoch)
+		}
+		for _, w := range e.Writers {
+			if _, err := udf.Parse(w.Device); err != nil {
+				return fmt.Errorf("%w: key epoch %d writer %q: %v", ErrMalformed, e.Epoch, w.Device, err)
+			}
+			if err := usable(w.Key, fmt.Sprintf("key epoch %d writer %s", e.Epoch, w.Device), true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // OnlineKey returns the online signature key named id, or nil.
@@ -329,6 +371,9 @@ func VerifyApplicationProfile(s *SignedApplicationProfile, personal *Personal) (
 		return nil, fmt.Errorf("%w: password profile without encrypted data", ErrMalformed)
 	}
 	if err := checkVersion(tag, p.Versioned); err != nil {
+		return nil, err
+	}
+	if err := checkEpochs(&p); err != nil {
 		return nil, err
 	}
 	return &p, nil

@@ -55,6 +55,17 @@ func LeafData(e *mmm.Entry) ([]byte, error) {
 	return json.Marshal(e)
 }
 
+// HeadLeafData returns the bytes a log leaf holds for a catalog head
+// (format-2 vaults): the JSON {"CatalogHead": h}.
+func HeadLeafData(h *mmm.CatalogHead) ([]byte, error) {
+	if h == nil {
+		return nil, errors.New("translog: empty catalog head")
+	}
+	return json.Marshal(struct {
+		CatalogHead *mmm.CatalogHead `json:"CatalogHead"`
+	}{h})
+}
+
 // LeafHash is the RFC 6962 leaf hash of data.
 func LeafHash(data []byte) tlog.Hash { return tlog.RecordHash(data) }
 

@@ -1,0 +1,117 @@
+package mmm
+
+import (
+	"encoding/base64"
+	"encoding/json"
+
+	"github.com/meshpass/meshpass/shared/udf"
+)
+
+// A vault of format 2 (docs/vault.md) is a catalog: a sequence of signed
+// items (shared/vault records and batches of records) that a portal keeps
+// per vault, numbered from 0 by their position. The catalog's head after
+// n items is a hash chain over them (vault.ChainHead), and every append is
+// committed to the portal's transparency log as one leaf holding the new
+// head (translog.HeadLeafData), so that a portal cannot show two devices
+// different records, or the same records in another order, without a log
+// proof failing.
+
+// MaxRecordsPerAppend is the most items one AppendRecordsRequest carries.
+const MaxRecordsPerAppend = 64
+
+// CatalogHead is what the log commits for a catalog: its Size (items)
+// and the chain hash over them (base64url SHA-256).
+type CatalogHead struct {
+	Catalog string `json:"Catalog"`
+	Size    int64  `json:"Size"`
+	Head    string `json:"Head"`
+}
+
+// Check reports a head whose Catalog is not a fingerprint, or whose Size
+// or Head is malformed.
+func (h *CatalogHead) Check() error {
+	if _, err := udf.Parse(h.Catalog); err != nil {
+		return badRequest("Catalog: %v", err)
+	}
+	if h.Size < 0 {
+		return badRequest("negative catalog Size %d", h.Size)
+	}
+	if b, err := base64.RawURLEncoding.DecodeString(h.Head); err != nil || len(b) != 32 {
+		return badRequest("catalog Head is not a base64url SHA-256 hash")
+	}
+	return nil
+}
+
+// AppendRecordsRequest appends items to the catalog of a format-2 vault.
+// Each item is a signed vault record or batch (vault.Signed); the portal
+// checks that each is of the vault, signed by a device the vault's owner
+// lets write it, under the vault's current key epoch, and appends them
+// all, in order, or none.
+type AppendRecordsRequest struct {
+	// Catalog is the vault's identifier (its PasswordProfile's).
+	Catalog string `json:"Catalog"`
+	// Records are the items, each the JSON of a vault.Signed.
+	Records []json.RawMessage `json:"Records"`
+}
+
+// AppendRecordsResponse reports where the items were appended: positions
+// [Position, Head.Size), and the log proof of the leaf committing Head.
+type AppendRecordsResponse struct {
+	Status
+	Position int64        `json:"Position"`
+	Head     *CatalogHead `json:"Head,omitempty"`
+	Log      *LogProof    `json:"Log,omitempty"`
+}
+
+// GetRecordsRequest asks for the items of a catalog from position After
+// on (After is how many items the client holds already).
+type GetRecordsRequest struct {
+	Catalog string `json:"Catalog"`
+	After   int64  `json:"After,omitempty"`
+}
+
+// GetRecordsResponse holds items [After, After+len(Records)) of the
+// catalog, its latest committed head and that head's log proof. Next, when
+// not 0, says the answer stops short (answers are capped in bytes): the
+// rest is asked with After = Next.
+type GetRecordsResponse struct {
+	Status
+	Records []json.RawMessage `json:"Records,omitempty"`
+	Head    *CatalogHead      `json:"Head,omitempty"`
+	Log     *LogProof         `json:"Log,omitempty"`
+	Next    int64             `json:"Next,omitempty"`
+}
+
+// MessageType returns "AppendRecordsRequest".
+func (*AppendRecordsRequest) MessageType() string { return "AppendRecordsRequest" }
+
+// MessageType returns "AppendRecordsResponse".
+func (*AppendRecordsResponse) MessageType() string { return "AppendRecordsResponse" }
+
+// MessageType returns "GetRecordsRequest".
+func (*GetRecordsRequest) MessageType() string { return "GetRecordsRequest" }
+
+// MessageType returns "GetRecordsResponse".
+func (*GetRecordsResponse) MessageType() string { return "GetRecordsResponse" }
+
+// Check requires a Catalog fingerprint and 1 to MaxRecordsPerAppend items.
+func (r *AppendRecordsRequest) Check() error {
+	if _, err := udf.Parse(r.Catalog); err != nil {
+		return badRequest("Catalog: %v", err)
+	}
+	if n := len(r.Records); n == 0 || n > MaxRecordsPerAppend {
+		return badRequest("an AppendRecordsRequest carries 1 to %d records, this one %d", MaxRecordsPerAppend, n)
+	}
+	return nil
+}
+
+// Check requires a Catalog fingerprint and a position not negative.
+func (r *GetRecordsRequest) Check() error {
+	if _, err := udf.Parse(r.Catalog); err != nil {
+		return badRequest("Catalog: %v", err)
+	}
+	if r.After < 0 {
+		return badRequest("After %d is negative", r.After)
+	}
+	return nil
+}
