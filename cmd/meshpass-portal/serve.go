@@ -58,7 +58,7 @@ func serveFlags(fs *flag.FlagSet) *config {
 	fs.Float64Var(&o.CreatesPerIPPerHour, "creates-per-hour", 10, "accounts created per hour per client address (0: no limit)")
 	fs.IntVar(&o.CreatesBurst, "creates-burst", 10, "burst of account creations per client address")
 	fs.Int64Var(&o.Quota.AccountBytes, "account-bytes", 256<<20, "bytes one account may write in all (every version it logs is kept; 0: no limit)")
-	fs.Int64Var(&o.Quota.AccountRecords, "account-records", 10000, "entries one account may hold (0: no limit)")
+	fs.Int64Var(&o.Quota.AccountRecords, "account-records", portal.DefaultAccountRecords, "entries and vault records one account may hold: profiles, and every record of a format-2 vault (edits too: records are kept); 250,000 fits a vault of 50,000 logins edited a few times each (0: no limit)")
 	fs.Int64Var(&o.Quota.TotalBytes, "max-storage", 8<<30, "storage watermark: bytes the portal stores in all, after which every write is refused with 507 (0: no limit)")
 	fs.IntVar(&o.MaxPending, "max-pending", 16, "unanswered connection requests kept per account (the oldest are pushed out; those with a connect code are kept)")
 	return c

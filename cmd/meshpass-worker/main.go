@@ -75,9 +75,12 @@ func newHandler() (http.Handler, error) {
 	// below it (raise MAX_STORAGE_BYTES on a paid plan, up to about 9e9).
 	opts.Quota = portal.Quota{
 		AccountBytes:   int64(envFloat("ACCOUNT_BYTES", 256<<20)),
-		AccountRecords: int64(envFloat("ACCOUNT_RECORDS", 10000)),
+		AccountRecords: int64(envFloat("ACCOUNT_RECORDS", portal.DefaultAccountRecords)),
 		TotalBytes:     int64(envFloat("MAX_STORAGE_BYTES", 400e6)),
 	}
+	// The most bytes of entries, leaves or records one answer carries
+	// (default portal.MaxAnswer); the tests set it small to page.
+	opts.MaxAnswer = int(envFloat("MAX_ANSWER", 0))
 	opts.SignUp = cloudflare.Getenv("SIGN_UP")
 	if err := portal.CheckSignUp(opts.SignUp); err != nil {
 		return nil, fmt.Errorf("SIGN_UP: %v", err)

@@ -49,6 +49,10 @@ type Config struct {
 	Advance func(time.Duration)
 	// PendingExpiry is the portal's expiry of connection requests (24 h).
 	PendingExpiry time.Duration
+	// MaxAnswer is the portal's MaxAnswer (portal.Options) when it was set
+	// small for the suite (a few KiB to 64 KiB), so that a catalog's
+	// records are read in several answers; 0 skips that test.
+	MaxAnswer int
 }
 
 type suite struct {
@@ -87,6 +91,7 @@ func Run(t *testing.T, cfg Config) {
 	if cfg.Advance != nil {
 		t.Run("PendingExpiry", s.pendingExpiry)
 	}
+	t.Run("Records", s.records)
 	t.Run("StatusAudit", s.statusAudit)
 }
 

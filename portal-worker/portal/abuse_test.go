@@ -17,7 +17,7 @@ import (
 	"github.com/meshpass/meshpass/shared/profile/profiletest"
 )
 
-func encode(t *testing.T, req mmm.Request) []byte {
+func encode(t testing.TB, req mmm.Request) []byte {
 	t.Helper()
 	b, err := mmm.Encode(req)
 	if err != nil {
@@ -27,7 +27,7 @@ func encode(t *testing.T, req mmm.Request) []byte {
 }
 
 // status posts req and returns the answer's status and description.
-func status(t *testing.T, h http.Handler, req mmm.Request) (int, string) {
+func status(t testing.TB, h http.Handler, req mmm.Request) (int, string) {
 	t.Helper()
 	w := post(h, "192.0.2.9:1", encode(t, req))
 	var env map[string]mmm.Status
@@ -43,7 +43,7 @@ func status(t *testing.T, h http.Handler, req mmm.Request) (int, string) {
 	panic("unreachable")
 }
 
-func create(t *testing.T, h http.Handler, name, invitation string) (*profiletest.Person, int, string) {
+func create(t testing.TB, h http.Handler, name, invitation string) (*profiletest.Person, int, string) {
 	t.Helper()
 	p, err := profiletest.NewPerson(1)
 	if err != nil {

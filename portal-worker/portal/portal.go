@@ -1,7 +1,8 @@
 // Package portal is the meshpass Mesh portal: one http.Handler serving
 // every mmm transaction at POST /.well-known/mmm/ over a Store, with an
-// RFC 6962 transparency log of every accepted Create and Publish
-// (shared/translog). The portal is untrusted by clients, but it refuses
+// RFC 6962 transparency log of every accepted Create and Publish, and of
+// the head of a vault's catalog after every AppendRecords (shared/translog,
+// records.go). The portal is untrusted by clients, but it refuses
 // every write that is not properly signed against what it stores.
 package portal
 
@@ -381,6 +382,10 @@ func (p *portal) serve(ctx context.Context, req mmm.Request, now time.Time) (mmm
 		return &mmm.StatusResponse{Checkpoint: cp}, nil
 	case *mmm.AuditRequest:
 		return p.audit(ctx, r)
+	case *mmm.AppendRecordsRequest:
+		return p.appendRecords(ctx, r)
+	case *mmm.GetRecordsRequest:
+		return p.getRecords(ctx, r)
 	}
 	return nil, mmm.Errorf(mmm.StatusBadRequest, "unsupported request %s", req.MessageType())
 }
@@ -550,7 +555,11 @@ func (p *portal) publish(ctx context.Context, r *mmm.PublishRequest) (mmm.Respon
 		if err := checkVersions(r.Previous, ap.Version, stored.Version); err != nil {
 			return nil, err
 		}
-		proofs, err := p.append(ctx, &write{entry: &r.Entry, id: id, version: ap.Version, previous: stored.Version, owner: stored.Account})
+		wr := &write{entry: &r.Entry, id: id, version: ap.Version, previous: stored.Version, owner: stored.Account}
+		if err := p.checkEpochs(ctx, id, stored, ap, wr); err != nil {
+			return nil, err
+		}
+		proofs, err := p.append(ctx, wr)
 		if err != nil {
 			return nil, err
 		}
@@ -655,6 +664,10 @@ type write struct {
 	// escrow is an escrow entry written with entry, named escrowID.
 	escrow   *mmm.Entry
 	escrowID string
+	// catalog, if set, must hold exactly catalogSize items (a password
+	// profile starting a key epoch there).
+	catalog     string
+	catalogSize int64
 }
 
 // append logs and stores w, returning the log proof of its entry and, if
@@ -692,8 +705,11 @@ func (p *portal) append(ctx context.Context, w *write) ([]*mmm.LogProof, error) 
 	// placed again on the longer log.
 	for attempt := 0; ; attempt++ {
 		proofs, err := p.appendOnce(ctx, w, data, escrow)
-		if errors.Is(err, ErrLogMoved) && attempt < maxAppendAttempts {
-			continue
+		if errors.Is(err, ErrLogMoved) {
+			if attempt < maxAppendAttempts {
+				continue
+			}
+			return nil, mmm.Errorf(mmm.StatusServiceUnavailable, "the log kept moving while this entry was written; nothing was written: retry")
 		}
 		return proofs, err
 	}
@@ -725,6 +741,8 @@ func (p *portal) appendOnce(ctx context.Context, w *write, data, escrow []byte) 
 		Applications: w.apps,
 		Quota:        p.opts.Quota,
 		Cost:         cost(len(data)),
+		Catalog:      w.catalog,
+		CatalogSize:  w.catalogSize,
 	}
 	if w.previous == 0 {
 		a.Records++
@@ -747,6 +765,8 @@ func (p *portal) appendOnce(ctx context.Context, w *write, data, escrow []byte) 
 		switch {
 		case errors.Is(err, ErrLogMoved):
 			return nil, err
+		case errors.Is(err, ErrCatalogMoved):
+			return nil, p.catalogMoved(ctx, w.catalog)
 		case errors.Is(err, ErrConflict):
 			return nil, mmm.Errorf(mmm.StatusConflict, "entry %s changed while this write was made; fetch it and try again", w.id)
 		}

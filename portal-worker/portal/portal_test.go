@@ -4,6 +4,7 @@ package portal_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -32,9 +33,10 @@ func newStore(t testing.TB) portal.Store {
 
 func TestConformance(t *testing.T) {
 	opts, c := conformance.Options(t)
+	opts.MaxAnswer = 32 << 10
 	srv := httptest.NewServer(portal.New(newStore(t), opts))
 	defer srv.Close()
-	conformance.Run(t, conformance.Config{URL: srv.URL, Client: srv.Client(), Now: c.Now, Advance: c.Advance})
+	conformance.Run(t, conformance.Config{URL: srv.URL, Client: srv.Client(), Now: c.Now, Advance: c.Advance, MaxAnswer: opts.MaxAnswer})
 }
 
 func post(h http.Handler, addr string, body []byte) *httptest.ResponseRecorder {
@@ -100,6 +102,8 @@ func FuzzHandler(f *testing.F) {
 		`{"ConnectPendingRequest":{"AccountID":"a","Authentication":{"protected":"e30","payload":"e30","signature":"AA"}}}`,
 		`{"ConnectStatusRequest":{"AccountID":"a","DeviceID":"MB2G-K4DV-OFIH-XUTL-ZOYD-4ZPT-XVOM","Authentication":{"protected":"e30","payload":"e30","signature":"AA"}}}`,
 		`{"StatusRequest":{}}`, `{"AuditRequest":{"Start":0,"End":1,"OldSize":1,"NewSize":2}}`, `{"FrobRequest":{}}`, `[`, ``,
+		`{"AppendRecordsRequest":{"Catalog":"MB2G-K4DV-OFIH-XUTL-ZOYD-4ZPT-XVOM","Records":[{"protected":"e30","payload":"e30","signature":"AA"}]}}`,
+		`{"GetRecordsRequest":{"Catalog":"MB2G-K4DV-OFIH-XUTL-ZOYD-4ZPT-XVOM","After":1}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -112,7 +116,16 @@ func FuzzHandler(f *testing.F) {
 	cr, _ := (&profile.ConnectionRequest{ParentUDF: "alice", Device: dev.Signed, Nonce: "n", Time: time.Now()}).Sign(dev.Sign)
 	pending := &mmm.ConnectPendingRequest{AccountID: "alice"}
 	mmm.Authenticate(pending, person.Devices[0].Profile.Identifier, person.Devices[0].Auth, time.Now())
+	// A format-2 vault with a record, and a request appending one more,
+	// so mutations reach the catalog's checks.
+	owner, key := vault2(f, h, "vaultowner")
+	id := owner.PasswordProfile.Identifier
+	if code, desc := status(f, h, &mmm.AppendRecordsRequest{Catalog: id, Records: []json.RawMessage{batchItem(f, owner, key, 1)}}); code != mmm.StatusOK {
+		f.Fatalf("append: %d %s", code, desc)
+	}
 	for _, m := range []mmm.Request{
+		&mmm.AppendRecordsRequest{Catalog: id, Records: []json.RawMessage{batchItem(f, owner, key, 2)}},
+		&mmm.GetRecordsRequest{Catalog: id},
 		&mmm.CreateRequest{Account: "alice", Profile: mmm.Entry{SignedPersonalProfile: person.SignedPersonal}},
 		&mmm.PublishRequest{Entry: mmm.Entry{SignedApplicationProfile: person.SignedPasswords}},
 		&mmm.ConnectStartRequest{AccountID: "alice", SignedRequest: cr},

@@ -29,19 +29,31 @@ var (
 	ErrFull = errors.New("portal: storage full")
 	// ErrInvitation: the invitation code is unknown or used.
 	ErrInvitation = errors.New("portal: invitation not valid")
+	// ErrCatalogMoved: a catalog no longer holds the number of items a
+	// write was made for, or the vault's profile is no longer the version
+	// it was checked against (another write came first); nothing was
+	// written.
+	ErrCatalogMoved = errors.New("portal: the catalog moved")
 )
 
 // Quota bounds storage. The log is append-only, so what an account writes
 // stays: AccountBytes bounds the bytes an account has written in all
-// (every version of its entries, as logged and stored: see Append.Cost),
-// AccountRecords the entries it holds, and TotalBytes everything the
-// portal stores, a watermark below the database's own limit (D1: 10 GB;
-// 500 MB on the free plan). Zero fields set no limit.
+// (every version of its entries, as logged and stored: see Append.Cost,
+// and every catalog item: RecordsAppend.Cost), AccountRecords the entries
+// and vault records it holds (a batch counts each of its records), and
+// TotalBytes everything the portal stores, a watermark below the
+// database's own limit (D1: 10 GB; 500 MB on the free plan). Zero fields
+// set no limit.
 type Quota struct {
 	AccountBytes   int64
 	AccountRecords int64
 	TotalBytes     int64
 }
+
+// DefaultAccountRecords is the programs' default Quota.AccountRecords: a
+// format-2 vault keeps every record (an edit is a new one), so a vault of
+// 50,000 logins, each written and edited a few times, fits.
+const DefaultAccountRecords = 250_000
 
 // Entry is a stored entry: the latest accepted version of a profile or an
 // escrow entry, with the log leaf that holds it.
@@ -93,6 +105,58 @@ type Append struct {
 	Cost    int64
 	Records int64
 	Quota   Quota
+	// Catalog, if set, is a catalog that must hold exactly CatalogSize
+	// items (else ErrCatalogMoved): a password profile that starts a key
+	// epoch at CatalogSize is published only on that catalog.
+	Catalog     string
+	CatalogSize int64
+}
+
+// CatalogHead is the latest head of a format-2 vault's catalog.
+type CatalogHead struct {
+	// Catalog is the vault's Identifier (canonical UDF).
+	Catalog string
+	// Size is how many items the catalog holds; Head the chain hash over
+	// them (vault.ChainHead; vault.EmptyHead when Size is 0).
+	Size int64
+	Head string
+	// Index is the log leaf that committed the head (translog.HeadLeafData;
+	// -1 when Size is 0).
+	Index int64
+	// Account owns the vault ("" when Size is 0).
+	Account string
+}
+
+// RecordsAppend is one accepted AppendRecords: items at positions
+// [Start, Start+len(Items)) of a catalog, its new head and the one log
+// leaf committing it, written atomically or not at all.
+type RecordsAppend struct {
+	// Head is the new head: Head.Size is Start+len(Items), Head.Index the
+	// new leaf's index (the log must hold exactly that many leaves, else
+	// ErrLogMoved), Head.Account the vault's owner.
+	Head CatalogHead
+	// Start is how many items the catalog must hold (else
+	// ErrCatalogMoved).
+	Start int64
+	// Items are the items' bytes; none may be in the catalog already
+	// (else ErrConflict).
+	Items [][]byte
+	// Profile is the vault's PasswordProfile entry, which must still be
+	// at Version (else ErrCatalogMoved): the items were checked against it.
+	Profile string
+	Version uint64
+	// Leaf is the log leaf (translog.HeadLeafData of Head); Hashes the
+	// stored hashes from tlog.StoredHashCount(Head.Index) on, Checkpoint
+	// the signed checkpoint of the tree of Head.Index+1 leaves.
+	Leaf       []byte
+	Hashes     []tlog.Hash
+	Checkpoint string
+	// Cost (bytes) and Records (vault records, a batch counting each of
+	// its records) are charged to Head.Account, and Cost to the portal's
+	// total, as Append charges them (ErrQuota, ErrFull).
+	Cost    int64
+	Records int64
+	Quota   Quota
 }
 
 // Pending is a pending connection request.
@@ -131,9 +195,25 @@ type Store interface {
 	// ApplicationOwner returns the account that first listed application id.
 	ApplicationOwner(ctx context.Context, id string) (string, error)
 	// Append writes a, or writes nothing and returns ErrLogMoved (the log
-	// no longer has Entry.Index leaves) or ErrConflict (another
+	// no longer has Entry.Index leaves), ErrCatalogMoved (a.Catalog no
+	// longer has a.CatalogSize items) or ErrConflict (another
 	// precondition failed).
 	Append(ctx context.Context, a *Append) error
+
+	// Catalog returns the latest head of catalog id (a vault's canonical
+	// Identifier): Size 0, Head vault.EmptyHead and Index -1 when it has
+	// no items.
+	Catalog(ctx context.Context, id string) (*CatalogHead, error)
+	// CatalogItems returns items [start, end) of catalog id, all of them
+	// stored, or only the first ones up to maxBytes in all (at least one):
+	// it never holds more than that in memory.
+	CatalogItems(ctx context.Context, id string, start, end int64, maxBytes int) ([][]byte, error)
+	// AppendRecords writes a, or writes nothing and returns ErrLogMoved
+	// (the log no longer has a.Head.Index leaves), ErrCatalogMoved (the
+	// catalog no longer has a.Start items, or the profile is no longer at
+	// a.Version), ErrConflict (an item is in the catalog already),
+	// ErrQuota or ErrFull.
+	AppendRecords(ctx context.Context, a *RecordsAppend) error
 
 	// StartConnection drops the account's expired requests (those that
 	// expire before now), then stores p in place of any request from the

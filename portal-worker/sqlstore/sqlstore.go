@@ -11,6 +11,8 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -19,6 +21,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/meshpass/meshpass/portal-worker/portal"
+	"github.com/meshpass/meshpass/shared/vault"
 )
 
 // MaxParams is the most parameters a statement binds (D1's limit).
@@ -60,6 +63,8 @@ func classify(err error) error {
 	switch {
 	case strings.Contains(msg, "meshpass_log"):
 		return fmt.Errorf("%w (%v)", portal.ErrLogMoved, err)
+	case strings.Contains(msg, "meshpass_moved"):
+		return fmt.Errorf("%w (%v)", portal.ErrCatalogMoved, err)
 	case strings.Contains(msg, "meshpass_conflict"), strings.Contains(msg, "UNIQUE constraint failed"):
 		return fmt.Errorf("%w (%v)", portal.ErrConflict, err)
 	case strings.Contains(msg, "meshpass_limit"):
@@ -273,6 +278,9 @@ func (s *Store) Append(ctx context.Context, a *portal.Append) error {
 			guard("guard_invitation", `NOT EXISTS (SELECT 1 FROM invitations WHERE code = ? AND used IS NULL)`, a.Invitation),
 			Stmt{`UPDATE invitations SET used = ?, account = ? WHERE code = ?`, []any{millis(time.Now()), a.Account, a.Invitation}})
 	}
+	if a.Catalog != "" {
+		b = append(b, catalogGuard(a.Catalog, a.CatalogSize))
+	}
 	if a.Previous == 0 {
 		b = append(b, guard("guard_conflict", `EXISTS (SELECT 1 FROM entries WHERE id = ?)`, e.Identifier))
 	} else {
@@ -291,33 +299,154 @@ func (s *Store) Append(ctx context.Context, a *portal.Append) error {
 		b = append(b, guard("guard_conflict", `EXISTS (SELECT 1 FROM entries WHERE id = ?)`, a.Escrow.Identifier))
 		write(a.Escrow)
 	}
+	b = append(b, hashStmts(stored, a.Hashes)...)
+	for _, id := range a.Applications {
+		b = append(b, Stmt{`INSERT OR IGNORE INTO applications (id, account) VALUES (?, ?)`, []any{id, e.Account}})
+	}
+	b = append(b, Stmt{`INSERT INTO checkpoints (size, checkpoint) VALUES (?, ?)`, []any{e.Index + leaves, a.Checkpoint}})
+	// Quotas: charge, then check (the checks fail the whole batch).
+	b = append(b, chargeStmts(e.Account, a.Cost, a.Records, leaves, a.Quota)...)
+	return classify(s.db.Batch(ctx, b))
+}
+
+// catalogGuard fails the batch with ErrCatalogMoved unless catalog holds
+// exactly size items.
+func catalogGuard(catalog string, size int64) Stmt {
+	return guard("guard_moved", `COALESCE((SELECT size FROM catalog_heads WHERE catalog = ?), 0) != ?`, catalog, size)
+}
+
+// hashStmts inserts the log's new stored hashes from index stored on.
+func hashStmts(stored int64, hashes []tlog.Hash) []Stmt {
 	const perRow = 2
-	for start := 0; start < len(a.Hashes); start += MaxParams / perRow {
-		chunk := a.Hashes[start:min(start+MaxParams/perRow, len(a.Hashes))]
+	var b []Stmt
+	for start := 0; start < len(hashes); start += MaxParams / perRow {
+		chunk := hashes[start:min(start+MaxParams/perRow, len(hashes))]
 		var args []any
 		for k, h := range chunk {
 			args = append(args, stored+int64(start+k), h[:])
 		}
 		b = append(b, Stmt{`INSERT INTO hashes (idx, hash) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?),", len(chunk)), ","), args})
 	}
-	for _, id := range a.Applications {
-		b = append(b, Stmt{`INSERT OR IGNORE INTO applications (id, account) VALUES (?, ?)`, []any{id, e.Account}})
-	}
-	b = append(b, Stmt{`INSERT INTO checkpoints (size, checkpoint) VALUES (?, ?)`, []any{e.Index + leaves, a.Checkpoint}})
-	// Quotas: charge, then check (the checks fail the whole batch).
-	if e.Account != "" {
+	return b
+}
+
+// chargeStmts charges cost bytes and records to account (if set) and
+// cost bytes and leaves to the portal's totals, then checks the quotas:
+// a check that fails undoes the whole batch.
+func chargeStmts(account string, cost, records, leaves int64, q portal.Quota) []Stmt {
+	var b []Stmt
+	if account != "" {
 		b = append(b, Stmt{`INSERT INTO usage (account, bytes, records) VALUES (?, ?, ?)
 			ON CONFLICT (account) DO UPDATE SET bytes = bytes + excluded.bytes, records = records + excluded.records`,
-			[]any{e.Account, a.Cost, a.Records}})
-		if q := a.Quota; q.AccountBytes > 0 || q.AccountRecords > 0 {
+			[]any{account, cost, records}})
+		if q.AccountBytes > 0 || q.AccountRecords > 0 {
 			b = append(b, guard("guard_quota", `EXISTS (SELECT 1 FROM usage WHERE account = ? AND ((? > 0 AND bytes > ?) OR (? > 0 AND records > ?)))`,
-				e.Account, q.AccountBytes, q.AccountBytes, q.AccountRecords, q.AccountRecords))
+				account, q.AccountBytes, q.AccountBytes, q.AccountRecords, q.AccountRecords))
 		}
 	}
-	b = append(b, Stmt{`UPDATE totals SET bytes = bytes + ?, leaves = leaves + ? WHERE id = 1`, []any{a.Cost, leaves}})
-	if a.Quota.TotalBytes > 0 {
-		b = append(b, guard("guard_full", `(SELECT bytes FROM totals WHERE id = 1) > ?`, a.Quota.TotalBytes))
+	b = append(b, Stmt{`UPDATE totals SET bytes = bytes + ?, leaves = leaves + ? WHERE id = 1`, []any{cost, leaves}})
+	if q.TotalBytes > 0 {
+		b = append(b, guard("guard_full", `(SELECT bytes FROM totals WHERE id = 1) > ?`, q.TotalBytes))
 	}
+	return b
+}
+
+// Catalog implements portal.Store.
+func (s *Store) Catalog(ctx context.Context, id string) (*portal.CatalogHead, error) {
+	row, err := s.one(ctx, `SELECT size, head, leaf, account FROM catalog_heads WHERE catalog = ?`, id)
+	if errors.Is(err, portal.ErrNotFound) {
+		return &portal.CatalogHead{Catalog: id, Head: vault.EmptyHead, Index: -1}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &portal.CatalogHead{Catalog: id, Size: toInt(row[0]), Head: toString(row[1]), Index: toInt(row[2]), Account: toString(row[3])}, nil
+}
+
+// CatalogItems implements portal.Store as Leaves does: sizes first, then
+// only the items that fit in maxBytes, in pages.
+func (s *Store) CatalogItems(ctx context.Context, id string, start, end int64, maxBytes int) ([][]byte, error) {
+	if start >= end {
+		return nil, nil
+	}
+	rows, err := s.db.Query(ctx, `SELECT position, length(data) FROM catalog_items WHERE catalog = ? AND position >= ? AND position < ? ORDER BY position`, id, start, end)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(rows)) != end-start {
+		return nil, portal.ErrNotFound
+	}
+	total, cut := int64(0), start
+	for i, r := range rows {
+		if toInt(r[0]) != start+int64(i) {
+			return nil, portal.ErrNotFound
+		}
+		total += toInt(r[1])
+		if cut > start && total > int64(maxBytes) {
+			break
+		}
+		cut++
+	}
+	out := make([][]byte, 0, cut-start)
+	for from := start; from < cut; {
+		rows, err := s.db.Query(ctx, `SELECT position, data FROM catalog_items WHERE catalog = ? AND position >= ? AND position < ? ORDER BY position LIMIT 64`, id, from, cut)
+		if err != nil {
+			return nil, err
+		}
+		if len(rows) == 0 {
+			return nil, portal.ErrNotFound
+		}
+		for _, r := range rows {
+			if toInt(r[0]) != from {
+				return nil, portal.ErrNotFound
+			}
+			out = append(out, toBytes(r[1]))
+			from++
+		}
+	}
+	return out, nil
+}
+
+// ItemHash is how a catalog item is named in its catalog (the unique
+// hash that refuses a replay): the base64url SHA-256 of its bytes.
+func ItemHash(item []byte) string {
+	h := sha256.Sum256(item)
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// AppendRecords implements portal.Store: one batch whose guards check the
+// log size, the catalog size and the profile version, then writes the
+// items (a replayed one breaks the catalog's unique hash: ErrConflict),
+// the head, the leaf, hashes and checkpoint, and charges the quotas.
+func (s *Store) AppendRecords(ctx context.Context, a *portal.RecordsAppend) error {
+	h := a.Head
+	if h.Size != a.Start+int64(len(a.Items)) {
+		return fmt.Errorf("sqlstore: a head of %d items after %d + %d", h.Size, a.Start, len(a.Items))
+	}
+	stored := tlog.StoredHashCount(h.Index)
+	b := []Stmt{
+		guard("guard_log", `(SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves) != ? OR (SELECT COALESCE(MAX(idx) + 1, 0) FROM hashes) != ?`, h.Index, stored),
+		catalogGuard(h.Catalog, a.Start),
+		guard("guard_moved", `NOT EXISTS (SELECT 1 FROM entries WHERE id = ? AND version = ?)`, a.Profile, int64(a.Version)),
+	}
+	const perRow = 4
+	for start := 0; start < len(a.Items); start += MaxParams / perRow {
+		chunk := a.Items[start:min(start+MaxParams/perRow, len(a.Items))]
+		var args []any
+		for k, item := range chunk {
+			args = append(args, h.Catalog, a.Start+int64(start+k), ItemHash(item), item)
+		}
+		b = append(b, Stmt{`INSERT INTO catalog_items (catalog, position, hash, data) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?),", len(chunk)), ","), args})
+	}
+	b = append(b,
+		Stmt{`INSERT INTO catalog_heads (catalog, size, head, leaf, account) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (catalog) DO UPDATE SET size = excluded.size, head = excluded.head, leaf = excluded.leaf, account = excluded.account`,
+			[]any{h.Catalog, h.Size, h.Head, h.Index, h.Account}},
+		Stmt{`INSERT INTO leaves (idx, data) VALUES (?, ?)`, []any{h.Index, a.Leaf}},
+	)
+	b = append(b, hashStmts(stored, a.Hashes)...)
+	b = append(b, Stmt{`INSERT INTO checkpoints (size, checkpoint) VALUES (?, ?)`, []any{h.Index + 1, a.Checkpoint}})
+	b = append(b, chargeStmts(h.Account, a.Cost, a.Records, 1, a.Quota)...)
 	return classify(s.db.Batch(ctx, b))
 }
 

@@ -4,6 +4,7 @@ package workers_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -27,12 +28,14 @@ func TestConformanceWorkerd(t *testing.T) {
 	if os.Getenv("MESHPASS_SKIP_WORKERD") == "1" {
 		t.Skip("MESHPASS_SKIP_WORKERD=1")
 	}
-	w := startWorker(t, 5*time.Second)
+	const maxAnswer = 32 << 10
+	w := startWorker(t, 5*time.Second, "MAX_ANSWER", fmt.Sprint(maxAnswer))
 	conformance.Run(t, conformance.Config{
 		URL:           w.URL,
 		Now:           time.Now,
 		PendingExpiry: 5 * time.Second,
 		Advance:       func(d time.Duration) { time.Sleep(d) },
+		MaxAnswer:     maxAnswer,
 	})
 }
 

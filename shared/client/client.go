@@ -43,10 +43,13 @@ type Client struct {
 	st   *state
 	// personal is st.Personal, verified.
 	personal *profile.Personal
-	// data is st.Password, decrypted; nil until decrypted.
-	data *profile.PasswordData
+	// vault is the vault as verified (st.Password decrypted, the stored
+	// catalog opened); nil until first read after Unlock.
+	vault *vaultView
 	// keys are the unlocked private keys; nil while locked.
 	keys *deviceKeys
+	// noVault makes Create publish no vault (tests of format-1 vaults).
+	noVault bool
 }
 
 // Open returns the Client whose state opts.Storage holds, or a Client
@@ -114,7 +117,7 @@ func (c *Client) Unlock(passphrase string) error {
 func (c *Client) Lock() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.keys, c.data = nil, nil
+	c.keys, c.vault = nil, nil
 }
 
 // Fingerprint returns the pinned profile fingerprint (the master profile's
@@ -414,12 +417,15 @@ func (c *Client) Create(ctx context.Context, portalURL, account, passphrase, dev
 	}
 	st.Personal, st.PersonalVersion = spp, pp.Version
 	c.personal, c.keys = v, k
-	c.data = &profile.PasswordData{Entries: []profile.PasswordEntry{}}
+	c.vault = &vaultView{}
 	if err := c.save(); err != nil {
 		return err
 	}
 	// The empty vault; if this fails, the next write publishes it.
-	return c.publishPassword(ctx, c.data)
+	if c.noVault {
+		return nil
+	}
+	return c.upgrade(ctx)
 }
 
 // Forget deletes this device's state from storage (its sealed keys
@@ -429,9 +435,12 @@ func (c *Client) Create(ctx context.Context, portalURL, account, passphrase, dev
 func (c *Client) Forget() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.deleteChunks(); err != nil {
+		return err
+	}
 	if err := c.opts.Storage.Delete(StateKey); err != nil {
 		return err
 	}
-	c.st, c.personal, c.data, c.keys = nil, nil, nil, nil
+	c.st, c.personal, c.vault, c.keys = nil, nil, nil, nil
 	return nil
 }

@@ -3,11 +3,11 @@ package client
 import (
 	"context"
 	"errors"
+	"github.com/meshpass/meshpass/shared/vault"
 	"regexp"
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/meshpass/meshpass/shared/client/clienttest"
 	"github.com/meshpass/meshpass/shared/jwe"
@@ -19,7 +19,7 @@ import (
 // testParams are the cheapest Argon2id parameters seal allows.
 var testParams = seal.Params{Time: 1, MemoryKiB: 8192, Threads: 1}
 
-func newClient(t *testing.T, p *clienttest.Portal, s Storage) *Client {
+func newClient(t testing.TB, p *clienttest.Portal, s Storage) *Client {
 	t.Helper()
 	if s == nil {
 		s = NewMemoryStorage()
@@ -38,8 +38,8 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func entry(site, user, pass string) profile.PasswordEntry {
-	return profile.PasswordEntry{Sites: []string{site}, Username: user, Password: pass}
+func entry(site, user, pass string) vault.Entry {
+	return vault.Entry{Sites: []string{site}, Username: user, Password: pass}
 }
 
 func users(t *testing.T, c *Client) []string {
@@ -122,16 +122,15 @@ func TestEndToEnd(t *testing.T) {
 	must(t, a.Sync(ctx))
 	wantUsers(t, a, "a1", "b1")
 
-	// A and B add from the same version: B's publish meets a 409, syncs,
-	// merges and retries.
+	// A and B add from the same state: records do not conflict; B's
+	// append lands after A's, and B reads A's with its own.
 	must(t, b.Sync(ctx))
-	conflicts := p.Count("PublishRequest", mmm.StatusConflict)
 	_, err = a.Add(ctx, entry("a.example", "a2", "x"))
 	must(t, err)
 	_, err = b.Add(ctx, entry("b.example", "b2", "y"))
 	must(t, err)
-	if p.Count("PublishRequest", mmm.StatusConflict) == conflicts {
-		t.Fatal("no 409 on the concurrent add")
+	if n := p.Count("AppendRecordsRequest", mmm.StatusConflict); n != 0 {
+		t.Fatalf("%d conflicts on concurrent adds", n)
 	}
 	must(t, a.Sync(ctx))
 	wantUsers(t, a, "a1", "b1", "a2", "b2")
@@ -156,14 +155,14 @@ func TestEndToEnd(t *testing.T) {
 	id := func(user string) string {
 		for _, e := range list {
 			if e.Username == user {
-				return e.Id
+				return e.ID
 			}
 		}
 		t.Fatalf("no %s", user)
 		return ""
 	}
 	must(t, a.Delete(ctx, id("a2")))
-	must(t, b.Edit(ctx, id("b2"), func(e *profile.PasswordEntry) { e.Password = "edited" }))
+	must(t, b.Edit(ctx, id("b2"), func(e *vault.Entry) { e.Password = "edited" }))
 	must(t, a.Sync(ctx))
 	must(t, b.Sync(ctx))
 	for _, c := range []*Client{a, b} {
@@ -280,27 +279,6 @@ func TestWitnessCode(t *testing.T) {
 	}
 	if w == WitnessCode("MB2GK-6DUF5-YGYYL-JNY5E-RWSHZ", "MCMGA-NPN3R-KPPBH-YLMRA-HIWLK-FHKT3", "other") {
 		t.Fatal("witness ignores the nonce")
-	}
-}
-
-func TestMerge(t *testing.T) {
-	t0 := profile.PasswordEntry{}.Updated
-	at := func(e profile.PasswordEntry, s int, del bool) profile.PasswordEntry {
-		e.Updated, e.Deleted = t0.Add(time.Duration(s)*time.Second), del
-		return e
-	}
-	x := entry("x", "x", "1")
-	x.Id = "x"
-	old, edited, tomb := at(x, 1, false), at(x, 2, false), at(x, 2, true)
-	edited.Password = "2"
-	if m := Merge([]profile.PasswordEntry{old}, []profile.PasswordEntry{edited}); m[0].Password != "2" {
-		t.Fatalf("newer edit lost: %+v", m)
-	}
-	if m := Merge([]profile.PasswordEntry{edited}, []profile.PasswordEntry{tomb}); !m[0].Deleted {
-		t.Fatalf("tombstone lost on tie: %+v", m)
-	}
-	if m := Merge([]profile.PasswordEntry{tomb}, []profile.PasswordEntry{old}); !m[0].Deleted || len(m) != 1 {
-		t.Fatalf("older edit resurrected: %+v", m)
 	}
 }
 

@@ -167,6 +167,11 @@ func (c *Client) PollConnect(ctx context.Context) (bool, error) {
 		c.st.Connect = pending
 		return false, err
 	}
+	if c.vault != nil && c.vault.ring != nil {
+		if err := c.syncRecords(ctx); err != nil {
+			return true, fmt.Errorf("client: connected, but reading the vault failed (sync again): %w", err)
+		}
+	}
 	return true, nil
 }
 
@@ -300,7 +305,7 @@ func (c *Client) Approve(ctx context.Context, device string) error {
 			return err
 		}
 	}
-	if err := c.write(ctx, func(*profile.PasswordData) error { return nil }); err != nil {
+	if err := c.rekey(ctx); err != nil {
 		return err
 	}
 	return c.answer(ctx, q, profile.ResultAccepted)
@@ -364,7 +369,7 @@ func (c *Client) RemoveDevice(ctx context.Context, device string) error {
 	if err != nil {
 		return err
 	}
-	return c.write(ctx, func(*profile.PasswordData) error { return nil })
+	return c.rekey(ctx)
 }
 
 // updatePersonal checks that this device administers the profile and

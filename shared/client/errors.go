@@ -49,6 +49,13 @@ var (
 	// ErrNoRequest means there is no pending connection request for that
 	// device.
 	ErrNoRequest = errors.New("client: no such pending connection request")
+	// ErrPending means a write was kept on this device, not yet published:
+	// the portal could not be reached (the error says why). The next Sync
+	// publishes it; until then List shows it and Pending names it.
+	ErrPending = errors.New("client: saved on this device, to publish at the next sync")
+	// ErrUpgrade means the vault is in a format this version of meshpass
+	// does not know: a newer one upgraded it.
+	ErrUpgrade = errors.New("client: this vault was upgraded by a newer meshpass; update meshpass")
 	// ErrTransport means the portal could not be reached or its answer
 	// could not be read.
 	ErrTransport = errors.New("client: portal unreachable")

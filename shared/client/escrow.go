@@ -16,6 +16,7 @@ import (
 	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/shamir"
 	"github.com/meshpass/meshpass/shared/udf"
+	"github.com/meshpass/meshpass/shared/vault"
 )
 
 // Default escrow parameters: any 2 of 3 shares recover the keys.
@@ -173,7 +174,7 @@ func (c *Client) addKeys(ctx context.Context, passphrase string, change func(*pr
 	if err != nil {
 		return err
 	}
-	if err := c.write(ctx, reencrypt); err != nil {
+	if err := c.rekey(ctx); err != nil {
 		return err
 	}
 	sealed, err := sealKeys(&next, passphrase, c.opts.Params)
@@ -198,7 +199,7 @@ func (c *Client) dropOldKeys(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.write(ctx, reencrypt)
+	return c.rekey(ctx)
 }
 
 // escrowAndDropOld is steps 2 and 3. Once the escrow entry is published,
@@ -213,10 +214,6 @@ func (c *Client) escrowAndDropOld(ctx context.Context, threshold, n int) ([]stri
 	}
 	return shares, nil
 }
-
-// reencrypt is the change that republishes the passwords as they are,
-// encrypted under a fresh content key to the profile's current recipients.
-func reencrypt(*profile.PasswordData) error { return nil }
 
 // setMaster sets p's master profile to the next version listing exactly
 // the given online and escrow keys, signed with the master key.
@@ -405,7 +402,7 @@ func (c *Client) Recover(ctx context.Context, portalURL, account, passphrase, de
 		if derr := c.opts.Storage.Delete(StateKey); derr != nil {
 			err = errors.Join(err, derr)
 		}
-		c.st, c.personal, c.keys, c.data = nil, nil, nil, nil
+		c.st, c.personal, c.keys, c.vault = nil, nil, nil, nil
 	}()
 
 	esc, err := c.fetchEscrow(ctx, key)
@@ -438,21 +435,35 @@ func (c *Client) Recover(ctx context.Context, portalURL, account, passphrase, de
 	if v.Master.OnlineKey(k.online.ID()) == nil || !slices.ContainsFunc(v.Master.MasterEscrowKeys, func(p *keys.PublicKey) bool { return udf.Equal(p.UDF, k.escrow.ID()) }) {
 		return nil, fmt.Errorf("%w: the escrowed online and escrow keys are no longer the profile's: use the shares of the latest escrow", ErrVoided)
 	}
-	data := &profile.PasswordData{Entries: []profile.PasswordEntry{}}
+	view := &vaultView{}
 	if f.password != nil {
 		pp, err := profile.VerifyApplicationProfile(f.password, v)
+		if errors.Is(err, profile.ErrFormat) {
+			return nil, fmt.Errorf("%w: %w", ErrUpgrade, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: password profile: %w", ErrInvalidProfile, err)
 		}
-		plain, err := pp.EncryptedData.Decrypt(k.escrow)
-		if err != nil {
-			return nil, fmt.Errorf("%w: with the escrow key: %w", ErrTampered, err)
-		}
-		if err := json.Unmarshal(plain, data); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrTampered, err)
-		}
-		if data.Entries == nil {
-			data.Entries = []profile.PasswordEntry{}
+		if pp.Format == profile.FormatCatalog {
+			vk, ring, err := openVaultKeys(pp, k.escrow)
+			if err != nil {
+				return nil, fmt.Errorf("with the escrow key: %w", err)
+			}
+			view.ring, view.verified = ring, vault.NewCatalog(ring)
+			view.cat = view.verified
+			if vk.Migrating {
+				view.legacy = vk.Entries
+			}
+		} else {
+			plain, err := pp.EncryptedData.Decrypt(k.escrow)
+			if err != nil {
+				return nil, fmt.Errorf("%w: with the escrow key: %w", ErrTampered, err)
+			}
+			var data profile.PasswordData
+			if err := json.Unmarshal(plain, &data); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrTampered, err)
+			}
+			view.legacy = data.Entries
 		}
 	}
 
@@ -464,7 +475,7 @@ func (c *Client) Recover(ctx context.Context, portalURL, account, passphrase, de
 	c.st.Profile, c.st.Sealed, c.st.Checkpoint = v.Profile.Identifier, sealed, f.checkpoint
 	c.st.Personal, c.st.PersonalVersion = f.signed, v.Profile.Version
 	c.st.Password, c.st.PasswordVersion = f.password, f.version
-	c.personal, c.keys, c.data = v, k, data
+	c.personal, c.keys, c.vault = v, k, view
 
 	// Step 1 of replacing the keys adds this device, signed with the
 	// escrowed online key.

@@ -526,7 +526,7 @@ func TestRecoverDropsForeignKeys(t *testing.T) {
 	must(t, a.updatePersonal(ctx, func(pp *profile.PersonalProfile) error {
 		return a.setMaster(pp, []*keys.PublicKey{a.keys.online.Public()}, []*keys.PublicKey{a.keys.escrow.Public(), extra.Public()})
 	}))
-	must(t, a.write(ctx, reencrypt))
+	must(t, a.rekey(ctx))
 	served, err := profile.VerifyApplicationProfile(a.st.Password, a.personal)
 	must(t, err)
 	if !served.EncryptedData.HasRecipient(extra.ID()) {

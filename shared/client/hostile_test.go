@@ -54,6 +54,7 @@ func TestHostileRollback(t *testing.T) {
 	old := p.Last("GetRequest").Response
 	_, err := a.Add(ctx, entry("example.net", "a2", "pw"))
 	must(t, err)
+	must(t, a.rekey(ctx)) // a new password profile version
 	v := a.st.PasswordVersion
 	p.SetRewrite(func(typ string, _, _ []byte) []byte {
 		if typ == "GetRequest" {
@@ -197,6 +198,7 @@ func TestHostileOldPasswordProfile(t *testing.T) {
 	must(t, mmm.DecodeResponse(bytes.NewReader(p.Last("GetRequest").Response), &old))
 	_, err := a.Add(ctx, entry("example.net", "a2", "pw"))
 	must(t, err)
+	must(t, a.rekey(ctx)) // a new password profile version
 	v := a.st.PasswordVersion
 	p.SetRewrite(rewriteGet(t, func(gr *mmm.GetResponse) {
 		gr.Entries[1], gr.Proofs[1] = old.Entries[1], old.Proofs[1]
@@ -331,9 +333,14 @@ func TestWrongRecipients(t *testing.T) {
 	a, _ := createAlice(t, p)
 	b := connect(t, p, a)
 	app := passwordApp(b.personal)
-	ed, err := jwe.Encrypt([]byte(`{"Entries":[]}`), b.personal.Recipients(app)[:2])
+	cur, err := profile.VerifyApplicationProfile(b.st.Password, b.personal)
 	must(t, err)
-	pp := &profile.PasswordProfile{Identifier: app.Identifier, EncryptedData: ed, Versioned: profile.Versioned{Version: b.st.PasswordVersion}.Next()}
+	plain, err := cur.EncryptedData.Decrypt(b.keys.enc)
+	must(t, err)
+	ed, err := jwe.Encrypt(plain, b.personal.Recipients(app)[:2])
+	must(t, err)
+	pp := *cur
+	pp.EncryptedData, pp.Versioned = ed, profile.Versioned{Version: b.st.PasswordVersion}.Next()
 	sp, err := pp.Sign(b.keys.sign)
 	must(t, err)
 	must(t, b.publish(ctx, &mmm.Entry{SignedApplicationProfile: sp}, b.st.PasswordVersion))

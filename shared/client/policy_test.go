@@ -3,12 +3,12 @@ package client
 import (
 	"context"
 	"errors"
+	"github.com/meshpass/meshpass/shared/vault"
 	"slices"
 	"testing"
 
 	"github.com/meshpass/meshpass/shared/client/clienttest"
 	"github.com/meshpass/meshpass/shared/policy"
-	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/seal"
 )
 
@@ -65,7 +65,7 @@ func TestPolicySites(t *testing.T) {
 	must(t, err)
 
 	for _, sites := range [][]string{{"not a url"}, {"example.com", "*.com"}, {"ftp://example.com/"}} {
-		_, err := a.Add(ctx, profile.PasswordEntry{Sites: sites, Username: "x", Password: "y"})
+		_, err := a.Add(ctx, vault.Entry{Sites: sites, Username: "x", Password: "y"})
 		if !errors.Is(err, policy.ErrSite) {
 			t.Errorf("Add %q: %v", sites, err)
 		}
@@ -74,34 +74,31 @@ func TestPolicySites(t *testing.T) {
 		t.Fatalf("a refused Add stored something: %d entries, had %d", len(list), len(before))
 	}
 
-	e, err := a.Add(ctx, profile.PasswordEntry{Sites: []string{"Example.COM", "https://example.com/login", " *.Example.com:8443 "}, Username: "u", Password: "p"})
+	e, err := a.Add(ctx, vault.Entry{Sites: []string{"Example.COM", "https://example.com/login", " *.Example.com:8443 "}, Username: "u", Password: "p"})
 	must(t, err)
 	want := []string{"example.com", "*.example.com:8443"}
-	if got, _ := a.Entry(e.Id); !slices.Equal(got.Sites, want) || !slices.Equal(e.Sites, want) {
+	if got, _ := a.Entry(e.ID); !slices.Equal(got.Sites, want) || !slices.Equal(e.Sites, want) {
 		t.Errorf("sites stored %q, returned %q; want %q", got.Sites, e.Sites, want)
 	}
 
-	err = a.Edit(ctx, e.Id, func(x *profile.PasswordEntry) { x.Sites = append(x.Sites, "not a url"); x.Username = "v" })
+	err = a.Edit(ctx, e.ID, func(x *vault.Entry) { x.Sites = append(x.Sites, "not a url"); x.Username = "v" })
 	if !errors.Is(err, policy.ErrSite) {
 		t.Errorf("Edit adding a bad site: %v", err)
 	}
-	if got, _ := a.Entry(e.Id); !slices.Equal(got.Sites, want) || got.Username != "u" {
+	if got, _ := a.Entry(e.ID); !slices.Equal(got.Sites, want) || got.Username != "u" {
 		t.Errorf("a refused Edit changed the entry: %+v", got)
 	}
-	must(t, a.Edit(ctx, e.Id, func(x *profile.PasswordEntry) { x.Sites = append(x.Sites, "Bücher.de") }))
-	if got, _ := a.Entry(e.Id); !slices.Equal(got.Sites, append(want, "xn--bcher-kva.de")) {
+	must(t, a.Edit(ctx, e.ID, func(x *vault.Entry) { x.Sites = append(x.Sites, "Bücher.de") }))
+	if got, _ := a.Entry(e.ID); !slices.Equal(got.Sites, append(want, "xn--bcher-kva.de")) {
 		t.Errorf("sites after Edit %q", got.Sites)
 	}
 
 	// An entry from before the rules (or another client) keeps its site.
 	a.mu.Lock()
-	err = a.write(ctx, func(d *profile.PasswordData) error {
-		d.Entries = append(d.Entries, profile.PasswordEntry{Id: "legacy", Sites: []string{"not a url"}, Username: "old"})
-		return nil
-	})
+	err = a.write(ctx, []vault.BatchRecord{{Entry: vault.Entry{ID: "legacy", Sites: []string{"not a url"}, Username: "old"}}})
 	a.mu.Unlock()
 	must(t, err)
-	must(t, a.Edit(ctx, "legacy", func(x *profile.PasswordEntry) { x.Username = "new" }))
+	must(t, a.Edit(ctx, "legacy", func(x *vault.Entry) { x.Username = "new" }))
 	if got, _ := a.Entry("legacy"); got.Username != "new" || !slices.Equal(got.Sites, []string{"not a url"}) {
 		t.Errorf("legacy entry after Edit: %+v", got)
 	}

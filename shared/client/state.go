@@ -36,6 +36,8 @@ type state struct {
 	Password        *profile.SignedApplicationProfile `json:"Password,omitempty"`
 	PersonalVersion uint64                            `json:"PersonalVersion"`
 	PasswordVersion uint64                            `json:"PasswordVersion"`
+	// Catalog is what this device holds of a format-2 vault's catalog.
+	Catalog *catalogState `json:"Catalog,omitempty"`
 	// Connect is set while this device's connection request is pending.
 	Connect *connectState `json:"Connect,omitempty"`
 }

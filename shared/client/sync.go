@@ -143,8 +143,14 @@ type fetched struct {
 	personal   *profile.Personal
 	password   *profile.SignedApplicationProfile
 	version    uint64
-	data       *profile.PasswordData
 	checkpoint string
+	// pp is the verified password profile (nil if none); with read, data
+	// is a format-1 vault's decrypted entries, or ring and keys a
+	// format-2 vault's keys.
+	pp   *profile.PasswordProfile
+	data *profile.PasswordData
+	ring *keyring
+	keys *vaultKeys
 }
 
 // sameEntry reports whether two entries encode to the same leaf.
@@ -198,7 +204,9 @@ func (c *Client) fetch(ctx context.Context, pin string, read, anyRecipients bool
 		if pp != nil {
 			return nil, fmt.Errorf("%w: the password profile appears twice", ErrInvalidProfile)
 		}
-		if pp, err = profile.VerifyApplicationProfile(e.SignedApplicationProfile, v); err != nil {
+		if pp, err = profile.VerifyApplicationProfile(e.SignedApplicationProfile, v); errors.Is(err, profile.ErrFormat) {
+			return nil, fmt.Errorf("%w: %w", ErrUpgrade, err)
+		} else if err != nil {
 			return nil, fmt.Errorf("%w: password profile: %w", ErrInvalidProfile, err)
 		}
 		if err := profile.VerifyRecipients(pp, v); err != nil && !anyRecipients {
@@ -227,8 +235,14 @@ func (c *Client) fetch(ctx context.Context, pin string, read, anyRecipients bool
 	if !containsID(app.DecryptID, c.st.Device) {
 		return nil, fmt.Errorf("%w: device %s may not read the passwords", ErrNotAuthorized, c.st.Device)
 	}
-	f.data = &profile.PasswordData{Entries: []profile.PasswordEntry{}}
-	if pp != nil {
+	f.pp = pp
+	switch {
+	case pp == nil:
+	case pp.Format == profile.FormatCatalog:
+		if f.keys, f.ring, err = openVaultKeys(pp, c.keys.enc); err != nil {
+			return nil, err
+		}
+	default:
 		if f.data, err = c.decrypt(pp.EncryptedData); err != nil {
 			return nil, err
 		}
@@ -258,7 +272,8 @@ func (c *Client) decrypt(ed *jwe.EncryptedData) (*profile.PasswordData, error) {
 	return &d, nil
 }
 
-// commit takes a verified fetch as the device's state and saves it.
+// commit takes a verified fetch as the device's state and saves it. The
+// vault's catalog is then read by syncRecords.
 func (c *Client) commit(f *fetched) error {
 	c.st.Personal, c.st.PersonalVersion = f.signed, f.personal.Profile.Version
 	if f.password != nil {
@@ -266,10 +281,33 @@ func (c *Client) commit(f *fetched) error {
 	}
 	c.st.Checkpoint = f.checkpoint
 	c.personal = f.personal
-	if f.data != nil {
-		c.data = f.data
+	if err := c.save(); err != nil {
+		return err
 	}
-	return c.save()
+	switch {
+	case f.data != nil:
+		c.vault = &vaultView{legacy: f.data.Entries}
+	case f.ring != nil:
+		old := c.vault
+		v := &vaultView{ring: f.ring}
+		if f.keys.Migrating {
+			v.legacy = f.keys.Entries
+		}
+		if old == nil || old.verified == nil {
+			c.vault = nil // read from storage, under the new keys
+			if _, err := c.view(); err != nil {
+				return err
+			}
+			c.vault.legacy = v.legacy
+			return nil
+		}
+		v.verified = old.verified.Clone(f.ring)
+		if err := c.applyPending(v); err != nil {
+			return err
+		}
+		c.vault = v
+	}
+	return nil
 }
 
 // Sync fetches the profile and the passwords from the portal, verifies
@@ -289,11 +327,54 @@ func (c *Client) sync(ctx context.Context) error {
 	if c.st.Connect != nil {
 		return fmt.Errorf("%w: the connection request is still pending; poll it first", ErrState)
 	}
-	f, err := c.fetch(ctx, c.st.Profile, true, false)
+	if err := c.refresh(ctx); err != nil {
+		return err
+	}
+	return c.syncCatalog(ctx)
+}
+
+// refresh fetches and verifies the profiles, then the catalog's new
+// records.
+func (c *Client) refresh(ctx context.Context) error {
+	for attempt := 1; ; attempt++ {
+		f, err := c.fetch(ctx, c.st.Profile, true, false)
+		if err != nil {
+			return err
+		}
+		if err := c.commit(f); err != nil {
+			return err
+		}
+		if c.vault == nil || c.vault.ring == nil {
+			return nil
+		}
+		err = c.syncRecords(ctx)
+		if !errors.Is(err, errStaleProfile) || attempt >= c.opts.MaxAttempts {
+			return err
+		}
+	}
+}
+
+// syncCatalog moves format-1 entries into the catalog (a vault this
+// device upgrades, or an upgrade another device left half done) and
+// publishes this device's pending records.
+func (c *Client) syncCatalog(ctx context.Context) error {
+	v, err := c.view()
 	if err != nil {
 		return err
 	}
-	return c.commit(f)
+	if (v.ring == nil && c.st.Password != nil) || v.legacy != nil {
+		app := passwordApp(c.personal)
+		if app == nil || !containsID(app.SignID, c.st.Device) {
+			return nil // a device that may only read leaves it to others
+		}
+		if err := c.upgrade(ctx); err != nil {
+			return fmt.Errorf("client: upgrading the vault to format 2: %w", err)
+		}
+	}
+	if len(c.catalog().Pending) > 0 {
+		return c.publishPending(ctx)
+	}
+	return nil
 }
 
 // Repair republishes the passwords encrypted, under a fresh content key,
@@ -319,7 +400,7 @@ func (c *Client) repair(ctx context.Context) error {
 	if err := c.syncAnyRecipients(ctx); err != nil {
 		return err
 	}
-	return c.write(ctx, func(*profile.PasswordData) error { return nil })
+	return c.rekey(ctx)
 }
 
 // syncAnyRecipients is sync accepting a password profile with the wrong
@@ -329,7 +410,13 @@ func (c *Client) syncAnyRecipients(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.commit(f)
+	if err := c.commit(f); err != nil {
+		return err
+	}
+	if c.vault != nil && c.vault.ring != nil {
+		return c.syncRecords(ctx)
+	}
+	return nil
 }
 
 // syncOrRepair syncs, repairing a password profile with the wrong

@@ -247,3 +247,52 @@ func (c *Catalog) history(id string, e *Entry) []Change {
 	}
 	return out
 }
+
+// AddItem adds a catalog item as a portal holds it (the bytes Item gives
+// of a signed record or batch): a batch through AddBatch, a record through
+// Add. It returns the versions of the records it holds.
+func (c *Catalog) AddItem(item []byte) ([]string, error) {
+	s, err := ParseItem(item)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := s.UnverifiedPayload()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if isBatch(payload) {
+		return c.AddBatch(s)
+	}
+	v, err := c.Add(s)
+	if err != nil {
+		return nil, err
+	}
+	return []string{v}, nil
+}
+
+// Has reports whether the catalog holds the record of that version.
+func (c *Catalog) Has(version string) bool {
+	_, ok := c.records[version]
+	return ok
+}
+
+// Clone returns a copy of the catalog opening records with k: adding to
+// one does not change the other (the records themselves, immutable, are
+// shared).
+func (c *Catalog) Clone(k Keyring) *Catalog {
+	out := &Catalog{keys: k, records: make(map[string]*Opened, len(c.records)), entries: make(map[string][]string, len(c.entries)),
+		children: make(map[string]int, len(c.children)), generation: make(map[string]int, len(c.generation))}
+	for v, o := range c.records {
+		out.records[v] = o
+	}
+	for id, vs := range c.entries {
+		out.entries[id] = slices.Clone(vs)
+	}
+	for v, n := range c.children {
+		out.children[v] = n
+	}
+	for v, g := range c.generation {
+		out.generation[v] = g
+	}
+	return out
+}

@@ -82,14 +82,10 @@ func Inspect(item []byte, vaultID string, writerKey func(device string) (*keys.P
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &probe); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
 	var headers []Header
 	var sum Summary
 	var key string
-	if _, ok := probe["Records"]; ok {
+	if isBatch(payload) {
 		var b Batch
 		if err := json.Unmarshal(payload, &b); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -140,4 +136,13 @@ func Inspect(item []byte, vaultID string, writerKey func(device string) (*keys.P
 		return nil, fmt.Errorf("%w: %v", ErrSignature, err)
 	}
 	return &sum, nil
+}
+
+// isBatch reports whether a signed payload is a Batch (it has Records)
+// rather than one Record.
+func isBatch(payload []byte) bool {
+	var probe struct {
+		Records json.RawMessage `json:"Records"`
+	}
+	return json.Unmarshal(payload, &probe) == nil && probe.Records != nil
 }

@@ -37,7 +37,7 @@ var known = map[string]bool{
 	"LOG_VERIFIER_KEY": false, "SIGN_UP": false,
 	"RATE_PER_IP": true, "BURST_PER_IP": true, "RATE_PER_ACCOUNT": true, "BURST_PER_ACCOUNT": true,
 	"PENDING_EXPIRY_SECONDS": true, "CREATES_PER_HOUR": true, "CREATES_BURST": true,
-	"ACCOUNT_BYTES": true, "ACCOUNT_RECORDS": true, "MAX_STORAGE_BYTES": true,
+	"ACCOUNT_BYTES": true, "ACCOUNT_RECORDS": true, "MAX_STORAGE_BYTES": true, "MAX_ANSWER": true,
 }
 
 // Parse reads and checks deploy.toml.
