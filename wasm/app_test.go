@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/meshpass/meshpass/shared/client"
 	"github.com/meshpass/meshpass/shared/policy/vectors"
-	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/seal"
+	"github.com/meshpass/meshpass/shared/vault"
 	"github.com/meshpass/meshpass/wasm/api"
 	"github.com/meshpass/meshpass/wasm/bridge"
 )
@@ -94,6 +97,10 @@ func TestCallsWithoutDevice(t *testing.T) {
 		{"match", `{"url":""}`, api.CodeBadRequest},
 		{"edit", `{"id":"1","sites":[]}`, api.CodeBadRequest},
 		{"add", `{"sites":["*.com"],"username":"u","password":"p"}`, api.CodeBadRequest},
+		{"add", `{"sites":["example.com"],"totp":"JBSWY3DPEHPK3PXP"}`, api.CodeBadRequest},
+		{"add", `{"sites":["example.com"],"fields":[{"name":"","value":"x"}]}`, api.CodeBadRequest},
+		{"edit", `{"id":"1","totp":"https://example.com/"}`, api.CodeBadRequest},
+		{"edit", `{"id":"1","name":"Bank","tags":["a"]}`, api.CodeNoDevice},
 		{"create", `{"portal":"https://p.example","account":"a","passphrase":"short"}`, api.CodeBadRequest},
 		{"startConnect", `{"portal":"https://p.example","account":"a","passphrase":"short"}`, api.CodeBadRequest},
 		{"recover", `{"portal":"https://p.example","account":"a","passphrase":"short","shares":[]}`, api.CodeBadRequest},
@@ -112,7 +119,7 @@ func TestCallsWithoutDevice(t *testing.T) {
 }
 
 func TestFill(t *testing.T) {
-	e := profile.PasswordEntry{Id: "1", Sites: []string{"*.example.com"}, Username: "u", Password: "p"}
+	e := vault.Entry{ID: "1", Sites: []string{"*.example.com"}, Username: "u", Password: "p"}
 	c, err := fillFor(e, api.FillArg{ID: "1", URL: "https://login.example.com/"})
 	if err != nil || c.Username != "u" || c.Password != "p" || c.Match.Kind != "wildcard" {
 		t.Errorf("fill = %+v, %v", c, err)
@@ -250,5 +257,60 @@ func TestTypedErrors(t *testing.T) {
 	_, err = bridge.Call(context.Background(), funcs["fill"], []byte(`{"id":"1"}`))
 	if !errors.Is(err, bridge.ErrBadRequest) || !strings.Contains(err.Error(), "id and url are required") {
 		t.Errorf("fill without url: %v", err)
+	}
+}
+
+func TestEntryWithoutSecrets(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	e := vault.Entry{ID: "1", Name: "Bank", Sites: []string{"bank.example"}, Username: "alice", Password: "now",
+		Notes: "n", TOTP: "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP", Folder: "Money", Tags: []string{"a"},
+		Fields:  []vault.Field{{Name: "PIN", Value: "1234", Hidden: true}, {Name: "Branch", Value: "Main St"}},
+		Created: t0, Updated: t0.Add(time.Hour)}
+	for i := range 12 {
+		e.History = append(e.History, vault.Change{Field: "Password", Value: fmt.Sprintf("old%d", i), Time: t0.Add(-time.Duration(i) * time.Hour)})
+	}
+	e.History = append(e.History, vault.Change{Field: "Username", Value: "al"})
+	got := entryOf(e, true)
+	b, _ := json.Marshal(got)
+	for _, secret := range []string{`"now"`, "old0", "old9", "1234", "JBSWY3DPEHPK3PXP"} {
+		if strings.Contains(string(b), secret) {
+			t.Errorf("entryOf shows the secret %q: %s", secret, b)
+		}
+	}
+	if !got.Pending || !got.TOTP || got.PasswordChanges != api.HistoryMax || got.Name != "Bank" || got.Folder != "Money" ||
+		len(got.Fields) != 2 || !got.Fields[0].Hidden || got.Fields[1].Value != "Main St" || !got.Created.Equal(t0) {
+		t.Errorf("entryOf = %s", b)
+	}
+	s := secretOf(e)
+	if s.Password != "now" || s.TOTP != e.TOTP || len(s.Fields) != 2 || s.Fields[0].Value != "1234" ||
+		len(s.PasswordHistory) != api.HistoryMax || s.PasswordHistory[0].Password != "old0" || !s.PasswordHistory[1].Time.Equal(t0.Add(-time.Hour)) {
+		t.Errorf("secretOf = %+v", s)
+	}
+}
+
+func TestApplyEntryInput(t *testing.T) {
+	name, folder, notes := " Bank ", " Money ", "n"
+	tags := []string{" a ", "b", "a"}
+	fields := []api.Field{{Name: " PIN ", Value: "1234", Hidden: true}}
+	e := vault.Entry{Username: "keep", Password: "keep", TOTP: "keep"}
+	apply(api.EntryInput{Name: &name, Folder: &folder, Notes: &notes, Tags: &tags, Fields: &fields}, nil, "", &e)
+	if e.Name != "Bank" || e.Folder != "Money" || e.Notes != "n" || !slices.Equal(e.Tags, []string{"a", "b"}) ||
+		len(e.Fields) != 1 || e.Fields[0] != (vault.Field{Name: "PIN", Value: "1234", Hidden: true}) ||
+		e.Username != "keep" || e.Password != "keep" || e.TOTP != "keep" {
+		t.Errorf("apply = %+v", e)
+	}
+	empty := ""
+	apply(api.EntryInput{TOTP: &empty, Fields: &[]api.Field{}}, nil, "", &e)
+	if e.TOTP != "" || e.Fields != nil {
+		t.Errorf("apply clearing = %+v", e)
+	}
+	for _, in := range []api.EntryInput{
+		{Fields: &[]api.Field{{Name: " ", Value: "x"}}},
+		{Tags: &[]string{"a", ""}},
+		{Sites: &[]string{}},
+	} {
+		if in.Validate() == nil {
+			t.Errorf("Validate(%+v) = nil", in)
+		}
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"crypto/subtle"
 
 	"github.com/meshpass/meshpass/shared/match"
-	"github.com/meshpass/meshpass/shared/profile"
+	"github.com/meshpass/meshpass/shared/vault"
 	"github.com/meshpass/meshpass/wasm/api"
 	"github.com/meshpass/meshpass/wasm/bridge"
 )
@@ -25,10 +25,10 @@ func (a *app) autofill(ctx context.Context, arg api.AutofillArg) (api.AutoCreden
 // autofillFor picks, among entries, the one arg asks for if it may fill
 // the page automatically (match.Match.Automatic): the entry arg.ID, or
 // with no ID the best such entry, or with Unique the only one.
-func autofillFor(entries []profile.PasswordEntry, arg api.AutofillArg) (api.AutoCredential, error) {
+func autofillFor(entries []vault.Entry, arg api.AutofillArg) (api.AutoCredential, error) {
 	var auto []match.Ranked
 	for _, r := range match.Rank(entries, arg.URL, match.Options{AllowHTTP: arg.AllowHTTP}) {
-		if r.Match.Automatic() && (arg.ID == "" || entries[r.Index].Id == arg.ID) {
+		if r.Match.Automatic() && (arg.ID == "" || entries[r.Index].ID == arg.ID) {
 			auto = append(auto, r)
 		}
 	}
@@ -36,7 +36,7 @@ func autofillFor(entries []profile.PasswordEntry, arg api.AutofillArg) (api.Auto
 		return api.AutoCredential{}, bridge.ErrNotAllowed
 	}
 	e := entries[auto[0].Index]
-	return api.AutoCredential{ID: e.Id, Username: e.Username, Password: e.Password, Match: matchOf(auto[0].Match)}, nil
+	return api.AutoCredential{ID: e.ID, Username: e.Username, Password: e.Password, Match: matchOf(auto[0].Match)}, nil
 }
 
 func (a *app) typedLogin(ctx context.Context, l api.Login) (api.TypedLogin, error) {
@@ -69,7 +69,7 @@ func samePassword(a, b string) bool {
 //     account, say);
 //   - otherSite: no entry of the page's site (match.Page.SameSite) holds
 //     the password, but one of another site does, whatever its username.
-func typedLoginFor(entries []profile.PasswordEntry, l api.Login) (api.TypedLogin, error) {
+func typedLoginFor(entries []vault.Entry, l api.Login) (api.TypedLogin, error) {
 	p, err := match.ParsePage(l.URL, anyHTTP)
 	if err != nil {
 		return api.TypedLogin{}, bridge.BadRequest("url: not an http or https page: %v", err)
@@ -86,10 +86,10 @@ func typedLoginFor(entries []profile.PasswordEntry, l api.Login) (api.TypedLogin
 			return api.TypedLogin{State: api.TypedSaved, Host: out.Host}, nil
 		case samePassword(e.Password, l.Password):
 			if addTo == "" {
-				addTo = e.Id
+				addTo = e.ID
 			}
 		case r.Match.Kind == match.Exact && update == "":
-			update = e.Id
+			update = e.ID
 		}
 	}
 	switch {

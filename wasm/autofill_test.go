@@ -3,18 +3,18 @@ package main
 import (
 	"testing"
 
-	"github.com/meshpass/meshpass/shared/profile"
+	"github.com/meshpass/meshpass/shared/vault"
 	"github.com/meshpass/meshpass/wasm/api"
 	"github.com/meshpass/meshpass/wasm/bridge"
 )
 
 func TestAutofill(t *testing.T) {
-	entries := []profile.PasswordEntry{
-		{Id: "site", Sites: []string{"bank.example"}, Username: "alice", Password: "site-pw"},
-		{Id: "login", Sites: []string{"login.bank.example"}, Username: "alice", Password: "login-pw"},
-		{Id: "wild", Sites: []string{"*.shop.example"}, Username: "bob", Password: "wild-pw"},
-		{Id: "wild2", Sites: []string{"*.shop.example"}, Username: "carol", Password: "wild2-pw"},
-		{Id: "gone", Sites: []string{"old.example"}, Username: "dave", Password: "gone-pw", Deleted: true},
+	entries := []vault.Entry{
+		{ID: "site", Sites: []string{"bank.example"}, Username: "alice", Password: "site-pw"},
+		{ID: "login", Sites: []string{"login.bank.example"}, Username: "alice", Password: "login-pw"},
+		{ID: "wild", Sites: []string{"*.shop.example"}, Username: "bob", Password: "wild-pw"},
+		{ID: "wild2", Sites: []string{"*.shop.example"}, Username: "carol", Password: "wild2-pw"},
+		{ID: "gone", Sites: []string{"old.example"}, Username: "dave", Password: "gone-pw", Deleted: true},
 	}
 	for _, tc := range []struct {
 		name string
@@ -50,9 +50,9 @@ func TestAutofill(t *testing.T) {
 	}
 }
 
-func index(entries []profile.PasswordEntry, id string) int {
+func index(entries []vault.Entry, id string) int {
 	for i, e := range entries {
-		if e.Id == id {
+		if e.ID == id {
 			return i
 		}
 	}
@@ -60,12 +60,12 @@ func index(entries []profile.PasswordEntry, id string) int {
 }
 
 func TestTypedLogin(t *testing.T) {
-	entries := []profile.PasswordEntry{
-		{Id: "site", Sites: []string{"bank.example"}, Username: "alice", Password: "site-pw"},
-		{Id: "login", Sites: []string{"login.bank.example"}, Username: "alice", Password: "login-pw"},
-		{Id: "wild", Sites: []string{"*.shop.example"}, Username: "bob", Password: "wild-pw"},
-		{Id: "dev", Sites: []string{"localhost:3000"}, Username: "dev", Password: "dev-pw"},
-		{Id: "gone", Sites: []string{"old.example"}, Username: "carol", Password: "gone-pw", Deleted: true},
+	entries := []vault.Entry{
+		{ID: "site", Sites: []string{"bank.example"}, Username: "alice", Password: "site-pw"},
+		{ID: "login", Sites: []string{"login.bank.example"}, Username: "alice", Password: "login-pw"},
+		{ID: "wild", Sites: []string{"*.shop.example"}, Username: "bob", Password: "wild-pw"},
+		{ID: "dev", Sites: []string{"localhost:3000"}, Username: "dev", Password: "dev-pw"},
+		{ID: "gone", Sites: []string{"old.example"}, Username: "carol", Password: "gone-pw", Deleted: true},
 	}
 	for _, tc := range []struct {
 		name string

@@ -18,8 +18,8 @@ import (
 	"github.com/meshpass/meshpass/shared/jws"
 	"github.com/meshpass/meshpass/shared/keys"
 	"github.com/meshpass/meshpass/shared/match"
-	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/seal"
+	"github.com/meshpass/meshpass/shared/vault"
 	"github.com/meshpass/meshpass/wasm/api"
 	"github.com/meshpass/meshpass/wasm/bridge"
 )
@@ -83,18 +83,7 @@ func TestJWSAndJWEInBrowser(t *testing.T) {
 	}
 }
 
-func TestMergeAndWitnessInBrowser(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	a := []profile.PasswordEntry{{Id: "1", Username: "old", Updated: t0}, {Id: "2", Username: "a-only", Updated: t0}}
-	b := []profile.PasswordEntry{{Id: "1", Username: "new", Updated: t0.Add(time.Hour)}, {Id: "3", Username: "b-only", Updated: t0}}
-	var got []string
-	for _, e := range client.Merge(a, b) {
-		got = append(got, e.Id+":"+e.Username)
-	}
-	if want := []string{"1:new", "2:a-only", "3:b-only"}; !slices.Equal(got, want) {
-		t.Errorf("Merge = %v, want %v", got, want)
-	}
-
+func TestWitnessInBrowser(t *testing.T) {
 	w := client.WitnessCode("MA-profile", "MB-device", "nonce")
 	if !regexp.MustCompile(`^[A-Z2-7]{5}-[A-Z2-7]{5}$`).MatchString(w) {
 		t.Errorf("WitnessCode = %q", w)
@@ -105,16 +94,16 @@ func TestMergeAndWitnessInBrowser(t *testing.T) {
 }
 
 func TestRankInBrowser(t *testing.T) {
-	entries := []profile.PasswordEntry{
-		{Id: "reg", Sites: []string{"example.com"}, Username: "r"},
-		{Id: "exact", Sites: []string{"login.example.com"}, Username: "e"},
-		{Id: "wild", Sites: []string{"*.example.com"}, Username: "w"},
-		{Id: "other", Sites: []string{"example.org"}, Username: "o"},
-		{Id: "gone", Sites: []string{"login.example.com"}, Deleted: true},
+	entries := []vault.Entry{
+		{ID: "reg", Sites: []string{"example.com"}, Username: "r"},
+		{ID: "exact", Sites: []string{"login.example.com"}, Username: "e"},
+		{ID: "wild", Sites: []string{"*.example.com"}, Username: "w"},
+		{ID: "other", Sites: []string{"example.org"}, Username: "o"},
+		{ID: "gone", Sites: []string{"login.example.com"}, Deleted: true},
 	}
 	var ids []string
 	for _, r := range match.Rank(entries, "https://login.example.com/signin", match.Options{}) {
-		ids = append(ids, entries[r.Index].Id)
+		ids = append(ids, entries[r.Index].ID)
 	}
 	if want := []string{"exact", "wild", "reg"}; !slices.Equal(ids, want) {
 		t.Errorf("Rank = %v, want %v", ids, want)

@@ -18,6 +18,7 @@ import (
 	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/passgen"
 	"github.com/meshpass/meshpass/shared/policy"
+	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/seal"
 )
 
@@ -61,8 +62,8 @@ func init() {
 		{"escrow", "put the administration keys in escrow; print n-of-m recovery shares", cmdEscrow},
 		{"recover", "recover a profile from escrow shares onto this new device", cmdRecover},
 		{"add", "add a password entry", cmdAdd},
-		{"list", "list the entries (never their passwords)", cmdList},
-		{"show", "show an entry (its password only with --reveal)", cmdShow},
+		{"list", "list the entries (never their passwords); marks those not yet published", cmdList},
+		{"show", "show an entry and its earlier passwords (masked unless --reveal)", cmdShow},
 		{"edit", "change an entry", cmdEdit},
 		{"rm", "delete an entry", cmdRm},
 		{"sync", "fetch and verify the profile and passwords from the portal", cmdSync},
@@ -147,10 +148,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env func(stri
 	err := cmd.run(a, fs.Args()[1:])
 	code := exitCode(err)
 	if err != nil && !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errUsagePrinted) {
-		msg := strings.TrimPrefix(err.Error(), "client: ")
-		fmt.Fprintf(stderr, "meshpass: %s\n", msg)
+		fmt.Fprintf(stderr, "meshpass: %s\n", errorText(err))
 	}
 	return code
+}
+
+// errorText is what meshpass says of err: its message without the
+// client's package prefix; for a vault a newer meshpass upgraded, only
+// that (it is no failed check).
+func errorText(err error) string {
+	if errors.Is(err, client.ErrUpgrade) || errors.Is(err, profile.ErrFormat) {
+		return strings.TrimPrefix(client.ErrUpgrade.Error(), "client: ")
+	}
+	return strings.TrimPrefix(err.Error(), "client: ")
 }
 
 // errUsagePrinted is a usage error the flag package has already reported.
@@ -162,8 +172,10 @@ func exitCode(err error) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
+	case errors.Is(err, client.ErrUpgrade), errors.Is(err, profile.ErrFormat):
+		return exitError
 	case errors.As(err, &ue), errors.Is(err, policy.ErrPassphrase), errors.Is(err, policy.ErrShares),
-		errors.Is(err, policy.ErrAccount), errors.Is(err, policy.ErrSite),
+		errors.Is(err, policy.ErrAccount), errors.Is(err, policy.ErrSite), errors.Is(err, policy.ErrTOTP),
 		errors.Is(err, passgen.ErrLength), errors.Is(err, passgen.ErrNoClass):
 		return exitUsage
 	case errors.Is(err, seal.ErrWrongPassphrase):
@@ -187,10 +199,14 @@ func (a *app) globalFlags(fs *flag.FlagSet) {
 
 const exitCodesHelp = `Exit codes:
   0  success
-  1  error (portal unreachable, no device here, no such entry, ...)
+  1  error (portal unreachable, no device here, no such entry, a vault
+     upgraded by a newer meshpass: update meshpass, ...); a change saved
+     on this device while the portal is unreachable is not an error (0,
+     with a notice): the next sync publishes it
   2  usage: unknown command, bad flags or arguments, or an input the rules
      refuse (a new passphrase under 8 characters, a site, an account
-     name, escrow share counts, password generator options)
+     name, escrow share counts, password generator options, a one-time
+     code URI that is not otpauth://)
   3  verification failure: the portal served a profile, password vault,
      log proof or connection result that does not verify (wrong profile,
      rollback, inconsistent log, tampered data), or witness codes differ

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/meshpass/meshpass/shared/passgen"
 	"github.com/meshpass/meshpass/shared/policy"
 	"github.com/meshpass/meshpass/shared/profile"
+	"github.com/meshpass/meshpass/shared/vault"
 )
 
 func hostname() string {
@@ -418,21 +420,147 @@ func (p passwordFlags) get() (string, error) {
 	return *p.password, nil
 }
 
+// fieldFlag is a repeatable --field or --hidden-field NAME=VALUE; both
+// append to one list, so the fields keep the order they were given in.
+type fieldFlag struct {
+	list   *[]vault.Field
+	hidden bool
+}
+
+func (f fieldFlag) String() string { return "" }
+func (f fieldFlag) Set(v string) error {
+	name, value, ok := strings.Cut(v, "=")
+	if name = strings.TrimSpace(name); !ok || name == "" {
+		return fmt.Errorf("%q is not NAME=VALUE", v)
+	}
+	*f.list = append(*f.list, vault.Field{Name: name, Value: value, Hidden: f.hidden})
+	return nil
+}
+
+// tagList is a repeatable --tag; an empty value (--tag "") stands for no
+// tags.
+type tagList []string
+
+func (t *tagList) String() string { return strings.Join(*t, ",") }
+func (t *tagList) Set(v string) error {
+	if v = strings.TrimSpace(v); v != "" && !slices.Contains(*t, v) {
+		*t = append(*t, v)
+	}
+	return nil
+}
+
+// entryFlags are the fields of an entry beside its sites and credential,
+// as add and edit take them.
+type entryFlags struct {
+	name, notes, totp, folder *string
+	tags                      tagList
+	fields                    []vault.Field
+	removeFields              *[]string
+}
+
+func addEntryFlags(fs *flag.FlagSet, edit bool) *entryFlags {
+	f := &entryFlags{
+		name:   fs.String("name", "", "the entry's `name` (\"Bank\")"),
+		notes:  fs.String("notes", "", "free-form `notes`, stored encrypted"),
+		totp:   fs.String("totp", "", "the `otpauth://` URI of its one-time codes (from the site's QR code; visible in the process list)"),
+		folder: fs.String("folder", "", "the `folder` to file it in"),
+	}
+	tagHelp := "a `tag` (repeat for several)"
+	fieldHelp := "a custom field `NAME=VALUE` (repeat for several)"
+	if edit {
+		tagHelp = "replace the tags with these `tag`s (repeat for several; --tag \"\" for none)"
+		fieldHelp = "set the custom field `NAME=VALUE`, replacing one of that name (repeat for several)"
+		f.removeFields = &[]string{}
+		fs.Func("remove-field", "remove the custom field `NAME` (repeat for several)", func(v string) error {
+			*f.removeFields = append(*f.removeFields, v)
+			return nil
+		})
+	}
+	fs.Var(&f.tags, "tag", tagHelp)
+	fs.Var(fieldFlag{list: &f.fields}, "field", fieldHelp)
+	fs.Var(fieldFlag{list: &f.fields, hidden: true}, "hidden-field", fieldHelp+"; its value is masked unless --reveal (visible in the process list)")
+	return f
+}
+
+// apply sets the fields of e that set names (the flags given).
+func (f *entryFlags) apply(e *vault.Entry, set map[string]bool) {
+	if set["name"] {
+		e.Name = strings.TrimSpace(*f.name)
+	}
+	if set["notes"] {
+		e.Notes = *f.notes
+	}
+	if set["totp"] {
+		e.TOTP = strings.TrimSpace(*f.totp)
+	}
+	if set["folder"] {
+		e.Folder = strings.TrimSpace(*f.folder)
+	}
+	if set["tag"] {
+		e.Tags = slices.Clone([]string(f.tags))
+	}
+	if f.removeFields != nil {
+		e.Fields = slices.DeleteFunc(e.Fields, func(x vault.Field) bool { return slices.Contains(*f.removeFields, x.Name) })
+	}
+	for _, nf := range f.fields {
+		if i := slices.IndexFunc(e.Fields, func(x vault.Field) bool { return x.Name == nf.Name }); i >= 0 {
+			e.Fields[i] = nf
+		} else {
+			e.Fields = append(e.Fields, nf)
+		}
+	}
+}
+
+// check refuses a one-time code URI the rules refuse (policy.CheckTOTP).
+func (f *entryFlags) check() error {
+	_, err := policy.CheckTOTP(*f.totp)
+	return err
+}
+
+// saved turns an error wrapping client.ErrPending into a notice on
+// standard error and success: the change is kept on this device and the
+// next sync publishes it.
+func (a *app) saved(err error) error {
+	if !errors.Is(err, client.ErrPending) {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "meshpass: saved on this device; published at the next sync (`meshpass sync`): %s\n", pendingWhy(err))
+	return nil
+}
+
+// pendingWhy is why a write stayed pending: the error without the
+// ErrPending text.
+func pendingWhy(err error) string {
+	why := strings.TrimPrefix(err.Error(), client.ErrPending.Error())
+	why = strings.TrimPrefix(why, ": ")
+	if why == "" {
+		return "the portal could not be reached"
+	}
+	return strings.TrimPrefix(why, "client: ")
+}
+
 func cmdAdd(a *app, args []string) error {
 	fs := a.flags("add", "",
-		"Add a password entry and publish the vault. Without --password or --generate the\n"+
-			"password is asked for (twice, without echo). Prints the new entry's Id.")
+		"Add a password entry and publish it. Without --password or --generate the\n"+
+			"password is asked for (twice, without echo). Prints the new entry's Id. If the\n"+
+			"portal cannot be reached, the entry is saved on this device and published at\n"+
+			"the next sync (a notice says so; the exit code is 0).")
 	var sites siteList
 	fs.Var(&sites, "site", siteHelp)
 	username := fs.String("username", "", "the `username`")
-	notes := fs.String("notes", "", "free-form `notes`, stored encrypted")
+	ef := addEntryFlags(fs, false)
 	pf := addPasswordFlags(fs)
 	var pw string
+	set := map[string]bool{}
 	c, err := a.start(fs, args, 0, needUnlocked, func() error {
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		if len(sites) == 0 {
 			return usagef("add: give at least one --site")
 		}
 		if _, err := policy.CheckSites(sites); err != nil {
+			return err
+		}
+		if err := ef.check(); err != nil {
 			return err
 		}
 		var err error
@@ -447,12 +575,14 @@ func cmdAdd(a *app, args []string) error {
 			return err
 		}
 	}
-	e, err := c.Add(a.ctx, profile.PasswordEntry{Sites: sites, Username: *username, Password: pw, Notes: *notes})
-	if err != nil {
+	e := vault.Entry{Sites: sites, Username: *username, Password: pw}
+	ef.apply(&e, set)
+	e, err = c.Add(a.ctx, e)
+	if err != nil && !errors.Is(err, client.ErrPending) {
 		return err
 	}
-	fmt.Fprintln(a.stdout, e.Id)
-	return nil
+	fmt.Fprintln(a.stdout, e.ID)
+	return a.saved(err)
 }
 
 // entryID resolves an entry Id (or a unique prefix of one).
@@ -463,11 +593,11 @@ func entryID(c *client.Client, id string) (string, error) {
 	}
 	var ids []string
 	for _, e := range list {
-		if e.Id == id {
+		if e.ID == id {
 			return id, nil
 		}
-		if strings.HasPrefix(e.Id, id) {
-			ids = append(ids, e.Id)
+		if strings.HasPrefix(e.ID, strings.ToLower(id)) {
+			ids = append(ids, e.ID)
 		}
 	}
 	switch len(ids) {
@@ -491,7 +621,9 @@ func syncClient(a *app, c *client.Client) error {
 }
 
 func cmdList(a *app, args []string) error {
-	fs := a.flags("list", "", "List the password entries: Id, sites and username (never the passwords).")
+	fs := a.flags("list", "",
+		"List the password entries: Id, name, sites and username (never the passwords);\n"+
+			"\"pending\" marks an entry changed on this device and not yet published.")
 	doSync := fs.Bool("sync", false, "sync with the portal first")
 	c, err := a.start(fs, args, 0, needUnlocked, nil)
 	if err != nil {
@@ -510,19 +642,56 @@ func cmdList(a *app, args []string) error {
 		fmt.Fprintln(a.stdout, "No passwords saved.")
 		return nil
 	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSITES\tUSERNAME")
-	for _, e := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Id, strings.Join(e.Sites, ","), e.Username)
+	pending, err := c.Pending()
+	if err != nil {
+		return err
 	}
-	return tw.Flush()
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	status := ""
+	if len(pending) > 0 {
+		status = "\tSTATUS"
+	}
+	fmt.Fprintf(tw, "ID\tNAME\tSITES\tUSERNAME%s\n", status)
+	for _, e := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s", e.ID, e.Name, strings.Join(e.Sites, ","), e.Username)
+		if slices.Contains(pending, e.ID) {
+			fmt.Fprint(tw, "\tpending")
+		}
+		fmt.Fprintln(tw)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	printPending(a, pending)
+	return nil
+}
+
+// printPending says how many entries have changes not yet published, if
+// any (deleted entries included).
+func printPending(a *app, pending []string) {
+	switch len(pending) {
+	case 0:
+	case 1:
+		fmt.Fprintln(a.stdout, "1 entry has changes saved on this device only, published at the next sync (`meshpass sync`).")
+	default:
+		fmt.Fprintf(a.stdout, "%d entries have changes saved on this device only, published at the next sync (`meshpass sync`).\n", len(pending))
+	}
 }
 
 func cmdShow(a *app, args []string) error {
-	fs := a.flags("show", "ID", "Show the entry with Id ID (or a unique prefix of it).")
-	reveal := fs.Bool("reveal", false, "print the password too")
+	fs := a.flags("show", "ID",
+		"Show the entry with Id ID (or a unique prefix of it): every field, and its\n"+
+			"earlier passwords with the dates they were set. Passwords, the one-time code\n"+
+			"URI and hidden fields are masked unless --reveal.")
+	reveal := fs.Bool("reveal", false, "print the passwords, the one-time code URI and the hidden fields too")
+	history := fs.Int("history", 10, "how many earlier passwords to list (`N`; 0 for none)")
 	doSync := fs.Bool("sync", false, "sync with the portal first")
-	c, err := a.start(fs, args, 1, needUnlocked, nil)
+	c, err := a.start(fs, args, 1, needUnlocked, func() error {
+		if *history < 0 {
+			return usagef("--history must not be negative")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -539,35 +708,99 @@ func cmdShow(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	pw := "******** (--reveal to show)"
-	if *reveal {
-		pw = e.Password
+	pending, err := c.Pending()
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(a.stdout, "Id:       %s\nSites:    %s\nUsername: %s\nPassword: %s\n", e.Id, strings.Join(e.Sites, ", "), e.Username, pw)
+	secret := func(s string) string {
+		if *reveal {
+			return s
+		}
+		return "******** (--reveal to show)"
+	}
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.Local().Format(time.DateTime)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 1, ' ', 0)
+	line := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
+	line("Id", e.ID)
+	if e.Name != "" {
+		line("Name", e.Name)
+	}
+	line("Sites", strings.Join(e.Sites, ", "))
+	line("Username", e.Username)
+	line("Password", secret(e.Password))
+	if e.TOTP != "" {
+		line("TOTP", secret(e.TOTP))
+	}
 	if e.Notes != "" {
-		fmt.Fprintf(a.stdout, "Notes:    %s\n", e.Notes)
+		line("Notes", strings.ReplaceAll(e.Notes, "\n", "\n\t"))
 	}
-	fmt.Fprintf(a.stdout, "Updated:  %s\n", e.Updated.Local().Format(time.RFC3339))
+	if e.Folder != "" {
+		line("Folder", e.Folder)
+	}
+	if len(e.Tags) > 0 {
+		line("Tags", strings.Join(e.Tags, ", "))
+	}
+	for _, f := range e.Fields {
+		v := f.Value
+		if f.Hidden {
+			v = secret(v)
+		}
+		line("Field "+f.Name, v)
+	}
+	line("Created", when(e.Created))
+	line("Updated", when(e.Updated))
+	if slices.Contains(pending, e.ID) {
+		line("Status", "pending: changed on this device, published at the next sync")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if old := e.PasswordHistory(*history); len(old) > 0 {
+		fmt.Fprintf(a.stdout, "Earlier passwords (newest first; each was set on the date shown):\n")
+		tw = tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+		for _, c := range old {
+			fmt.Fprintf(tw, "  %s\t%s\n", when(c.Time), secret(c.Value))
+		}
+		return tw.Flush()
+	}
 	return nil
 }
 
 func cmdEdit(a *app, args []string) error {
 	fs := a.flags("edit", "ID",
-		"Change the entry with Id ID (or a unique prefix): only the fields given change.")
+		"Change the entry with Id ID (or a unique prefix): only the fields given change\n"+
+			"(an empty value clears a field: --notes \"\", --totp \"\"). The password it had\n"+
+			"stays in its history (`meshpass show`). If the portal cannot be reached, the\n"+
+			"change is saved on this device and published at the next sync (exit code 0).")
 	var sites siteList
 	fs.Var(&sites, "site", "replace the sites with these: "+siteHelp)
 	username := fs.String("username", "", "the new `username`")
-	notes := fs.String("notes", "", "the new `notes`")
+	ef := addEntryFlags(fs, true)
 	pf := addPasswordFlags(fs)
 	ask := fs.Bool("ask-password", false, "ask for a new password (twice, without echo)")
 	set := map[string]bool{}
 	var pw string
 	c, err := a.start(fs, args, 1, needUnlocked, func() error {
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		if !set["site"] && !set["username"] && !set["notes"] && !set["password"] && !set["generate"] && !*ask {
-			return usagef("edit: nothing to change; give --site, --username, --notes, --password, --generate or --ask-password")
+		changes := false
+		for _, name := range []string{"site", "username", "password", "generate", "ask-password", "name", "notes", "totp", "folder", "tag", "field", "hidden-field", "remove-field"} {
+			changes = changes || set[name]
+		}
+		if !changes {
+			return usagef("edit: nothing to change; give --site, --username, --password, --generate, --ask-password, --name, --notes, --totp, --folder, --tag, --field, --hidden-field or --remove-field")
+		}
+		if set["site"] && len(sites) == 0 {
+			return usagef("edit: an entry needs at least one --site")
 		}
 		if _, err := policy.CheckSites(sites); err != nil {
+			return err
+		}
+		if err := ef.check(); err != nil {
 			return err
 		}
 		var err error
@@ -591,29 +824,30 @@ func cmdEdit(a *app, args []string) error {
 			return err
 		}
 	}
-	err = c.Edit(a.ctx, id, func(e *profile.PasswordEntry) {
+	err = c.Edit(a.ctx, id, func(e *vault.Entry) {
 		if set["site"] {
 			e.Sites = sites
 		}
 		if set["username"] {
 			e.Username = *username
 		}
-		if set["notes"] {
-			e.Notes = *notes
-		}
 		if pw != "" {
 			e.Password = pw
 		}
+		ef.apply(e, set)
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, client.ErrPending) {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "Updated %s.\n", id)
-	return nil
+	return a.saved(err)
 }
 
 func cmdRm(a *app, args []string) error {
-	fs := a.flags("rm", "ID", "Delete the entry with Id ID (or a unique prefix) on every device.")
+	fs := a.flags("rm", "ID",
+		"Delete the entry with Id ID (or a unique prefix) on every device. If the portal\n"+
+			"cannot be reached, the deletion is saved on this device and published at the\n"+
+			"next sync (exit code 0).")
 	c, err := a.start(fs, args, 1, needUnlocked, nil)
 	if err != nil {
 		return err
@@ -622,18 +856,20 @@ func cmdRm(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.Delete(a.ctx, id); err != nil {
+	err = c.Delete(a.ctx, id)
+	if err != nil && !errors.Is(err, client.ErrPending) {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "Deleted %s.\n", id)
-	return nil
+	return a.saved(err)
 }
 
 func cmdSync(a *app, args []string) error {
 	fs := a.flags("sync", "",
 		"Fetch the profile and the passwords from the portal and verify them: every\n"+
 			"signature up to the pinned profile fingerprint, no rollback, the log inclusion\n"+
-			"proofs and the new checkpoint's consistency with the last one. On failure the\n"+
+			"proofs and the new checkpoint's consistency with the last one; then publish the\n"+
+			"changes saved on this device while the portal was unreachable. On failure the\n"+
 			"last good state is kept.")
 	c, err := a.start(fs, args, 0, needUnlocked, nil)
 	if err != nil {
@@ -651,6 +887,11 @@ func cmdSync(a *app, args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "Synced and verified: %d entries, %d devices.\n", len(list), len(devs))
+	pending, err := c.Pending()
+	if err != nil {
+		return err
+	}
+	printPending(a, pending)
 	return nil
 }
 

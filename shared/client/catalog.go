@@ -246,7 +246,7 @@ func (c *Client) view() (*vaultView, error) {
 			if ring.pos >= cs.Size {
 				break
 			}
-			if _, err := v.verified.AddItem(item); err != nil {
+			if _, err := v.verified.AddTrusted(item); err != nil {
 				return nil, fmt.Errorf("%w: stored catalog item %d: %w", ErrTampered, ring.pos, err)
 			}
 		}
@@ -283,6 +283,8 @@ func (c *Client) catalog() *catalogState {
 	return c.st.Catalog
 }
 
+// A chunk is its items, each followed by a newline (an item, in its
+// canonical form, holds none).
 func (c *Client) readChunk(n int64) ([]json.RawMessage, error) {
 	b, err := c.opts.Storage.Get(chunkKey(n))
 	if errors.Is(err, ErrNotFound) {
@@ -291,9 +293,14 @@ func (c *Client) readChunk(n int64) ([]json.RawMessage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: reading the stored catalog: %w", err)
 	}
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		return nil, fmt.Errorf("%w: stored catalog chunk %d is cut short", ErrTampered, n)
+	}
 	var items []json.RawMessage
-	if err := json.Unmarshal(b, &items); err != nil {
-		return nil, fmt.Errorf("%w: stored catalog chunk %d: %v", ErrTampered, n, err)
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		items = append(items, b[:i:i])
+		b = b[i+1:]
 	}
 	return items, nil
 }
@@ -313,9 +320,9 @@ func (c *Client) storeItems(from int64, items []json.RawMessage) error {
 		}
 		take := min(len(items), chunkItems-off)
 		chunk = append(chunk[:off], items[:take]...)
-		b, err := json.Marshal(chunk)
-		if err != nil {
-			return err
+		var b []byte
+		for _, item := range chunk {
+			b = append(append(b, item...), '\n')
 		}
 		if err := c.opts.Storage.Put(chunkKey(n), b); err != nil {
 			return fmt.Errorf("client: saving the catalog: %w", err)
@@ -585,13 +592,14 @@ func offline(err error) bool {
 	if errors.Is(err, ErrTransport) {
 		return true
 	}
-	return errors.As(err, &e) && (e.Code >= 500 || e.Code == mmm.StatusTooManyRequests)
+	return errors.As(err, &e) && (e.Code >= 500 && e.Code != mmm.StatusInsufficientStorage || e.Code == mmm.StatusTooManyRequests)
 }
 
 // publishPending publishes this device's pending items, oldest first. A
 // 409 (the vault's key epoch changed, an item already appended) is met by
-// syncing and sealing again what must be; other refusals leave the items
-// pending and are returned.
+// syncing and sealing again what must be; other refusals (a quota reached,
+// this device removed) leave the items pending, never dropped, and are
+// returned.
 func (c *Client) publishPending(ctx context.Context) error {
 	for attempt := 1; len(c.catalog().Pending) > 0; {
 		before := len(c.catalog().Pending)

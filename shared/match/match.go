@@ -64,7 +64,7 @@ import (
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 
-	"github.com/meshpass/meshpass/shared/profile"
+	"github.com/meshpass/meshpass/shared/vault"
 )
 
 // Kind says how a site matched a page. A larger Kind is a stronger match.
@@ -329,7 +329,7 @@ type Ranked struct {
 // more trailing labels with the page's host; then entry order. Deleted
 // entries are skipped. It returns nil if nothing matches or the page may
 // not be filled at all.
-func Rank(entries []profile.PasswordEntry, pageURL string, opts Options) []Ranked {
+func Rank(entries []vault.Entry, pageURL string, opts Options) []Ranked {
 	p, err := ParsePage(pageURL, opts)
 	if err != nil {
 		return nil

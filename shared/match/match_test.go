@@ -10,7 +10,7 @@ import (
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 
-	"github.com/meshpass/meshpass/shared/profile"
+	"github.com/meshpass/meshpass/shared/vault"
 )
 
 var (
@@ -269,22 +269,22 @@ func TestBest(t *testing.T) {
 
 func TestRank(t *testing.T) {
 	now := time.Now()
-	entries := []profile.PasswordEntry{
-		{Id: "0", Sites: []string{"example.com"}, Updated: now},
-		{Id: "1", Sites: []string{"evil.io", "example.com.evil.io"}},
-		{Id: "2", Sites: []string{"login.example.com"}},
-		{Id: "3", Sites: []string{"login.example.com"}, Deleted: true},
-		{Id: "4", Sites: []string{"*.example.com"}},
-		{Id: "5", Sites: []string{"other.example.com", "login.example.com:443"}},
-		{Id: "6", Sites: nil},
-		{Id: "7", Sites: []string{"*.com", "com", "example.co"}},
-		{Id: "8", Sites: []string{"example.com"}},
+	entries := []vault.Entry{
+		{ID: "0", Sites: []string{"example.com"}, Updated: now},
+		{ID: "1", Sites: []string{"evil.io", "example.com.evil.io"}},
+		{ID: "2", Sites: []string{"login.example.com"}},
+		{ID: "3", Sites: []string{"login.example.com"}, Deleted: true},
+		{ID: "4", Sites: []string{"*.example.com"}},
+		{ID: "5", Sites: []string{"other.example.com", "login.example.com:443"}},
+		{ID: "6", Sites: nil},
+		{ID: "7", Sites: []string{"*.com", "com", "example.co"}},
+		{ID: "8", Sites: []string{"example.com"}},
 	}
 	got := Rank(entries, "https://login.example.com/", https)
 	var ids []string
 	var kinds []Kind
 	for _, r := range got {
-		ids = append(ids, entries[r.Index].Id)
+		ids = append(ids, entries[r.Index].ID)
 		kinds = append(kinds, r.Match.Kind)
 	}
 	// 5 names the port, so it ranks before 2; 0 and 8 tie and keep their order.
@@ -301,7 +301,7 @@ func TestRank(t *testing.T) {
 	if r := Rank(entries, "http://login.example.com/", https); r != nil {
 		t.Errorf("http page without AllowHTTP: %v", r)
 	}
-	if r := Rank(entries, "https://example.com.evil.io/", https); len(r) != 1 || entries[r[0].Index].Id != "1" {
+	if r := Rank(entries, "https://example.com.evil.io/", https); len(r) != 1 || entries[r[0].Index].ID != "1" {
 		t.Errorf("evil page: %v", r)
 	}
 }
@@ -428,7 +428,7 @@ func FuzzAllowed(f *testing.F) {
 }
 
 func BenchmarkRank10000(b *testing.B) {
-	entries := make([]profile.PasswordEntry, 10000)
+	entries := make([]vault.Entry, 10000)
 	for i := range entries {
 		entries[i].Sites = []string{"site" + strings.Repeat("x", i%7) + ".example" + string(rune('a'+i%26)) + ".com", "*.corp.example.com"}
 	}

@@ -12,6 +12,7 @@ import (
 	"testing/cryptotest"
 	"text/template"
 
+	"github.com/meshpass/meshpass/shared/jws"
 	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/profile"
 )
@@ -113,6 +114,15 @@ func (w *world) payloads() (map[string][]byte, error) {
 			return nil, err
 		}
 	}
+	var record jws.SignedData
+	if err := json.Unmarshal(w.messages["AppendRecordsRequest"].(*mmm.AppendRecordsRequest).Records[0], &record); err != nil {
+		return nil, err
+	}
+	rec, err := record.UnverifiedPayload()
+	if err != nil {
+		return nil, err
+	}
+	out["Record"] = rec
 	pw, err := profile.MarshalTagged(profile.TagPasswordData, p.Passwords)
 	if err != nil {
 		return nil, err

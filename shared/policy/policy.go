@@ -13,17 +13,23 @@
 //   - A site of a password entry: a host name, a wildcard, an IP address,
 //     each with an optional port, or an http(s) URL, stored in the
 //     canonical form shared/match gives it (CheckSite).
+//   - The one-time code secret of a password entry: none, or an
+//     otpauth:// URI of type totp or hotp with a base32 secret
+//     (CheckTOTP).
 //
 // A refused input is an *Error that wraps one of ErrPassphrase,
-// ErrShares, ErrAccount or ErrSite (test with errors.Is), so that callers
+// ErrShares, ErrAccount, ErrSite or ErrTOTP (test with errors.Is), so that callers
 // can map it to their own codes. The test vectors in vectors/rules.json
 // are run against this package, the command line and the wasm core alike.
 package policy
 
 import (
+	"encoding/base32"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/meshpass/meshpass/shared/match"
@@ -74,13 +80,15 @@ var (
 	ErrAccount = errors.New("policy: account name refused")
 	// ErrSite means a site is refused.
 	ErrSite = errors.New("policy: site refused")
+	// ErrTOTP means the one-time code URI of an entry is refused.
+	ErrTOTP = errors.New("policy: one-time code URI refused")
 )
 
 // Error is a refused input. Its message names the input (quoted, except a
 // passphrase, which is never shown) and says why: `site "not a url": not a
 // host name, ...`.
 type Error struct {
-	// Rule is ErrPassphrase, ErrShares, ErrAccount or ErrSite.
+	// Rule is ErrPassphrase, ErrShares, ErrAccount, ErrSite or ErrTOTP.
 	Rule error
 	// Subject names the input, as the message starts: `site "x"`,
 	// "passphrase", "escrow of 1 of 3 shares".
@@ -196,6 +204,41 @@ func CheckSites(sites []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// MaxTOTP is the most bytes of an entry's one-time code URI.
+const MaxTOTP = 2048
+
+// CheckTOTP checks the one-time code secret of a password entry and
+// returns it without surrounding spaces: "" (none), or an otpauth:// URI
+// (the form authenticator apps read from QR codes) of type totp or hotp,
+// at most MaxTOTP bytes, whose secret parameter is base32 (spaces and
+// padding allowed, any case).
+func CheckTOTP(uri string) (string, error) {
+	uri = strings.TrimSpace(uri)
+	if uri == "" {
+		return "", nil
+	}
+	why := ""
+	u, err := url.Parse(uri)
+	switch {
+	case len(uri) > MaxTOTP:
+		why = fmt.Sprintf("longer than %d bytes", MaxTOTP)
+	case err != nil || !strings.EqualFold(u.Scheme, "otpauth"):
+		why = "not an otpauth:// URI"
+	case !strings.EqualFold(u.Host, "totp") && !strings.EqualFold(u.Host, "hotp"):
+		why = "not of type totp or hotp (otpauth://totp/...)"
+	default:
+		secret := strings.ToUpper(strings.NewReplacer(" ", "", "=", "").Replace(u.Query().Get("secret")))
+		if secret == "" {
+			why = "no secret parameter"
+		} else if _, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret); err != nil {
+			why = "the secret is not base32"
+		} else {
+			return uri, nil
+		}
+	}
+	return "", &Error{Rule: ErrTOTP, Subject: "one-time code URI", Reason: why}
 }
 
 // truncate shortens an input quoted in a message to 80 bytes (on a

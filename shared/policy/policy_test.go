@@ -127,3 +127,19 @@ func TestConstants(t *testing.T) {
 		t.Error("a rule's constant changed: update the test vectors, the docs and the popup together")
 	}
 }
+
+func TestCheckTOTP(t *testing.T) {
+	for _, ok := range []string{"", "  ", "otpauth://totp/Bank:alice?secret=JBSWY3DPEHPK3PXP&issuer=Bank", " OTPAUTH://TOTP/x?secret=jbsw y3dp ehpk 3pxp ", "otpauth://hotp/x?secret=JBSWY3DPEHPK3PXP&counter=1"} {
+		if _, err := CheckTOTP(ok); err != nil {
+			t.Errorf("CheckTOTP(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"JBSWY3DPEHPK3PXP", "https://totp/x?secret=JBSWY3DPEHPK3PXP", "otpauth://motp/x?secret=JBSWY3DPEHPK3PXP", "otpauth://totp/x", "otpauth://totp/x?secret=not-base32!", "otpauth://totp/x?secret=" + strings.Repeat("A", MaxTOTP)} {
+		_, err := CheckTOTP(bad)
+		if !errors.Is(err, ErrTOTP) {
+			t.Errorf("CheckTOTP(%q) = %v, want ErrTOTP", bad, err)
+		} else if strings.Contains(err.Error(), "secret=") {
+			t.Errorf("CheckTOTP(%q): the message %q shows the secret", bad, err)
+		}
+	}
+}

@@ -32,7 +32,9 @@ func NewCatalog(k Keyring) *Catalog {
 // is refused (ErrParents): the caller gives records in the order the
 // portal logged them, and a parent always comes first. It returns the
 // record's version.
-func (c *Catalog) Add(s *Signed) (string, error) {
+func (c *Catalog) Add(s *Signed) (string, error) { return c.addRecord(s, true) }
+
+func (c *Catalog) addRecord(s *Signed, verify bool) (string, error) {
 	v, err := Version(s)
 	if err != nil {
 		return "", err
@@ -40,7 +42,7 @@ func (c *Catalog) Add(s *Signed) (string, error) {
 	if _, ok := c.records[v]; ok {
 		return v, nil
 	}
-	o, err := Open(s, c.keys)
+	o, err := open(s, c.keys, verify)
 	if err != nil {
 		return "", err
 	}
@@ -55,8 +57,10 @@ func (c *Catalog) Add(s *Signed) (string, error) {
 // all or none: a record's parents must be in the catalog or earlier in
 // the batch. Records the catalog holds already are skipped. It returns
 // the records' versions in order.
-func (c *Catalog) AddBatch(s *Signed) ([]string, error) {
-	opened, err := OpenBatch(s, c.keys)
+func (c *Catalog) AddBatch(s *Signed) ([]string, error) { return c.addBatch(s, true) }
+
+func (c *Catalog) addBatch(s *Signed, verify bool) ([]string, error) {
+	opened, err := openBatch(s, c.keys, verify)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +255,16 @@ func (c *Catalog) history(id string, e *Entry) []Change {
 // AddItem adds a catalog item as a portal holds it (the bytes Item gives
 // of a signed record or batch): a batch through AddBatch, a record through
 // Add. It returns the versions of the records it holds.
-func (c *Catalog) AddItem(item []byte) ([]string, error) {
+func (c *Catalog) AddItem(item []byte) ([]string, error) { return c.addItem(item, true) }
+
+// AddTrusted adds an item as AddItem does, all checks made but the
+// signature's: for an item this device verified before and kept in its
+// own storage, read again at start (the signature costs most of opening a
+// record). Its fields still open only under their identity and the
+// epoch's key.
+func (c *Catalog) AddTrusted(item []byte) ([]string, error) { return c.addItem(item, false) }
+
+func (c *Catalog) addItem(item []byte, verify bool) ([]string, error) {
 	s, err := ParseItem(item)
 	if err != nil {
 		return nil, err
@@ -261,9 +274,9 @@ func (c *Catalog) AddItem(item []byte) ([]string, error) {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if isBatch(payload) {
-		return c.AddBatch(s)
+		return c.addBatch(s, verify)
 	}
-	v, err := c.Add(s)
+	v, err := c.addRecord(s, verify)
 	if err != nil {
 		return nil, err
 	}

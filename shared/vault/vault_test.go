@@ -485,3 +485,28 @@ func TestBatch(t *testing.T) {
 		t.Fatalf("batch signed by another device: %v", err)
 	}
 }
+
+// TestItemCanonical: an item reads back only in the form Item writes, so
+// that every device chains the same bytes.
+func TestItemCanonical(t *testing.T) {
+	s, _ := write(t, newRing(t, "d1"), "d1", "e1", nil, time.Now(), Entry{Username: "u"})
+	item, err := Item(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseItem(item)
+	if err != nil || *back != *s {
+		t.Fatalf("round trip: %v %+v", err, back)
+	}
+	for _, bad := range []string{
+		strings.Replace(string(item), `{"protected"`, `{ "protected"`, 1),
+		strings.Replace(string(item), `"payload":"`, `"payload":"=`, 1),
+		string(item) + " ",
+		`{"payload":"` + s.Payload + `","protected":"` + s.Protected + `","signature":"` + s.Signature + `"}`,
+		`{"header":"` + s.Protected + `","payload":"` + s.Payload + `","signature":"` + s.Signature + `"}`,
+	} {
+		if _, err := ParseItem([]byte(bad)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("ParseItem(%.60q…): %v", bad, err)
+		}
+	}
+}

@@ -60,6 +60,15 @@ const (
 	// CodeOtherProfile: the shares open the escrow of another profile
 	// than the account's.
 	CodeOtherProfile = "other_profile"
+	// CodePending: the change was saved on this device but the portal
+	// could not be reached (or failed on its side); the next sync
+	// publishes it, and until then list marks the entry pending. The
+	// change is not lost: treat it as done, and say so.
+	CodePending = "pending"
+	// CodeUpgradeRequired: the vault was upgraded by a newer meshpass, in
+	// a format this one does not know: update meshpass. Nothing failed to
+	// verify.
+	CodeUpgradeRequired = "upgrade_required"
 	// CodeInternal: anything else, including a recovered panic.
 	CodeInternal = "internal"
 )
@@ -71,7 +80,7 @@ var Codes = []string{
 	CodeVerificationFailed, CodeRejected, CodeConflict, CodeInvalidAccount,
 	CodeInsecurePortal, CodeTransport, CodePortal, CodeBadShare, CodeTooFewShares,
 	CodeDifferentSplits, CodeWrongKey, CodeVoided, CodeOtherProfile,
-	CodeInternal,
+	CodePending, CodeUpgradeRequired, CodeInternal,
 }
 
 // The checks a CodeVerificationFailed Error names in its check property:

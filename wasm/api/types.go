@@ -2,6 +2,9 @@ package api
 
 import (
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -95,19 +98,66 @@ type Passphrase struct {
 	Passphrase string `json:"passphrase"`
 }
 
-// Entry is a password entry as JavaScript sees it, without its password
-// (secret returns that).
+// Entry is a password entry as JavaScript sees it, without its secrets:
+// no password, no earlier passwords, no one-time code URI, and no value
+// of a hidden field (secret returns those, of one entry).
 type Entry struct {
 	// ID is the entry's identifier.
 	ID string `json:"id"`
+	// Name is what the person calls the login ("Bank"); may be empty.
+	Name string `json:"name,omitempty"`
 	// Sites are the sites it fills (package match).
 	Sites []string `json:"sites"`
 	// Username is the login's user name.
 	Username string `json:"username"`
 	// Notes are free text.
 	Notes string `json:"notes,omitempty"`
+	// TOTP reports that the entry holds a one-time code URI (secret
+	// returns it).
+	TOTP bool `json:"totp,omitempty"`
+	// Fields are the custom fields, in the person's order; a hidden
+	// field's value is left out (secret returns it).
+	Fields []Field `json:"fields,omitempty"`
+	// Folder is the folder the entry is filed in, or "".
+	Folder string `json:"folder,omitempty"`
+	// Tags are the entry's tags.
+	Tags []string `json:"tags,omitempty"`
+	// Created is when the entry was first written (RFC 3339).
+	Created time.Time `json:"created"`
 	// Updated is when the entry last changed (RFC 3339).
 	Updated time.Time `json:"updated"`
+	// PasswordChanges is how many earlier passwords secret lists (at most
+	// HistoryMax).
+	PasswordChanges int `json:"passwordChanges,omitempty"`
+	// Pending reports changes made on this device that the portal has not
+	// accepted yet (written offline): the next sync publishes them.
+	Pending bool `json:"pending,omitempty"`
+}
+
+// Limits of what the core returns.
+const (
+	// HistoryMax is the most earlier passwords of an entry secret returns.
+	HistoryMax = 10
+)
+
+// Field is a custom field of an entry.
+type Field struct {
+	// Name is the field's name; not empty.
+	Name string `json:"name"`
+	// Value is the field's value; in a list, left out for a hidden field.
+	Value string `json:"value,omitempty"`
+	// Hidden marks a secret value: masked until shown, and given only by
+	// secret.
+	Hidden bool `json:"hidden,omitempty"`
+}
+
+// OldPassword is a password an entry held before.
+type OldPassword struct {
+	// Password is the earlier password.
+	Password string `json:"password"`
+	// Time is when it was written (RFC 3339): it was the password from
+	// then until the next change.
+	Time time.Time `json:"time"`
 }
 
 // EntryInput is the argument of add, and of edit (where a field left out
@@ -115,6 +165,8 @@ type Entry struct {
 type EntryInput struct {
 	// ID is the entry to edit; add makes one if it is empty.
 	ID string `json:"id,omitempty"`
+	// Name is what the person calls the login.
+	Name *string `json:"name"`
 	// Sites are the sites it fills; at least one.
 	Sites *[]string `json:"sites"`
 	// Username is the login's user name.
@@ -123,12 +175,33 @@ type EntryInput struct {
 	Password *string `json:"password"`
 	// Notes are free text.
 	Notes *string `json:"notes"`
+	// TOTP is an otpauth:// URI for one-time codes, or "" for none
+	// (policy.CheckTOTP).
+	TOTP *string `json:"totp"`
+	// Fields are the custom fields, all of them (with the hidden ones'
+	// values): they replace the entry's.
+	Fields *[]Field `json:"fields"`
+	// Folder is the folder to file the entry in, or "".
+	Folder *string `json:"folder"`
+	// Tags are the entry's tags, all of them.
+	Tags *[]string `json:"tags"`
 }
 
-// Validate refuses an empty list of sites.
+// Validate refuses an empty list of sites, a custom field without a name
+// and an empty tag.
 func (e EntryInput) Validate() error {
 	if e.Sites != nil && len(*e.Sites) == 0 {
 		return errors.New("an entry needs at least one site")
+	}
+	if e.Fields != nil {
+		for i, f := range *e.Fields {
+			if strings.TrimSpace(f.Name) == "" {
+				return fmt.Errorf("custom field %d has no name", i+1)
+			}
+		}
+	}
+	if e.Tags != nil && slices.ContainsFunc(*e.Tags, func(t string) bool { return strings.TrimSpace(t) == "" }) {
+		return errors.New("a tag is empty")
 	}
 	return nil
 }
@@ -147,12 +220,20 @@ func (a ID) Validate() error {
 	return nil
 }
 
-// Secret is what secret returns: one entry's username and password.
+// Secret is what secret returns: one entry's credential and its other
+// secrets.
 type Secret struct {
 	// Username is the login's user name.
 	Username string `json:"username"`
 	// Password is the login's password.
 	Password string `json:"password"`
+	// TOTP is the entry's otpauth:// URI, or "".
+	TOTP string `json:"totp,omitempty"`
+	// Fields are the entry's custom fields, hidden values included.
+	Fields []Field `json:"fields,omitempty"`
+	// PasswordHistory are the entry's earlier passwords, newest first, at
+	// most HistoryMax.
+	PasswordHistory []OldPassword `json:"passwordHistory,omitempty"`
 }
 
 // URL is the argument of page.

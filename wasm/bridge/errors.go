@@ -35,11 +35,17 @@ func BadRequest(format string, args ...any) error {
 
 // codes maps sentinel errors to codes, first match wins: the order puts
 // the more specific causes first (a stored profile that does not verify
-// wraps both client.ErrInvalidProfile and a profile error).
+// wraps both client.ErrInvalidProfile and a profile error; a vault of a
+// newer format wraps client.ErrUpgrade and the profile error that says
+// so, and must never read as a verification failure; a write kept on the
+// device wraps client.ErrPending and why the portal could not take it).
 var codes = []struct {
 	err  error
 	code string
 }{
+	{client.ErrUpgrade, api.CodeUpgradeRequired},
+	{client.ErrPending, api.CodePending},
+	{profile.ErrFormat, api.CodeUpgradeRequired},
 	{ErrBadRequest, api.CodeBadRequest},
 	{ErrNotAllowed, api.CodeNotAllowed},
 	{seal.ErrWrongPassphrase, api.CodeWrongPassphrase},
@@ -48,6 +54,7 @@ var codes = []struct {
 	{policy.ErrPassphrase, api.CodeBadRequest},
 	{policy.ErrShares, api.CodeBadRequest},
 	{policy.ErrSite, api.CodeBadRequest},
+	{policy.ErrTOTP, api.CodeBadRequest},
 	{policy.ErrAccount, api.CodeInvalidAccount},
 	{passgen.ErrLength, api.CodeBadRequest},
 	{passgen.ErrNoClass, api.CodeBadRequest},

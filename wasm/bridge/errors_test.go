@@ -61,6 +61,13 @@ func TestCode(t *testing.T) {
 		{jwe.ErrDecrypt, api.CodeVerificationFailed, "signature"},
 		{fmt.Errorf("%w: fetch failed", client.ErrTransport), api.CodeTransport, ""},
 		{context.DeadlineExceeded, api.CodeTransport, ""},
+		// A write kept on the device says why the portal did not take it.
+		{fmt.Errorf("%w: %w", client.ErrPending, fmt.Errorf("%w: fetch failed", client.ErrTransport)), api.CodePending, ""},
+		{fmt.Errorf("%w: %w", client.ErrPending, &mmm.Error{Code: mmm.StatusInternalError}), api.CodePending, ""},
+		// A vault of a newer format is never a verification failure.
+		{fmt.Errorf("%w: %w", client.ErrUpgrade, fmt.Errorf("%w (format 3)", profile.ErrFormat)), api.CodeUpgradeRequired, ""},
+		{fmt.Errorf("%w: %w", client.ErrInvalidProfile, profile.ErrFormat), api.CodeUpgradeRequired, ""},
+		{func() error { _, err := policy.CheckTOTP("https://x"); return err }(), api.CodeBadRequest, ""},
 		{context.Canceled, api.CodeTransport, ""},
 		{wrap(&mmm.Error{Code: mmm.StatusUnauthorized, Description: "bad auth"}), api.CodeNotAuthorized, ""},
 		{&mmm.Error{Code: mmm.StatusNotFound}, api.CodeNotFound, ""},

@@ -117,9 +117,13 @@ async function fromPage(msg, sender) {
     case "meshpass:submitted":
       await lockIfIdle();
       return save.onSubmitted(sender, msg);
-    case "meshpass:saveAnswer":
+    case "meshpass:saveAnswer": {
       await lockIfIdle();
-      return save.answer(sender.tab.id, msg.save === true, new URL(sender.url).origin);
+      // The page learns whether its login was saved, not whether the
+      // portal is reachable (pending).
+      const { saved, updated, otherSite } = await save.answer(sender.tab.id, msg.save === true, new URL(sender.url).origin);
+      return { saved, updated, otherSite };
+    }
     default:
       return null;
   }

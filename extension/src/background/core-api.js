@@ -77,14 +77,31 @@ import { call } from "./core.js";
  */
 
 /**
- * Entry is a password entry as JavaScript sees it, without its password
- * (secret returns that).
+ * Entry is a password entry as JavaScript sees it, without its secrets:
+ * no password, no earlier passwords, no one-time code URI, and no value
+ * of a hidden field (secret returns those, of one entry).
  * @typedef {object} Entry
  * @property {string} id ID is the entry's identifier.
+ * @property {string} [name] Name is what the person calls the login ("Bank"); may be empty.
  * @property {Array<string>} sites Sites are the sites it fills (package match).
  * @property {string} username Username is the login's user name.
  * @property {string} [notes] Notes are free text.
+ * @property {boolean} [totp] TOTP reports that the entry holds a one-time code URI (secret returns it).
+ * @property {Array<Field>} [fields] Fields are the custom fields, in the person's order; a hidden field's value is left out (secret returns it).
+ * @property {string} [folder] Folder is the folder the entry is filed in, or "".
+ * @property {Array<string>} [tags] Tags are the entry's tags.
+ * @property {string} created Created is when the entry was first written (RFC 3339).
  * @property {string} updated Updated is when the entry last changed (RFC 3339).
+ * @property {number} [passwordChanges] PasswordChanges is how many earlier passwords secret lists (at most HistoryMax).
+ * @property {boolean} [pending] Pending reports changes made on this device that the portal has not accepted yet (written offline): the next sync publishes them.
+ */
+
+/**
+ * Field is a custom field of an entry.
+ * @typedef {object} Field
+ * @property {string} name Name is the field's name; not empty.
+ * @property {string} [value] Value is the field's value; in a list, left out for a hidden field.
+ * @property {boolean} [hidden] Hidden marks a secret value: masked until shown, and given only by secret.
  */
 
 /**
@@ -94,10 +111,21 @@ import { call } from "./core.js";
  */
 
 /**
- * Secret is what secret returns: one entry's username and password.
+ * Secret is what secret returns: one entry's credential and its other
+ * secrets.
  * @typedef {object} Secret
  * @property {string} username Username is the login's user name.
  * @property {string} password Password is the login's password.
+ * @property {string} [totp] TOTP is the entry's otpauth:// URI, or "".
+ * @property {Array<Field>} [fields] Fields are the entry's custom fields, hidden values included.
+ * @property {Array<OldPassword>} [passwordHistory] PasswordHistory are the entry's earlier passwords, newest first, at most HistoryMax.
+ */
+
+/**
+ * OldPassword is a password an entry held before.
+ * @typedef {object} OldPassword
+ * @property {string} password Password is the earlier password.
+ * @property {string} time Time is when it was written (RFC 3339): it was the password from then until the next change.
  */
 
 /**
@@ -105,10 +133,15 @@ import { call } from "./core.js";
  * is not changed, and id is required).
  * @typedef {object} EntryInput
  * @property {string} [id] ID is the entry to edit; add makes one if it is empty.
+ * @property {string} [name] Name is what the person calls the login.
  * @property {Array<string>} [sites] Sites are the sites it fills; at least one.
  * @property {string} [username] Username is the login's user name.
  * @property {string} [password] Password is the login's password.
  * @property {string} [notes] Notes are free text.
+ * @property {string} [totp] TOTP is an otpauth:// URI for one-time codes, or "" for none (policy.CheckTOTP).
+ * @property {Array<Field>} [fields] Fields are the custom fields, all of them (with the hidden ones' values): they replace the entry's.
+ * @property {string} [folder] Folder is the folder to file the entry in, or "".
+ * @property {Array<string>} [tags] Tags are the entry's tags, all of them.
  */
 
 /**
@@ -411,7 +444,7 @@ export function lock(arg) {
 }
 
 /**
- * Fetches and verifies the profile and the passwords; a password profile with the wrong recipients (an approve or remove half done by another device) is repaired.
+ * Fetches and verifies the profile and the passwords, and publishes the changes saved on this device while the portal was unreachable; a password profile with the wrong recipients (an approve or remove half done by another device) is repaired.
  * @param {Empty} [arg]
  * @returns {Promise<Empty>}
  */
@@ -420,7 +453,7 @@ export function sync(arg) {
 }
 
 /**
- * Lists the entries, without their passwords.
+ * Lists the entries, without their secrets (passwords, earlier passwords, one-time code URIs, hidden fields' values); pending marks those with changes not yet published.
  * @param {Empty} [arg]
  * @returns {Promise<Array<Entry>>}
  */
@@ -429,7 +462,7 @@ export function list(arg) {
 }
 
 /**
- * Returns the username and password of one entry (the popup's copy and edit), never more than that one password.
+ * Returns the secrets of one entry (the popup's copy and edit): username, password, one-time code URI, custom fields with the hidden values, and the last earlier passwords with their dates; never more than that one entry's.
  * @param {ID} arg
  * @returns {Promise<Secret>}
  */
@@ -438,7 +471,7 @@ export function secret(arg) {
 }
 
 /**
- * Adds an entry (sites, username and password) and publishes the vault; returns it without its password.
+ * Adds an entry (sites, username, password and the other fields given) and publishes it; returns it without its secrets. Saved but not published (the portal unreachable): fails with pending.
  * @param {EntryInput} arg
  * @returns {Promise<Entry>}
  */
@@ -447,7 +480,7 @@ export function add(arg) {
 }
 
 /**
- * Changes the fields given of the entry id and publishes the vault.
+ * Changes the fields given of the entry id and publishes the change; saved but not published: fails with pending.
  * @param {EntryInput} arg
  * @returns {Promise<Empty>}
  */
@@ -456,7 +489,7 @@ export function edit(arg) {
 }
 
 /**
- * Deletes the entry id and publishes the vault.
+ * Deletes the entry id and publishes the deletion; saved but not published: fails with pending.
  * @param {ID} arg
  * @returns {Promise<Empty>}
  */
@@ -708,6 +741,10 @@ export const CODES = Object.freeze({
   VOIDED: "voided",
   /** the shares open the escrow of another profile than the account's. */
   OTHER_PROFILE: "other_profile",
+  /** the change was saved on this device but the portal could not be reached (or failed on its side); the next sync publishes it, and until then list marks the entry pending. The change is not lost: treat it as done, and say so. */
+  PENDING: "pending",
+  /** the vault was upgraded by a newer meshpass, in a format this one does not know: update meshpass. Nothing failed to verify. */
+  UPGRADE_REQUIRED: "upgrade_required",
   /** anything else, including a recovered panic. */
   INTERNAL: "internal",
 });

@@ -13,6 +13,7 @@
 // adds this host to that entry), so the page cannot tell the two apart.
 
 import * as core from "./core-api.js";
+import { CODES } from "./core-api.js";
 import { originOf, send } from "./fill.js";
 import { t } from "../i18n.js";
 import * as state from "./state.js";
@@ -93,8 +94,26 @@ export async function onNavigated(details) {
 }
 
 /**
+ * kept runs a write of the core and resolves with whether it is pending:
+ * saved on this device while the portal is unreachable (the core's
+ * "pending" refusal), which the next sync publishes. That is a save, not
+ * a failure.
+ */
+async function kept(write) {
+  try {
+    await write;
+    return false;
+  } catch (e) {
+    if (e.code === CODES.PENDING) return true;
+    throw e;
+  }
+}
+
+/**
  * answer saves (save true) or drops the login on offer in tabId. origin,
  * if given, must be the offer's (a page may answer only its own offer).
+ * A save kept on this device until the next sync resolves with pending
+ * true as well.
  */
 export async function answer(tabId, save, origin) {
   const offer = await state.pendingSave(tabId);
@@ -106,25 +125,21 @@ export async function answer(tabId, save, origin) {
   // the offer was made while locked, before the core could judge it).
   const { username, password } = offer;
   const typed = await core.typedLogin({ url: offer.url, username, password });
+  const saved = (updated, pending) => (pending ? { saved: true, updated, pending } : { saved: true, updated });
   switch (typed.state) {
     case "saved":
-      return { saved: true, updated: false };
+      return saved(false, false);
     case "otherSite":
       return { saved: false, otherSite: typed.site };
     case "update":
-      await core.edit({ id: typed.id, password });
-      return { saved: true, updated: true };
+      return saved(true, await kept(core.edit({ id: typed.id, password })));
     case "addSite": {
       const entry = (await core.list()).find((e) => e.id === typed.id);
-      if (entry) {
-        await core.edit({ id: typed.id, sites: [...entry.sites, typed.host] });
-        return { saved: true, updated: true };
-      }
+      if (entry) return saved(true, await kept(core.edit({ id: typed.id, sites: [...entry.sites, typed.host] })));
       break;
     }
   }
-  await core.add({ sites: [typed.host], username, password });
-  return { saved: true, updated: false };
+  return saved(false, await kept(core.add({ sites: [typed.host], username, password })));
 }
 
 /**

@@ -57,10 +57,27 @@ function sentence(text) {
 
 /** describe turns an error into what the person reads. */
 export function describe(e) {
+  if (e.code === CODES.UPGRADE_REQUIRED) return t("This vault was upgraded by a newer meshpass: update meshpass to use it.");
+  if (e.code === CODES.PENDING) return t("Saved on this device; published at the next sync (the portal cannot be reached now).");
   if (e.code === CODES.TRANSPORT) return t("The portal cannot be reached ($1).", plain(e.message));
   if (e.code === CODES.VERIFICATION_FAILED) return t("Verification failed — the portal's data was refused: $1", plain(e.message));
   if (e.code === CODES.WRONG_PASSPHRASE) return t("Wrong passphrase.");
   return sentence(plain(e.message));
+}
+
+/**
+ * kept runs a write of the core (add, edit, remove) and resolves with
+ * whether it is pending: saved on this device while the portal is
+ * unreachable, published by the next sync. That is no failure.
+ */
+export async function kept(write) {
+  try {
+    await write;
+    return false;
+  } catch (e) {
+    if (e.code === CODES.PENDING) return true;
+    throw e;
+  }
 }
 
 /** busy runs work with button disabled and reports failure in line. */

@@ -147,11 +147,13 @@ const automatic = (m) => m && (m.kind === "exact" || m.kind === "wildcard");
 /**
  * fakeCore installs a core over entries ({id, sites, username, password})
  * and returns it: .calls lists every call (name and argument), .unlocked
- * may be changed, .entries is the vault.
+ * may be changed, .entries is the vault; with .offline, add and edit keep
+ * the change and fail with "pending", as the core does when the portal is
+ * unreachable.
  */
 export function fakeCore(entries = [], { unlocked = true } = {}) {
   const fail = (code, message) => Promise.reject(Object.assign(new Error(message), { code }));
-  const core = { calls: [], entries, unlocked };
+  const core = { calls: [], entries, unlocked, offline: false };
   const fns = {
     status: () => ({ device: true, unlocked: core.unlocked, administrator: false }),
     page: ({ url }) => {
@@ -205,6 +207,7 @@ export function fakeCore(entries = [], { unlocked = true } = {}) {
     add: (arg) => {
       const e = { id: `e${core.entries.length + 1}`, ...arg };
       core.entries.push(e);
+      if (core.offline) return fail("pending", "saved on this device, to publish at the next sync");
       return { id: e.id, sites: e.sites, username: e.username, updated: "2026-01-01T00:00:00Z" };
     },
     edit: ({ id, password, sites }) => {
@@ -212,6 +215,7 @@ export function fakeCore(entries = [], { unlocked = true } = {}) {
       if (!e) return fail("not_found", "no such entry");
       if (password !== undefined) e.password = password;
       if (sites !== undefined) e.sites = sites;
+      if (core.offline) return fail("pending", "saved on this device, to publish at the next sync");
       return {};
     },
     lock: () => {

@@ -239,6 +239,21 @@ describe("answer", () => {
     );
   });
 
+  it("counts a save kept on this device while the portal is unreachable as saved", async () => {
+    const core = await offered([]);
+    core.offline = true;
+    assert.deepEqual(await save.answer(1, true), { saved: true, updated: false, pending: true });
+    assert.equal(core.entries.length, 1);
+    assert.deepEqual(await save.offers(), []);
+  });
+
+  it("counts an update kept on this device as saved", async () => {
+    const core = await offered([{ id: "login", sites: ["login.bank.test"], username: "alice", password: "old" }]);
+    core.offline = true;
+    assert.deepEqual(await save.answer(1, true), { saved: true, updated: true, pending: true });
+    assert.equal(core.entries[0].password, "new");
+  });
+
   it("never updates an entry matched only through the registrable domain", async () => {
     const core = await offered([{ id: "site", sites: ["bank.test"], username: "alice", password: "old" }]);
     assert.deepEqual(await save.answer(1, true), { saved: true, updated: false });

@@ -17,8 +17,12 @@ const PAGES = { passwords: passwordsPage, devices: devicesPage, settings: settin
 // The page last shown, so that coming back to the vault view keeps it.
 let current = "passwords";
 
-/** mainView shows page ("passwords", "devices" or "settings") of the unlocked view. */
-export async function mainView(status, page = current) {
+/**
+ * mainView shows page ("passwords", "devices" or "settings") of the
+ * unlocked view; note, if given, is [kind, text] to show above it (what
+ * the view before it did: "Saved on this device…").
+ */
+export async function mainView(status, page = current, note = null) {
   current = page;
   const chip = h("span", { class: "chip", "data-role": "sync" }, t("syncing…"));
   const syncButton = h("button", { class: "small", title: t("Sync with the portal"), id: "sync" }, t("Sync"));
@@ -40,7 +44,8 @@ export async function mainView(status, page = current) {
   );
   const body = h("div", { "data-role": "page" });
   const banner = h("div", { "data-role": "sync-error" });
-  show(header(chip, syncButton, lockButton), h("div", { class: "muted" }, status.account, " · ", status.portal), banner, nav, body);
+  const said = h("div", { "data-role": "saved-note" }, note && notice(note[0], note[1]));
+  show(header(chip, syncButton, lockButton), h("div", { class: "muted" }, status.account, " · ", status.portal), banner, said, nav, body);
 
   const sync = async () => {
     chip.className = "chip";
@@ -53,10 +58,10 @@ export async function mainView(status, page = current) {
     } catch (e) {
       const unreachable = e.code === CODES.TRANSPORT;
       chip.className = unreachable ? "chip warn" : "chip bad";
-      chip.textContent = unreachable ? t("portal unreachable") : t("verification failed");
-      const said = describe(e);
+      chip.textContent = syncChip(e);
+      const text = describe(e);
       banner.replaceChildren(
-        notice(unreachable ? "warn" : "bad", t("$1 Showing the last verified copy.", `${said}${/[.!?]$/.test(said) ? "" : "."}`)),
+        notice(unreachable ? "warn" : "bad", t("$1 Showing the last verified copy.", `${text}${/[.!?]$/.test(text) ? "" : "."}`)),
       );
     }
   };
@@ -72,6 +77,24 @@ export async function mainView(status, page = current) {
   await renderPage(status, page, body);
   await sync();
   if (!used && body.isConnected) renderPage(status, page, body, () => used || !body.isConnected);
+}
+
+// syncChip is the sync chip's word for a failed sync: only a check that
+// failed is "verification failed"; a vault a newer meshpass upgraded is
+// not one.
+function syncChip(e) {
+  switch (e.code) {
+    case CODES.TRANSPORT:
+      return t("portal unreachable");
+    case CODES.VERIFICATION_FAILED:
+      return t("verification failed");
+    case CODES.UPGRADE_REQUIRED:
+      return t("update meshpass");
+    case CODES.NOT_AUTHORIZED:
+      return t("not authorized");
+    default:
+      return t("sync failed");
+  }
 }
 
 // renderPage builds a page of the vault view into body. stale, if given,

@@ -40,7 +40,20 @@ export function siteIcon(site, pageURL) {
 
 const FAVICONS = (chrome.runtime.getManifest().permissions || []).includes("favicon");
 
-async function copy(text, line) {
+/** pendingBadge marks an entry changed on this device and not yet published. */
+export function pendingBadge() {
+  return h(
+    "span",
+    { class: "chip warn", "data-role": "pending", title: t("Changed on this device: published at the next sync.") },
+    t("pending"),
+  );
+}
+
+/** SAVED_OFFLINE is what the page says after a change was kept on this device. */
+export const savedOffline = () => ["warn", t("Saved on this device; published at the next sync (the portal cannot be reached now).")];
+
+/** copy puts text on the clipboard, cleared 30 s later, and says so in line. */
+export async function copy(text, line) {
   await navigator.clipboard.writeText(text);
   await bg("copied");
   line.set("ok", t("Copied. The clipboard is cleared in 30 seconds."));
@@ -51,11 +64,15 @@ export async function passwordsPage(status) {
   const line = statusLine();
   const [entries, tab, offers] = await Promise.all([bg("list"), targetTab(), bg("offers")]);
   const web = tab && /^https?:/.test(tab.url || "");
-  const matches = web ? await bg("match", { url: tab.url, allowHTTP: true }) : [];
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  // A match names the entry; its name and pending mark are the list's.
+  const matches = (web ? await bg("match", { url: tab.url, allowHTTP: true }) : []).map((m) => ({ ...byId.get(m.id), ...m }));
   const out = offers.map((o) => offer(status, o, line));
 
   const row = (e, canFill) => {
-    const who = t("$1 on $2", e.username || t("(no username)"), e.sites[0] || "?");
+    const who = e.name
+      ? t("$1 ($2 on $3)", e.name, e.username || t("(no username)"), e.sites[0] || "?")
+      : t("$1 on $2", e.username || t("(no username)"), e.sites[0] || "?");
     // A login of another host of the site fills only from a click that
     // names the host it was saved for; an insecure page says so first.
     const sibling = canFill && e.match?.kind === "registrable-domain";
@@ -105,8 +122,8 @@ export async function passwordsPage(status) {
       h(
         "div",
         { class: "who" },
-        h("b", {}, e.username || t("(no username)")),
-        h("span", {}, e.sites.join(", ")),
+        h("b", {}, e.name || e.username || t("(no username)"), e.pending && " ", e.pending && pendingBadge()),
+        h("span", {}, e.name ? `${e.username || t("(no username)")} · ${e.sites.join(", ")}` : e.sites.join(", ")),
         sibling && h("span", { class: "muted" }, t("saved for another host of this site")),
       ),
       fill,
@@ -148,7 +165,9 @@ export async function passwordsPage(status) {
   const render = () => {
     const q = search.value.trim().toLowerCase();
     const has = (s) => (s || "").toLowerCase().includes(q);
-    const shown = entries.filter((e) => !q || has(e.username) || e.sites.some(has) || has(e.notes));
+    const shown = entries.filter(
+      (e) => !q || has(e.name) || has(e.username) || e.sites.some(has) || has(e.notes) || has(e.folder) || (e.tags || []).some(has),
+    );
     list.replaceChildren(...shown.map((e) => row(e, false)));
     if (shown.length === 0) list.append(h("li", { class: "muted" }, q ? t("Nothing matches.") : t("No logins saved yet.")));
   };
@@ -186,8 +205,8 @@ function offer(status, o, line) {
   const no = h("button", { class: "small" }, t("Not now"));
   const answer = (save) =>
     busy(save ? yes : no, line, async () => {
-      await bg("answerOffer", { tabId: o.tabId, save });
-      mainView(status, "passwords");
+      const r = await bg("answerOffer", { tabId: o.tabId, save });
+      mainView(status, "passwords", r?.pending ? savedOffline() : null);
     });
   yes.addEventListener("click", () => answer(true));
   no.addEventListener("click", () => answer(false));
