@@ -139,8 +139,12 @@ fuzz: deps
 test: check unit browser e2e fuzz
 	@echo "test: all passed"
 
-# Every benchmark natively, then the client's costs (profile creation,
-# unlock, decrypt + match of a 10,000-entry vault) again as WebAssembly in
+# Every benchmark natively (BenchmarkVault10000 and BenchmarkVault50000:
+# vaults of that many entries through a real portal: bytes of one add and
+# of another device's sync of it, a new device's first sync, reading the
+# stored vault after unlock, the list for one site), then the client's
+# costs (profile creation, unlock, decrypt + match of a 10,000-entry vault,
+# the 10,000-entry vault through the portal) again as WebAssembly in
 # headless Chromium, for the native/wasm ratio. Then the extension's fills
 # (extension/test/bench.mjs) in headless Chromium against the portal in
 # local workerd (built by the worker prerequisite, hence
@@ -152,6 +156,7 @@ bench: deps chromium firefox $(EXTENSION) $(WORKER_WASM) $(BIN)/meshpass-portal
 	$(GO) run ./cmd/internal/load -duration 20s
 	$(GO) run ./cmd/internal/soak -leaves $(SOAK_LEAVES)
 	$(WASMTEST) -run='^$$' -bench='CreateProfile|OpenDefault|DecryptMatch10000|OpenBatch10000' ./shared/profile ./shared/seal ./shared/match ./shared/vault
+	$(WITH_TESTPORTAL) env $(WASMTEST) -run='^$$' -bench='Vault10000' -benchtime=1x ./shared/client
 	LOCALPORTAL_NOBUILD=1 GO=$(GO) $(NODE) extension/test/bench.mjs
 
 # The built artifacts, and the unpacked extension in total and its

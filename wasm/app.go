@@ -63,6 +63,7 @@ func (a *app) handlers() map[string]bridge.Handler {
 		"list":             bridge.Typed(a.list),
 		"secret":           bridge.Typed(a.secret),
 		"add":              bridge.Typed(a.add),
+		"addMany":          bridge.Typed(a.addMany),
 		"edit":             bridge.Typed(a.edit),
 		"remove":           bridge.Typed(a.remove),
 		"page":             bridge.Typed(page),

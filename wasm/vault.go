@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -170,6 +171,29 @@ func (a *app) add(ctx context.Context, arg api.EntryInput) (api.Entry, error) {
 		return api.Entry{}, err
 	}
 	return entryOf(e, false), nil
+}
+
+func (a *app) addMany(ctx context.Context, arg api.Entries) (api.Added, error) {
+	entries := make([]vault.Entry, 0, len(arg.Entries))
+	for i, in := range arg.Entries {
+		sites, err := checkSites(in)
+		if err != nil {
+			return api.Added{}, fmt.Errorf("entry %d: %w", i+1, err)
+		}
+		totp, err := checkTOTP(in)
+		if err != nil {
+			return api.Added{}, fmt.Errorf("entry %d: %w", i+1, err)
+		}
+		e := vault.Entry{ID: in.ID, Sites: []string{}}
+		apply(in, sites, totp, &e)
+		entries = append(entries, e)
+	}
+	added, err := a.c.AddBatch(ctx, entries)
+	out := api.Added{IDs: make([]string, 0, len(added))}
+	for _, e := range added {
+		out.IDs = append(out.IDs, e.ID)
+	}
+	return out, err
 }
 
 func (a *app) edit(ctx context.Context, arg api.EntryInput) (api.Empty, error) {

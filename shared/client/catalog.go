@@ -234,6 +234,11 @@ func (c *Client) view() (*vaultView, error) {
 	if vk.Migrating {
 		v.legacy = vk.Entries
 	}
+	if v.legacy == nil && c.st.Legacy != nil {
+		if v.legacy, err = c.legacyEntries(c.st.Legacy); err != nil {
+			return nil, err
+		}
+	}
 	v.verified = vault.NewCatalog(ring)
 	cs := c.catalog()
 	for n := int64(0); n*chunkItems < cs.Size; n++ {
@@ -256,6 +261,19 @@ func (c *Client) view() (*vaultView, error) {
 	}
 	c.vault = v
 	return v, nil
+}
+
+// legacyEntries decrypts a format-1 password profile kept for a migration.
+func (c *Client) legacyEntries(s *profile.SignedApplicationProfile) ([]profile.PasswordEntry, error) {
+	pp, err := profile.VerifyApplicationProfile(s, c.personal)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the format-1 vault kept for its migration: %w", ErrInvalidProfile, err)
+	}
+	d, err := c.decrypt(pp.EncryptedData)
+	if err != nil {
+		return nil, err
+	}
+	return d.Entries, nil
 }
 
 // applyPending sets v.cat to v.verified with this device's pending
@@ -899,7 +917,21 @@ func (c *Client) upgrade(ctx context.Context) error {
 		}
 		epochs := []profile.KeyEpoch{{Epoch: 1, Start: 0, Writers: c.writers(app)}}
 		c.st.Catalog = &catalogState{Head: vault.EmptyHead, Pending: c.catalog().Pending}
-		if err := c.publishVaultProfile(ctx, epochs, map[int][]byte{1: key}, legacy); err != nil {
+		if legacy != nil {
+			// Kept until every entry is a record: if the device stops
+			// half way, it (or, through the profile, another writer)
+			// goes on from there.
+			c.st.Legacy = c.st.Password
+		}
+		keys := map[int][]byte{1: key}
+		err = c.publishVaultProfile(ctx, epochs, keys, legacy)
+		if mmm.StatusOf(err) == mmm.StatusTooLarge && legacy != nil {
+			// The format-1 entries and the keys do not fit one profile
+			// (a vault near format 1's limit): only this device holds
+			// them until the migration ends.
+			err = c.publishVaultProfile(ctx, epochs, keys, nil)
+		}
+		if err != nil {
 			return err
 		}
 		if v, err = c.view(); err != nil {
@@ -953,7 +985,11 @@ func (c *Client) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.publishVaultProfile(ctx, v.ring.pp.Epochs, v.ring.keys, nil)
+	if err := c.publishVaultProfile(ctx, v.ring.pp.Epochs, v.ring.keys, nil); err != nil {
+		return err
+	}
+	c.st.Legacy = nil
+	return c.save()
 }
 
 // rekey republishes the vault's keys to the password application's

@@ -488,3 +488,40 @@ func (c *Client) lastItem(t *testing.T) []byte {
 	must(t, err)
 	return items[(cs.Size-1)%chunkItems]
 }
+
+// TestMigrationTooLarge: when the format-1 entries and the keys do not fit
+// one profile, the device migrates from its own copy, kept until the end,
+// even across a restart half way.
+func TestMigrationTooLarge(t *testing.T) {
+	ctx := context.Background()
+	p := clienttest.New(t)
+	a, _ := legacyAlice(t, p, 300)
+	s := a.opts.Storage
+	tooLarge, _ := mmm.Encode(&mmm.ErrorResponse{Status: mmm.Status{Status: mmm.StatusTooLarge, StatusDescription: "entry too large"}})
+	down, _ := mmm.Encode(&mmm.ErrorResponse{Status: mmm.Status{Status: mmm.StatusServiceUnavailable, StatusDescription: "down"}})
+	p.SetRewrite(func(typ string, req, _ []byte) []byte {
+		switch {
+		case typ == "PublishRequest" && len(req) > 20000:
+			return tooLarge // the profile with the entries
+		case typ == "AppendRecordsRequest":
+			return down // the device stops half way
+		}
+		return nil
+	})
+	if err := a.Sync(ctx); err == nil {
+		t.Fatal("sync with the records refused succeeded")
+	}
+	if a.st.Legacy == nil {
+		t.Fatal("the format-1 vault was not kept")
+	}
+	p.SetRewrite(nil)
+	a2 := newClient(t, p, s)
+	must(t, a2.Unlock("passphrase A"))
+	wantN(t, a2, 300)
+	must(t, a2.Sync(ctx))
+	if a2.st.Legacy != nil {
+		t.Fatal("the format-1 vault is still kept after the migration")
+	}
+	b := connect(t, p, a2)
+	wantN(t, b, 300)
+}

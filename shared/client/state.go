@@ -36,6 +36,9 @@ type state struct {
 	Password        *profile.SignedApplicationProfile `json:"Password,omitempty"`
 	PersonalVersion uint64                            `json:"PersonalVersion"`
 	PasswordVersion uint64                            `json:"PasswordVersion"`
+	// Legacy is the format-1 password profile this device is migrating
+	// to format 2, until every entry is a record.
+	Legacy *profile.SignedApplicationProfile `json:"Legacy,omitempty"`
 	// Catalog is what this device holds of a format-2 vault's catalog.
 	Catalog *catalogState `json:"Catalog,omitempty"`
 	// Connect is set while this device's connection request is pending.

@@ -292,6 +292,11 @@ func (c *Client) commit(f *fetched) error {
 		v := &vaultView{ring: f.ring}
 		if f.keys.Migrating {
 			v.legacy = f.keys.Entries
+		} else if c.st.Legacy != nil {
+			var err error
+			if v.legacy, err = c.legacyEntries(c.st.Legacy); err != nil {
+				return err
+			}
 		}
 		if old == nil || old.verified == nil {
 			c.vault = nil // read from storage, under the new keys

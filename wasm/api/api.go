@@ -65,6 +65,8 @@ var Functions = []Function{
 		"Returns the secrets of one entry (the popup's copy and edit): username, password, one-time code URI, custom fields with the hidden values, and the last earlier passwords with their dates; never more than that one entry's."),
 	popup[EntryInput, Entry]("add",
 		"Adds an entry (sites, username, password and the other fields given) and publishes it; returns it without its secrets. Saved but not published (the portal unreachable): fails with pending."),
+	popup[Entries, Added]("addMany",
+		"Adds many entries at once (each as add takes it; all or none refused), sealed and signed in batches and published in few requests: the bulk write of imports. Saved but not published: fails with pending."),
 	popup[EntryInput, Empty]("edit",
 		"Changes the fields given of the entry id and publishes the change; saved but not published: fails with pending."),
 	popup[ID, Empty]("remove",

@@ -206,6 +206,40 @@ func (e EntryInput) Validate() error {
 	return nil
 }
 
+// Limits of what the core takes.
+const (
+	// MaxAddMany is the most entries one addMany takes.
+	MaxAddMany = 10000
+)
+
+// Entries is the argument of addMany.
+type Entries struct {
+	// Entries are the entries to add, each as add takes it.
+	Entries []EntryInput `json:"entries"`
+}
+
+// Validate requires 1 to MaxAddMany entries, each valid for add.
+func (a Entries) Validate() error {
+	if n := len(a.Entries); n == 0 || n > MaxAddMany {
+		return fmt.Errorf("addMany takes 1 to %d entries, not %d", MaxAddMany, n)
+	}
+	for i, e := range a.Entries {
+		if e.Sites == nil {
+			return fmt.Errorf("entry %d: an entry needs at least one site", i+1)
+		}
+		if err := e.Validate(); err != nil {
+			return fmt.Errorf("entry %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// Added is what addMany returns.
+type Added struct {
+	// IDs are the new entries' identifiers, in the order given.
+	IDs []string `json:"ids"`
+}
+
 // ID is the argument of remove and secret.
 type ID struct {
 	// ID is the entry's identifier.

@@ -145,6 +145,18 @@ import { call } from "./core.js";
  */
 
 /**
+ * Entries is the argument of addMany.
+ * @typedef {object} Entries
+ * @property {Array<EntryInput>} entries Entries are the entries to add, each as add takes it.
+ */
+
+/**
+ * Added is what addMany returns.
+ * @typedef {object} Added
+ * @property {Array<string>} ids IDs are the new entries' identifiers, in the order given.
+ */
+
+/**
  * URL is the argument of page.
  * @typedef {object} URL
  * @property {string} url URL is the page's URL.
@@ -480,6 +492,15 @@ export function add(arg) {
 }
 
 /**
+ * Adds many entries at once (each as add takes it; all or none refused), sealed and signed in batches and published in few requests: the bulk write of imports. Saved but not published: fails with pending.
+ * @param {Entries} arg
+ * @returns {Promise<Added>}
+ */
+export function addMany(arg) {
+  return call("addMany", arg ?? {});
+}
+
+/**
  * Changes the fields given of the entry id and publishes the change; saved but not published: fails with pending.
  * @param {EntryInput} arg
  * @returns {Promise<Empty>}
@@ -779,6 +800,7 @@ export const POPUP_FUNCTIONS = frozenSet([
   "list",
   "secret",
   "add",
+  "addMany",
   "edit",
   "remove",
   "page",
