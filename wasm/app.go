@@ -34,9 +34,15 @@ func newApp(opts client.Options, session client.Storage) (*app, error) {
 	a := &app{c: c, session: session}
 	if c.DeviceID() != "" && c.ResumeSession(session) == nil {
 		a.unlocked = true
+		go a.warm()
 	}
 	return a, nil
 }
+
+// warm reads and indexes the vault in the background once the keys are
+// unlocked, so that the popup's first list and the first fill do not wait
+// for it. Its errors are those the first real call meets and reports.
+func (a *app) warm() { _ = a.c.Warm() }
 
 func (a *app) setUnlocked(u bool) {
 	a.mu.Lock()
@@ -47,7 +53,11 @@ func (a *app) setUnlocked(u bool) {
 // unlockedNow saves the session after the keys were unlocked.
 func (a *app) unlockedNow() error {
 	a.setUnlocked(true)
-	return a.c.SaveSession(a.session)
+	if err := a.c.SaveSession(a.session); err != nil {
+		return err
+	}
+	go a.warm()
+	return nil
 }
 
 // handlers are the functions of globalThis.meshpass, one for each

@@ -15,7 +15,7 @@ import (
 // JavaScript learns only the outcome (and, for a fill, one credential).
 
 func (a *app) autofill(ctx context.Context, arg api.AutofillArg) (api.AutoCredential, error) {
-	entries, err := a.c.List()
+	entries, _, err := a.c.Matching(arg.URL, match.Options{AllowHTTP: arg.AllowHTTP})
 	if err != nil {
 		return api.AutoCredential{}, err
 	}

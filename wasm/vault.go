@@ -223,12 +223,12 @@ func matchOf(m match.Match) api.MatchInfo {
 }
 
 func (a *app) match(ctx context.Context, arg api.MatchArg) ([]api.Candidate, error) {
-	entries, err := a.c.List()
+	entries, ranked, err := a.c.Matching(arg.URL, match.Options{AllowHTTP: arg.AllowHTTP})
 	if err != nil {
 		return nil, err
 	}
 	out := []api.Candidate{}
-	for _, r := range match.Rank(entries, arg.URL, match.Options{AllowHTTP: arg.AllowHTTP}) {
+	for _, r := range ranked {
 		e := entries[r.Index]
 		sites := e.Sites
 		if sites == nil {

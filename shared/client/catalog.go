@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshpass/meshpass/shared/jwe"
 	"github.com/meshpass/meshpass/shared/keys"
+	"github.com/meshpass/meshpass/shared/match"
 	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/translog"
@@ -126,8 +127,10 @@ type vaultView struct {
 	// legacy are format-1 entries: the whole vault of a format-1
 	// profile, or those of a migration not yet in the catalog.
 	legacy []profile.PasswordEntry
-	// list caches entries(); cleared whenever cat changes.
-	list []vault.Entry
+	// list caches entries(), and index its sites; cleared whenever cat
+	// changes.
+	list  []vault.Entry
+	index *match.Index
 }
 
 // entries returns the vault's live entries: the catalog's, then format-1
@@ -146,8 +149,26 @@ func (v *vaultView) entries() []vault.Entry {
 		}
 		out = append(out, fromLegacy(e))
 	}
-	v.list = out
+	v.list, v.index = out, nil
 	return slices.Clone(out)
+}
+
+// matching returns the live entries that may fill the page, ranked as
+// match.Rank ranks them (Ranked.Index into the entries returned).
+func (v *vaultView) matching(pageURL string, opts match.Options) ([]vault.Entry, []match.Ranked) {
+	if v.list == nil {
+		v.entries()
+	}
+	if v.index == nil {
+		v.index = match.NewIndex(v.list)
+	}
+	ranked := v.index.Rank(v.list, pageURL, opts)
+	out := make([]vault.Entry, len(ranked))
+	for i := range ranked {
+		out[i] = cloneEntry(v.list[ranked[i].Index])
+		ranked[i].Index = i
+	}
+	return out, ranked
 }
 
 // entry returns entry id, live or not, and whether there is one.
@@ -286,7 +307,7 @@ func (c *Client) applyPending(v *vaultView) error {
 	pos := v.ring.pos
 	defer func() { v.ring.pos = pos }()
 	v.ring.pos = -1
-	v.cat, v.list = v.verified.Clone(v.ring), nil
+	v.cat, v.list, v.index = v.verified.Clone(v.ring), nil, nil
 	for _, item := range c.catalog().Pending {
 		_, _ = v.cat.AddItem(item) // a refused one stays pending, to reseal
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/meshpass/meshpass/shared/match"
 	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/policy"
 	"github.com/meshpass/meshpass/shared/vault"
@@ -29,6 +30,36 @@ func (c *Client) List() ([]vault.Entry, error) {
 		return cmp.Or(strings.Compare(firstSite(a), firstSite(b)), strings.Compare(a.Username, b.Username), strings.Compare(a.Name, b.Name))
 	})
 	return out, nil
+}
+
+// Matching returns the entries that may fill the page at pageURL, this
+// device's pending changes included, strongest match first (as match.Rank
+// ranks them; Ranked.Index is into the entries returned). The entries'
+// sites are indexed once per change of the vault, so a page of a vault
+// of many entries is matched without going through them all.
+func (c *Client) Matching(pageURL string, opts match.Options) ([]vault.Entry, []match.Ranked, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, err := c.view()
+	if err != nil {
+		return nil, nil, err
+	}
+	entries, ranked := v.matching(pageURL, opts)
+	return entries, ranked, nil
+}
+
+// Warm reads the stored vault and indexes its entries' sites now, so that
+// the first List or Matching after Unlock answers at once; the extension
+// calls it right after unlocking.
+func (c *Client) Warm() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, err := c.view()
+	if err != nil {
+		return err
+	}
+	v.matching("https://warm.invalid/", match.Options{})
+	return nil
 }
 
 // Entry returns the entry with ID id, with its history.

@@ -343,16 +343,19 @@ func Rank(entries []vault.Entry, pageURL string, opts Options) []Ranked {
 			out = append(out, Ranked{Index: i, Match: m})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Ranked) int {
-		switch {
-		case a.Match.better(b.Match):
-			return -1
-		case b.Match.better(a.Match):
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(out, compareRanked)
 	return out
+}
+
+// compareRanked orders the stronger match first.
+func compareRanked(a, b Ranked) int {
+	switch {
+	case a.Match.better(b.Match):
+		return -1
+	case b.Match.better(a.Match):
+		return 1
+	}
+	return 0
 }
 
 // site is a parsed entry site.
