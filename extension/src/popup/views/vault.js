@@ -35,7 +35,7 @@ export function siteIcon(site, pageURL) {
   const url = new URL(chrome.runtime.getURL("/_favicon/"));
   url.searchParams.set("pageUrl", pageURL || `https://${host}/`);
   url.searchParams.set("size", "16");
-  return h("img", { class: "favicon", src: url.href, alt: "", width: 16, height: 16, "data-role": "favicon" });
+  return h("img", { class: "favicon", src: url.href, alt: "", width: 16, height: 16, loading: "lazy", "data-role": "favicon" });
 }
 
 const FAVICONS = (chrome.runtime.getManifest().permissions || []).includes("favicon");
@@ -58,6 +58,9 @@ export async function copy(text, line) {
   await bg("copied");
   line.set("ok", t("Copied. The clipboard is cleared in 30 seconds."));
 }
+
+/** LIST_PAGE is how many rows of all logins the popup builds at a time. */
+const LIST_PAGE = 100;
 
 /** passwordsPage builds the page's nodes. */
 export async function passwordsPage(status) {
@@ -162,16 +165,35 @@ export async function passwordsPage(status) {
   }
   const search = h("input", { type: "search", id: "search", placeholder: t("Search $1 logins", entries.length) });
   const list = h("ul", { class: "list", "data-role": "entries" });
+  // A large vault shows its first rows, and more on request: searching
+  // is how one finds a login among thousands, and building every row
+  // would make the popup wait.
+  let limit = LIST_PAGE;
   const render = () => {
     const q = search.value.trim().toLowerCase();
     const has = (s) => (s || "").toLowerCase().includes(q);
     const shown = entries.filter(
       (e) => !q || has(e.name) || has(e.username) || e.sites.some(has) || has(e.notes) || has(e.folder) || (e.tags || []).some(has),
     );
-    list.replaceChildren(...shown.map((e) => row(e, false)));
+    list.replaceChildren(...shown.slice(0, limit).map((e) => row(e, false)));
     if (shown.length === 0) list.append(h("li", { class: "muted" }, q ? t("Nothing matches.") : t("No logins saved yet.")));
+    if (shown.length > limit) {
+      const more = h(
+        "button",
+        { class: "small", "data-action": "more" },
+        t("Show $1 more of $2", Math.min(LIST_PAGE, shown.length - limit), shown.length),
+      );
+      more.addEventListener("click", () => {
+        limit += LIST_PAGE;
+        render();
+      });
+      list.append(h("li", { class: "more" }, more));
+    }
   };
-  search.addEventListener("input", render);
+  search.addEventListener("input", () => {
+    limit = LIST_PAGE;
+    render();
+  });
   render();
   const add = h("button", { class: "primary", id: "add" }, t("Add login"));
   add.addEventListener("click", () => busy(add, line, () => entryForm(status, null, tab)));
