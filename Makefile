@@ -150,9 +150,14 @@ test: check unit browser e2e fuzz
 # local workerd (built by the worker prerequisite, hence
 # LOCALPORTAL_NOBUILD): fill command to fields filled, p50/p95 over 50
 # fills, and from a stopped service worker to the first fill; it prints a
-# table and writes extension/test-artifacts/bench.json.
+# table and writes extension/test-artifacts/bench.json. And the worker's
+# CPU time per request from V8 profiles of its isolate in local workerd
+# (Go/wasm, JavaScript, local D1 apart) beside the native portal's, against
+# the free plan's 10 ms (cmd/internal/workercpu; a table, and
+# portal-worker/workers/test-artifacts/workercpu.json).
 bench: deps chromium firefox $(EXTENSION) $(WORKER_WASM) $(BIN)/meshpass-portal
 	$(WITH_TESTPORTAL) $(GO) test -run='^$$' -bench=. -benchmem ./...
+	$(GO) run ./cmd/internal/workercpu -build=false
 	$(GO) run ./cmd/internal/load -duration 20s
 	$(GO) run ./cmd/internal/soak -leaves $(SOAK_LEAVES)
 	$(WASMTEST) -run='^$$' -bench='CreateProfile|OpenDefault|DecryptMatch10000|OpenBatch10000' ./shared/profile ./shared/seal ./shared/match ./shared/vault

@@ -64,40 +64,43 @@ func (a *app) unlockedNow() error {
 // api.Function, of the contract's types (bind checks).
 func (a *app) handlers() map[string]bridge.Handler {
 	return map[string]bridge.Handler{
-		"status":           bridge.Typed(a.status),
-		"validate":         bridge.Typed(a.validate),
-		"create":           bridge.Typed(a.create),
-		"unlock":           bridge.Typed(a.unlock),
-		"lock":             bridge.Typed(a.lock),
-		"sync":             bridge.Typed(a.sync),
-		"list":             bridge.Typed(a.list),
-		"secret":           bridge.Typed(a.secret),
-		"add":              bridge.Typed(a.add),
-		"addMany":          bridge.Typed(a.addMany),
-		"edit":             bridge.Typed(a.edit),
-		"remove":           bridge.Typed(a.remove),
-		"page":             bridge.Typed(page),
-		"match":            bridge.Typed(a.match),
-		"fill":             bridge.Typed(a.fill),
-		"autofill":         bridge.Typed(a.autofill),
-		"typedLogin":       bridge.Typed(a.typedLogin),
-		"startConnect":     bridge.Typed(a.startConnect),
-		"pollConnect":      bridge.Typed(a.pollConnect),
-		"pending":          bridge.Typed(a.pending),
-		"approve":          bridge.Typed(a.approve),
-		"reject":           bridge.Typed(a.reject),
-		"devices":          bridge.Typed(a.devices),
-		"removeDevice":     bridge.Typed(a.removeDevice),
-		"fingerprint":      bridge.Typed(a.fingerprint),
-		"forget":           bridge.Typed(a.forget),
-		"escrow":           bridge.Typed(a.escrow),
-		"recover":          bridge.Typed(a.recoverProfile),
-		"rules":            bridge.Typed(rules),
-		"generatePassword": bridge.Typed(generatePassword),
-		"checkPassphrase":  bridge.Typed(checkPassphrase),
-		"checkSite":        bridge.Typed(checkSite),
-		"checkAccount":     bridge.Typed(checkAccount),
-		"checkShares":      bridge.Typed(checkShares),
+		"status":            bridge.Typed(a.status),
+		"validate":          bridge.Typed(a.validate),
+		"create":            bridge.Typed(a.create),
+		"unlock":            bridge.Typed(a.unlock),
+		"lock":              bridge.Typed(a.lock),
+		"sync":              bridge.Typed(a.sync),
+		"list":              bridge.Typed(a.list),
+		"secret":            bridge.Typed(a.secret),
+		"add":               bridge.Typed(a.add),
+		"addMany":           bridge.Typed(a.addMany),
+		"edit":              bridge.Typed(a.edit),
+		"remove":            bridge.Typed(a.remove),
+		"page":              bridge.Typed(page),
+		"match":             bridge.Typed(a.match),
+		"fill":              bridge.Typed(a.fill),
+		"autofill":          bridge.Typed(a.autofill),
+		"typedLogin":        bridge.Typed(a.typedLogin),
+		"startConnect":      bridge.Typed(a.startConnect),
+		"confirmProfile":    bridge.Typed(a.confirmProfile),
+		"pollConnect":       bridge.Typed(a.pollConnect),
+		"pending":           bridge.Typed(a.pending),
+		"approve":           bridge.Typed(a.approve),
+		"reject":            bridge.Typed(a.reject),
+		"devices":           bridge.Typed(a.devices),
+		"removeDevice":      bridge.Typed(a.removeDevice),
+		"unapprovedDevices": bridge.Typed(a.unapprovedDevices),
+		"repair":            bridge.Typed(a.repair),
+		"fingerprint":       bridge.Typed(a.fingerprint),
+		"forget":            bridge.Typed(a.forget),
+		"escrow":            bridge.Typed(a.escrow),
+		"recover":           bridge.Typed(a.recoverProfile),
+		"rules":             bridge.Typed(rules),
+		"generatePassword":  bridge.Typed(generatePassword),
+		"checkPassphrase":   bridge.Typed(checkPassphrase),
+		"checkSite":         bridge.Typed(checkSite),
+		"checkAccount":      bridge.Typed(checkAccount),
+		"checkShares":       bridge.Typed(checkShares),
 	}
 }
 
@@ -144,6 +147,9 @@ func (a *app) status(ctx context.Context, _ api.Empty) (api.Status, error) {
 	if p := a.c.PendingConnect(); p != nil {
 		s.Connecting = pendingOf(p)
 	}
+	l := a.c.Log()
+	s.LogCode, s.LogSize, s.Witnesses, s.LogStale = l.Code, l.Size, l.Witnesses, l.Stale
+	s.LogAge = int64(l.Age.Seconds())
 	return s, nil
 }
 
@@ -197,7 +203,7 @@ func (a *app) sync(ctx context.Context, _ api.Empty) (api.Empty, error) {
 }
 
 func pendingOf(p *client.Pending) *api.Pending {
-	out := &api.Pending{Profile: p.Profile, DeviceID: p.Device, Witness: p.Witness}
+	out := &api.Pending{Profile: p.Profile, DeviceID: p.Device, Confirmed: p.Confirmed, Witness: p.Witness, Administrator: p.Administrator}
 	if !p.Expires.IsZero() {
 		t := p.Expires
 		out.Expires = &t
@@ -219,9 +225,17 @@ func (a *app) startConnect(ctx context.Context, s api.Setup) (api.Pending, error
 	return *pendingOf(p), nil
 }
 
+func (a *app) confirmProfile(ctx context.Context, f api.Fingerprint) (api.Empty, error) {
+	return api.Empty{}, a.c.ConfirmProfile(f.Fingerprint)
+}
+
 func (a *app) pollConnect(ctx context.Context, _ api.Empty) (api.Done, error) {
 	done, err := a.c.PollConnect(ctx)
-	return api.Done{Done: done}, err
+	out := api.Done{Done: done}
+	if p := a.c.PendingConnect(); p != nil {
+		out.Witness, out.Administrator = p.Witness, p.Administrator
+	}
+	return out, err
 }
 
 func (a *app) pending(ctx context.Context, _ api.Empty) ([]api.Request, error) {
@@ -231,7 +245,8 @@ func (a *app) pending(ctx context.Context, _ api.Empty) ([]api.Request, error) {
 	}
 	out := []api.Request{}
 	for _, q := range list {
-		r := api.Request{DeviceID: q.Device, Description: q.Description, Names: q.Names, Witness: q.Witness, Time: q.Time}
+		r := api.Request{DeviceID: q.Device, Description: q.Description, Names: q.Names, Witness: q.Witness, Waiting: q.Waiting,
+			Administrator: q.Administrator, Time: q.Time}
 		if q.Err != nil {
 			r.Error, r.Code = q.Err.Error(), bridge.Code(q.Err)
 		}
@@ -257,12 +272,27 @@ func (a *app) devices(ctx context.Context, _ api.Empty) ([]api.Device, error) {
 	if err != nil {
 		return nil, err
 	}
+	return devicesOf(list), nil
+}
+
+func devicesOf(list []client.Device) []api.Device {
 	out := []api.Device{}
 	for _, d := range list {
 		out = append(out, api.Device{DeviceID: d.ID, Description: d.Description, Names: d.Names, EncryptionKey: d.EncryptionKey,
 			Administrator: d.Administrator, Passwords: d.Passwords, This: d.This})
 	}
-	return out, nil
+	return out
+}
+
+func (a *app) unapprovedDevices(ctx context.Context, _ api.Empty) ([]api.Device, error) {
+	if a.c.DeviceID() == "" {
+		return nil, client.ErrNoDevice
+	}
+	return devicesOf(a.c.UnapprovedDevices()), nil
+}
+
+func (a *app) repair(ctx context.Context, r api.RepairArg) (api.Empty, error) {
+	return api.Empty{}, a.c.Repair(ctx, r.Confirm...)
 }
 
 func (a *app) fingerprint(ctx context.Context, _ api.Empty) (api.Identity, error) {

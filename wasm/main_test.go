@@ -84,11 +84,11 @@ func TestJWSAndJWEInBrowser(t *testing.T) {
 }
 
 func TestWitnessInBrowser(t *testing.T) {
-	w := client.WitnessCode("MA-profile", "MB-device", "nonce")
+	w := client.WitnessCode("MA-profile", "MC-admin", "MB-device", "nonceA", "nonceB")
 	if !regexp.MustCompile(`^[A-Z2-7]{5}-[A-Z2-7]{5}$`).MatchString(w) {
 		t.Errorf("WitnessCode = %q", w)
 	}
-	if w != client.WitnessCode("MA-profile", "MB-device", "nonce") || w == client.WitnessCode("MA-profile", "MB-device", "nonce2") {
+	if w != client.WitnessCode("MA-profile", "MC-admin", "MB-device", "nonceA", "nonceB") || w == client.WitnessCode("MA-profile", "MC-admin", "MB-device", "nonceA", "nonceB2") {
 		t.Error("WitnessCode is not a function of its inputs")
 	}
 }

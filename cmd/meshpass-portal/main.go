@@ -7,6 +7,7 @@
 //	meshpass-portal keygen -origin NAME print a new log key pair (for Workers)
 //	meshpass-portal invite [-n N]       make invitation codes
 //	meshpass-portal backup -to FILE     copy the database, online
+//	meshpass-portal witness -log KEY    run a witness that cosigns a log
 //
 // Every flag can also be set in the environment as MESHPASS_ and the
 // flag's name in capitals with _ for - (MESHPASS_LISTEN, MESHPASS_DB,
@@ -68,8 +69,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return inviteCmd(args, stdout, stderr)
 	case "backup":
 		return backupCmd(args, stdout, stderr)
+	case "witness":
+		return witnessCmd(args, stdout, stderr)
 	}
-	return fmt.Errorf("unknown command %q: serve, keygen, invite or backup", cmd)
+	return fmt.Errorf("unknown command %q: serve, keygen, invite, backup or witness", cmd)
 }
 
 // parse parses args into fs after taking each flag's value from the

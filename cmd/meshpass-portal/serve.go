@@ -35,6 +35,7 @@ type config struct {
 	accessLog                             bool
 	shutdownTimeout                       time.Duration
 	opts                                  portal.Options
+	witnesses                             *listFlag
 }
 
 func serveFlags(fs *flag.FlagSet) *config {
@@ -61,6 +62,7 @@ func serveFlags(fs *flag.FlagSet) *config {
 	fs.Int64Var(&o.Quota.AccountRecords, "account-records", portal.DefaultAccountRecords, "entries and vault records one account may hold: profiles, and every record of a format-2 vault (edits too: records are kept); 250,000 fits a vault of 50,000 logins edited a few times each (0: no limit)")
 	fs.Int64Var(&o.Quota.TotalBytes, "max-storage", 8<<30, "storage watermark: bytes the portal stores in all, after which every write is refused with 507 (0: no limit)")
 	fs.IntVar(&o.MaxPending, "max-pending", 16, "unanswered connection requests kept per account (the oldest are pushed out; those with a connect code are kept)")
+	c.witnesses = witnessFlags(fs, o)
 	return c
 }
 
@@ -83,6 +85,9 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	c.opts.SignUp = c.signUp
 	c.opts.ClientIP = portal.ProxyClientIP(proxies, c.clientIPHeader)
+	if err := setWitnesses(*c.witnesses, &c.opts); err != nil {
+		return err
+	}
 
 	store, skey, vkey, err := openKeyAndStore(c.dbPath, c.origin)
 	if err != nil {
@@ -132,6 +137,13 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "log verifier key: %s\n", vkey)
 	fmt.Fprintf(stdout, "database: %s\n", c.dbPath)
 	fmt.Fprintf(stdout, "sign-ups: %s\n", c.signUp)
+	if n := len(c.opts.Witnesses); n > 0 {
+		k := c.opts.WitnessQuorum
+		if k == 0 {
+			k = portal.DefaultQuorum(n)
+		}
+		fmt.Fprintf(stdout, "witnesses: %d of %d cosign every checkpoint\n", k, n)
+	}
 	if scheme == "http" && !loopbackListener(ln) {
 		fmt.Fprintf(stdout, "note: clients take a plain-http portal only on loopback; put a TLS-terminating proxy in front (with -trusted-proxies) or give -tls-cert/-tls-key\n")
 	}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/syumai/workers/cloudflare"
@@ -84,6 +85,24 @@ func newHandler() (http.Handler, error) {
 	opts.SignUp = cloudflare.Getenv("SIGN_UP")
 	if err := portal.CheckSignUp(opts.SignUp); err != nil {
 		return nil, fmt.Errorf("SIGN_UP: %v", err)
+	}
+	// Witnesses that cosign the log's checkpoints: WITNESSES holds
+	// URL=VERIFIERKEY items separated by spaces; WITNESS_QUORUM how many
+	// clients require (default: a majority); COSIGN_REFRESH_SECONDS how
+	// old their cosignatures may get before a read asks again (1 h).
+	for _, s := range strings.Fields(cloudflare.Getenv("WITNESSES")) {
+		w, err := portal.ParseWitness(s)
+		if err != nil {
+			return nil, fmt.Errorf("WITNESSES: %v", err)
+		}
+		opts.Witnesses = append(opts.Witnesses, w)
+	}
+	opts.WitnessQuorum = int(envFloat("WITNESS_QUORUM", 0))
+	if secs := envFloat("COSIGN_REFRESH_SECONDS", 0); secs > 0 {
+		opts.CosignRefresh = time.Duration(secs * float64(time.Second))
+	}
+	if err := portal.CheckWitnesses(opts.Witnesses, opts.WitnessQuorum); err != nil {
+		return nil, fmt.Errorf("WITNESSES: %v", err)
 	}
 	return portal.New(sqlstore.New(db), opts), nil
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/meshpass/meshpass/shared/client"
+	"github.com/meshpass/meshpass/shared/exporter"
+	"github.com/meshpass/meshpass/shared/importer"
 	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/passgen"
 	"github.com/meshpass/meshpass/shared/policy"
@@ -66,7 +68,11 @@ func init() {
 		{"show", "show an entry and its earlier passwords (masked unless --reveal)", cmdShow},
 		{"edit", "change an entry", cmdEdit},
 		{"rm", "delete an entry", cmdRm},
+		{"import", "import another password manager's export (preview, then one bulk write)", cmdImport},
+		{"export", "export every entry: meshpass JSON, Bitwarden JSON or CSV, plain or encrypted", cmdExport},
+		{"totp", "print an entry's current one-time code and the seconds it stays valid", cmdTOTP},
 		{"sync", "fetch and verify the profile and passwords from the portal", cmdSync},
+		{"repair", "re-encrypt the passwords to the profile's devices, confirming new ones", cmdRepair},
 		{"fingerprint", "show the profile fingerprint, account and device", cmdFingerprint},
 		{"audit", "verify the portal's transparency log against the last checkpoint", cmdAudit},
 		{"help", "show help for meshpass or a command", cmdHelp},
@@ -178,15 +184,19 @@ func exitCode(err error) int {
 		errors.Is(err, policy.ErrAccount), errors.Is(err, policy.ErrSite), errors.Is(err, policy.ErrTOTP),
 		errors.Is(err, passgen.ErrLength), errors.Is(err, passgen.ErrNoClass):
 		return exitUsage
-	case errors.Is(err, seal.ErrWrongPassphrase):
+	case errors.Is(err, importer.ErrUnknownFormat), errors.Is(err, exporter.ErrFormat):
+		return exitUsage
+	case errors.Is(err, seal.ErrWrongPassphrase), errors.Is(err, importer.ErrPassword):
 		return exitPassphrase
 	case errors.Is(err, client.ErrWrongProfile), errors.Is(err, client.ErrRollback),
 		errors.Is(err, client.ErrLog), errors.Is(err, client.ErrTampered),
 		errors.Is(err, client.ErrInvalidProfile), errors.Is(err, client.ErrConnectResult),
+		errors.Is(err, client.ErrWitness), errors.Is(err, client.ErrUnapprovedDevice),
 		errors.Is(err, errVerification):
 		return exitVerification
 	case errors.Is(err, client.ErrNotAuthorized), errors.Is(err, client.ErrRejected),
-		errors.Is(err, client.ErrNotAdministrator), mmm.StatusOf(err) == mmm.StatusUnauthorized:
+		errors.Is(err, client.ErrNotAdministrator), mmm.StatusOf(err) == mmm.StatusUnauthorized,
+		errors.Is(err, client.ErrRemovedDevice), errors.Is(err, client.ErrExpiredRequest):
 		return exitDenied
 	}
 	return exitError
@@ -210,7 +220,7 @@ const exitCodesHelp = `Exit codes:
   3  verification failure: the portal served a profile, password vault,
      log proof or connection result that does not verify (wrong profile,
      rollback, inconsistent log, tampered data), or witness codes differ
-  4  wrong passphrase
+  4  wrong passphrase (also the wrong password of a file to import)
   5  not authorized: this device is not (or no longer) a device of the
      profile, is not an administration device, or its request was rejected
 `

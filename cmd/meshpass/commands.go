@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -75,13 +76,15 @@ func cmdCreate(a *app, args []string) error {
 func cmdConnect(a *app, args []string) error {
 	fs := a.flags("connect", "[ACCOUNT]",
 		"Ask to connect this new device to the profile of ACCOUNT at the portal (--portal),\n"+
-			"then wait for an administration device to approve or reject it. Check that the\n"+
-			"profile fingerprint is yours and that `meshpass pending` on the administration\n"+
-			"device shows the same witness code. Run again without ACCOUNT to keep waiting\n"+
-			"for a request already made.")
+			"then wait for an administration device to approve or reject it. Confirm that the\n"+
+			"profile fingerprint shown is yours (as `meshpass fingerprint` shows it on your\n"+
+			"other device); once an administration device lists the request (`meshpass\n"+
+			"pending`), both show the same witness code and the device's Identifier: approve\n"+
+			"only then. Run again without ACCOUNT to keep waiting for a request already made.")
 	name := fs.String("name", hostname(), "this device's `name`, shown to the administration device")
 	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for an answer")
 	interval := fs.Duration("interval", 2*time.Second, "how often to ask the portal for the answer")
+	yes := fs.Bool("yes", false, "take the profile fingerprint as confirmed without asking (scripts that check it themselves)")
 	c, err := a.start(fs, args, -1, needHome, func() error {
 		if fs.NArg() > 1 {
 			return usagef("connect takes one ACCOUNT")
@@ -121,14 +124,38 @@ func cmdConnect(a *app, args []string) error {
 			return err
 		}
 	}
-	fmt.Fprintf(a.stdout, "Profile fingerprint: %s\nThis device:         %s\nWitness code:        %s\n", p.Profile, p.Device, p.Witness)
-	fmt.Fprintf(a.stdout, "On an administration device, run `meshpass pending`, check that it shows the\nwitness code %s, then `meshpass approve DEVICE`.\n", p.Witness)
+	fmt.Fprintf(a.stdout, "Profile fingerprint: %s\nThis device:         %s\n", p.Profile, p.Device)
+	if !p.Confirmed {
+		ok := *yes
+		if !ok {
+			ok, err = a.ask(fmt.Sprintf("Is %s the fingerprint of your profile, as `meshpass fingerprint` or the\nDevices page shows it on your other device? [y/N] ", p.Profile))
+			if err != nil {
+				return fmt.Errorf("the profile fingerprint is not confirmed (%v): run `meshpass connect` on a terminal, or with --yes", err)
+			}
+		}
+		if !ok {
+			if ferr := c.Forget(); ferr != nil {
+				return fmt.Errorf("%w: not your profile's fingerprint (and deleting this device's keys failed: %v)", errVerification, ferr)
+			}
+			return fmt.Errorf("%w: not your profile's fingerprint; this device's keys were deleted (check the account and portal)", errVerification)
+		}
+		if err := c.ConfirmProfile(p.Profile); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(a.stdout, "On an administration device, run `meshpass pending`: it shows this device and,\nonce this device has answered, the witness code to compare with the one shown here.\n")
 	fmt.Fprintf(a.stdout, "Waiting for an answer (up to %s)...\n", *timeout)
 
+	shown := ""
 	ctx, cancel := context.WithTimeout(a.ctx, *timeout)
 	defer cancel()
 	for {
 		ok, err := c.PollConnect(ctx)
+		if p := c.PendingConnect(); p != nil && p.Witness != "" && p.Witness != shown {
+			shown = p.Witness
+			fmt.Fprintf(a.stdout, "Witness code:        %s\nAdministration device: %s\n", p.Witness, p.Administrator)
+			fmt.Fprintf(a.stdout, "Approve on the administration device only if it shows the witness code %s\nfor device %s: `meshpass approve --witness %s DEVICE`.\n", p.Witness, p.Device, p.Witness)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return fmt.Errorf("no answer within %s; run `meshpass connect` again to keep waiting", *timeout)
@@ -152,6 +179,44 @@ func cmdConnect(a *app, args []string) error {
 		select {
 		case <-ctx.Done():
 		case <-time.After(*interval):
+		}
+	}
+}
+
+// ask asks a yes/no question on standard input; only "y" or "yes" is yes.
+func (a *app) ask(question string) (bool, error) {
+	fmt.Fprint(a.stderr, question)
+	line, err := a.reader().ReadString('\n')
+	if err != nil && (err != io.EOF || line == "") {
+		if err == io.EOF {
+			return false, errEOF
+		}
+		return false, err
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
+}
+
+// pendingRequests lists the pending connection requests, listing again
+// (up to wait) while some device has not answered its witness exchange.
+func pendingRequests(a *app, c *client.Client, wait time.Duration) ([]client.Request, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		reqs, err := c.PendingRequests(a.ctx)
+		if err != nil {
+			return nil, err
+		}
+		waiting := slices.ContainsFunc(reqs, func(r client.Request) bool { return r.Err == nil && r.Waiting })
+		if !waiting || time.Now().After(deadline) {
+			return reqs, nil
+		}
+		select {
+		case <-a.ctx.Done():
+			return reqs, nil
+		case <-time.After(500 * time.Millisecond):
 		}
 	}
 }
@@ -185,12 +250,15 @@ func resolve(what, id string, ids []string) (string, error) {
 func cmdPending(a *app, args []string) error {
 	fs := a.flags("pending", "",
 		"List the devices asking to connect to the profile (administration devices only),\n"+
-			"with the witness code each one shows.")
+			"with the witness code each one shows. Listing a new request answers its witness\n"+
+			"exchange; the code appears once the device has answered too (waited for up to\n"+
+			"--wait).")
+	wait := fs.Duration("wait", 10*time.Second, "how long to wait for devices to answer the witness exchange")
 	c, err := a.start(fs, args, 0, needUnlocked, nil)
 	if err != nil {
 		return err
 	}
-	reqs, err := c.PendingRequests(a.ctx)
+	reqs, err := pendingRequests(a, c, *wait)
 	if err != nil {
 		return err
 	}
@@ -200,14 +268,25 @@ func cmdPending(a *app, args []string) error {
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DEVICE\tWITNESS\tNAME\tREQUESTED")
+	waiting := false
 	for _, r := range reqs {
-		if r.Err != nil {
-			fmt.Fprintf(tw, "%s\tINVALID\t\t(%v)\n", r.Device, r.Err)
-			continue
+		switch {
+		case r.Err != nil:
+			fmt.Fprintf(tw, "%s\tREFUSED\t%s\t(%v)\n", r.Device, r.Description, r.Err)
+		case r.Waiting:
+			waiting = true
+			fmt.Fprintf(tw, "%s\twaiting\t%s\t%s\n", r.Device, r.Description, r.Time.Local().Format(time.DateTime))
+		default:
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Device, r.Witness, r.Description, r.Time.Local().Format(time.DateTime))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Device, r.Witness, r.Description, r.Time.Local().Format(time.DateTime))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if waiting {
+		fmt.Fprintln(a.stdout, "waiting: the device has not answered yet (is `meshpass connect` or its popup still open?); run `meshpass pending` again.")
+	}
+	return nil
 }
 
 // answer approves or rejects a pending request.
@@ -218,13 +297,16 @@ func answer(a *app, args []string, approve bool) error {
 	}
 	fs := a.flags(name, "DEVICE",
 		verb+" the connection request of DEVICE (its Identifier, as `meshpass pending`\n"+
-			"lists it, or a unique prefix). Only on an administration device.")
+			"lists it, or a unique prefix). Only on an administration device. Approving asks\n"+
+			"whether the device shows the request's witness code, unless --witness gives it.")
 	witness := fs.String("witness", "", "the witness `code` the device shows; refuse if it differs")
+	yes := fs.Bool("yes", false, "approve without asking whether the device shows the witness code")
+	wait := fs.Duration("wait", 10*time.Second, "how long to wait for the device to answer the witness exchange")
 	c, err := a.start(fs, args, 1, needUnlocked, nil)
 	if err != nil {
 		return err
 	}
-	reqs, err := c.PendingRequests(a.ctx)
+	reqs, err := pendingRequests(a, c, *wait)
 	if err != nil {
 		return err
 	}
@@ -239,14 +321,27 @@ func answer(a *app, args []string, approve bool) error {
 	if dev == "" {
 		return fmt.Errorf("%w: device %s", client.ErrNoRequest, fs.Arg(0))
 	}
-	if *witness != "" {
-		for _, r := range reqs {
-			if r.Device == dev && !strings.EqualFold(strings.ReplaceAll(r.Witness, "-", ""), strings.ReplaceAll(*witness, "-", "")) {
+	if approve {
+		i := slices.IndexFunc(reqs, func(r client.Request) bool { return r.Device == dev })
+		r := reqs[i]
+		switch {
+		case r.Err != nil:
+			return r.Err
+		case r.Waiting:
+			return fmt.Errorf("%w: device %s has not answered the witness exchange yet; run `meshpass approve` again", client.ErrWitnessPending, dev)
+		case *witness != "":
+			if !strings.EqualFold(strings.ReplaceAll(r.Witness, "-", ""), strings.ReplaceAll(*witness, "-", "")) {
 				return fmt.Errorf("%w: the request's witness code is %s, not %s: do not approve it", errVerification, r.Witness, *witness)
 			}
+		case !*yes:
+			ok, err := a.ask(fmt.Sprintf("Device %s (%s) shows the witness code %s? [y/N] ", dev, r.Description, r.Witness))
+			if err != nil {
+				return fmt.Errorf("not approved (%v): compare the witness code on a terminal, or give it with --witness", err)
+			}
+			if !ok {
+				return fmt.Errorf("%w: the witness codes differ: not approved (reject it: `meshpass reject %s`)", errVerification, dev)
+			}
 		}
-	}
-	if approve {
 		if err := c.Approve(a.ctx, dev); err != nil {
 			return err
 		}
@@ -617,7 +712,40 @@ func syncClient(a *app, c *client.Client) error {
 		fmt.Fprintln(a.stderr, "meshpass: the passwords are not encrypted to exactly the profile's devices; re-encrypting them")
 		err = c.Repair(a.ctx)
 	}
+	var ue *client.UnapprovedError
+	if errors.As(err, &ue) {
+		fmt.Fprintln(a.stderr, "meshpass: the profile lets these devices read the passwords, but this device never approved them:")
+		var ids []string
+		for _, d := range ue.Devices {
+			fmt.Fprintf(a.stderr, "  %s  %s\n", d.ID, d.Description)
+			ids = append(ids, d.ID)
+		}
+		fmt.Fprintf(a.stderr, "meshpass: if you know them, re-encrypt the passwords to them with `meshpass repair --confirm %s`;\nif not, remove them from an administration device (`meshpass remove-device`).\n", strings.Join(ids, ","))
+	}
 	return err
+}
+
+func cmdRepair(a *app, args []string) error {
+	fs := a.flags("repair", "",
+		"Re-encrypt the passwords to exactly the devices the profile lets read them, for\n"+
+			"when sync finds them encrypted otherwise. Devices this device never approved are\n"+
+			"added only when named in --confirm (as sync lists them).")
+	confirm := fs.String("confirm", "", "comma-separated `devices` (Identifiers) you confirm may read the passwords")
+	c, err := a.start(fs, args, 0, needUnlocked, nil)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, id := range strings.Split(*confirm, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	if err := c.Repair(a.ctx, ids...); err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, "The passwords are encrypted to exactly the profile's devices.")
+	return nil
 }
 
 func cmdList(a *app, args []string) error {
@@ -887,6 +1015,7 @@ func cmdSync(a *app, args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "Synced and verified: %d entries, %d devices.\n", len(list), len(devs))
+	warnStale(a, c.Log())
 	pending, err := c.Pending()
 	if err != nil {
 		return err
@@ -926,5 +1055,6 @@ func cmdAudit(a *app, args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "Log verified: %d entries, signed by the pinned log key and consistent with the last checkpoint seen.\n", n)
+	printLog(a, c)
 	return nil
 }

@@ -104,30 +104,57 @@ type connecting struct {
 	witness, device string
 }
 
+// startConnect runs `meshpass connect --yes` (the fingerprint taken as
+// confirmed) until it waits for an answer.
 func startConnect(t *testing.T, d *device, account string) *connecting {
 	t.Helper()
 	c := &connecting{out: &syncBuffer{}, errout: &syncBuffer{}, done: make(chan int, 1)}
 	go func() {
-		c.done <- d.runIO("", c.out, c.errout, "connect", "--interval", "50ms", "--timeout", "30s", "--name", "phone", account)
+		c.done <- d.runIO("", c.out, c.errout, "connect", "--yes", "--interval", "50ms", "--timeout", "30s", "--name", "phone", account)
 	}()
+	c.until(t, "waiting", func(out string) bool {
+		if m := deviceRE.FindStringSubmatch(out); m != nil && strings.Contains(out, "Waiting for an answer") {
+			c.device = m[1]
+			return true
+		}
+		return false
+	})
+	return c
+}
+
+// until waits for out to satisfy ok.
+func (c *connecting) until(t *testing.T, what string, ok func(out string) bool) {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		out := c.out.String()
-		if m := witnessRE.FindStringSubmatch(out); m != nil {
-			c.witness = m[1]
-			c.device = deviceRE.FindStringSubmatch(out)[1]
-			return c
+		if ok(out) {
+			return
 		}
 		select {
 		case code := <-c.done:
-			t.Fatalf("connect exited %d before showing a witness code\nstdout: %s\nstderr: %s", code, out, c.errout.String())
+			t.Fatalf("connect exited %d before %s\nstdout: %s\nstderr: %s", code, what, out, c.errout.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("connect showed no witness code\nstdout: %s\nstderr: %s", out, c.errout.String())
+			t.Fatalf("connect showed no %s\nstdout: %s\nstderr: %s", what, out, c.errout.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// waitWitness waits for the witness code, shown once an administration
+// device has listed the request.
+func (c *connecting) waitWitness(t *testing.T) string {
+	t.Helper()
+	c.until(t, "witness code", func(out string) bool {
+		if m := witnessRE.FindStringSubmatch(out); m != nil {
+			c.witness = m[1]
+			return true
+		}
+		return false
+	})
+	return c.witness
 }
 
 func (c *connecting) wait(t *testing.T) int {
@@ -205,9 +232,14 @@ func TestCLI(t *testing.T) {
 	if fp := fprintRE.FindStringSubmatch(c.out.String())[1]; fp != fpA {
 		t.Errorf("B shows profile %s, A created %s", fp, fpA)
 	}
-	out = a.ok("pending")
+	out = a.ok("pending") // A answers the witness exchange, B answers back
+	c.waitWitness(t)
 	if !strings.Contains(out, c.device) || !strings.Contains(out, c.witness) {
 		t.Fatalf("pending on A does not show B's device %s with witness %s:\n%s", c.device, c.witness, out)
+	}
+	a.want(exitError, "approve", c.device) // asked, and nothing on standard input
+	if r := a.runStdin("n\n", "approve", c.device); r.code != exitVerification {
+		t.Fatalf("approve answered no: %d %s", r.code, r.errout)
 	}
 	a.want(exitVerification, "approve", "--witness", "AAAAA-AAAAA", c.device)
 	a.ok("approve", "--witness", c.witness, c.device)
@@ -312,23 +344,35 @@ func TestConnectResume(t *testing.T) {
 	b := newDevice(t, p.URL, "passphrase of B")
 	a.ok("create", "carol")
 	r := b.want(exitError, "connect", "--timeout", "200ms", "--interval", "50ms", "carol")
-	if !strings.Contains(r.errout, "no answer within") {
-		t.Errorf("connect timing out: %q", r.errout)
+	if !strings.Contains(r.errout, "fingerprint") {
+		t.Errorf("connect without confirming the fingerprint: %q", r.errout)
 	}
-	first := witnessRE.FindStringSubmatch(r.out)[1]
+	d := newDevice(t, p.URL, "passphrase of D")
+	if r := d.runStdin("n\n", "connect", "carol"); r.code != exitVerification {
+		t.Errorf("connect, the fingerprint refused: %d %q", r.code, r.errout)
+	}
+	d.want(exitError, "fingerprint") // its keys were deleted
+	r = b.runStdin("y\n", "connect", "--timeout", "200ms", "--interval", "50ms")
+	if r.code != exitError || !strings.Contains(r.errout, "no answer within") {
+		t.Errorf("connect timing out: %d %q", r.code, r.errout)
+	}
+	first := deviceRE.FindStringSubmatch(r.out)[1]
 	if out := b.ok("fingerprint"); !strings.Contains(out, "pending") {
 		t.Errorf("fingerprint while pending:\n%s", out)
 	}
 	b.want(exitError, "list")             // still pending
 	b.want(exitError, "connect", "other") // waiting for carol, not other
 	c := startConnect(t, b, "carol")
-	if c.witness != first {
-		t.Errorf("witness changed from %s to %s on resuming", first, c.witness)
+	if c.device != first {
+		t.Errorf("the device changed from %s to %s on resuming", first, c.device)
 	}
-	if out := a.ok("pending"); !strings.Contains(out, c.witness) {
+	out := a.ok("pending")
+	if c.waitWitness(t); !strings.Contains(out, c.witness) {
 		t.Errorf("pending:\n%s", out)
 	}
-	a.ok("approve", c.device[:12])
+	if r := a.runStdin("y\n", "approve", c.device[:12]); r.code != 0 {
+		t.Fatalf("approve: %d %s", r.code, r.errout)
+	}
 	if code := c.wait(t); code != 0 {
 		t.Fatalf("connect exited %d\nstdout: %s\nstderr: %s", code, c.out.String(), c.errout.String())
 	}

@@ -147,16 +147,31 @@ test("extension end to end", async (t) => {
     await popupB.locator("#passphrase").fill(PASS_B);
     await popupB.locator("#passphrase2").fill(PASS_B);
     await popupB.locator("#connect").click();
-    witnessB = (await popupB.locator(".witness").innerText({ timeout: 30_000 })).trim();
-    assert.match(witnessB, /^[A-Z2-7]{5}-[A-Z2-7]{5}$/);
-    await shot(popupB, "04-connect-waiting");
+    // First contact: B shows the profile fingerprint and asks the person to
+    // confirm it before the request goes on.
+    const fingerprint = (await popupB.locator("[data-role=profile]").innerText({ timeout: 30_000 })).trim();
+    assert.equal(fingerprint, (await A.bg("status")).fingerprint);
+    await shot(popupB, "04-connect-confirm-profile");
+    await popupB.locator("#confirm-profile").click();
+    await popupB.locator("[data-role=witness-waiting]").waitFor({ timeout: 30_000 });
 
+    // A lists the request (answering its witness exchange), B answers back:
+    // then both show the code.
     const popupA = await A.popup();
     await goTo(popupA, "devices");
-    const request = popupA.locator("[data-role=pending][data-device]");
-    await request.waitFor({ timeout: 20_000 });
+    const request = popupA.locator("[data-role=pending][data-device]:not([data-waiting])");
+    await request.waitFor({ timeout: 30_000 });
     const witnessA = (await request.locator(".witness").innerText()).trim();
+    await popupB.locator(".witness").waitFor({ state: "visible", timeout: 30_000 });
+    witnessB = (await popupB.locator(".witness").innerText()).trim();
+    assert.match(witnessB, /^[A-Z2-7]{5}-[A-Z2-7]{5}$/);
+    await shot(popupB, "04-connect-waiting");
     assert.equal(witnessA, witnessB, "the two browsers show the same witness code");
+    assert.equal(
+      (await request.locator("[data-role=request-device]").innerText()).trim(),
+      (await popupB.locator("[data-role=device]").innerText()).trim(),
+      "A shows the device B is",
+    );
     await shot(popupA, "05-approve-device");
     await request.locator("[data-action=approve]").click();
     await popupA.locator("[data-role=devices] li", { hasText: "Alice's phone" }).waitFor({ timeout: 30_000 });

@@ -113,15 +113,23 @@ test("extension end to end in Firefox", async (t) => {
     await fill(popup2, "#passphrase", PASS_2);
     await fill(popup2, "#passphrase2", PASS_2);
     await popup2.click("#connect");
-    const witness2 = await until(async () => (await text(popup2, ".witness")).trim(), "the witness code", 30_000);
-    assert.match(witness2, /^[A-Z2-7]{5}-[A-Z2-7]{5}$/);
+    // First contact: F2 shows the profile fingerprint; the person confirms it.
+    const fingerprint = await until(async () => (await text(popup2, "[data-role=profile]")).trim(), "the profile fingerprint", 30_000);
+    assert.equal(fingerprint, (await F1.bg("status")).fingerprint);
+    await press(popup2, "#confirm-profile");
+    await until(async () => (await text(popup2, "[data-role=device]")).trim(), "the waiting view", 30_000);
 
+    // F1 lists the request (answering its witness exchange); F2 answers back.
     const popup1 = await F1.popup();
     await press(popup1, "[data-page=devices]");
     await settled(popup1);
-    const witness1 = await until(async () => (await text(popup1, "[data-role=pending][data-device] .witness")).trim(), "the request");
+    const request = "[data-role=pending][data-device]:not([data-waiting])";
+    const witness1 = await until(async () => (await text(popup1, `${request} .witness`)).trim(), "the request's witness code", 30_000);
+    const witness2 = await until(async () => (await text(popup2, ".witness")).trim(), "the witness code", 30_000);
+    assert.match(witness2, /^[A-Z2-7]{5}-[A-Z2-7]{5}$/);
     assert.equal(witness1, witness2, "the two browsers show the same witness code");
-    await press(popup1, "[data-role=pending][data-device] [data-action=approve]");
+    assert.equal((await text(popup1, `${request} [data-role=request-device]`)).trim(), (await text(popup2, "[data-role=device]")).trim());
+    await press(popup1, `${request} [data-action=approve]`);
     await until(async () => (await text(popup1, "[data-role=devices]")).includes("Alice's other Firefox"), "the new device", 30_000);
     await popup1.close();
 

@@ -647,6 +647,26 @@ func (s *suite) connectRequest(t *testing.T, parent string) (*profiletest.Device
 	return d, sr
 }
 
+// committedRequest is connectRequest with a commitment to a fresh secret
+// nonce, which it returns.
+func (s *suite) committedRequest(t *testing.T, parent string) (*profiletest.Device, *profile.SignedConnectionRequest, string) {
+	t.Helper()
+	d, err := profiletest.NewDevice("new device")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := profile.NewConnectNonce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &profile.ConnectionRequest{ParentUDF: parent, Device: d.Signed, Nonce: unique("n"), Time: s.Now().UTC(), Commitment: profile.Commit(secret)}
+	sr, err := r.Sign(d.Sign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, sr, secret
+}
+
 // auth signs req as device d.
 func (s *suite) auth(t *testing.T, req mmm.AuthenticatedRequest, d *profiletest.Device) mmm.AuthenticatedRequest {
 	t.Helper()
@@ -661,7 +681,7 @@ func (s *suite) connect(t *testing.T) {
 	p := a.person
 	adminDev, other := p.Devices[0], p.Devices[1]
 
-	d, sr := s.connectRequest(t, a.name)
+	d, sr, secret := s.committedRequest(t, a.name)
 	var start mmm.ConnectStartResponse
 	s.must(t, &mmm.ConnectStartRequest{SignedRequest: sr, AccountID: a.name}, &start)
 	if start.Expires.IsZero() {
@@ -702,6 +722,8 @@ func (s *suite) connect(t *testing.T) {
 	s.want(t, mmm.StatusUnauthorized, &mmm.ConnectStatusRequest{AccountID: a.name, DeviceID: d.Profile.Identifier})
 	s.want(t, mmm.StatusUnauthorized, s.auth(t, &mmm.ConnectStatusRequest{AccountID: a.name, DeviceID: d.Profile.Identifier}, adminDev))
 
+	s.witnessExchange(t, a, d, sr, secret)
+
 	// ConnectComplete.
 	result := &profile.ConnectionResult{Device: d.Signed, Result: profile.ResultAccepted, Nonce: "n"}
 	sres, err := result.Sign(p.Online)
@@ -729,6 +751,78 @@ func (s *suite) connect(t *testing.T) {
 	r, _, err := profile.VerifyConnectionResult(st.Result, mustVerify(t, p.SignedPersonal))
 	if err != nil || r.Result != profile.ResultAccepted {
 		t.Fatalf("result %+v: %v", r, err)
+	}
+}
+
+// witnessExchange: an administration device contributes to d's pending
+// request once, d reads it and reveals once, and administration devices
+// read both; the portal refuses contributions and reveals that are not
+// the request's.
+func (s *suite) witnessExchange(t *testing.T, a *account, d *profiletest.Device, sr *profile.SignedConnectionRequest, secret string) {
+	p := a.person
+	adminDev, other := p.Devices[0], p.Devices[1]
+	dev := d.Profile.Identifier
+	nonce, err := profile.NewConnectNonce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _, err := profile.VerifyConnectionRequest(sr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	contribution := func(signer *profiletest.Device, commitment string) *profile.SignedConnectionContribution {
+		t.Helper()
+		c := &profile.ConnectionContribution{Device: dev, Commitment: commitment, Administrator: signer.Profile.Identifier, Nonce: nonce, Time: s.Now().UTC()}
+		sc, err := c.Sign(signer.Sign)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	}
+	reveal := func(n, contributed string) *profile.SignedConnectionReveal {
+		t.Helper()
+		r, err := (&profile.ConnectionReveal{Device: dev, Nonce: n, Contribution: contributed}).Sign(d.Sign)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	revealReq := func(r *profile.SignedConnectionReveal) mmm.AuthenticatedRequest {
+		return s.auth(t, &mmm.ConnectRevealRequest{AccountID: a.name, DeviceID: dev, Reveal: r}, d)
+	}
+	// No reveal before a contribution.
+	s.want(t, mmm.StatusNotFound, revealReq(reveal(secret, nonce)))
+	good := contribution(adminDev, req.Commitment)
+	s.want(t, mmm.StatusUnauthorized, &mmm.ConnectContributeRequest{AccountID: a.name, Contribution: good})
+	s.want(t, mmm.StatusUnauthorized, s.auth(t, &mmm.ConnectContributeRequest{AccountID: a.name, Contribution: good}, d))
+	// Signed by a device that does not administer, or for another commitment.
+	s.want(t, mmm.StatusBadRequest, s.auth(t, &mmm.ConnectContributeRequest{AccountID: a.name, Contribution: contribution(other, req.Commitment)}, adminDev))
+	s.want(t, mmm.StatusBadRequest, s.auth(t, &mmm.ConnectContributeRequest{AccountID: a.name, Contribution: contribution(adminDev, profile.Commit("other"))}, adminDev))
+	s.must(t, s.auth(t, &mmm.ConnectContributeRequest{AccountID: a.name, Contribution: good}, adminDev), &mmm.ConnectContributeResponse{})
+	s.want(t, mmm.StatusConflict, s.auth(t, &mmm.ConnectContributeRequest{AccountID: a.name, Contribution: good}, adminDev))
+
+	var st mmm.ConnectStatusResponse
+	s.must(t, s.auth(t, &mmm.ConnectStatusRequest{AccountID: a.name, DeviceID: dev}, d), &st)
+	if st.Contribution == nil || st.Contribution.Identifier != good.Identifier {
+		t.Fatalf("status without the contribution: %+v", st)
+	}
+	// Only the device; only a nonce that opens the commitment, for the
+	// stored contribution.
+	s.want(t, mmm.StatusUnauthorized, s.auth(t, &mmm.ConnectRevealRequest{AccountID: a.name, DeviceID: dev, Reveal: reveal(secret, nonce)}, adminDev))
+	wrong, _ := profile.NewConnectNonce()
+	s.want(t, mmm.StatusBadRequest, revealReq(reveal(wrong, nonce)))
+	s.want(t, mmm.StatusBadRequest, revealReq(reveal(secret, wrong)))
+	s.must(t, revealReq(reveal(secret, nonce)), &mmm.ConnectRevealResponse{})
+	s.want(t, mmm.StatusConflict, revealReq(reveal(secret, nonce)))
+
+	var pend mmm.ConnectPendingResponse
+	s.must(t, s.auth(t, &mmm.ConnectPendingRequest{AccountID: a.name}, adminDev), &pend)
+	if len(pend.Exchanges) != 1 || pend.Exchanges[0].Contribution == nil || pend.Exchanges[0].Reveal == nil {
+		t.Fatalf("exchanges: %+v", pend.Exchanges)
+	}
+	rv, err := profile.VerifyConnectionReveal(pend.Exchanges[0].Reveal, d.Profile)
+	if err != nil || rv.Nonce != secret {
+		t.Fatalf("reveal %+v: %v", rv, err)
 	}
 }
 

@@ -110,8 +110,151 @@ func (p *portal) connectPending(ctx context.Context, r *mmm.ConnectPendingReques
 			return nil, mmm.Errorf(mmm.StatusInternalError, "stored request unreadable")
 		}
 		resp.Pending = append(resp.Pending, &s)
+		if q.Contribution == nil {
+			continue
+		}
+		x := &mmm.ConnectExchange{Device: s.Identifier}
+		if err := unmarshalStored(q.Contribution, &x.Contribution); err != nil {
+			return nil, err
+		}
+		if q.Reveal != nil {
+			if err := unmarshalStored(q.Reveal, &x.Reveal); err != nil {
+				return nil, err
+			}
+		}
+		resp.Exchanges = append(resp.Exchanges, x)
 	}
 	return resp, nil
+}
+
+func unmarshalStored(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return mmm.Errorf(mmm.StatusInternalError, "stored witness exchange unreadable")
+	}
+	return nil
+}
+
+// pendingRequest returns the device's unanswered, unexpired request and
+// its verified content.
+func (p *portal) pendingRequest(ctx context.Context, account, device string, now time.Time) (*Pending, *profile.ConnectionRequest, *profile.DeviceProfile, error) {
+	pending, result, err := p.store.Connection(ctx, account, device, now)
+	if err != nil {
+		return nil, nil, nil, storeErr(err, "pending connection request of device "+device)
+	}
+	if result != nil {
+		return nil, nil, nil, mmm.Errorf(mmm.StatusConflict, "the connection request of device %s is answered already", device)
+	}
+	var s profile.SignedConnectionRequest
+	if err := json.Unmarshal(pending.Request, &s); err != nil {
+		return nil, nil, nil, mmm.Errorf(mmm.StatusInternalError, "stored request unreadable")
+	}
+	r, d, err := profile.VerifyConnectionRequest(&s)
+	if err != nil {
+		return nil, nil, nil, mmm.Errorf(mmm.StatusInternalError, "stored request does not verify")
+	}
+	return pending, r, d, nil
+}
+
+// connectContribute stores an administration device's contribution to a
+// request's witness exchange: signed by an administration device of the
+// account, for the request's device and commitment, once.
+func (p *portal) connectContribute(ctx context.Context, r *mmm.ConnectContributeRequest, now time.Time) (mmm.Response, error) {
+	account := fold(r.AccountID)
+	v, _, err := p.accountProfile(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.authenticate(ctx, r, now, admin(v)); err != nil {
+		return nil, err
+	}
+	if err := p.spend(account); err != nil {
+		return nil, err
+	}
+	c, _, err := profile.VerifyConnectionContribution(r.Contribution, v)
+	if err != nil {
+		return nil, refused(err)
+	}
+	devID, err := udf.Parse(c.Device)
+	if err != nil {
+		return nil, mmm.Errorf(mmm.StatusBadRequest, "refused: contribution Device: %v", err)
+	}
+	_, req, _, err := p.pendingRequest(ctx, account, devID, now)
+	if err != nil {
+		return nil, err
+	}
+	if req.Commitment == "" || req.Commitment != c.Commitment {
+		return nil, mmm.Errorf(mmm.StatusBadRequest, "refused: the contribution is not for the request's commitment")
+	}
+	data, err := json.Marshal(r.Contribution)
+	if err != nil {
+		return nil, refused(err)
+	}
+	if err := p.store.SetContribution(ctx, account, devID, data, now); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return nil, mmm.Errorf(mmm.StatusConflict, "the request of device %s has a contribution already", devID)
+		}
+		return nil, storeErr(err, "pending connection request of device "+devID)
+	}
+	return &mmm.ConnectContributeResponse{}, nil
+}
+
+// connectReveal stores the requesting device's reveal: signed by the
+// device, naming the stored contribution's nonce, opening the request's
+// commitment, once.
+func (p *portal) connectReveal(ctx context.Context, r *mmm.ConnectRevealRequest, now time.Time) (mmm.Response, error) {
+	account := fold(r.AccountID)
+	if _, err := p.store.Account(ctx, account); err != nil {
+		return nil, storeErr(err, "account")
+	}
+	devID, _ := udf.Parse(r.DeviceID)
+	pending, req, dev, err := p.pendingRequest(ctx, account, devID, now)
+	if err != nil {
+		return nil, err
+	}
+	lookup := func(device string) *profile.DeviceProfile {
+		if !udf.Equal(device, devID) {
+			return nil
+		}
+		return dev
+	}
+	if err := p.authenticate(ctx, r, now, lookup); err != nil {
+		return nil, err
+	}
+	if err := p.spend(account); err != nil {
+		return nil, err
+	}
+	rv, err := profile.VerifyConnectionReveal(r.Reveal, dev)
+	if err != nil {
+		return nil, refused(err)
+	}
+	if pending.Contribution == nil {
+		return nil, mmm.Errorf(mmm.StatusNotFound, "the request of device %s has no contribution yet", devID)
+	}
+	var sc profile.SignedConnectionContribution
+	if err := unmarshalStored(pending.Contribution, &sc); err != nil {
+		return nil, err
+	}
+	var c profile.ConnectionContribution
+	if payload, err := sc.SignedData.UnverifiedPayload(); err != nil || profile.UnmarshalTagged(payload, profile.TagConnectionContribution, &c) != nil {
+		return nil, mmm.Errorf(mmm.StatusInternalError, "stored contribution unreadable")
+	}
+	if rv.Contribution != c.Nonce {
+		return nil, mmm.Errorf(mmm.StatusBadRequest, "refused: the reveal answers another contribution")
+	}
+	if req.Commitment == "" || profile.Commit(rv.Nonce) != req.Commitment {
+		return nil, mmm.Errorf(mmm.StatusBadRequest, "refused: the revealed nonce does not open the request's commitment")
+	}
+	data, err := json.Marshal(r.Reveal)
+	if err != nil {
+		return nil, refused(err)
+	}
+	if err := p.store.SetReveal(ctx, account, devID, data, now); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return nil, mmm.Errorf(mmm.StatusConflict, "the request of device %s has a reveal already", devID)
+		}
+		return nil, storeErr(err, "pending connection request of device "+devID)
+	}
+	return &mmm.ConnectRevealResponse{}, nil
 }
 
 func (p *portal) connectComplete(ctx context.Context, r *mmm.ConnectCompleteRequest, now time.Time) (mmm.Response, error) {
@@ -171,6 +314,11 @@ func (p *portal) connectStatus(ctx context.Context, r *mmm.ConnectStatusRequest,
 	resp := &mmm.ConnectStatusResponse{}
 	if result == nil {
 		resp.RetryAfter = RetryAfter
+		if pending != nil && pending.Contribution != nil {
+			if err := unmarshalStored(pending.Contribution, &resp.Contribution); err != nil {
+				return nil, err
+			}
+		}
 		return resp, nil
 	}
 	var s profile.SignedConnectionResult

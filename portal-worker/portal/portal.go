@@ -94,6 +94,20 @@ type Options struct {
 	Observe func(r *http.Request, messageType string, status int, d time.Duration)
 	// Now is the clock (time.Now).
 	Now func() time.Time
+
+	// Witnesses cosign the log's checkpoints (cosign.go); Hello reports
+	// their keys and WitnessQuorum, how many of them clients require
+	// (0: DefaultQuorum, a majority). Check them with CheckWitnesses.
+	Witnesses     []Witness
+	WitnessQuorum int
+	// WitnessClient reaches the witnesses (nil: http.DefaultClient),
+	// within WitnessTimeout a round (DefaultWitnessTimeout).
+	WitnessClient  *http.Client
+	WitnessTimeout time.Duration
+	// CosignRefresh is how old the quorum's cosignatures of the latest
+	// checkpoint may get before a read gathers fresh ones
+	// (DefaultCosignRefresh).
+	CosignRefresh time.Duration
 }
 
 type portal struct {
@@ -111,6 +125,8 @@ type portal struct {
 	// audits bounds the Audits that read leaves at once: each reads up to
 	// MaxAnswer bytes, and anyone may ask.
 	audits chan struct{}
+	// cosign gathers witness cosignatures; nil without witnesses.
+	cosign *cosigner
 }
 
 // maxAudits is how many Audits read leaves at once; more are told to
@@ -143,7 +159,7 @@ func New(store Store, opts Options) http.Handler {
 	if opts.ClientIP == nil {
 		opts.ClientIP = RemoteIP
 	}
-	return &portal{
+	p := &portal{
 		store: store, opts: opts,
 		ipLimit:  newLimiter(opts.RatePerIP, opts.BurstPerIP),
 		verified: newVerifiedCache(verifiedCacheSize),
@@ -151,6 +167,11 @@ func New(store Store, opts Options) http.Handler {
 		crLimit:  newLimiter(opts.CreatesPerIPPerHour/3600, opts.CreatesBurst),
 		audits:   make(chan struct{}, maxAudits),
 	}
+	var err error
+	if p.cosign, err = newCosigner(p, &p.opts); err != nil {
+		panic("portal: witnesses: " + err.Error() + " (check Options with CheckWitnesses)")
+	}
+	return p
 }
 
 // CheckSignUp reports a SignUp setting that is none of the three.
@@ -356,8 +377,12 @@ func refused(err error) error {
 func (p *portal) serve(ctx context.Context, req mmm.Request, now time.Time) (mmm.Response, error) {
 	switch r := req.(type) {
 	case *mmm.HelloRequest:
-		return &mmm.HelloResponse{Version: mmm.ProtocolVersion, MaxBody: mmm.MaxBodySize, LogKey: p.opts.VerifierKey,
-			MaxEntry: int64(p.opts.MaxEntrySize), MaxEscrow: int64(p.opts.MaxEscrowSize), SignUp: p.opts.SignUp}, nil
+		hr := &mmm.HelloResponse{Version: mmm.ProtocolVersion, MaxBody: mmm.MaxBodySize, LogKey: p.opts.VerifierKey,
+			MaxEntry: int64(p.opts.MaxEntrySize), MaxEscrow: int64(p.opts.MaxEscrowSize), SignUp: p.opts.SignUp}
+		if p.cosign != nil {
+			hr.Witnesses, hr.WitnessQuorum = p.cosign.set.Keys(), p.cosign.set.K()
+		}
+		return hr, nil
 	case *mmm.ValidateRequest:
 		return p.validate(ctx, r)
 	case *mmm.CreateRequest:
@@ -374,6 +399,10 @@ func (p *portal) serve(ctx context.Context, req mmm.Request, now time.Time) (mmm
 		return p.connectComplete(ctx, r, now)
 	case *mmm.ConnectStatusRequest:
 		return p.connectStatus(ctx, r, now)
+	case *mmm.ConnectContributeRequest:
+		return p.connectContribute(ctx, r, now)
+	case *mmm.ConnectRevealRequest:
+		return p.connectReveal(ctx, r, now)
 	case *mmm.StatusRequest:
 		_, cp, err := p.latest(ctx)
 		if err != nil {
@@ -686,6 +715,15 @@ func (p *portal) append(ctx context.Context, w *write) ([]*mmm.LogProof, error) 
 			return nil, refused(err)
 		}
 	}
+	proofs, err := p.appendLocked(ctx, w, data, escrow)
+	if err != nil {
+		return nil, err
+	}
+	return p.witnessed(ctx, proofs...), nil
+}
+
+// appendLocked is append under the log's lock.
+func (p *portal) appendLocked(ctx context.Context, w *write, data, escrow []byte) ([]*mmm.LogProof, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if w.account != "" {
@@ -785,9 +823,9 @@ func (p *portal) appendOnce(ctx context.Context, w *write, data, escrow []byte) 
 
 // proof returns the inclusion proof of leaf index in the latest tree.
 func (p *portal) proof(ctx context.Context, index int64) (*mmm.LogProof, error) {
-	n, cp, err := p.store.Latest(ctx)
+	n, cp, err := p.latest(ctx)
 	if err != nil {
-		return nil, storeErr(err, "log")
+		return nil, err
 	}
 	if index < 0 || index >= n {
 		return nil, mmm.Errorf(mmm.StatusInternalError, "leaf outside the log")
@@ -863,12 +901,16 @@ func (p *portal) get(ctx context.Context, r *mmm.GetRequest) (mmm.Response, erro
 	return resp, nil
 }
 
-// latest returns the log's size and latest checkpoint; the empty log's
-// checkpoint is signed when asked for.
+// latest returns the log's size and latest checkpoint, with the
+// witnesses' cosignatures (cosign.go); the empty log's checkpoint is
+// signed when asked for.
 func (p *portal) latest(ctx context.Context) (int64, string, error) {
 	n, cp, err := p.store.Latest(ctx)
 	if err != nil {
 		return 0, "", storeErr(err, "log")
+	}
+	if p.cosign != nil {
+		n, cp = p.cosign.serve(ctx, n, cp)
 	}
 	if n == 0 {
 		th, err := tlog.TreeHash(0, p.hashReader(ctx))

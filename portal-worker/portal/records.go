@@ -191,6 +191,9 @@ func (p *portal) appendRecords(ctx context.Context, r *mmm.AppendRecordsRequest)
 			}
 			return nil, mmm.Errorf(mmm.StatusServiceUnavailable, "the catalog kept moving while these records were written; nothing was written: retry")
 		}
+		if err == nil {
+			resp.Log = p.witnessed(ctx, resp.Log)[0]
+		}
 		return resp, err
 	}
 }

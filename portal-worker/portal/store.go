@@ -172,6 +172,12 @@ type Pending struct {
 	// until answered or expired, never dropped for newer requests. An
 	// unknown or used code is ErrInvitation.
 	Code string
+	// Contribution and Reveal are the JSON of the request's witness
+	// exchange (profile.SignedConnectionContribution and
+	// profile.SignedConnectionReveal), nil until posted. StartConnection
+	// clears both.
+	Contribution []byte
+	Reveal       []byte
 }
 
 // Store keeps a portal's state. Every method is atomic; the handler never
@@ -186,6 +192,10 @@ type Store interface {
 	Entry(ctx context.Context, id string) (*Entry, error)
 	// Latest returns the log's size and latest checkpoint ("" when empty).
 	Latest(ctx context.Context) (int64, string, error)
+	// Cosign replaces the stored checkpoint of the tree of size leaves
+	// with checkpoint: the same checkpoint with witness cosignatures
+	// added (cosign.go).
+	Cosign(ctx context.Context, size int64, checkpoint string) error
 	// tlog.HashReader over the stored hashes, with a context.
 	ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error)
 	// Leaves returns leaves [start, end), all of them stored, or only
@@ -225,6 +235,14 @@ type Store interface {
 	// expires, dropping expired ones; ErrLimit if the account already has
 	// max codes.
 	AddConnectCode(ctx context.Context, account, code string, expires time.Time, max int, now time.Time) error
+	// SetContribution stores the contribution to the device's pending
+	// request, which must exist, not have expired and have none yet
+	// (ErrNotFound, ErrConflict).
+	SetContribution(ctx context.Context, account, device string, contribution []byte, now time.Time) error
+	// SetReveal stores the device's reveal for its pending request, which
+	// must exist, not have expired, have a contribution (ErrNotFound) and
+	// no reveal yet (ErrConflict).
+	SetReveal(ctx context.Context, account, device string, reveal []byte, now time.Time) error
 	// PendingConnections returns the account's requests that have not
 	// expired at now.
 	PendingConnections(ctx context.Context, account string, now time.Time) ([]*Pending, error)

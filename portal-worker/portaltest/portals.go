@@ -29,7 +29,12 @@ import (
 //
 //	POST /new         makes a portal (its own SQLite database in a new
 //	                  directory under dir, a fresh log key, no rate limits)
-//	                  and answers {"URL": base URL, "ID": id}
+//	                  and answers {"URL": base URL, "ID": id}; with
+//	                  ?witness=URL=KEY (repeated) and ?quorum=K, one whose
+//	                  checkpoints those witnesses cosign (witness.go)
+//	POST /fork/{id}   makes a fork of portal id: a new portal with its log
+//	                  key, witnesses and a copy of its database, which then
+//	                  diverges (a portal showing two histories)
 //	POST /close/{id}  closes portal id and deletes its database
 //	POST /stored/{id} answers every byte portal id holds on disk (its
 //	                  database, WAL and journal files, concatenated), for
@@ -51,6 +56,8 @@ type served struct {
 	handler http.Handler
 	store   *sqlitestore.Store
 	dir     string
+	// cfg made it (fork makes another with it).
+	cfg *config
 }
 
 // NewPortals returns a Portals keeping its databases under dir.
@@ -59,6 +66,7 @@ func NewPortals(dir string) *Portals {
 	s.mux.HandleFunc("POST /new", s.create)
 	s.mux.HandleFunc("POST /close/{id}", s.release)
 	s.mux.HandleFunc("POST /stored/{id}", s.stored)
+	s.mux.HandleFunc("POST /fork/{id}", s.fork)
 	s.mux.HandleFunc("/p/{id}/", s.portal)
 	return s
 }
@@ -84,7 +92,13 @@ func (s *Portals) create(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	handler, store, err := newPortal(dir)
+	cfg, err := newConfig(r)
+	if err != nil {
+		os.RemoveAll(dir)
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	handler, store, err := newPortal(dir, cfg)
 	if err != nil {
 		os.RemoveAll(dir)
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -93,7 +107,7 @@ func (s *Portals) create(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.next++
 	id := strconv.Itoa(s.next)
-	s.live[id] = &served{handler: handler, store: store, dir: dir}
+	s.live[id] = &served{handler: handler, store: store, dir: dir, cfg: cfg}
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(newAnswer{URL: "http://" + r.Host + "/p/" + id, ID: id})
@@ -195,15 +209,11 @@ type newAnswer struct {
 	ID string
 }
 
-// newPortal makes a portal handler with a fresh log key over a new SQLite
-// database in dir, on the real clock (clients sign requests with it) and
-// without rate limits.
-func newPortal(dir string) (http.Handler, *sqlitestore.Store, error) {
-	skey, vkey, err := translog.GenerateKey("portal.test/log")
-	if err != nil {
-		return nil, nil, err
-	}
-	signer, err := translog.NewSigner(skey)
+// newPortal makes a portal handler with cfg's log key and witnesses over
+// the SQLite database in dir (a new one, or a copy), on the real clock
+// (clients sign requests with it) and without rate limits.
+func newPortal(dir string, cfg *config) (http.Handler, *sqlitestore.Store, error) {
+	signer, err := translog.NewSigner(cfg.skey)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -211,5 +221,6 @@ func newPortal(dir string) (http.Handler, *sqlitestore.Store, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return portal.New(store, portal.Options{Signer: signer, VerifierKey: vkey}), store, nil
+	opts := portal.Options{Signer: signer, VerifierKey: cfg.vkey, Witnesses: cfg.witnesses, WitnessQuorum: cfg.quorum}
+	return portal.New(store, opts), store, nil
 }

@@ -176,6 +176,11 @@ func (s *Store) Latest(ctx context.Context) (int64, string, error) {
 	return toInt(row[0]), toString(row[1]), nil
 }
 
+// Cosign implements portal.Store.
+func (s *Store) Cosign(ctx context.Context, size int64, checkpoint string) error {
+	return classify(s.db.Batch(ctx, []Stmt{{`UPDATE checkpoints SET checkpoint = ? WHERE size = ?`, []any{checkpoint, size}}}))
+}
+
 // ReadHashes implements portal.Store. Stored hashes never change, so
 // reading them in several queries is consistent.
 func (s *Store) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
@@ -503,7 +508,8 @@ func (s *Store) StartConnection(ctx context.Context, p *portal.Pending, limit in
 	}
 	b = append(b,
 		Stmt{`INSERT INTO pending (account, device, request, expires, reserved) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (account, device) DO UPDATE SET request = excluded.request, expires = excluded.expires, reserved = MAX(reserved, excluded.reserved)`,
+			ON CONFLICT (account, device) DO UPDATE SET request = excluded.request, expires = excluded.expires, reserved = MAX(reserved, excluded.reserved),
+				contribution = NULL, reveal = NULL`,
 			[]any{p.Account, p.Device, p.Request, millis(p.Expires), reserved}},
 		// Keep the newest max-1 others that hold no code, and this one.
 		Stmt{`DELETE FROM pending WHERE account = ? AND device != ? AND reserved = 0 AND device NOT IN
@@ -523,17 +529,45 @@ func (s *Store) AddConnectCode(ctx context.Context, account, code string, expire
 	}))
 }
 
+// SetContribution implements portal.Store.
+func (s *Store) SetContribution(ctx context.Context, account, device string, contribution []byte, now time.Time) error {
+	return classify(s.db.Batch(ctx, []Stmt{
+		guard("guard_missing", `NOT EXISTS (SELECT 1 FROM pending WHERE account = ? AND device = ? AND expires >= ?)`, account, device, millis(now)),
+		guard("guard_conflict", `EXISTS (SELECT 1 FROM pending WHERE account = ? AND device = ? AND contribution IS NOT NULL)`, account, device),
+		{`UPDATE pending SET contribution = ? WHERE account = ? AND device = ?`, []any{contribution, account, device}},
+	}))
+}
+
+// SetReveal implements portal.Store.
+func (s *Store) SetReveal(ctx context.Context, account, device string, reveal []byte, now time.Time) error {
+	return classify(s.db.Batch(ctx, []Stmt{
+		guard("guard_missing", `NOT EXISTS (SELECT 1 FROM pending WHERE account = ? AND device = ? AND expires >= ? AND contribution IS NOT NULL)`,
+			account, device, millis(now)),
+		guard("guard_conflict", `EXISTS (SELECT 1 FROM pending WHERE account = ? AND device = ? AND reveal IS NOT NULL)`, account, device),
+		{`UPDATE pending SET reveal = ? WHERE account = ? AND device = ?`, []any{reveal, account, device}},
+	}))
+}
+
 // PendingConnections implements portal.Store.
 func (s *Store) PendingConnections(ctx context.Context, account string, now time.Time) ([]*portal.Pending, error) {
-	rows, err := s.db.Query(ctx, `SELECT device, request, expires FROM pending WHERE account = ? AND expires >= ? ORDER BY device`, account, millis(now))
+	rows, err := s.db.Query(ctx, `SELECT device, request, expires, contribution, reveal FROM pending WHERE account = ? AND expires >= ? ORDER BY device`, account, millis(now))
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*portal.Pending, len(rows))
 	for i, r := range rows {
-		out[i] = &portal.Pending{Account: account, Device: toString(r[0]), Request: toBytes(r[1]), Expires: fromMillis(r[2])}
+		out[i] = &portal.Pending{Account: account, Device: toString(r[0]), Request: toBytes(r[1]), Expires: fromMillis(r[2]),
+			Contribution: optBytes(r[3]), Reveal: optBytes(r[4])}
 	}
 	return out, nil
+}
+
+// optBytes is toBytes, keeping NULL nil.
+func optBytes(v any) []byte {
+	if v == nil {
+		return nil
+	}
+	return toBytes(v)
 }
 
 // CompleteConnection implements portal.Store.
@@ -553,10 +587,11 @@ func (s *Store) CompleteConnection(ctx context.Context, account, device string, 
 // one batch, so this order never misses it.
 func (s *Store) Connection(ctx context.Context, account, device string, now time.Time) (*portal.Pending, []byte, error) {
 	var p *portal.Pending
-	row, err := s.one(ctx, `SELECT request, expires FROM pending WHERE account = ? AND device = ? AND expires >= ?`, account, device, millis(now))
+	row, err := s.one(ctx, `SELECT request, expires, contribution, reveal FROM pending WHERE account = ? AND device = ? AND expires >= ?`, account, device, millis(now))
 	switch {
 	case err == nil:
-		p = &portal.Pending{Account: account, Device: device, Request: toBytes(row[0]), Expires: fromMillis(row[1])}
+		p = &portal.Pending{Account: account, Device: device, Request: toBytes(row[0]), Expires: fromMillis(row[1]),
+			Contribution: optBytes(row[2]), Reveal: optBytes(row[3])}
 	case !errors.Is(err, portal.ErrNotFound):
 		return nil, nil, err
 	}

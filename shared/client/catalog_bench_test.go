@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/meshpass/meshpass/shared/client/clienttest"
+	"github.com/meshpass/meshpass/shared/exporter"
+	"github.com/meshpass/meshpass/shared/importer"
 	"github.com/meshpass/meshpass/shared/match"
 	"github.com/meshpass/meshpass/shared/vault"
 )
@@ -138,4 +140,53 @@ func benchVaultOf(b *testing.B, n int) {
 	b.ReportMetric(per(load), "load-after-unlock-ms")
 	b.ReportMetric(per(index), "index-sites-ms")
 	b.ReportMetric(per(list), "list-site-ms")
+}
+
+// BenchmarkImportBitwarden5000 imports a Bitwarden JSON export of 5,000
+// logins (made by shared/exporter) into a new vault through a real portal:
+// one parse and one bulk write (AddBatch). It reports the time and the
+// bytes and requests the write uploaded.
+func BenchmarkImportBitwarden5000(b *testing.B) {
+	var entries []vault.Entry
+	for i := range 5000 {
+		entries = append(entries, vault.Entry{Name: fmt.Sprintf("Login %d", i), Sites: []string{fmt.Sprintf("site%d.com", i)},
+			Username: fmt.Sprintf("user%d@example.com", i), Password: fmt.Sprintf("correct horse %d", i), Notes: "imported",
+			Folder: "Work", Fields: []vault.Field{{Name: "PIN", Value: fmt.Sprint(i), Hidden: true}}})
+	}
+	file, err := exporter.BitwardenJSON(entries)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var took time.Duration
+	var up, requests int
+	for range b.N {
+		p := clienttest.New(b)
+		a := newClient(b, p, nil)
+		if err := a.Create(ctx, p.URL, "alice", "passphrase A", "laptop"); err != nil {
+			b.Fatal(err)
+		}
+		from := len(p.Exchanges())
+		t0 := time.Now()
+		res, err := importer.Parse(importer.Bitwarden, file, importer.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := a.AddBatch(ctx, res.Entries); err != nil {
+			b.Fatal(err)
+		}
+		took += time.Since(t0)
+		for _, x := range p.Exchanges()[from:] {
+			if x.Type == "AppendRecordsRequest" {
+				up += len(x.Request)
+				requests++
+			}
+		}
+		if n := len(must1(b, a.List)); n != 5000 {
+			b.Fatalf("%d entries", n)
+		}
+	}
+	b.ReportMetric(float64(took.Milliseconds())/float64(b.N), "import-ms")
+	b.ReportMetric(float64(up)/float64(b.N), "upload-B")
+	b.ReportMetric(float64(requests)/float64(b.N), "requests")
 }

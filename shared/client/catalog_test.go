@@ -71,7 +71,7 @@ func TestCatalogIncremental(t *testing.T) {
 	wantN(t, b, 502)
 }
 
-func must1[T any](t *testing.T, f func() (T, error)) T {
+func must1[T any](t testing.TB, f func() (T, error)) T {
 	t.Helper()
 	v, err := f()
 	must(t, err)

@@ -34,6 +34,9 @@ type Options struct {
 	// MaxAttempts bounds the tries of an update that meets concurrent
 	// updates (409); 0 means 5.
 	MaxAttempts int
+	// Freshness is how old the witnesses' newest cosignatures of the log
+	// may get before Freshness reports it stale; 0 means DefaultFreshness.
+	Freshness time.Duration
 }
 
 // Client is one device. Its methods are safe for concurrent use.
@@ -257,28 +260,31 @@ func randomString(n int) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// hello asks the portal for its log key and latest checkpoint, which a new
-// device pins.
-func hello(ctx context.Context, t *Transport, portalURL string) (logKey, checkpoint string, err error) {
+// hello asks the portal for its log key, its witnesses and latest
+// checkpoint, which a new device pins.
+func hello(ctx context.Context, t *Transport, portalURL string) (logKey, checkpoint string, w witnessPin, err error) {
 	var h mmm.HelloResponse
 	if err := t.Do(ctx, portalURL, &mmm.HelloRequest{}, &h); err != nil {
-		return "", "", err
+		return "", "", w, err
 	}
 	if h.LogKey == "" {
-		return "", "", fmt.Errorf("%w: the portal keeps no transparency log", ErrLog)
+		return "", "", w, fmt.Errorf("%w: the portal keeps no transparency log", ErrLog)
 	}
 	verifiers, err := translog.NewVerifiers(h.LogKey)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: the portal's log key: %v", ErrLog, err)
+		return "", "", w, fmt.Errorf("%w: the portal's log key: %v", ErrLog, err)
 	}
 	var s mmm.StatusResponse
 	if err := t.Do(ctx, portalURL, &mmm.StatusRequest{}, &s); err != nil {
-		return "", "", err
+		return "", "", w, err
 	}
 	if _, err := translog.OpenCheckpoint(s.Checkpoint, verifiers); err != nil {
-		return "", "", fmt.Errorf("%w: the portal's checkpoint: %v", ErrLog, err)
+		return "", "", w, fmt.Errorf("%w: the portal's checkpoint: %v", ErrLog, err)
 	}
-	return h.LogKey, s.Checkpoint, nil
+	if w, err = helloWitnesses(&h, verifiers, s.Checkpoint); err != nil {
+		return "", "", w, err
+	}
+	return h.LogKey, s.Checkpoint, w, nil
 }
 
 // Validate asks the portal whether account is a name a new profile may
@@ -345,7 +351,7 @@ func (c *Client) Create(ctx context.Context, portalURL, account, passphrase, dev
 		return err
 	}
 	t := c.opts.Transport
-	logKey, cp, err := hello(ctx, t, portalURL)
+	logKey, cp, wp, err := hello(ctx, t, portalURL)
 	if err != nil {
 		return err
 	}
@@ -404,6 +410,7 @@ func (c *Client) Create(ctx context.Context, portalURL, account, passphrase, dev
 		Portal: portalURL, Account: account, Profile: mp.Identifier, Device: dev,
 		LogKey: logKey, Checkpoint: cp, Sealed: sealed,
 	}
+	wp.pin(st)
 	c.st = st
 	entry := mmm.Entry{SignedPersonalProfile: spp}
 	var cr mmm.CreateResponse

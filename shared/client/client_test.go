@@ -31,7 +31,7 @@ func newClient(t testing.TB, p *clienttest.Portal, s Storage) *Client {
 	return c
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -73,26 +73,43 @@ func createAlice(t *testing.T, p *clienttest.Portal) (*Client, Storage) {
 	return a, s
 }
 
-// connect connects a new device to alice through a.
+// connect connects a new device to alice through a: the witness exchange
+// (B commits, A contributes, B reveals), both codes equal, approval.
 func connect(t *testing.T, p *clienttest.Portal, a *Client) *Client {
 	t.Helper()
 	ctx := context.Background()
 	b := newClient(t, p, nil)
 	pend, err := b.StartConnect(ctx, p.URL, "alice", "passphrase B", "phone")
 	must(t, err)
-	if pend.Profile != a.Fingerprint() {
-		t.Fatalf("B sees profile %s, A has %s", pend.Profile, a.Fingerprint())
+	if pend.Profile != a.Fingerprint() || pend.Witness != "" {
+		t.Fatalf("B sees profile %s (witness %q), A has %s", pend.Profile, pend.Witness, a.Fingerprint())
 	}
+	if _, err := b.PollConnect(ctx); !errors.Is(err, ErrUnconfirmedProfile) {
+		t.Fatalf("PollConnect before the person confirmed the fingerprint: %v", err)
+	}
+	must(t, b.ConfirmProfile(pend.Profile))
 	if ok, err := b.PollConnect(ctx); ok || err != nil {
 		t.Fatalf("PollConnect before approval: %v %v", ok, err)
 	}
-	reqs, err := a.PendingRequests(ctx)
+	reqs, err := a.PendingRequests(ctx) // A contributes its nonce
 	must(t, err)
-	if len(reqs) != 1 || reqs[0].Device != pend.Device || reqs[0].Err != nil {
+	if len(reqs) != 1 || reqs[0].Device != pend.Device || reqs[0].Err != nil || !reqs[0].Waiting || reqs[0].Witness != "" {
 		t.Fatalf("pending requests %+v", reqs)
 	}
-	if reqs[0].Witness != pend.Witness || len(pend.Witness) != 11 {
-		t.Fatalf("witness codes differ: A %q, B %q", reqs[0].Witness, pend.Witness)
+	if err := a.Approve(ctx, pend.Device); !errors.Is(err, ErrWitnessPending) {
+		t.Fatalf("approve before the device revealed its nonce: %v", err)
+	}
+	if ok, err := b.PollConnect(ctx); ok || err != nil { // B reveals its nonce
+		t.Fatalf("PollConnect before approval: %v %v", ok, err)
+	}
+	w := b.PendingConnect().Witness
+	reqs, err = a.PendingRequests(ctx)
+	must(t, err)
+	if len(reqs) != 1 || reqs[0].Err != nil || reqs[0].Waiting {
+		t.Fatalf("pending requests %+v", reqs)
+	}
+	if reqs[0].Witness != w || len(w) != 11 || reqs[0].Administrator != a.DeviceID() || b.PendingConnect().Administrator != a.DeviceID() {
+		t.Fatalf("witness codes differ: A %q, B %q", reqs[0].Witness, w)
 	}
 	must(t, a.Approve(ctx, pend.Device))
 	ok, err := b.PollConnect(ctx)
@@ -214,6 +231,7 @@ func TestReject(t *testing.T) {
 	b := newClient(t, p, nil)
 	pend, err := b.StartConnect(ctx, p.URL, "alice", "passphrase B", "phone")
 	must(t, err)
+	must(t, b.ConfirmProfile(pend.Profile))
 	must(t, a.Reject(ctx, pend.Device))
 	if _, err := b.PollConnect(ctx); !errors.Is(err, ErrRejected) {
 		t.Fatalf("PollConnect after reject: %v", err)
@@ -270,15 +288,27 @@ func TestCreateInvalidAccount(t *testing.T) {
 }
 
 func TestWitnessCode(t *testing.T) {
-	w := WitnessCode("MB2GK-6DUF5-YGYYL-JNY5E-RWSHZ", "MCMGA-NPN3R-KPPBH-YLMRA-HIWLK-FHKT3", "nonce")
+	const (
+		prof  = "MB2GK-6DUF5-YGYYL-JNY5E-RWSHZ"
+		admin = "MDL4W-VEPEC-6BEOK-GDXV4-2OSLQ-TFR7M"
+		dev   = "MCMGA-NPN3R-KPPBH-YLMRA-HIWLK-FHKT3"
+	)
+	w := WitnessCode(prof, admin, dev, "nonceA", "nonceB")
 	if len(w) != 11 || w[5] != '-' {
 		t.Fatalf("witness %q", w)
 	}
-	if w != WitnessCode("mb2gk6duf5ygyyljny5erwshz", "MCMGA-NPN3R-KPPBH-YLMRA-HIWLK-FHKT3", "nonce") {
+	if w != WitnessCode("mb2gk6duf5ygyyljny5erwshz", admin, dev, "nonceA", "nonceB") {
 		t.Fatal("witness depends on the fingerprint's spelling")
 	}
-	if w == WitnessCode("MB2GK-6DUF5-YGYYL-JNY5E-RWSHZ", "MCMGA-NPN3R-KPPBH-YLMRA-HIWLK-FHKT3", "other") {
-		t.Fatal("witness ignores the nonce")
+	for _, other := range [][5]string{
+		{prof, admin, dev, "other", "nonceB"},
+		{prof, admin, dev, "nonceA", "other"},
+		{prof, dev, admin, "nonceA", "nonceB"},
+		{admin, prof, dev, "nonceA", "nonceB"},
+	} {
+		if w == WitnessCode(other[0], other[1], other[2], other[3], other[4]) {
+			t.Fatalf("witness ignores an input: %v", other)
+		}
 	}
 }
 

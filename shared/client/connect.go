@@ -16,20 +16,32 @@ import (
 // is cut from.
 const ContentTypeWitness = "application/mmm-witness"
 
+// witnessLabel names the witness code's construction; a code from another
+// construction never equals one of this.
+const witnessLabel = "meshpass witness 2"
+
+// ConnectExpiry is how long after it was made a connection request may be
+// approved (the portal's default expiry; a portal that keeps requests
+// longer cannot make this device approve them).
+const ConnectExpiry = 24 * time.Hour
+
 // WitnessCode returns the short code that both the connecting device and
 // the administration device show, so the person can check that they see
-// the same profile, device and request: ten Base32 characters (50 bits) of
-// the SHA-2 UDF of profileID, deviceID and nonce, one per line, written
-// "XXXXX-XXXXX". The characters that carry the UDF's version byte are
-// skipped, so all 50 bits come from the digest.
-func WitnessCode(profileID, deviceID, nonce string) string {
+// the same profile, devices and exchange: ten Base32 characters (50 bits)
+// of the SHA-2 UDF of the profile fingerprint, the contributing
+// administration device's and the requesting device's Identifiers, the
+// administrator's nonce and the requesting device's revealed nonce (see
+// profile.ConnectionContribution), written "XXXXX-XXXXX". The characters
+// that carry the UDF's version byte are skipped, so all 50 bits come from
+// the digest.
+func WitnessCode(profileID, adminID, deviceID, adminNonce, deviceNonce string) string {
 	canon := func(s string) string {
 		if p, err := udf.Parse(s); err == nil {
 			return p
 		}
 		return s
 	}
-	data := canon(profileID) + "\n" + canon(deviceID) + "\n" + nonce
+	data := strings.Join([]string{witnessLabel, canon(profileID), canon(adminID), canon(deviceID), adminNonce, deviceNonce}, "\n")
 	fp, err := udf.Fingerprint(ContentTypeWitness, []byte(data), 125)
 	if err != nil {
 		panic(err) // 125 bits is always allowed
@@ -41,11 +53,19 @@ func WitnessCode(profileID, deviceID, nonce string) string {
 // Pending describes this device's connection request, for showing while
 // it waits for an administrator.
 type Pending struct {
-	// Profile is the fingerprint of the profile this device asks to join.
+	// Profile is the fingerprint of the profile this device asks to join:
+	// the person confirms it (ConfirmProfile) before the request goes on.
 	Profile string
 	// Device is this device's Identifier.
 	Device string
-	// Witness is the witness code the administration device must show too.
+	// Confirmed reports that the person confirmed Profile.
+	Confirmed bool
+	// Administrator is the administration device whose contribution the
+	// witness code binds; "" until one has answered.
+	Administrator string
+	// Witness is the witness code the administration device must show
+	// too; "" until an administration device has contributed its nonce
+	// and this device has revealed its own (PollConnect does both).
 	Witness string
 	// Expires is when the portal drops the request.
 	Expires time.Time
@@ -53,17 +73,21 @@ type Pending struct {
 
 // StartConnect asks to connect this (new) device to account at the portal:
 // it pins the portal's log key and the account's profile (verified, with
-// its log proofs), makes the device's keys, sealed under passphrase, and
-// posts a signed ConnectionRequest. Show the returned fingerprint and
-// witness code, then call PollConnect until an administrator answers. The
-// new passphrase must pass policy.CheckPassphrase.
+// its log proofs, the freshest version: see checkNewest), makes the
+// device's keys, sealed under passphrase, and posts a signed
+// ConnectionRequest carrying the commitment to a secret nonce. Show the
+// returned profile fingerprint and have the person confirm it
+// (ConfirmProfile), then call PollConnect until an administrator answers;
+// the witness code appears in PendingConnect once an administration device
+// has listed the request. The new passphrase must pass
+// policy.CheckPassphrase.
 func (c *Client) StartConnect(ctx context.Context, portalURL, account, passphrase, deviceName string) (*Pending, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.fresh(passphrase); err != nil {
 		return nil, err
 	}
-	logKey, cp, err := hello(ctx, c.opts.Transport, portalURL)
+	logKey, cp, wp, err := hello(ctx, c.opts.Transport, portalURL)
 	if err != nil {
 		return nil, err
 	}
@@ -76,36 +100,57 @@ func (c *Client) StartConnect(ctx context.Context, portalURL, account, passphras
 		return nil, err
 	}
 	st := &state{Portal: portalURL, Account: account, Device: sdp.Identifier, LogKey: logKey, Checkpoint: cp, Sealed: sealed}
+	wp.pin(st)
 	c.st = st
+	fail := func(err error) (*Pending, error) {
+		c.st = nil
+		return nil, err
+	}
 	f, err := c.fetch(ctx, "", false, false)
 	if err != nil {
-		c.st = nil
-		return nil, err
+		return fail(err)
 	}
-	nonce, err := randomString(16)
+	if err := c.checkNewest(ctx, portalURL, account, f); err != nil {
+		return fail(err)
+	}
+	id, err := randomString(16)
 	if err != nil {
-		c.st = nil
-		return nil, err
+		return fail(err)
 	}
-	req := &profile.ConnectionRequest{ParentUDF: account, Device: sdp, Nonce: nonce, Time: c.now().Truncate(time.Second)}
+	secret, err := profile.NewConnectNonce()
+	if err != nil {
+		return fail(err)
+	}
+	req := &profile.ConnectionRequest{ParentUDF: account, Device: sdp, Nonce: id, Time: c.now().Truncate(time.Second), Commitment: profile.Commit(secret)}
 	sreq, err := req.Sign(k.sign)
 	if err != nil {
-		c.st = nil
-		return nil, err
+		return fail(err)
 	}
 	var resp mmm.ConnectStartResponse
 	if err := c.do(ctx, &mmm.ConnectStartRequest{SignedRequest: sreq, AccountID: account}, &resp); err != nil {
-		c.st = nil
-		return nil, err
+		return fail(err)
 	}
 	st.Profile = f.personal.Profile.Identifier
-	st.Connect = &connectState{Nonce: nonce, Time: req.Time}
+	st.Connect = &connectState{Nonce: id, Time: req.Time, Secret: secret, Expires: resp.Expires}
+	st.Trusted = []string{st.Device}
+	for _, d := range f.personal.Devices {
+		st.Trusted = appendID(st.Trusted, d.Identifier)
+	}
 	if err := c.commit(f); err != nil {
-		c.st = nil
-		return nil, err
+		return fail(err)
 	}
 	c.keys = k
-	return &Pending{Profile: st.Profile, Device: st.Device, Witness: WitnessCode(st.Profile, st.Device, nonce), Expires: resp.Expires}, nil
+	return c.pending(), nil
+}
+
+// pending describes the pending request; c.st.Connect must be set.
+func (c *Client) pending() *Pending {
+	cs := c.st.Connect
+	p := &Pending{Profile: c.st.Profile, Device: c.st.Device, Confirmed: cs.Confirmed, Administrator: cs.Administrator, Expires: cs.Expires}
+	if cs.Revealed {
+		p.Witness = WitnessCode(c.st.Profile, cs.Administrator, c.st.Device, cs.AdminNonce, cs.Secret)
+	}
+	return p
 }
 
 // PendingConnect returns this device's pending connection request, or nil
@@ -116,25 +161,54 @@ func (c *Client) PendingConnect() *Pending {
 	if c.st == nil || c.st.Connect == nil {
 		return nil
 	}
-	return &Pending{Profile: c.st.Profile, Device: c.st.Device, Witness: WitnessCode(c.st.Profile, c.st.Device, c.st.Connect.Nonce)}
+	return c.pending()
+}
+
+// ConfirmProfile records that the person confirmed that fingerprint, shown
+// by StartConnect (Pending.Profile), is the fingerprint of their profile
+// (as their other devices show it). PollConnect refuses to go on until
+// then. A fingerprint other than the pinned one is ErrWrongProfile.
+func (c *Client) ConfirmProfile(fingerprint string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.st == nil {
+		return ErrNoDevice
+	}
+	if c.st.Connect == nil {
+		return fmt.Errorf("%w: no connection request is pending", ErrState)
+	}
+	if !udf.Equal(fingerprint, c.st.Profile) {
+		return fmt.Errorf("%w: confirmed %s, but this device asked to join %s", ErrWrongProfile, fingerprint, c.st.Profile)
+	}
+	c.st.Connect.Confirmed = true
+	return c.save()
 }
 
 // PollConnect asks the portal for the answer to this device's connection
-// request. It returns false while there is none; true once the request is
-// accepted, the answer verified and the passwords synced; and an error
-// matching ErrRejected if it was rejected, or ErrConnectResult if the
-// answer does not verify.
+// request. Once an administration device has contributed its nonce, it
+// checks the contribution (signed by an administration device of the
+// pinned profile, for this request) and reveals this device's nonce, once:
+// the witness code is then in PendingConnect. It returns false while there
+// is no answer; true once the request is accepted, the answer verified and
+// the passwords synced; an error matching ErrUnconfirmedProfile until the
+// person confirmed the profile (ConfirmProfile); ErrRejected if it was
+// rejected; and ErrConnectResult if the answer or contribution does not
+// verify.
 func (c *Client) PollConnect(ctx context.Context) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.st == nil {
 		return false, ErrNoDevice
 	}
-	if c.st.Connect == nil {
+	cs := c.st.Connect
+	if cs == nil {
 		return false, fmt.Errorf("%w: no connection request is pending", ErrState)
 	}
 	if c.keys == nil {
 		return false, ErrLocked
+	}
+	if !cs.Confirmed {
+		return false, fmt.Errorf("%w: confirm that %s is your profile's fingerprint first", ErrUnconfirmedProfile, c.st.Profile)
 	}
 	req := &mmm.ConnectStatusRequest{AccountID: c.st.Account, DeviceID: c.st.Device}
 	if err := mmm.Authenticate(req, c.st.Device, c.keys.auth, c.now()); err != nil {
@@ -145,13 +219,18 @@ func (c *Client) PollConnect(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	if resp.Result == nil {
+		if resp.Contribution != nil && !cs.Revealed {
+			if err := c.reveal(ctx, resp.Contribution); err != nil {
+				return false, err
+			}
+		}
 		return false, nil
 	}
 	r, d, err := profile.VerifyConnectionResult(resp.Result, c.personal)
 	if err != nil {
 		return false, fmt.Errorf("%w: %w", ErrConnectResult, err)
 	}
-	if !udf.Equal(d.Identifier, c.st.Device) || r.Nonce != c.st.Connect.Nonce {
+	if !udf.Equal(d.Identifier, c.st.Device) || r.Nonce != cs.Nonce {
 		return false, fmt.Errorf("%w: the result answers another request (device %s)", ErrConnectResult, d.Identifier)
 	}
 	if r.Result == profile.ResultRejected {
@@ -161,10 +240,9 @@ func (c *Client) PollConnect(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	pending := c.st.Connect
 	c.st.Connect = nil
 	if err := c.commit(f); err != nil {
-		c.st.Connect = pending
+		c.st.Connect = cs
 		return false, err
 	}
 	if c.vault != nil && c.vault.ring != nil {
@@ -175,6 +253,42 @@ func (c *Client) PollConnect(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+// reveal checks an administration device's contribution to this device's
+// request and posts the reveal of this device's nonce. It reveals once:
+// a later, different contribution is ignored (the witness code stays the
+// one of the first).
+func (c *Client) reveal(ctx context.Context, s *profile.SignedConnectionContribution) error {
+	cs := c.st.Connect
+	contrib, _, err := profile.VerifyConnectionContribution(s, c.personal)
+	if err != nil {
+		return fmt.Errorf("%w: the contribution to this device's request: %w", ErrConnectResult, err)
+	}
+	if !udf.Equal(contrib.Device, c.st.Device) || contrib.Commitment != profile.Commit(cs.Secret) {
+		return fmt.Errorf("%w: the contribution answers another request (device %s)", ErrConnectResult, contrib.Device)
+	}
+	if cs.AdminNonce != "" && (cs.AdminNonce != contrib.Nonce || !udf.Equal(cs.Administrator, contrib.Administrator)) {
+		return nil // revealing again would show a second code
+	}
+	cs.Administrator, cs.AdminNonce = contrib.Administrator, contrib.Nonce
+	if err := c.save(); err != nil {
+		return err
+	}
+	sr, err := (&profile.ConnectionReveal{Device: c.st.Device, Nonce: cs.Secret, Contribution: contrib.Nonce}).Sign(c.keys.sign)
+	if err != nil {
+		return err
+	}
+	req := &mmm.ConnectRevealRequest{AccountID: c.st.Account, DeviceID: c.st.Device, Reveal: sr}
+	if err := mmm.Authenticate(req, c.st.Device, c.keys.auth, c.now()); err != nil {
+		return err
+	}
+	// 409: the portal holds a reveal already (an answer that got lost).
+	if err := c.do(ctx, req, &mmm.ConnectRevealResponse{}); err != nil && mmm.StatusOf(err) != mmm.StatusConflict {
+		return err
+	}
+	cs.Revealed = true
+	return c.save()
+}
+
 // Request is a pending connection request as an administration device
 // shows it.
 type Request struct {
@@ -183,12 +297,19 @@ type Request struct {
 	// Description and Names are as the device gave them.
 	Description string
 	Names       []string
-	// Witness is the witness code the device shows too.
+	// Witness is the witness code the device shows too; "" while the
+	// exchange is not complete (Waiting).
 	Witness string
+	// Administrator is the administration device whose contribution the
+	// witness code binds (this device, or another administration device).
+	Administrator string
+	// Waiting reports an exchange not complete yet: the device has not
+	// revealed its nonce. List the requests again in a few seconds.
+	Waiting bool
 	// Time is when the device made the request.
 	Time time.Time
-	// Err is why the request does not verify; such a request cannot be
-	// approved.
+	// Err is why the request does not verify or may not be approved; such
+	// a request cannot be approved.
 	Err error
 
 	signed *profile.SignedDeviceProfile
@@ -231,6 +352,15 @@ func (c *Client) pendingRequests(ctx context.Context) ([]Request, error) {
 	if err := c.do(ctx, req, &resp); err != nil {
 		return nil, err
 	}
+	exchanges := map[string]*mmm.ConnectExchange{}
+	for _, x := range resp.Exchanges {
+		if x == nil {
+			continue
+		}
+		if id, err := udf.Parse(x.Device); err == nil {
+			exchanges[id] = x
+		}
+	}
 	var out []Request
 	for _, s := range resp.Pending {
 		r, d, err := profile.VerifyConnectionRequest(s)
@@ -242,41 +372,130 @@ func (c *Client) pendingRequests(ctx context.Context) ([]Request, error) {
 			out = append(out, Request{Device: id, Err: fmt.Errorf("%w: %w", ErrInvalidProfile, err)})
 			continue
 		}
-		q := Request{Device: d.Identifier, Description: d.Description, Names: d.Names, Time: r.Time, signed: r.Device, nonce: r.Nonce,
-			Witness: WitnessCode(c.st.Profile, d.Identifier, r.Nonce)}
-		if !strings.EqualFold(r.ParentUDF, c.st.Account) && !udf.Equal(r.ParentUDF, c.st.Profile) {
-			q.Err = fmt.Errorf("%w: the request is for %q, not this account", ErrInvalidProfile, r.ParentUDF)
+		q := Request{Device: d.Identifier, Description: d.Description, Names: d.Names, Time: r.Time, signed: r.Device, nonce: r.Nonce}
+		if q.Err = c.approvable(r, d); q.Err == nil {
+			id, _ := udf.Parse(d.Identifier)
+			q.Err = c.exchange(ctx, &q, r, d, exchanges[id])
 		}
 		out = append(out, q)
 	}
 	return out, nil
 }
 
-// findRequest returns the verified pending request of device.
-func (c *Client) findRequest(ctx context.Context, device string) (*Request, error) {
+// approvable says why a verified request may not be approved, or nil:
+// another account's, made by a meshpass without the witness exchange,
+// expired (whatever the portal says), or of a removed device.
+func (c *Client) approvable(r *profile.ConnectionRequest, d *profile.DeviceProfile) error {
+	now := c.now()
+	switch {
+	case !strings.EqualFold(r.ParentUDF, c.st.Account) && !udf.Equal(r.ParentUDF, c.st.Profile):
+		return fmt.Errorf("%w: the request is for %q, not this account", ErrInvalidProfile, r.ParentUDF)
+	case r.Commitment == "":
+		return fmt.Errorf("%w: the request carries no commitment (made by an older meshpass: update it there and connect again)", ErrWitness)
+	case now.Sub(r.Time) > ConnectExpiry:
+		return fmt.Errorf("%w: made %s, more than %s ago", ErrExpiredRequest, r.Time.Format(time.RFC3339), ConnectExpiry)
+	case r.Time.Sub(now) > mmm.MaxClockSkew:
+		return fmt.Errorf("%w: made in the future (%s)", ErrExpiredRequest, r.Time.Format(time.RFC3339))
+	case c.removed(d.Identifier):
+		return fmt.Errorf("%w: device %s was removed from the profile; a removed device connects again only with new keys", ErrRemovedDevice, d.Identifier)
+	}
+	return nil
+}
+
+// removed reports a device removed from the profile, as this device saw
+// it or as the profile lists it.
+func (c *Client) removed(device string) bool {
+	return containsID(c.st.Removed, device) || (c.personal != nil && containsID(c.personal.Profile.Removed, device))
+}
+
+// exchange checks the request's witness exchange x (nil if none) and
+// fills q's Witness; with no contribution yet, it contributes this
+// device's nonce. It returns why the exchange does not verify, or nil.
+func (c *Client) exchange(ctx context.Context, q *Request, r *profile.ConnectionRequest, d *profile.DeviceProfile, x *mmm.ConnectExchange) error {
+	q.Waiting = true
+	if x == nil || x.Contribution == nil {
+		nonce, err := profile.NewConnectNonce()
+		if err != nil {
+			return err
+		}
+		contrib := &profile.ConnectionContribution{Device: d.Identifier, Commitment: r.Commitment, Administrator: c.st.Device, Nonce: nonce, Time: c.now().Truncate(time.Second)}
+		sc, err := contrib.Sign(c.keys.sign)
+		if err != nil {
+			return err
+		}
+		req := &mmm.ConnectContributeRequest{AccountID: c.st.Account, Contribution: sc}
+		if err := mmm.Authenticate(req, c.st.Device, c.keys.auth, c.now()); err != nil {
+			return err
+		}
+		// 409: another administration device contributed first; the
+		// next listing shows its contribution.
+		if err := c.do(ctx, req, &mmm.ConnectContributeResponse{}); err != nil && mmm.StatusOf(err) != mmm.StatusConflict {
+			return fmt.Errorf("client: contributing to the witness exchange: %w", err)
+		}
+		q.Administrator = c.st.Device
+		return nil
+	}
+	contrib, _, err := profile.VerifyConnectionContribution(x.Contribution, c.personal)
+	if err != nil {
+		return fmt.Errorf("%w: the contribution: %w", ErrWitness, err)
+	}
+	if !udf.Equal(contrib.Device, d.Identifier) || contrib.Commitment != r.Commitment {
+		return fmt.Errorf("%w: the contribution answers another request", ErrWitness)
+	}
+	q.Administrator = contrib.Administrator
+	if x.Reveal == nil {
+		return nil
+	}
+	rv, err := profile.VerifyConnectionReveal(x.Reveal, d)
+	if err != nil {
+		return fmt.Errorf("%w: the reveal: %w", ErrWitness, err)
+	}
+	if rv.Contribution != contrib.Nonce {
+		return fmt.Errorf("%w: the device answered another contribution", ErrWitness)
+	}
+	if profile.Commit(rv.Nonce) != r.Commitment {
+		return fmt.Errorf("%w: the nonce the device revealed is not the one its request committed to", ErrWitness)
+	}
+	q.Waiting = false
+	q.Witness = WitnessCode(c.st.Profile, contrib.Administrator, d.Identifier, contrib.Nonce, rv.Nonce)
+	return nil
+}
+
+// findRequest returns the pending request of device; with approve, only
+// one that may be approved: verified, its witness exchange complete.
+func (c *Client) findRequest(ctx context.Context, device string, approve bool) (*Request, error) {
 	list, err := c.pendingRequests(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for i := range list {
-		if udf.Equal(list[i].Device, device) {
-			if list[i].Err != nil {
-				return nil, list[i].Err
-			}
-			return &list[i], nil
+		q := &list[i]
+		if !udf.Equal(q.Device, device) {
+			continue
 		}
+		switch {
+		case q.signed == nil || (approve && q.Err != nil):
+			return nil, q.Err
+		case approve && q.Waiting:
+			return nil, fmt.Errorf("%w: device %s has not revealed its nonce yet; list the requests again in a few seconds", ErrWitnessPending, q.Device)
+		}
+		return q, nil
 	}
 	return nil, fmt.Errorf("%w: device %s", ErrNoRequest, device)
 }
 
-// Approve connects the device whose request is pending: it adds the
-// device to the personal profile and to the password application (to read
-// and write), publishes the profile, re-encrypts the passwords to include
-// the device and publishes them, then posts a signed Accepted result.
+// Approve connects the device whose request is pending, once its witness
+// exchange is complete and verifies (ErrWitnessPending before; the person
+// must have compared the witness codes): it adds the device to the
+// personal profile and to the password application (to read and write),
+// publishes the profile, re-encrypts the passwords to include the device
+// and publishes them, then posts a signed Accepted result. It refuses a
+// request that is expired (ErrExpiredRequest, whatever the portal says) or
+// of a device removed from the profile before (ErrRemovedDevice).
 func (c *Client) Approve(ctx context.Context, device string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	q, err := c.findRequest(ctx, device)
+	q, err := c.findRequest(ctx, device, true)
 	if err != nil {
 		return err
 	}
@@ -285,6 +504,9 @@ func (c *Client) Approve(ctx context.Context, device string) error {
 	}
 	if err := c.admin(); err != nil { // the keys may be replaced since
 		return err
+	}
+	if c.removed(q.Device) { // as the profile synced now says
+		return fmt.Errorf("%w: device %s was removed from the profile", ErrRemovedDevice, q.Device)
 	}
 	if c.personal.Device(q.Device) == nil {
 		err := c.updatePersonal(ctx, func(p *profile.PersonalProfile) error {
@@ -305,17 +527,19 @@ func (c *Client) Approve(ctx context.Context, device string) error {
 			return err
 		}
 	}
-	if err := c.rekey(ctx); err != nil {
+	c.st.Trusted = appendID(c.st.Trusted, q.Device)
+	if err := c.rekeyTrusted(ctx); err != nil {
 		return err
 	}
 	return c.answer(ctx, q, profile.ResultAccepted)
 }
 
-// Reject posts a signed Rejected result for the device's pending request.
+// Reject posts a signed Rejected result for the device's pending request
+// (also one that may not be approved).
 func (c *Client) Reject(ctx context.Context, device string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	q, err := c.findRequest(ctx, device)
+	q, err := c.findRequest(ctx, device, false)
 	if err != nil {
 		return err
 	}
@@ -364,12 +588,18 @@ func (c *Client) RemoveDevice(ctx context.Context, device string) error {
 			p.Applications[i].SignID = drop(p.Applications[i].SignID)
 			p.Applications[i].DecryptID = drop(p.Applications[i].DecryptID)
 		}
+		p.Removed = appendID(p.Removed, device)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	return c.rekey(ctx)
+	c.st.Removed = appendID(c.st.Removed, device)
+	c.st.Trusted = drop(c.st.Trusted)
+	if err := c.save(); err != nil {
+		return err
+	}
+	return c.rekeyTrusted(ctx)
 }
 
 // updatePersonal checks that this device administers the profile and
@@ -417,6 +647,7 @@ func (c *Client) publishPersonalWith(ctx context.Context, change func(*profile.P
 			err = c.publish(ctx, e, c.st.PersonalVersion)
 		}
 		if err == nil {
+			c.track(v)
 			c.st.Personal, c.st.PersonalVersion, c.personal = sp, p.Version, v
 			return c.save()
 		}

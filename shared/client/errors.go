@@ -56,6 +56,32 @@ var (
 	// ErrUpgrade means the vault is in a format this version of meshpass
 	// does not know: a newer one upgraded it.
 	ErrUpgrade = errors.New("client: this vault was upgraded by a newer meshpass; update meshpass")
+	// ErrWitness means a connection request's witness exchange does not
+	// verify: a contribution or reveal that is not the request's, a
+	// revealed nonce that does not open the request's commitment, or a
+	// request without a commitment (an older meshpass). Such a request
+	// cannot be approved.
+	ErrWitness = errors.New("client: the witness exchange does not verify")
+	// ErrWitnessPending means the requesting device has not revealed its
+	// nonce yet, so there is no witness code to compare: list the
+	// requests again in a few seconds.
+	ErrWitnessPending = errors.New("client: the device has not answered the witness exchange yet")
+	// ErrExpiredRequest means a connection request is older than
+	// ConnectExpiry (or dated in the future): it cannot be approved.
+	ErrExpiredRequest = errors.New("client: the connection request has expired")
+	// ErrRemovedDevice means the device asking to connect was removed
+	// from the profile before: it cannot be approved again.
+	ErrRemovedDevice = errors.New("client: the device was removed from the profile")
+	// ErrUnconfirmedProfile means the person has not confirmed the
+	// fingerprint of the profile this device asks to join
+	// (ConfirmProfile).
+	ErrUnconfirmedProfile = errors.New("client: the profile fingerprint is not confirmed")
+	// ErrUnapprovedDevice means re-encrypting the vault (Repair, or the
+	// repair a sync or administrative step makes) would add devices this
+	// device has not approved or seen trusted: the error is an
+	// *UnapprovedError naming them; show them to the person and Repair
+	// with their confirmation.
+	ErrUnapprovedDevice = errors.New("client: the profile lists devices this device has not approved")
 	// ErrTransport means the portal could not be reached or its answer
 	// could not be read.
 	ErrTransport = errors.New("client: portal unreachable")

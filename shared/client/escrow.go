@@ -384,7 +384,7 @@ func (c *Client) Recover(ctx context.Context, portalURL, account, passphrase, de
 		return nil, err
 	}
 	defer clear(key)
-	logKey, cp, err := hello(ctx, c.opts.Transport, portalURL)
+	logKey, cp, wp, err := hello(ctx, c.opts.Transport, portalURL)
 	if err != nil {
 		return nil, err
 	}
@@ -393,6 +393,7 @@ func (c *Client) Recover(ctx context.Context, portalURL, account, passphrase, de
 		return nil, err
 	}
 	c.st = &state{Portal: portalURL, Account: account, Device: sdp.Identifier, LogKey: logKey, Checkpoint: cp}
+	wp.pin(c.st)
 	done := false
 	defer func() {
 		if done {

@@ -265,6 +265,7 @@ func TestHostileForgedConnectComplete(t *testing.T) {
 	b := newClient(t, p, nil)
 	pend, err := b.StartConnect(ctx, p.URL, "alice", "passphrase B", "phone")
 	must(t, err)
+	must(t, b.ConfirmProfile(pend.Profile))
 	k := b.keys
 	sdp, err := profile.NewDeviceProfile(k.sign.Public(), k.auth.Public(), k.enc.Public(), "phone").Sign(k.sign)
 	must(t, err)
@@ -320,8 +321,8 @@ func TestHostileSwappedRequest(t *testing.T) {
 	if len(reqs) != 1 {
 		t.Fatalf("requests %+v", reqs)
 	}
-	if reqs[0].Witness == pend.Witness || reqs[0].Device == pend.Device {
-		t.Fatal("the swapped request shows B's witness code")
+	if reqs[0].Device == pend.Device || reqs[0].Witness != "" || !reqs[0].Waiting {
+		t.Fatalf("the swapped request: %+v", reqs[0])
 	}
 }
 

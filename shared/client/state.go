@@ -29,6 +29,13 @@ type state struct {
 	LogKey string `json:"LogKey"`
 	// Checkpoint is the last verified checkpoint.
 	Checkpoint string `json:"Checkpoint"`
+	// Witnesses are the witness cosignature keys pinned at first contact,
+	// WitnessQuorum how many must cosign every checkpoint this device
+	// takes (none: no witnesses), and Cosigned when the quorum last
+	// vouched for a checkpoint it verified (witness.go).
+	Witnesses     []string  `json:"Witnesses,omitempty"`
+	WitnessQuorum int       `json:"WitnessQuorum,omitempty"`
+	Cosigned      time.Time `json:"Cosigned,omitzero"`
 	// Sealed holds the secrets, sealed under the passphrase.
 	Sealed json.RawMessage `json:"Sealed"`
 	// Personal and Password are the last verified profiles.
@@ -43,12 +50,35 @@ type state struct {
 	Catalog *catalogState `json:"Catalog,omitempty"`
 	// Connect is set while this device's connection request is pending.
 	Connect *connectState `json:"Connect,omitempty"`
+	// Trusted lists the devices this device may re-encrypt the vault to
+	// without asking the person: itself, the devices of the profile it
+	// first trusted (created, connected to after the person confirmed the
+	// fingerprint, recovered), the devices it approved, and those the
+	// person confirmed (Repair). nil until first set (a state from before
+	// the list: set from the stored profile when opened).
+	Trusted []string `json:"Trusted,omitempty"`
+	// Removed lists the devices this device saw removed from the profile:
+	// their connection requests are refused.
+	Removed []string `json:"Removed,omitempty"`
 }
 
 // connectState is a pending connection request of this device.
 type connectState struct {
-	Nonce string    `json:"Nonce"`
-	Time  time.Time `json:"Time"`
+	// Nonce names the request; Time is when it was made, Expires when the
+	// portal drops it.
+	Nonce   string    `json:"Nonce"`
+	Time    time.Time `json:"Time"`
+	Expires time.Time `json:"Expires,omitzero"`
+	// Secret is the nonce the request commits to (profile.Commit),
+	// revealed only after an administration device contributed its own.
+	Secret string `json:"Secret,omitempty"`
+	// Confirmed reports that the person confirmed the profile fingerprint.
+	Confirmed bool `json:"Confirmed,omitempty"`
+	// Administrator and AdminNonce are the contribution this device
+	// revealed its nonce for (Revealed once the portal took the reveal).
+	Administrator string `json:"Administrator,omitempty"`
+	AdminNonce    string `json:"AdminNonce,omitempty"`
+	Revealed      bool   `json:"Revealed,omitempty"`
 }
 
 // secrets are the private keys, the plaintext of state.Sealed.

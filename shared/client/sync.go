@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/meshpass/meshpass/shared/jwe"
 	"github.com/meshpass/meshpass/shared/mmm"
@@ -26,7 +28,9 @@ func (c *Client) verifiers() (note.Verifiers, error) {
 }
 
 // advance checks that checkpoint next extends checkpoint prev (both signed
-// by the pinned log key), asking the portal for a consistency proof.
+// by the pinned log key), asking the portal for a consistency proof, and
+// that next carries the pinned witnesses' cosignatures (witness.go). A
+// next that does not extend prev is a fork (ErrFork).
 func (c *Client) advance(ctx context.Context, prev, next string) error {
 	verifiers, err := c.verifiers()
 	if err != nil {
@@ -36,6 +40,17 @@ func (c *Client) advance(ctx context.Context, prev, next string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrLog, err)
 	}
+	if err := c.extends(ctx, prev, next, nt, verifiers); err != nil {
+		return err
+	}
+	if nt.N == 0 {
+		return nil // the empty log is not cosigned
+	}
+	return c.checkCosigned(next, verifiers)
+}
+
+// extends checks that next, of tree nt, extends prev.
+func (c *Client) extends(ctx context.Context, prev, next string, nt tlog.Tree, verifiers note.Verifiers) error {
 	if prev == "" || prev == next {
 		return nil
 	}
@@ -48,7 +63,8 @@ func (c *Client) advance(ctx context.Context, prev, next string) error {
 		return fmt.Errorf("%w: the log shrank from %d to %d leaves", ErrLog, pt.N, nt.N)
 	case nt.N == pt.N:
 		if nt.Hash != pt.Hash {
-			return fmt.Errorf("%w: two different trees of %d leaves (a forked log)", ErrLog, nt.N)
+			origin, _, _ := strings.Cut(c.st.LogKey, "+")
+			return forkError("two different trees of %d leaves: the one verified here (log code %s) and the one shown now (%s)", nt.N, translog.LogCode(origin, pt), translog.LogCode(origin, nt))
 		}
 		return nil
 	case pt.N == 0:
@@ -58,8 +74,8 @@ func (c *Client) advance(ctx context.Context, prev, next string) error {
 	if err := c.do(ctx, &mmm.AuditRequest{OldSize: pt.N, NewSize: nt.N}, &ar); err != nil {
 		return fmt.Errorf("%w: asking for a consistency proof: %w", ErrLog, err)
 	}
-	if err := translog.VerifyConsistency(prev, next, ar.Consistency, verifiers); err != nil {
-		return fmt.Errorf("%w: %v", ErrLog, err)
+	if err := translog.CheckConsistency(pt, nt, ar.Consistency); err != nil {
+		return forkError("the tree of %d leaves shown now does not extend the tree of %d leaves verified here: %v", nt.N, pt.N, err)
 	}
 	return nil
 }
@@ -144,6 +160,8 @@ type fetched struct {
 	password   *profile.SignedApplicationProfile
 	version    uint64
 	checkpoint string
+	// proof is the personal profile's log proof.
+	proof *mmm.LogProof
 	// pp is the verified password profile (nil if none); with read, data
 	// is a format-1 vault's decrypted entries, or ring and keys a
 	// format-2 vault's keys.
@@ -182,6 +200,9 @@ func (c *Client) fetch(ctx context.Context, pin string, read, anyRecipients bool
 	f.personal = v
 	if pin != "" && !udf.Equal(v.Profile.Identifier, pin) {
 		return nil, fmt.Errorf("%w: the portal served profile %s for %q; this device is pinned to %s", ErrWrongProfile, v.Profile.Identifier, c.st.Account, pin)
+	}
+	if err := c.checkMaster(v); err != nil {
+		return nil, err
 	}
 	if c.st.Personal != nil {
 		switch {
@@ -226,6 +247,7 @@ func (c *Client) fetch(ctx context.Context, pin string, read, anyRecipients bool
 	if f.checkpoint, err = c.checkProofs(ctx, gr.Entries, gr.Proofs); err != nil {
 		return nil, err
 	}
+	f.proof = gr.Proofs[0]
 	if !read {
 		return f, nil
 	}
@@ -275,6 +297,7 @@ func (c *Client) decrypt(ed *jwe.EncryptedData) (*profile.PasswordData, error) {
 // commit takes a verified fetch as the device's state and saves it. The
 // vault's catalog is then read by syncRecords.
 func (c *Client) commit(f *fetched) error {
+	c.track(f.personal)
 	c.st.Personal, c.st.PersonalVersion = f.signed, f.personal.Profile.Version
 	if f.password != nil {
 		c.st.Password, c.st.PasswordVersion = f.password, f.version
@@ -389,9 +412,20 @@ func (c *Client) syncCatalog(ctx context.Context) error {
 // re-encrypting the passwords, and for good if that second step failed.
 // Everything else is verified as by Sync; the passwords read are those of
 // a password profile signed by an authorized device.
-func (c *Client) Repair(ctx context.Context) error {
+//
+// It never adds a reader this device has not approved or seen trusted
+// (see state.Trusted): then it fails with an *UnapprovedError
+// (ErrUnapprovedDevice) naming the devices, changing nothing. Show them to
+// the person; the devices given in confirm are the ones the person
+// confirmed, trusted from then on.
+func (c *Client) Repair(ctx context.Context, confirm ...string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.st != nil {
+		for _, id := range confirm {
+			c.st.Trusted = appendID(c.initTrust(), id)
+		}
+	}
 	return c.repair(ctx)
 }
 
@@ -409,13 +443,18 @@ func (c *Client) repair(ctx context.Context) error {
 }
 
 // syncAnyRecipients is sync accepting a password profile with the wrong
-// recipients; the caller must republish the passwords.
+// recipients; the caller must republish the passwords. It fails with an
+// *UnapprovedError if that would add readers this device does not trust
+// (having taken the verified profile as the last seen).
 func (c *Client) syncAnyRecipients(ctx context.Context) error {
 	f, err := c.fetch(ctx, c.st.Profile, true, true)
 	if err != nil {
 		return err
 	}
 	if err := c.commit(f); err != nil {
+		return err
+	}
+	if err := c.checkReaders(); err != nil {
 		return err
 	}
 	if c.vault != nil && c.vault.ring != nil {

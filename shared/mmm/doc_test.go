@@ -102,13 +102,15 @@ func (w *world) payloads() (map[string][]byte, error) {
 	}
 	p := w.person
 	for name, s := range map[string]profile.Signed{
-		"MasterProfile":         p.SignedMaster.Signed,
-		"DeviceProfile":         w.newcomer.Signed.Signed,
-		"PersonalProfile":       p.SignedPersonal.Signed,
-		"PasswordProfile":       p.SignedPasswords.Signed,
-		"ConnectionRequest":     w.messages["ConnectStartRequest"].(*mmm.ConnectStartRequest).SignedRequest.Signed,
-		"ConnectionResult":      w.messages["ConnectStatusResponse"].(*mmm.ConnectStatusResponse).Result.Signed,
-		"RequestAuthentication": {SignedData: w.messages["ConnectPendingRequest"].(*mmm.ConnectPendingRequest).Authentication},
+		"MasterProfile":          p.SignedMaster.Signed,
+		"DeviceProfile":          w.newcomer.Signed.Signed,
+		"PersonalProfile":        p.SignedPersonal.Signed,
+		"PasswordProfile":        p.SignedPasswords.Signed,
+		"ConnectionRequest":      w.messages["ConnectStartRequest"].(*mmm.ConnectStartRequest).SignedRequest.Signed,
+		"ConnectionResult":       w.messages["ConnectStatusResponse"].(*mmm.ConnectStatusResponse).Result.Signed,
+		"ConnectionContribution": w.messages["ConnectContributeRequest"].(*mmm.ConnectContributeRequest).Contribution.Signed,
+		"ConnectionReveal":       w.messages["ConnectRevealRequest"].(*mmm.ConnectRevealRequest).Reveal.Signed,
+		"RequestAuthentication":  {SignedData: w.messages["ConnectPendingRequest"].(*mmm.ConnectPendingRequest).Authentication},
 	} {
 		if err := add(name, s); err != nil {
 			return nil, err

@@ -1,6 +1,7 @@
 package mmm_test
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"testing"
@@ -42,8 +43,20 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	admin := p.Devices[0]
-	req := &profile.ConnectionRequest{ParentUDF: "alice@example.com", Device: phone.Signed, Nonce: "k3rTw0mDq1vQ8xYzR2c9fA", Time: exampleTime}
+	exampleNonce := func(s string) string {
+		h := sha256.Sum256([]byte(s))
+		return base64.RawURLEncoding.EncodeToString(h[:])
+	}
+	secret, adminNonce := exampleNonce("the phone's secret nonce"), exampleNonce("the administrator's nonce")
+	req := &profile.ConnectionRequest{ParentUDF: "alice@example.com", Device: phone.Signed, Nonce: "k3rTw0mDq1vQ8xYzR2c9fA", Time: exampleTime,
+		Commitment: profile.Commit(secret)}
 	signedReq, err := req.Sign(phone.Sign)
+	must(t, err)
+	contrib := &profile.ConnectionContribution{Device: phone.Profile.Identifier, Commitment: req.Commitment, Administrator: p.Devices[0].Profile.Identifier,
+		Nonce: adminNonce, Time: exampleTime}
+	signedContrib, err := contrib.Sign(p.Devices[0].Sign)
+	must(t, err)
+	signedReveal, err := (&profile.ConnectionReveal{Device: phone.Profile.Identifier, Nonce: secret, Contribution: adminNonce}).Sign(phone.Sign)
 	must(t, err)
 	res := &profile.ConnectionResult{Device: phone.Signed, Result: profile.ResultAccepted, Nonce: req.Nonce}
 	signedRes, err := res.Sign(p.Online)
@@ -112,7 +125,16 @@ func newWorld(t *testing.T) *world {
 	pending := &mmm.ConnectPendingRequest{AccountID: "alice"}
 	must(t, mmm.Authenticate(pending, admin.Profile.Identifier, admin.Auth, exampleTime))
 	add(pending)
-	add(&mmm.ConnectPendingResponse{Status: ok, Pending: []*profile.SignedConnectionRequest{signedReq}})
+	add(&mmm.ConnectPendingResponse{Status: ok, Pending: []*profile.SignedConnectionRequest{signedReq},
+		Exchanges: []*mmm.ConnectExchange{{Device: phone.Profile.Identifier, Contribution: signedContrib, Reveal: signedReveal}}})
+	contribute := &mmm.ConnectContributeRequest{AccountID: "alice", Contribution: signedContrib}
+	must(t, mmm.Authenticate(contribute, admin.Profile.Identifier, admin.Auth, exampleTime))
+	add(contribute)
+	add(&mmm.ConnectContributeResponse{Status: ok})
+	reveal := &mmm.ConnectRevealRequest{AccountID: "alice", DeviceID: phone.Profile.Identifier, Reveal: signedReveal}
+	must(t, mmm.Authenticate(reveal, phone.Profile.Identifier, phone.Auth, exampleTime))
+	add(reveal)
+	add(&mmm.ConnectRevealResponse{Status: ok})
 	complete := &mmm.ConnectCompleteRequest{Result: signedRes, AccountID: "alice"}
 	must(t, mmm.Authenticate(complete, admin.Profile.Identifier, admin.Auth, exampleTime))
 	add(complete)

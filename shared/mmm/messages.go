@@ -83,6 +83,12 @@ type HelloResponse struct {
 	// (a CreateRequest must carry an Invitation the operator gave out) or
 	// SignUpClosed; "" if the portal does not say.
 	SignUp string `json:"SignUp,omitempty"`
+	// Witnesses are the cosignature verifier keys (C2SP
+	// tlog-cosignature) of the witnesses that cosign the log's
+	// checkpoints, and WitnessQuorum how many of them must cosign a
+	// checkpoint a client accepts; none if the portal has no witnesses.
+	Witnesses     []string `json:"Witnesses,omitempty"`
+	WitnessQuorum int      `json:"WitnessQuorum,omitempty"`
 }
 
 // Values of HelloResponse.SignUp.
@@ -208,6 +214,9 @@ type ConnectPendingRequest struct {
 type ConnectPendingResponse struct {
 	Status
 	Pending []*profile.SignedConnectionRequest `json:"Pending"`
+	// Exchanges are the witness exchanges of the pending requests that
+	// have a contribution (connect.go).
+	Exchanges []*ConnectExchange `json:"Exchanges,omitempty"`
 }
 
 // ConnectCompleteRequest posts an administrator's answer (§8.3.5). Only an
@@ -235,6 +244,9 @@ type ConnectStatusRequest struct {
 type ConnectStatusResponse struct {
 	Status
 	Result *profile.SignedConnectionResult `json:"Result,omitempty"`
+	// Contribution is an administration device's contribution to the
+	// request's witness exchange, once there is one (connect.go).
+	Contribution *profile.SignedConnectionContribution `json:"Contribution,omitempty"`
 	// RetryAfter is how many seconds to wait before asking again, when
 	// there is no answer yet.
 	RetryAfter int `json:"RetryAfter,omitempty"`

@@ -30,6 +30,8 @@ const (
 	TagPasswordData             = "PasswordData"
 	TagConnectionRequest        = "ConnectionRequest"
 	TagConnectionResult         = "ConnectionResult"
+	TagConnectionContribution   = "ConnectionContribution"
+	TagConnectionReveal         = "ConnectionReveal"
 	TagOfflineEscrowEntry       = "OfflineEscrowEntry"
 	TagSignedMasterProfile      = "SignedMasterProfile"
 	TagSignedDeviceProfile      = "SignedDeviceProfile"
@@ -84,6 +86,11 @@ type PersonalProfile struct {
 	// signature key: the portal lets only them see and answer connection
 	// requests.
 	Administrators []string `json:"Administrators,omitempty"`
+	// Removed lists (by Identifier) the devices an administrator removed
+	// from the profile (a meshpass addition): none of them may be listed in
+	// Devices again, and clients refuse to approve their connection
+	// requests. Readers that do not know the field ignore it.
+	Removed []string `json:"Removed,omitempty"`
 	Versioned
 }
 
@@ -199,10 +206,16 @@ type ConnectionRequest struct {
 	// ParentUDF names the account (or profile) the device asks to join.
 	ParentUDF string               `json:"ParentUDF"`
 	Device    *SignedDeviceProfile `json:"Device"`
-	// Nonce is random, so that both devices can show the same witness code.
+	// Nonce is random and names this request (the result repeats it). It
+	// is public: it does not feed the witness code.
 	Nonce string `json:"Nonce"`
 	// Time is when the request was made.
 	Time time.Time `json:"Time"`
+	// Commitment is Commit of the device's secret connect nonce, which it
+	// reveals (ConnectionReveal) only after an administration device has
+	// contributed its own (ConnectionContribution): the witness code
+	// binds both, so whoever makes a request cannot choose its code.
+	Commitment string `json:"Commitment,omitempty"`
 }
 
 // Connection results.

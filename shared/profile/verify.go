@@ -305,6 +305,14 @@ func VerifyPersonalProfile(s *SignedPersonalProfile) (*Personal, error) {
 			return nil, fmt.Errorf("%w: administrator %s is not a device of the profile", ErrMalformed, admin)
 		}
 	}
+	for _, id := range p.Removed {
+		if _, err := udf.Parse(id); err != nil {
+			return nil, fmt.Errorf("%w: removed device %q: %v", ErrMalformed, id, err)
+		}
+		if v.Device(id) != nil {
+			return nil, fmt.Errorf("%w: device %s is listed and removed", ErrMalformed, id)
+		}
+	}
 	seen := map[string]bool{}
 	for _, a := range p.Applications {
 		id, err := udf.Parse(a.Identifier)
@@ -438,6 +446,9 @@ func VerifyConnectionRequest(s *SignedConnectionRequest) (*ConnectionRequest, *D
 	}
 	if r.Nonce == "" || r.ParentUDF == "" {
 		return nil, nil, fmt.Errorf("%w: connection request needs ParentUDF and Nonce", ErrMalformed)
+	}
+	if r.Commitment != "" && !isDigest(r.Commitment) {
+		return nil, nil, fmt.Errorf("%w: connection request Commitment is not a base64url SHA-256 digest", ErrMalformed)
 	}
 	return &r, d, nil
 }

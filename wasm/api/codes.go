@@ -69,6 +69,21 @@ const (
 	// a format this one does not know: update meshpass. Nothing failed to
 	// verify.
 	CodeUpgradeRequired = "upgrade_required"
+	// CodeUnconfirmedProfile: the person has not confirmed the profile
+	// fingerprint of the pending connection request (confirmProfile).
+	CodeUnconfirmedProfile = "unconfirmed_profile"
+	// CodeWitnessPending: the device asking to connect has not answered
+	// the witness exchange yet; list the requests again in a few seconds.
+	CodeWitnessPending = "witness_pending"
+	// CodeRemovedDevice: the device asking to connect was removed from
+	// the profile before; it cannot be approved again.
+	CodeRemovedDevice = "removed_device"
+	// CodeExpiredRequest: the connection request is too old to approve.
+	CodeExpiredRequest = "expired_request"
+	// CodeUnapprovedDevice: re-encrypting the vault would add readers this
+	// device has not approved or seen trusted; unapprovedDevices lists
+	// them, and repair with their confirmation adds them.
+	CodeUnapprovedDevice = "unapproved_device"
 	// CodeInternal: anything else, including a recovered panic.
 	CodeInternal = "internal"
 )
@@ -80,7 +95,8 @@ var Codes = []string{
 	CodeVerificationFailed, CodeRejected, CodeConflict, CodeInvalidAccount,
 	CodeInsecurePortal, CodeTransport, CodePortal, CodeBadShare, CodeTooFewShares,
 	CodeDifferentSplits, CodeWrongKey, CodeVoided, CodeOtherProfile,
-	CodePending, CodeUpgradeRequired, CodeInternal,
+	CodePending, CodeUpgradeRequired, CodeUnconfirmedProfile, CodeWitnessPending,
+	CodeRemovedDevice, CodeExpiredRequest, CodeUnapprovedDevice, CodeInternal,
 }
 
 // The checks a CodeVerificationFailed Error names in its check property:
@@ -102,6 +118,10 @@ const (
 	// CheckConnectResult: a connection result does not verify or is not
 	// the answer to this device's request.
 	CheckConnectResult = "connect_result"
+	// CheckWitness: a connection request's witness exchange does not
+	// verify (a contribution or reveal that is not the request's, a
+	// revealed nonce that does not open its commitment, or no commitment).
+	CheckWitness = "witness"
 	// CheckInvalidProfile: a profile from the portal (or stored here)
 	// does not verify.
 	CheckInvalidProfile = "invalid_profile"
@@ -114,5 +134,5 @@ const (
 // Checks lists every check name, in the order the docs show them.
 var Checks = []string{
 	CheckWrongProfile, CheckRollback, CheckLog, CheckTampered,
-	CheckConnectResult, CheckInvalidProfile, CheckEscrow, CheckSignature,
+	CheckConnectResult, CheckWitness, CheckInvalidProfile, CheckEscrow, CheckSignature,
 }

@@ -35,6 +35,22 @@ type Status struct {
 	DeviceID string `json:"deviceId,omitempty"`
 	// Connecting is this device's pending connection request, if any.
 	Connecting *Pending `json:"connecting,omitempty"`
+	// LogCode is the log code of the last verified checkpoint (four
+	// groups of four characters): two devices showing the same LogSize
+	// and code saw the same log.
+	LogCode string `json:"logCode,omitempty"`
+	// LogSize is the tree size of the last verified checkpoint.
+	LogSize int64 `json:"logSize,omitempty"`
+	// Witnesses is how many witnesses cosign the log's checkpoints (0:
+	// the portal has none).
+	Witnesses int `json:"witnesses,omitempty"`
+	// LogAge is how many seconds ago the witnesses last vouched for a
+	// checkpoint this device verified.
+	LogAge int64 `json:"logAge,omitempty"`
+	// LogStale reports LogAge beyond the freshness window (24 h): the
+	// portal answers, but shows this device an old log ("the log looks
+	// frozen").
+	LogStale bool `json:"logStale,omitempty"`
 }
 
 // Setup is the argument of create and startConnect.
@@ -396,8 +412,17 @@ type Pending struct {
 	Profile string `json:"profile"`
 	// DeviceID is this device's identifier.
 	DeviceID string `json:"deviceId"`
-	// Witness is the code both devices show.
+	// Confirmed reports that the person confirmed the profile fingerprint
+	// (confirmProfile); pollConnect fails with unconfirmed_profile until
+	// then.
+	Confirmed bool `json:"confirmed"`
+	// Witness is the code both devices show: "" until an administration
+	// device has listed the request and this device has answered it
+	// (pollConnect does).
 	Witness string `json:"witness"`
+	// Administrator is the administration device whose answer the
+	// witness code binds, once there is one.
+	Administrator string `json:"administrator,omitempty"`
 	// Expires is when the request lapses.
 	Expires *time.Time `json:"expires,omitempty"`
 }
@@ -406,6 +431,31 @@ type Pending struct {
 type Done struct {
 	// Done reports the connection approved and complete.
 	Done bool `json:"done"`
+	// Witness is the witness code once there is one (as in Pending).
+	Witness string `json:"witness,omitempty"`
+	// Administrator is as in Pending.
+	Administrator string `json:"administrator,omitempty"`
+}
+
+// Fingerprint is the argument of confirmProfile.
+type Fingerprint struct {
+	// Fingerprint is the profile fingerprint the person confirmed.
+	Fingerprint string `json:"fingerprint"`
+}
+
+// Validate requires the fingerprint.
+func (f Fingerprint) Validate() error {
+	if f.Fingerprint == "" {
+		return errors.New("fingerprint is required")
+	}
+	return nil
+}
+
+// RepairArg is the argument of repair.
+type RepairArg struct {
+	// Confirm are the devices (identifiers, as unapprovedDevices lists
+	// them) the person confirmed may read the passwords.
+	Confirm []string `json:"confirm,omitempty"`
 }
 
 // Request is a pending connection request as the administration device
@@ -417,8 +467,14 @@ type Request struct {
 	Description string `json:"description,omitempty"`
 	// Names are the device's names.
 	Names []string `json:"names,omitempty"`
-	// Witness is the code both devices show.
+	// Witness is the code both devices show; "" while waiting.
 	Witness string `json:"witness,omitempty"`
+	// Waiting reports that the device has not answered the witness
+	// exchange yet: list the requests again in a few seconds.
+	Waiting bool `json:"waiting,omitempty"`
+	// Administrator is the administration device whose answer the
+	// witness code binds.
+	Administrator string `json:"administrator,omitempty"`
 	// Time is when the request was made.
 	Time time.Time `json:"time"`
 	// Error says why the request does not verify (it cannot be approved).

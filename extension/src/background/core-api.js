@@ -29,6 +29,11 @@ import { call } from "./core.js";
  * @property {string} [fingerprint] Fingerprint is the profile's fingerprint (its UDF).
  * @property {string} [deviceId] DeviceID is this device's identifier.
  * @property {Pending} [connecting] Connecting is this device's pending connection request, if any.
+ * @property {string} [logCode] LogCode is the log code of the last verified checkpoint (four groups of four characters): two devices showing the same LogSize and code saw the same log.
+ * @property {number} [logSize] LogSize is the tree size of the last verified checkpoint.
+ * @property {number} [witnesses] Witnesses is how many witnesses cosign the log's checkpoints (0: the portal has none).
+ * @property {number} [logAge] LogAge is how many seconds ago the witnesses last vouched for a checkpoint this device verified.
+ * @property {boolean} [logStale] LogStale reports LogAge beyond the freshness window (24 h): the portal answers, but shows this device an old log ("the log looks frozen").
  */
 
 /**
@@ -36,7 +41,9 @@ import { call } from "./core.js";
  * @typedef {object} Pending
  * @property {string} profile Profile is the fingerprint of the profile asked to join.
  * @property {string} deviceId DeviceID is this device's identifier.
- * @property {string} witness Witness is the code both devices show.
+ * @property {boolean} confirmed Confirmed reports that the person confirmed the profile fingerprint (confirmProfile); pollConnect fails with unconfirmed_profile until then.
+ * @property {string} witness Witness is the code both devices show: "" until an administration device has listed the request and this device has answered it (pollConnect does).
+ * @property {string} [administrator] Administrator is the administration device whose answer the witness code binds, once there is one.
  * @property {string} [expires] Expires is when the request lapses.
  */
 
@@ -252,9 +259,17 @@ import { call } from "./core.js";
  */
 
 /**
+ * Fingerprint is the argument of confirmProfile.
+ * @typedef {object} Fingerprint
+ * @property {string} fingerprint Fingerprint is the profile fingerprint the person confirmed.
+ */
+
+/**
  * Done is what pollConnect returns.
  * @typedef {object} Done
  * @property {boolean} done Done reports the connection approved and complete.
+ * @property {string} [witness] Witness is the witness code once there is one (as in Pending).
+ * @property {string} [administrator] Administrator is as in Pending.
  */
 
 /**
@@ -264,7 +279,9 @@ import { call } from "./core.js";
  * @property {string} deviceId DeviceID is the requesting device's identifier.
  * @property {string} [description] Description is how the device describes itself.
  * @property {Array<string>} [names] Names are the device's names.
- * @property {string} [witness] Witness is the code both devices show.
+ * @property {string} [witness] Witness is the code both devices show; "" while waiting.
+ * @property {boolean} [waiting] Waiting reports that the device has not answered the witness exchange yet: list the requests again in a few seconds.
+ * @property {string} [administrator] Administrator is the administration device whose answer the witness code binds.
  * @property {string} time Time is when the request was made.
  * @property {string} [error] Error says why the request does not verify (it cannot be approved).
  * @property {string} [code] Code is Error's code.
@@ -286,6 +303,12 @@ import { call } from "./core.js";
  * @property {boolean} administrator Administrator reports an administration device.
  * @property {boolean} passwords Passwords reports a device that can read the passwords.
  * @property {boolean} this This reports this device.
+ */
+
+/**
+ * RepairArg is the argument of repair.
+ * @typedef {object} RepairArg
+ * @property {Array<string>} [confirm] Confirm are the devices (identifiers, as unapprovedDevices lists them) the person confirmed may read the passwords.
  */
 
 /**
@@ -456,7 +479,7 @@ export function lock(arg) {
 }
 
 /**
- * Fetches and verifies the profile and the passwords, and publishes the changes saved on this device while the portal was unreachable; a password profile with the wrong recipients (an approve or remove half done by another device) is repaired.
+ * Fetches and verifies the profile and the passwords, and publishes the changes saved on this device while the portal was unreachable; a password profile with the wrong recipients (an approve or remove half done by another device) is repaired, unless that would add readers this device has not approved (unapproved_device: see unapprovedDevices and repair).
  * @param {Empty} [arg]
  * @returns {Promise<Empty>}
  */
@@ -564,7 +587,7 @@ export function typedLogin(arg) {
 }
 
 /**
- * Asks to connect this device to the account's profile; the witness code is to be compared with the administration device's.
+ * Asks to connect this device to the account's profile, committing to a secret nonce; show the profile fingerprint and have the person confirm it (confirmProfile) before polling.
  * @param {Setup} arg
  * @returns {Promise<Pending>}
  */
@@ -573,7 +596,16 @@ export function startConnect(arg) {
 }
 
 /**
- * Asks the portal whether the connection request was answered, and completes it if approved.
+ * Records that the person confirmed the profile fingerprint of the pending connection request (another fingerprint fails with verification_failed, check wrong_profile).
+ * @param {Fingerprint} arg
+ * @returns {Promise<Empty>}
+ */
+export function confirmProfile(arg) {
+  return call("confirmProfile", arg ?? {});
+}
+
+/**
+ * Asks the portal whether the connection request was answered, and completes it if approved; once an administration device has listed the request, it answers the witness exchange and returns the witness code to compare with the administration device's. Fails with unconfirmed_profile before confirmProfile.
  * @param {Empty} [arg]
  * @returns {Promise<Done>}
  */
@@ -582,7 +614,7 @@ export function pollConnect(arg) {
 }
 
 /**
- * Lists the connection requests waiting for this administration device.
+ * Lists the connection requests waiting for this administration device, contributing to the witness exchange of each new one; a request still waiting for the device's answer has no witness code yet (list again in a few seconds).
  * @param {Empty} [arg]
  * @returns {Promise<Array<Request>>}
  */
@@ -591,7 +623,7 @@ export function pending(arg) {
 }
 
 /**
- * Approves a connection request and re-encrypts the vault to the new device.
+ * Approves a connection request whose witness exchange is complete (else witness_pending) and re-encrypts the vault to the new device; a removed device or an expired request is refused.
  * @param {DeviceArg} arg
  * @returns {Promise<Empty>}
  */
@@ -624,6 +656,24 @@ export function devices(arg) {
  */
 export function removeDevice(arg) {
   return call("removeDevice", arg ?? {});
+}
+
+/**
+ * Lists the devices the profile lets read the passwords that the vault is not encrypted to yet and that this device has not approved or seen trusted: what sync's repair refuses with unapproved_device until the person confirms them.
+ * @param {Empty} [arg]
+ * @returns {Promise<Array<Device>>}
+ */
+export function unapprovedDevices(arg) {
+  return call("unapprovedDevices", arg ?? {});
+}
+
+/**
+ * Re-encrypts the vault to exactly the profile's readers, adding the devices in confirm (which the person confirmed) to those this device trusts; any other unapproved device fails with unapproved_device.
+ * @param {RepairArg} arg
+ * @returns {Promise<Empty>}
+ */
+export function repair(arg) {
+  return call("repair", arg ?? {});
 }
 
 /**
@@ -766,6 +816,16 @@ export const CODES = Object.freeze({
   PENDING: "pending",
   /** the vault was upgraded by a newer meshpass, in a format this one does not know: update meshpass. Nothing failed to verify. */
   UPGRADE_REQUIRED: "upgrade_required",
+  /** the person has not confirmed the profile fingerprint of the pending connection request (confirmProfile). */
+  UNCONFIRMED_PROFILE: "unconfirmed_profile",
+  /** the device asking to connect has not answered the witness exchange yet; list the requests again in a few seconds. */
+  WITNESS_PENDING: "witness_pending",
+  /** the device asking to connect was removed from the profile before; it cannot be approved again. */
+  REMOVED_DEVICE: "removed_device",
+  /** the connection request is too old to approve. */
+  EXPIRED_REQUEST: "expired_request",
+  /** re-encrypting the vault would add readers this device has not approved or seen trusted; unapprovedDevices lists them, and repair with their confirmation adds them. */
+  UNAPPROVED_DEVICE: "unapproved_device",
   /** anything else, including a recovered panic. */
   INTERNAL: "internal",
 });
@@ -782,6 +842,8 @@ export const CHECKS = Object.freeze({
   TAMPERED: "tampered",
   /** a connection result does not verify or is not the answer to this device's request. */
   CONNECT_RESULT: "connect_result",
+  /** a connection request's witness exchange does not verify (a contribution or reveal that is not the request's, a revealed nonce that does not open its commitment, or no commitment). */
+  WITNESS: "witness",
   /** a profile from the portal (or stored here) does not verify. */
   INVALID_PROFILE: "invalid_profile",
   /** an escrow entry does not decrypt or is malformed. */
@@ -806,12 +868,15 @@ export const POPUP_FUNCTIONS = frozenSet([
   "page",
   "match",
   "startConnect",
+  "confirmProfile",
   "pollConnect",
   "pending",
   "approve",
   "reject",
   "devices",
   "removeDevice",
+  "unapprovedDevices",
+  "repair",
   "fingerprint",
   "forget",
   "escrow",

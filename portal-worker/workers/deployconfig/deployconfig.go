@@ -38,6 +38,7 @@ var known = map[string]bool{
 	"RATE_PER_IP": true, "BURST_PER_IP": true, "RATE_PER_ACCOUNT": true, "BURST_PER_ACCOUNT": true,
 	"PENDING_EXPIRY_SECONDS": true, "CREATES_PER_HOUR": true, "CREATES_BURST": true,
 	"ACCOUNT_BYTES": true, "ACCOUNT_RECORDS": true, "MAX_STORAGE_BYTES": true, "MAX_ANSWER": true,
+	"WITNESSES": false, "WITNESS_QUORUM": true, "COSIGN_REFRESH_SECONDS": true,
 }
 
 // Parse reads and checks deploy.toml.
@@ -75,6 +76,18 @@ func Parse(text string) (*Settings, error) {
 	}
 	if err := portal.CheckSignUp(s.Vars["SIGN_UP"]); err != nil {
 		return nil, fmt.Errorf("deploy.toml: SIGN_UP: %v", err)
+	}
+	var ws []portal.Witness
+	for _, w := range strings.Fields(s.Vars["WITNESSES"]) {
+		pw, err := portal.ParseWitness(w)
+		if err != nil {
+			return nil, fmt.Errorf("deploy.toml: WITNESSES: %v", err)
+		}
+		ws = append(ws, pw)
+	}
+	k, _ := strconv.Atoi(s.Vars["WITNESS_QUORUM"])
+	if err := portal.CheckWitnesses(ws, k); err != nil {
+		return nil, fmt.Errorf("deploy.toml: WITNESSES, WITNESS_QUORUM: %v", err)
 	}
 	return &s, nil
 }

@@ -29,9 +29,13 @@ type Worker struct {
 	// isolate's cold start (loading and starting the Go program) and one
 	// Hello.
 	FirstRequest time.Duration
-	cmd          *exec.Cmd
-	log          *lockedBuffer
-	exited       chan struct{} // closed when wrangler exits
+	// Inspector is the base URL of wrangler's V8 inspector proxy for the
+	// worker's isolate, http://127.0.0.1:PORT (its target at /json),
+	// when Options.Inspector asked for one.
+	Inspector string
+	cmd       *exec.Cmd
+	log       *lockedBuffer
+	exited    chan struct{} // closed when wrangler exits
 }
 
 // Options configures Start.
@@ -45,6 +49,11 @@ type Options struct {
 	// portal-worker/workers (wrangler.toml if empty). A configuration
 	// without D1 skips the migrations.
 	Config string
+	// Inspector opens wrangler's V8 inspector (Chrome DevTools Protocol)
+	// of the worker on a free loopback port, given in Worker.Inspector
+	// (wrangler dev --inspector-port). Otherwise wrangler opens it on a
+	// port of its own choosing, 9229 if free.
+	Inspector bool
 }
 
 // RepoRoot returns the repository root (where go.mod is).
@@ -144,6 +153,14 @@ func Start(opts Options) (*Worker, error) {
 	for k, v := range opts.Vars {
 		args = append(args, "--var", k+":"+v)
 	}
+	if opts.Inspector {
+		iport, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		w.Inspector = fmt.Sprintf("http://127.0.0.1:%d", iport)
+		args = append(args, "--inspector-ip", "127.0.0.1", "--inspector-port", fmt.Sprint(iport))
+	}
 	w.cmd = wrangler(context.Background(), root, args...)
 	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
 	// Its own process group, so Stop ends workerd with wrangler.
@@ -173,6 +190,10 @@ func Start(opts Options) (*Worker, error) {
 	w.Stop()
 	return nil, fmt.Errorf("workerd: the worker did not answer Hello within 90s; log:\n%s", w.Log())
 }
+
+// PID returns wrangler's process id, which is also the process group of
+// the workerd processes it starts.
+func (w *Worker) PID() int { return w.cmd.Process.Pid }
 
 // Log returns what wrangler printed.
 func (w *Worker) Log() string { return w.log.String() }

@@ -29,7 +29,12 @@ export function connectForm(form) {
   ];
 }
 
-/** connectingView waits for the approval, polling the portal. */
+/**
+ * connectingView first asks the person to confirm the profile fingerprint
+ * (first contact), then waits for the approval, polling the portal: the
+ * witness code appears once an administration device has listed the
+ * request and this browser has answered its witness exchange.
+ */
 export function connectingView(status) {
   const c = status.connecting;
   const line = statusLine();
@@ -40,15 +45,53 @@ export function connectingView(status) {
       await start();
     }),
   );
+  const profile = [h("label", {}, t("Profile fingerprint")), h("div", { class: "mono", "data-role": "profile" }, c.profile)];
+  const device = [h("label", {}, t("This device")), h("div", { class: "mono", "data-role": "device" }, c.deviceId)];
+  if (!c.confirmed) {
+    const yes = h("button", { class: "primary", id: "confirm-profile" }, t("Yes, it is my profile"));
+    yes.addEventListener("click", () =>
+      busy(yes, line, async () => {
+        await bg("confirmProfile", { fingerprint: c.profile });
+        await start();
+      }),
+    );
+    show(
+      header(h("span", { class: "chip warn" }, t("check the profile"))),
+      h("p", {}, rich("Is this the fingerprint of your profile $1?", status.account)),
+      h(
+        "p",
+        { class: "muted" },
+        t(
+          "Compare it with the fingerprint on the Devices page of a device you already use. If it differs, start over: this is not your profile.",
+        ),
+      ),
+      profile,
+      h("div", { class: "row end" }, cancel, yes),
+      line,
+    );
+    return;
+  }
+  const witness = h("div", { class: "witness", "data-role": "witness", hidden: !c.witness }, c.witness || "");
+  const waiting = h(
+    "p",
+    { class: "muted", "data-role": "witness-waiting", hidden: Boolean(c.witness) },
+    t("Open the Devices page on an administration device: the witness code appears here once it lists this request."),
+  );
+  const admin = h("div", { class: "mono muted", "data-role": "administrator" }, c.administrator || "");
   show(
     header(h("span", { class: "chip warn" }, t("waiting for approval"))),
     h("p", {}, rich("Approve this browser on an administration device of $1.", status.account)),
-    h("p", { class: "muted" }, t("Both screens must show the same witness code; if they differ, reject it there.")),
-    h("div", { class: "witness", "data-role": "witness" }, c.witness),
-    h("label", {}, t("Profile fingerprint")),
-    h("div", { class: "mono", "data-role": "profile" }, c.profile),
-    h("label", {}, t("This device")),
-    h("div", { class: "mono" }, c.deviceId),
+    h(
+      "p",
+      { class: "muted" },
+      t("Both screens must show the same witness code and this device's identifier; if they differ, reject it there."),
+    ),
+    waiting,
+    witness,
+    device,
+    h("label", {}, t("Administration device")),
+    admin,
+    profile,
     h("div", { class: "row end" }, cancel),
     line,
   );
@@ -56,6 +99,12 @@ export function connectingView(status) {
     if (!line.isConnected) return undefined; // the person started over
     try {
       const r = await bg("pollConnect");
+      if (r.witness) {
+        witness.textContent = r.witness;
+        witness.hidden = false;
+        waiting.hidden = true;
+        admin.textContent = r.administrator || "";
+      }
       if (r.done) {
         line.set("", t("Approved — syncing…"));
         await bg("sync").catch(() => {});

@@ -8,7 +8,7 @@ import { CODES } from "../../background/core-api.js";
 import { t } from "../../i18n.js";
 import { h, header, notice, show, tabs } from "../dom.js";
 import { bg, describe, inPopup, start } from "../popup.js";
-import { devicesPage } from "./devices.js";
+import { devicesPage, isUnapproved, unapprovedNotice } from "./devices.js";
 import { settingsPage } from "./settings.js";
 import { passwordsPage } from "./vault.js";
 
@@ -45,7 +45,15 @@ export async function mainView(status, page = current, note = null) {
   const body = h("div", { "data-role": "page" });
   const banner = h("div", { "data-role": "sync-error" });
   const said = h("div", { "data-role": "saved-note" }, note && notice(note[0], note[1]));
-  show(header(chip, syncButton, lockButton), h("div", { class: "muted" }, status.account, " · ", status.portal), banner, said, nav, body);
+  const logCode = h("span", { "data-role": "log-code" });
+  show(
+    header(chip, syncButton, lockButton),
+    h("div", { class: "muted" }, status.account, " · ", status.portal, logCode),
+    banner,
+    said,
+    nav,
+    body,
+  );
 
   const sync = async () => {
     chip.className = "chip";
@@ -55,7 +63,14 @@ export async function mainView(status, page = current, note = null) {
       chip.className = "chip ok";
       chip.textContent = t("synced");
       banner.replaceChildren();
+      showLog(await bg("status").catch(() => ({})), chip, logCode, banner);
     } catch (e) {
+      if (isUnapproved(e)) {
+        chip.className = "chip bad";
+        chip.textContent = syncChip(e);
+        banner.replaceChildren(await unapprovedNotice(() => mainView(status, page)).catch(() => notice("bad", describe(e))));
+        return;
+      }
       const unreachable = e.code === CODES.TRANSPORT;
       chip.className = unreachable ? "chip warn" : "chip bad";
       chip.textContent = syncChip(e);
@@ -77,6 +92,32 @@ export async function mainView(status, page = current, note = null) {
   await renderPage(status, page, body);
   await sync();
   if (!used && body.isConnected) renderPage(status, page, body, () => used || !body.isConnected);
+}
+
+// showLog shows the log code of the last verified checkpoint (two devices
+// on the same log show the same code for the same size) and, when the
+// witnesses vouched for what the portal shows longer ago than the
+// freshness window, that the log looks frozen.
+function showLog(s, chip, logCode, banner) {
+  if (s.logCode) {
+    logCode.textContent = ` · ${t("log $1", s.logCode)}`;
+    logCode.title = t(
+      "Log code of the tree of $1 entries this device verified: another device on the same log shows the same code.",
+      String(s.logSize),
+    );
+  }
+  if (!s.logStale) return;
+  chip.className = "chip warn";
+  chip.textContent = t("log looks frozen");
+  banner.replaceChildren(
+    notice(
+      "warn",
+      t(
+        "The log looks frozen: its witnesses last vouched for what the portal shows this device $1 hours ago. The portal may be hiding newer changes from it.",
+        String(Math.floor((s.logAge || 0) / 3600)),
+      ),
+    ),
+  );
 }
 
 // syncChip is the sync chip's word for a failed sync: only a check that

@@ -1,0 +1,68 @@
+//go:build !js
+
+package clienttest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strconv"
+	"testing"
+)
+
+// Witness is a witness a portal of NewWitnessed asks for cosignatures:
+// its URL prefix (reachable from the test portal server) and its
+// cosignature verifier key.
+type Witness struct {
+	URL, VerifierKey string
+}
+
+// NewWitnessed is New for a portal whose checkpoints the witnesses
+// cosign, k of them required (0: the portal's default, a majority).
+func NewWitnessed(t testing.TB, witnesses []Witness, k int) *Portal {
+	t.Helper()
+	server := os.Getenv(EnvServer)
+	if server == "" {
+		var err error
+		if server, err = ownServer(); err != nil {
+			t.Fatalf("clienttest: %v", err)
+		}
+	}
+	q := url.Values{}
+	for _, w := range witnesses {
+		q.Add("witness", w.URL+"="+w.VerifierKey)
+	}
+	if k > 0 {
+		q.Set("quorum", strconv.Itoa(k))
+	}
+	return served(t, server, "/new?"+q.Encode())
+}
+
+// Fork returns a fork of p: a portal with p's log key and witnesses and
+// a copy of its database as it is now, which then diverges from p (a
+// portal that shows two histories of its log).
+func (p *Portal) Fork(t testing.TB) *Portal {
+	t.Helper()
+	return served(t, p.server, "/fork/"+p.id)
+}
+
+// served takes a portal made by path at the test portal server, with an
+// httptest server in front of it.
+func served(t testing.TB, server, path string) *Portal {
+	t.Helper()
+	var made newAnswer
+	if err := callServer(server+path, &made); err != nil {
+		t.Fatalf("clienttest: a portal from the test portal server %s: %v", server, err)
+	}
+	t.Cleanup(func() {
+		if err := callServer(server+"/close/"+made.ID, nil); err != nil {
+			t.Logf("clienttest: releasing portal %s: %v", made.URL, err)
+		}
+	})
+	p := &Portal{URL: made.URL, origin: made.URL, server: server, id: made.ID, upstream: http.DefaultTransport.RoundTrip}
+	p.Server = httptest.NewServer(p)
+	p.URL = p.Server.URL
+	t.Cleanup(p.Server.Close)
+	return p
+}
