@@ -277,9 +277,7 @@ func (c *Client) view() (*vaultView, error) {
 			}
 		}
 	}
-	if err := c.applyPending(v); err != nil {
-		return nil, err
-	}
+	c.applyPending(v)
 	c.vault = v
 	return v, nil
 }
@@ -297,12 +295,25 @@ func (c *Client) legacyEntries(s *profile.SignedApplicationProfile) ([]profile.P
 	return d.Entries, nil
 }
 
+// rebased returns a view of v's verified records (none if v is nil or
+// has none) opened with ring, and this device's pending records.
+func (c *Client) rebased(v *vaultView, ring *keyring, legacy []profile.PasswordEntry) *vaultView {
+	next := &vaultView{ring: ring, legacy: legacy}
+	if v != nil && v.verified != nil {
+		next.verified = v.verified.Clone(ring)
+	} else {
+		next.verified = vault.NewCatalog(ring)
+	}
+	c.applyPending(next)
+	return next
+}
+
 // applyPending sets v.cat to v.verified with this device's pending
 // records; a pending record that no longer opens (its epoch is gone) is
 // left to publishPending to seal again.
-func (c *Client) applyPending(v *vaultView) error {
+func (c *Client) applyPending(v *vaultView) {
 	if v.ring == nil {
-		return nil
+		return
 	}
 	pos := v.ring.pos
 	defer func() { v.ring.pos = pos }()
@@ -311,7 +322,6 @@ func (c *Client) applyPending(v *vaultView) error {
 	for _, item := range c.catalog().Pending {
 		_, _ = v.cat.AddItem(item) // a refused one stays pending, to reseal
 	}
-	return nil
 }
 
 // catalog returns the catalog state, creating it.
@@ -474,12 +484,7 @@ func (c *Client) checkRecords(ctx context.Context, catalog string, r *records, p
 // openRecords returns a view of v with the new items verified and opened,
 // leaving v as it is. Items are opened at their positions from pos.
 func (c *Client) openRecords(v *vaultView, ring *keyring, pos int64, items []json.RawMessage) (*vaultView, error) {
-	next := &vaultView{ring: ring, legacy: v.legacy}
-	if v.verified != nil {
-		next.verified = v.verified.Clone(ring)
-	} else {
-		next.verified = vault.NewCatalog(ring)
-	}
+	next := c.rebased(v, ring, v.legacy)
 	latest, _ := ring.latest()
 	for i, item := range items {
 		ring.pos = pos + int64(i)
@@ -618,9 +623,7 @@ func (c *Client) write(ctx context.Context, recs []vault.BatchRecord) error {
 		cs.Pending = cs.Pending[:len(cs.Pending)-len(items)]
 		return err
 	}
-	if err := c.applyPending(v); err != nil {
-		return err
-	}
+	c.applyPending(v)
 	return c.publishPending(ctx)
 }
 
@@ -722,9 +725,7 @@ func (c *Client) commitRecords(v *vaultView, r *records, checkpoint string) erro
 	if err := c.save(); err != nil {
 		return err
 	}
-	if err := c.applyPending(next); err != nil {
-		return err
-	}
+	c.applyPending(next)
 	c.vault = next
 	return nil
 }
@@ -789,7 +790,8 @@ func (c *Client) resealPending() error {
 	if err := c.save(); err != nil {
 		return err
 	}
-	return c.applyPending(v)
+	c.applyPending(v)
+	return nil
 }
 
 // openOwn opens one of this device's items, under any epoch it knows.
@@ -898,21 +900,7 @@ func (c *Client) publishVaultProfile(ctx context.Context, epochs []profile.KeyEp
 		return err
 	}
 	// The view, with the new keyring.
-	ring := &keyring{pp: vpp, keys: keys}
-	old := c.vault
-	v := &vaultView{ring: ring}
-	if legacy != nil {
-		v.legacy = legacy
-	}
-	if old != nil && old.verified != nil {
-		v.verified = old.verified.Clone(ring)
-	} else {
-		v.verified = vault.NewCatalog(ring)
-	}
-	if err := c.applyPending(v); err != nil {
-		return err
-	}
-	c.vault = v
+	c.vault = c.rebased(c.vault, &keyring{pp: vpp, keys: keys}, legacy)
 	return nil
 }
 
@@ -995,9 +983,7 @@ func (c *Client) migrate(ctx context.Context) error {
 		if err := c.save(); err != nil {
 			return err
 		}
-		if err := c.applyPending(v); err != nil {
-			return err
-		}
+		c.applyPending(v)
 		if err := c.publishPending(ctx); err != nil {
 			return err
 		}

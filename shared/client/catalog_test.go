@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -382,22 +381,7 @@ func TestConvergence(t *testing.T) {
 
 // rewriteRecords returns a Rewrite that changes GetRecords answers with f.
 func rewriteRecords(t *testing.T, f func(*mmm.GetRecordsResponse)) clienttest.Rewrite {
-	return func(typ string, _, resp []byte) []byte {
-		if typ != "GetRecordsRequest" {
-			return nil
-		}
-		var gr mmm.GetRecordsResponse
-		if err := mmm.DecodeResponse(bytes.NewReader(resp), &gr); err != nil {
-			t.Errorf("decoding the portal's answer: %v", err)
-			return nil
-		}
-		f(&gr)
-		b, err := mmm.Encode(&gr)
-		if err != nil {
-			t.Error(err)
-		}
-		return b
-	}
+	return rewriteAnswer(t, "GetRecordsRequest", f)
 }
 
 // TestHostileRecords: a portal that omits, reorders, replays, duplicates,

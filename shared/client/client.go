@@ -116,6 +116,21 @@ func (c *Client) Unlock(passphrase string) error {
 	return nil
 }
 
+// CheckPassphrase reports whether passphrase opens this device's sealed
+// keys (nil) or not (an error wrapping seal.ErrWrongPassphrase), without
+// unlocking or changing anything: asked again before an export.
+func (c *Client) CheckPassphrase(passphrase string) error {
+	c.mu.Lock()
+	if c.st == nil {
+		c.mu.Unlock()
+		return ErrNoDevice
+	}
+	sealed := c.st.Sealed
+	c.mu.Unlock()
+	_, err := openKeys(sealed, passphrase)
+	return err
+}
+
 // Lock forgets the unlocked keys and decrypted passwords.
 func (c *Client) Lock() {
 	c.mu.Lock()

@@ -17,24 +17,33 @@ import (
 	"github.com/meshpass/meshpass/shared/translog"
 )
 
-// rewriteGet returns a Rewrite that changes Get answers with f.
-func rewriteGet(t *testing.T, f func(*mmm.GetResponse)) clienttest.Rewrite {
-	return func(typ string, _, resp []byte) []byte {
-		if typ != "GetRequest" {
+// rewriteAnswer returns a Rewrite that changes the portal's answers to
+// requests of type typ with f.
+func rewriteAnswer[R any, P interface {
+	*R
+	mmm.Response
+}](t *testing.T, typ string, f func(P)) clienttest.Rewrite {
+	return func(got string, _, resp []byte) []byte {
+		if got != typ {
 			return nil
 		}
-		var gr mmm.GetResponse
-		if err := mmm.DecodeResponse(bytes.NewReader(resp), &gr); err != nil {
+		answer := P(new(R))
+		if err := mmm.DecodeResponse(bytes.NewReader(resp), answer); err != nil {
 			t.Errorf("decoding the portal's answer: %v", err)
 			return nil
 		}
-		f(&gr)
-		b, err := mmm.Encode(&gr)
+		f(answer)
+		b, err := mmm.Encode(answer)
 		if err != nil {
 			t.Error(err)
 		}
 		return b
 	}
+}
+
+// rewriteGet returns a Rewrite that changes Get answers with f.
+func rewriteGet(t *testing.T, f func(*mmm.GetResponse)) clienttest.Rewrite {
+	return rewriteAnswer(t, "GetRequest", f)
 }
 
 // checkKept checks that a failed sync kept the last good state.

@@ -311,29 +311,24 @@ func (c *Client) commit(f *fetched) error {
 	case f.data != nil:
 		c.vault = &vaultView{legacy: f.data.Entries}
 	case f.ring != nil:
-		old := c.vault
-		v := &vaultView{ring: f.ring}
+		var legacy []profile.PasswordEntry
 		if f.keys.Migrating {
-			v.legacy = f.keys.Entries
+			legacy = f.keys.Entries
 		} else if c.st.Legacy != nil {
 			var err error
-			if v.legacy, err = c.legacyEntries(c.st.Legacy); err != nil {
+			if legacy, err = c.legacyEntries(c.st.Legacy); err != nil {
 				return err
 			}
 		}
-		if old == nil || old.verified == nil {
+		if c.vault == nil || c.vault.verified == nil {
 			c.vault = nil // read from storage, under the new keys
 			if _, err := c.view(); err != nil {
 				return err
 			}
-			c.vault.legacy = v.legacy
+			c.vault.legacy = legacy
 			return nil
 		}
-		v.verified = old.verified.Clone(f.ring)
-		if err := c.applyPending(v); err != nil {
-			return err
-		}
-		c.vault = v
+		c.vault = c.rebased(c.vault, f.ring, legacy)
 	}
 	return nil
 }
