@@ -310,9 +310,15 @@ func (c *Client) rebased(v *vaultView, ring *keyring, legacy []profile.PasswordE
 
 // applyPending sets v.cat to v.verified with this device's pending
 // records; a pending record that no longer opens (its epoch is gone) is
-// left to publishPending to seal again.
+// left to publishPending to seal again. Without pending records v.cat is
+// v.verified itself: a verified catalog is never added to once a view
+// holds it (new records go to a clone, see rebased).
 func (c *Client) applyPending(v *vaultView) {
 	if v.ring == nil {
+		return
+	}
+	if len(c.catalog().Pending) == 0 {
+		v.cat, v.list, v.index = v.verified, nil, nil
 		return
 	}
 	pos := v.ring.pos
