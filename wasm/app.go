@@ -22,6 +22,7 @@ type app struct {
 
 	mu       sync.Mutex
 	unlocked bool
+	imp      *pendingImport // the last import preview (transfer.go)
 }
 
 // newApp opens the device in opts.Storage and resumes an unlocked session
@@ -47,6 +48,9 @@ func (a *app) warm() { _ = a.c.Warm() }
 func (a *app) setUnlocked(u bool) {
 	a.mu.Lock()
 	a.unlocked = u
+	if !u {
+		a.imp = nil // a locked device forgets the file it read
+	}
 	a.mu.Unlock()
 }
 
@@ -72,8 +76,12 @@ func (a *app) handlers() map[string]bridge.Handler {
 		"sync":              bridge.Typed(a.sync),
 		"list":              bridge.Typed(a.list),
 		"secret":            bridge.Typed(a.secret),
+		"totp":              bridge.Typed(a.totp),
 		"add":               bridge.Typed(a.add),
 		"addMany":           bridge.Typed(a.addMany),
+		"importPreview":     bridge.Typed(a.importPreview),
+		"importCommit":      bridge.Typed(a.importCommit),
+		"exportVault":       bridge.Typed(a.exportVault),
 		"edit":              bridge.Typed(a.edit),
 		"remove":            bridge.Typed(a.remove),
 		"page":              bridge.Typed(page),

@@ -54,7 +54,7 @@ func TestHandlersMatchContract(t *testing.T) {
 		want   string
 	}{
 		{"missing", func(h map[string]bridge.Handler) { delete(h, "secret") }, "secret: no handler"},
-		{"extra", func(h map[string]bridge.Handler) { h["export"] = bridge.Typed(noop) }, "export: not in the contract"},
+		{"extra", func(h map[string]bridge.Handler) { h["unheardOf"] = bridge.Typed(noop) }, "unheardOf: not in the contract"},
 		{"argument", func(h map[string]bridge.Handler) { h["secret"] = bridge.Typed(noop) },
 			"secret: the handler takes api.Empty, the contract api.ID"},
 		{"result", func(h map[string]bridge.Handler) {

@@ -67,10 +67,14 @@ func init() {
 		{"list", "list the entries (never their passwords); marks those not yet published", cmdList},
 		{"show", "show an entry and its earlier passwords (masked unless --reveal)", cmdShow},
 		{"edit", "change an entry", cmdEdit},
-		{"rm", "delete an entry", cmdRm},
+		{"rm", "delete an entry (asks; `restore` brings it back)", cmdRm},
+		{"trash", "list the deleted entries, most recent first", cmdTrash},
+		{"restore", "bring back a deleted entry", cmdRestore},
 		{"import", "import another password manager's export (preview, then one bulk write)", cmdImport},
 		{"export", "export every entry: meshpass JSON, Bitwarden JSON or CSV, plain or encrypted", cmdExport},
 		{"totp", "print an entry's current one-time code and the seconds it stays valid", cmdTOTP},
+		{"unlock", "unlock this device for a while (--for 15m): no passphrase until then", cmdUnlock},
+		{"lock", "end a timed unlock now", cmdLock},
 		{"sync", "fetch and verify the profile and passwords from the portal", cmdSync},
 		{"repair", "re-encrypt the passwords to the profile's devices, confirming new ones", cmdRepair},
 		{"fingerprint", "show the profile fingerprint, account and device", cmdFingerprint},
@@ -98,8 +102,11 @@ type app struct {
 	portal, home   string
 	warned         bool
 	// pass is the passphrase that unlocked the device (escrow seals the
-	// new keys under it).
+	// new keys under it); "" when a timed unlock did.
 	pass string
+	// passphraseOnly: this command asks for the passphrase even during a
+	// timed unlock (unlock, export, escrow).
+	passphraseOnly bool
 }
 
 // usageError is a command line that makes no sense.
@@ -408,11 +415,14 @@ func (a *app) device() (*client.Client, error) {
 	return c, nil
 }
 
-// unlock asks for the passphrase of the connected device c and unlocks
-// its keys.
+// unlock unlocks the keys of the connected device c: from a timed unlock
+// (`meshpass unlock`) that has not expired, else with the passphrase.
 func (a *app) unlock(c *client.Client) error {
 	if c.PendingConnect() != nil {
 		return errors.New("this device's connection request is still pending: run `meshpass connect` to wait for an answer")
+	}
+	if a.resume(c) {
+		return nil
 	}
 	pass, err := a.passphrase("Passphrase: ")
 	if err != nil {

@@ -753,6 +753,7 @@ func cmdList(a *app, args []string) error {
 		"List the password entries: Id, name, sites and username (never the passwords);\n"+
 			"\"pending\" marks an entry changed on this device and not yet published.")
 	doSync := fs.Bool("sync", false, "sync with the portal first")
+	asJSON := fs.Bool("json", false, "print JSON: every entry's fields but its secrets (password, one-time code URI, hidden values)")
 	c, err := a.start(fs, args, 0, needUnlocked, nil)
 	if err != nil {
 		return err
@@ -765,6 +766,13 @@ func cmdList(a *app, args []string) error {
 	list, err := c.List()
 	if err != nil {
 		return err
+	}
+	if *asJSON {
+		pending, err := c.Pending()
+		if err != nil {
+			return err
+		}
+		return listJSON(a.stdout, list, pending)
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(a.stdout, "No passwords saved.")
@@ -807,16 +815,26 @@ func printPending(a *app, pending []string) {
 }
 
 func cmdShow(a *app, args []string) error {
-	fs := a.flags("show", "ID",
-		"Show the entry with Id ID (or a unique prefix of it): every field, and its\n"+
-			"earlier passwords with the dates they were set. Passwords, the one-time code\n"+
-			"URI and hidden fields are masked unless --reveal.")
+	fs := a.flags("show", "ENTRY",
+		"Show one entry: every field, and its earlier passwords with the dates they were\n"+
+			"set. ENTRY is an Id (or a unique prefix of one), a name, or a site (a host such\n"+
+			"as github.com, or a URL): the entries that may fill that site, as the popup\n"+
+			"matches a page; several are listed (exit 1) to choose one by Id. Passwords,\n"+
+			"the one-time code URI and hidden fields are masked unless --reveal. --field\n"+
+			"prints one field only, for scripts: password, username, totp (the current\n"+
+			"code), otpauth (the URI), notes, name, site, sites, folder, tags, id or a\n"+
+			"custom field's name.")
 	reveal := fs.Bool("reveal", false, "print the passwords, the one-time code URI and the hidden fields too")
 	history := fs.Int("history", 10, "how many earlier passwords to list (`N`; 0 for none)")
 	doSync := fs.Bool("sync", false, "sync with the portal first")
+	asJSON := fs.Bool("json", false, "print JSON (the secrets only with --reveal)")
+	field := fs.String("field", "", "print only this `FIELD` (its value and a newline; secrets unmasked)")
 	c, err := a.start(fs, args, 1, needUnlocked, func() error {
 		if *history < 0 {
 			return usagef("--history must not be negative")
+		}
+		if *field != "" && *asJSON {
+			return usagef("show: give --field or --json, not both")
 		}
 		return nil
 	})
@@ -828,17 +846,38 @@ func cmdShow(a *app, args []string) error {
 			return err
 		}
 	}
-	id, err := entryID(c, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	e, err := c.Entry(id)
+	found, err := findEntries(c, fs.Arg(0))
 	if err != nil {
 		return err
 	}
 	pending, err := c.Pending()
 	if err != nil {
 		return err
+	}
+	if len(found) > 1 {
+		if *asJSON {
+			if err := listJSON(a.stdout, found, pending); err != nil {
+				return err
+			}
+		} else if err := printEntries(a.stdout, found); err != nil {
+			return err
+		}
+		return fmt.Errorf("%q names %d entries; give one's Id", fs.Arg(0), len(found))
+	}
+	e, err := c.Entry(found[0].ID)
+	if err != nil {
+		return err
+	}
+	if *field != "" {
+		v, err := fieldValue(e, *field)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(a.stdout, v)
+		return err
+	}
+	if *asJSON {
+		return printJSON(a.stdout, toJSON(e, slices.Contains(pending, e.ID), *reveal, *history))
 	}
 	secret := func(s string) string {
 		if *reveal {
@@ -973,9 +1012,12 @@ func cmdEdit(a *app, args []string) error {
 
 func cmdRm(a *app, args []string) error {
 	fs := a.flags("rm", "ID",
-		"Delete the entry with Id ID (or a unique prefix) on every device. If the portal\n"+
-			"cannot be reached, the deletion is saved on this device and published at the\n"+
-			"next sync (exit code 0).")
+		"Delete the entry with Id ID (or a unique prefix) on every device, after asking\n"+
+			"(--yes does not ask). It stays in the trash: `meshpass trash` lists the deleted\n"+
+			"entries and `meshpass restore ID` brings one back. If the portal cannot be\n"+
+			"reached, the deletion is saved on this device and published at the next sync\n"+
+			"(exit code 0).")
+	yes := fs.Bool("yes", false, "delete without asking")
 	c, err := a.start(fs, args, 1, needUnlocked, nil)
 	if err != nil {
 		return err
@@ -984,11 +1026,18 @@ func cmdRm(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	e, err := c.Entry(id)
+	if err != nil {
+		return err
+	}
+	if !*yes && !a.confirm(fmt.Sprintf("Delete %s (%s)?", describe(e), id)) {
+		return errors.New("not confirmed; nothing deleted (--yes deletes without asking)")
+	}
 	err = c.Delete(a.ctx, id)
 	if err != nil && !errors.Is(err, client.ErrPending) {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "Deleted %s.\n", id)
+	fmt.Fprintf(a.stdout, "Deleted %s; `meshpass restore %s` brings it back.\n", id, id)
 	return a.saved(err)
 }
 

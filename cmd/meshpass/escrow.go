@@ -22,6 +22,7 @@ func cmdEscrow(a *app, args []string) error {
 			"Only on the administration device that created the profile (or recovered it).")
 	threshold := fs.Int("threshold", client.DefaultEscrowThreshold, fmt.Sprintf("how many shares recover the keys (at least %d)", policy.MinShares))
 	shares := fs.Int("shares", client.DefaultEscrowShares, fmt.Sprintf("how many shares to make (at most %d)", policy.MaxShares))
+	a.passphraseOnly = true // the new keys are sealed under it
 	c, err := a.start(fs, args, 0, needUnlocked, func() error {
 		return policy.CheckShares(*threshold, *shares)
 	})

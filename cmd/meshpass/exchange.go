@@ -241,6 +241,7 @@ func cmdExport(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	a.passphraseOnly = true // every password leaves the vault: ask, even during a timed unlock
 	if err := a.unlock(c); err != nil {
 		return err
 	}

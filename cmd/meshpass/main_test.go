@@ -221,7 +221,7 @@ func TestCLI(t *testing.T) {
 		t.Errorf("show after edit:\n%s", out)
 	}
 	a.want(exitUsage, "edit", id) // nothing to change
-	a.ok("rm", id3)
+	a.ok("rm", "--yes", id3)
 	if out = a.ok("list"); strings.Contains(out, id3) {
 		t.Errorf("list after rm still shows %s:\n%s", id3, out)
 	}

@@ -918,3 +918,86 @@ test("cross-origin form action: the probe names it, and a fill asks first, namin
 async function values(page) {
   return { username: await page.inputValue("#username"), password: await page.inputValue("#password") };
 }
+
+test("one-time-code fields: autocomplete and the common name patterns are recognized, look-alikes are not", async (t) => {
+  // fields.js itself, bundled for the page (the detection is pure DOM).
+  const out = join(tmp, "fields.js");
+  execFileSync(
+    ESBUILD,
+    [
+      join(ROOT, "extension/src/content/fields.js"),
+      "--bundle",
+      "--format=iife",
+      "--global-name=meshpassFields",
+      `--outfile=${out}`,
+      "--log-level=warning",
+    ],
+    { stdio: "inherit" },
+  );
+  const { page } = await newPage(t, { script: false });
+  await page.goto(`${server.origin}/otp-patterns.html`);
+  await page.addScriptTag({ content: await readFile(out, "utf8") });
+  const got = await page.evaluate(() =>
+    [...document.querySelectorAll("#cases input")].map((el) => ({
+      html: el.outerHTML,
+      want: el.dataset.otp === "yes",
+      got: window.meshpassFields.isOneTimeCodeField(el),
+    })),
+  );
+  for (const c of got) assert.equal(c.got, c.want, c.html);
+  // The code page: the visible one-time-code field, not the hidden decoy
+  // or the search box; and nothing there is a username.
+  await page.goto(`${server.origin}/otp.html`);
+  await page.addScriptTag({ content: await readFile(out, "utf8") });
+  assert.deepEqual(
+    await page.evaluate(() => {
+      const f = window.meshpassFields;
+      return { otp: f.findOneTimeCodeField(document)?.id, login: f.fieldSummary(f.findLoginFields(document)) };
+    }),
+    { otp: "otp", login: { username: false, password: false } },
+  );
+});
+
+test("code step: the fields message and probe say otp; a fill with a code fills the code field only", async (t) => {
+  const { page, out } = await newPage(t);
+  await page.goto(`${server.origin}/otp.html`);
+  await ready(page, out);
+  const f = await waitFor(out, (m) => m.type === "meshpass:fields", "fields");
+  assert.deepEqual(f.msg, { type: "meshpass:fields", username: false, password: false, otp: true });
+  const probe = await deliver(page.mainFrame(), { type: "meshpass:probe" });
+  assert.deepEqual(probe, { origin: server.origin, top: true, username: false, password: false, otp: true, action: "" });
+  // A login fill on the code page fills nothing (no login fields).
+  assert.deepEqual(await deliver(page.mainFrame(), fillMsg()), { filled: null, reason: "no-fields" });
+  const r = await deliver(page.mainFrame(), {
+    type: "meshpass:fill",
+    code: "287082",
+    askFirst: false,
+    host: "127.0.0.1",
+    origin: server.origin,
+  });
+  assert.deepEqual(r, { filled: { username: false, password: false, code: true } });
+  assert.equal(await page.inputValue("#otp"), "287082");
+  assert.equal(await page.inputValue("#decoy"), "");
+  assert.equal(await page.inputValue("#search"), "");
+  // Typing the code and submitting is no login to save.
+  await page.locator("#verify").click();
+  await sleep(300);
+  assert.deepEqual(ofType(out, "meshpass:submitted"), []);
+});
+
+test("code step: a login page (password field) never takes a code", async (t) => {
+  const { page, out } = await newPage(t);
+  await page.goto(`${server.origin}/otp-login.html`);
+  await ready(page, out);
+  const probe = await deliver(page.mainFrame(), { type: "meshpass:probe" });
+  assert.equal(probe.otp, undefined);
+  const r = await deliver(page.mainFrame(), {
+    type: "meshpass:fill",
+    code: "287082",
+    askFirst: false,
+    host: "127.0.0.1",
+    origin: server.origin,
+  });
+  assert.deepEqual(r, { filled: null, reason: "no-fields" });
+  assert.deepEqual(await values(page), { username: "", password: "" });
+});

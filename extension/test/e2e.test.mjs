@@ -12,6 +12,7 @@
 // typed into the popup and reads every password.
 
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { after, before, test } from "node:test";
 import { bannerText, clickBanner, hasBanner } from "./banner.mjs";
 import { Browser, EXTENSION_ID, shot, startPortal, startProxy, startSites, waitFor } from "./harness.mjs";
@@ -78,6 +79,21 @@ async function goTo(popup, name) {
 // gotFill is what a fill says it filled.
 function gotFill(r) {
   return { username: r.username, password: r.password };
+}
+
+// totpCode is the RFC 6238 code (HMAC-SHA1, 6 digits, 30 s) of a base32
+// secret at time ms: what an authenticator app shows, computed here
+// independently of the Go core.
+function totpCode(secret, ms) {
+  let bits = "";
+  for (const ch of secret.replace(/=+$/, "").toUpperCase())
+    bits += "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".indexOf(ch).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(Math.floor(ms / 1000 / 30)));
+  const mac = createHmac("sha1", key).update(msg).digest();
+  const off = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1_000_000).padStart(6, "0");
 }
 
 async function values(page, frame = page) {
@@ -205,6 +221,49 @@ test("extension end to end", async (t) => {
     // The password page is a new page: the worker fills it from the pending fill.
     await waitFor(async () => (await two.inputValue("#password")) === "hunter2-bank", "the password step to be filled");
     for (const p of [plain, react, two]) await p.close();
+  });
+
+  await t.test("B fills a two-step login's one-time-code page with the entry's current code", async () => {
+    const SECRET = "JBSWY3DPEHPK3PXP";
+    const url = sites.site("code.localhost", "otp-login.html");
+    const { id } = await B.bg("add", {
+      sites: [new URL(url).host],
+      username: "alice@code",
+      password: "pw-code",
+      totp: `otpauth://totp/Code:alice?secret=${SECRET}&issuer=Code`,
+    });
+    const page = await B.open(url);
+    await fillFromPopup(B, page, "alice@code");
+    assert.deepEqual(await values(page), { username: "alice@code", password: "pw-code" });
+    await Promise.all([page.waitForURL(/otp\.html/), page.locator("#submit").click()]);
+    // The code page: the popup lists the entry with a Code button, and its
+    // Fill fills the code (never the login).
+    const popup = await B.popup(page);
+    const row = popup.locator("[data-role=matches] li", { hasText: "alice@code" });
+    await row.locator("[data-action=copy-code]").waitFor();
+    await popup.close();
+    const before = Date.now();
+    const said = await fillFromPopup(B, page, "alice@code");
+    const after = Date.now();
+    assert.match(said, /one-time code/);
+    const filled = await page.inputValue("#otp");
+    assert.ok([totpCode(SECRET, before), totpCode(SECRET, after)].includes(filled), `filled ${filled}, want ${totpCode(SECRET, before)}`);
+    assert.equal(await page.inputValue("#decoy"), "", "the hidden decoy stays empty");
+    // The core's totp gives the same code, never the URI.
+    const now = Date.now();
+    const r = await B.bg("totp", { id });
+    assert.equal(r.period, 30);
+    assert.ok([totpCode(SECRET, now), totpCode(SECRET, Date.now())].includes(r.code));
+    assert.ok(!JSON.stringify(r).includes(SECRET));
+    // The entry view shows the code live, with its countdown.
+    const view = await B.popup(page);
+    await view.locator("[data-role=matches] li", { hasText: "alice@code" }).locator("[data-action=edit]").click();
+    await waitFor(async () => /^\d{6}$/.test(await view.locator("[data-role=totp-code]").innerText()), "the live code");
+    assert.match(await view.locator("[data-role=totp-remaining]").innerText(), /\d+ s/);
+    await shot(view, "06b-entry-one-time-code");
+    await view.close();
+    await page.close();
+    await B.bg("remove", { id }); // the later steps count the logins
   });
 
   await t.test("the keyboard shortcut and context menu fill the best match", async () => {
@@ -562,5 +621,125 @@ test("extension end to end", async (t) => {
     assert.deepEqual(await values(page), { username: "dora@bank", password: "dora-pw" });
     await page.close();
     console.log(`# 5,000 entries: bulk write ${added} ms; popup open to filled ${filled} ms, ${cold} ms after the worker stopped`);
+  });
+
+  // Import and export on C (the last subtests: they add to alice's vault,
+  // whose contents the subtests above check exactly; C is the device
+  // left after the recovery removed the others).
+  let transfer;
+  await t.test("C imports a Bitwarden export on the import page (preview, one bulk write), then fills from it", async () => {
+    const site = (path) => sites.site("import.localhost", path);
+    const login = { username: "imported@site", password: "imported-pw-1", uris: [{ uri: site("plain.html") }] };
+    const file = {
+      encrypted: false,
+      folders: [{ id: "f1", name: "Imported" }],
+      items: [
+        { id: "1", type: 1, folderId: "f1", name: "Imported site", login },
+        { id: "2", type: 1, name: "Imported site again", login: { ...login, uris: [{ uri: site("") }] } },
+        { id: "3", type: 2, name: "A note", notes: "hello", secureNote: { type: 0 } },
+        { id: "4", type: 1, name: "Old", deletedDate: "2024-01-01T00:00:00Z", login: { username: "old", password: "old" } },
+        {
+          id: "5",
+          type: 1,
+          name: "Bank",
+          login: { username: "alice@bank", password: "hunter2-bank", uris: [{ uri: bank("plain.html") }] },
+        },
+      ],
+    };
+    const before = (await C.bg("list")).length;
+    // The page opens from the popup's Settings, in a tab of its own.
+    const popup = await C.popup();
+    await goTo(popup, "settings");
+    [transfer] = await Promise.all([C.ctx.waitForEvent("page"), popup.locator("#transfer-open").click()]);
+    await transfer.waitForURL(/popup\.html\?page=transfer/);
+    await popup.close();
+    await transfer.locator("#import-file").setInputFiles({
+      name: "bitwarden_export_20250101.json",
+      mimeType: "application/json",
+      buffer: Buffer.from(JSON.stringify(file)),
+    });
+    await waitFor(async () => (await transfer.locator("#import-format").inputValue()) === "bitwarden", "the format detected");
+    await transfer.locator("#import-preview").click();
+    const summary = transfer.locator("[data-role=preview-summary]");
+    await summary.waitFor({ timeout: 30_000 });
+    assert.match(await summary.locator("[data-role=preview-items]").innerText(), /5\b.*login.*note|5\b.*note.*login/);
+    assert.match(await summary.locator("[data-role=preview-entries]").innerText(), /: 2$/);
+    assert.match(await summary.locator("[data-role=preview-merged]").innerText(), /: 1$/);
+    assert.match(await summary.locator("[data-role=preview-existing]").innerText(), /: 1$/);
+    const skipped = await transfer.locator("[data-role=preview-skipped-items] tbody tr").allInnerTexts();
+    assert.equal(skipped.length, 2, skipped.join(" | "));
+    assert.ok(
+      skipped.some((r) => /Old/.test(r) && /trash/.test(r)),
+      skipped.join(" | "),
+    );
+    assert.ok(
+      skipped.some((r) => /Bank/.test(r) && /already in the vault/.test(r)),
+      skipped.join(" | "),
+    );
+    const rows = await transfer.locator("[data-role=preview-rows] tbody tr").allInnerTexts();
+    assert.equal(rows.length, 2);
+    assert.ok(
+      rows.some((r) => r.includes("imported@site") && r.includes(new URL(site()).host)),
+      rows.join(" | "),
+    );
+    assert.ok(!(await transfer.locator("#app").innerText()).includes("imported-pw-1"), "the preview shows no password");
+    assert.equal((await C.bg("list")).length, before, "the preview wrote nothing");
+    await shot(transfer, "30-import-preview");
+    await transfer.locator("#import-commit").click();
+    await transfer.locator("[data-role=import-result] .notice.ok").waitFor({ timeout: 30_000 });
+    assert.match(await transfer.locator("[data-role=import-result]").innerText(), /2/);
+    await shot(transfer, "31-import-done");
+    const list = await C.bg("list");
+    assert.equal(list.length, before + 2);
+    const imported = list.find((e) => e.username === "imported@site");
+    assert.deepEqual(imported.sites, [new URL(site()).host]);
+    assert.equal(imported.folder, "Imported");
+
+    const page = await C.open(site("plain.html"));
+    await fillFromPopup(C, page, "imported@site");
+    assert.deepEqual(await values(page), { username: "imported@site", password: "imported-pw-1" });
+    await page.close();
+  });
+
+  await t.test("C exports: the vault passphrase again, a warning before plaintext, the file downloaded holds the entries", async () => {
+    if (!transfer || transfer.isClosed()) transfer = await C.ctx.newPage();
+    await transfer.goto(`chrome-extension://${EXTENSION_ID}/popup.html?page=transfer`);
+    await transfer.locator("#export-format").selectOption("meshpass");
+    const warning = transfer.locator("[data-role=export-warning]");
+    assert.equal(await warning.isVisible(), false, "encrypted by default: no warning");
+    await transfer.locator("#export-encrypt").uncheck();
+    await warning.waitFor({ state: "visible" });
+    assert.match(await warning.innerText(), /plaintext/);
+    await transfer.locator("#export-passphrase").fill(PASS_C);
+    await transfer.locator("#export").click();
+    await transfer.locator("[data-role=export] [data-role=status]", { hasText: "Confirm the plaintext export" }).waitFor();
+    await transfer.locator("#export-plaintext-ok").check();
+    await transfer.locator("#export-passphrase").fill("not the passphrase");
+    await transfer.locator("#export").click();
+    await transfer.locator("[data-role=export] [data-role=status]", { hasText: "Wrong passphrase" }).waitFor({ timeout: 30_000 });
+    await transfer.locator("#export-passphrase").fill(PASS_C);
+    const [download] = await Promise.all([transfer.waitForEvent("download", { timeout: 60_000 }), transfer.locator("#export").click()]);
+    assert.match(download.suggestedFilename(), /^meshpass-export-\d{4}-\d{2}-\d{2}\.json$/);
+    const { readFile } = await import("node:fs/promises");
+    const exported = JSON.parse(await readFile(await download.path(), "utf8"));
+    assert.equal(exported.format, "meshpass-export");
+    const byUser = Object.fromEntries(exported.entries.filter((e) => e.username).map((e) => [e.username, e.password]));
+    assert.equal(byUser["imported@site"], "imported-pw-1");
+    assert.equal(byUser["alice@bank"], "hunter2-bank");
+    assert.equal(exported.entries.length, (await C.bg("list")).length);
+    await shot(transfer, "32-export-plaintext");
+
+    // Encrypted: the file is age, with no password in it.
+    await transfer.locator("#export-encrypt").check();
+    await transfer.locator("#export-file-passphrase").fill("file passphrase 1");
+    await transfer.locator("#export-file-passphrase2").fill("file passphrase 1");
+    await transfer.locator("#export-format").selectOption("csv");
+    await transfer.locator("#export-passphrase").fill(PASS_C);
+    const [enc] = await Promise.all([transfer.waitForEvent("download", { timeout: 120_000 }), transfer.locator("#export").click()]);
+    assert.match(enc.suggestedFilename(), /\.csv\.age$/);
+    const body = await readFile(await enc.path(), "utf8");
+    assert.match(body, /^-----BEGIN AGE ENCRYPTED FILE-----/);
+    assert.ok(!body.includes("imported-pw-1"));
+    await transfer.close();
   });
 });

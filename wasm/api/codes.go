@@ -84,6 +84,12 @@ const (
 	// device has not approved or seen trusted; unapprovedDevices lists
 	// them, and repair with their confirmation adds them.
 	CodeUnapprovedDevice = "unapproved_device"
+	// CodePasswordNeeded: the file to import is encrypted; give its
+	// password.
+	CodePasswordNeeded = "password_needed"
+	// CodeWrongPassword: the password given does not open the file to
+	// import (or the file is damaged).
+	CodeWrongPassword = "wrong_password"
 	// CodeInternal: anything else, including a recovered panic.
 	CodeInternal = "internal"
 )
@@ -96,7 +102,8 @@ var Codes = []string{
 	CodeInsecurePortal, CodeTransport, CodePortal, CodeBadShare, CodeTooFewShares,
 	CodeDifferentSplits, CodeWrongKey, CodeVoided, CodeOtherProfile,
 	CodePending, CodeUpgradeRequired, CodeUnconfirmedProfile, CodeWitnessPending,
-	CodeRemovedDevice, CodeExpiredRequest, CodeUnapprovedDevice, CodeInternal,
+	CodeRemovedDevice, CodeExpiredRequest, CodeUnapprovedDevice,
+	CodePasswordNeeded, CodeWrongPassword, CodeInternal,
 }
 
 // The checks a CodeVerificationFailed Error names in its check property:

@@ -7,6 +7,8 @@ import (
 	"net/http"
 
 	"github.com/meshpass/meshpass/shared/client"
+	"github.com/meshpass/meshpass/shared/exporter"
+	"github.com/meshpass/meshpass/shared/importer"
 	"github.com/meshpass/meshpass/shared/jwe"
 	"github.com/meshpass/meshpass/shared/jws"
 	"github.com/meshpass/meshpass/shared/keys"
@@ -28,6 +30,10 @@ var ErrBadRequest = errors.New("bad request")
 // ErrNotAllowed is the error for an entry that may not fill a page.
 var ErrNotAllowed = errors.New("the entry may not fill this page")
 
+// ErrNoImport is the error for an import token that is unknown, expired
+// or replaced by a newer preview.
+var ErrNoImport = errors.New("the import preview expired or was replaced: choose the file again")
+
 // BadRequest returns an error matching ErrBadRequest.
 func BadRequest(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrBadRequest, fmt.Sprintf(format, args...))
@@ -47,6 +53,14 @@ var codes = []struct {
 	{client.ErrPending, api.CodePending},
 	{profile.ErrFormat, api.CodeUpgradeRequired},
 	{ErrBadRequest, api.CodeBadRequest},
+	{ErrNoImport, api.CodeNotFound},
+	{importer.ErrPasswordNeeded, api.CodePasswordNeeded},
+	{importer.ErrPassword, api.CodeWrongPassword},
+	{importer.ErrUnknownFormat, api.CodeBadRequest},
+	{importer.ErrFormat, api.CodeBadRequest},
+	{importer.ErrTooLarge, api.CodeBadRequest},
+	{importer.ErrUnsupported, api.CodeBadRequest},
+	{exporter.ErrFormat, api.CodeBadRequest},
 	{ErrNotAllowed, api.CodeNotAllowed},
 	{seal.ErrWrongPassphrase, api.CodeWrongPassphrase},
 	{seal.ErrEmptyPassphrase, api.CodeBadRequest},

@@ -136,6 +136,15 @@ import { call } from "./core.js";
  */
 
 /**
+ * TOTPCode is what totp returns: the current one-time code of one entry,
+ * never its otpauth:// URI.
+ * @typedef {object} TOTPCode
+ * @property {string} code Code is the current code (6 to 8 digits).
+ * @property {number} period Period is the seconds a code lasts (0 for a counter-based hotp URI, whose code does not change with time).
+ * @property {number} remaining Remaining is the whole seconds the code stays valid (0 for hotp).
+ */
+
+/**
  * EntryInput is the argument of add, and of edit (where a field left out
  * is not changed, and id is required).
  * @typedef {object} EntryInput
@@ -161,6 +170,91 @@ import { call } from "./core.js";
  * Added is what addMany returns.
  * @typedef {object} Added
  * @property {Array<string>} ids IDs are the new entries' identifiers, in the order given.
+ */
+
+/**
+ * ImportArg is the argument of importPreview: a file of another password
+ * manager's export (or a meshpass export).
+ * @typedef {object} ImportArg
+ * @property {string} format Format is the file's format, as the importer names it ("chrome", "bitwarden", "kdbx", ...; importer.ParseFormat).
+ * @property {string} data Data is the file's bytes, standard base64.
+ * @property {string} [password] Password opens an encrypted file (KDBX, password-protected Bitwarden JSON, encrypted meshpass export).
+ */
+
+/**
+ * ImportPreview is what importPreview returns: what the file holds, what
+ * an import writes, merges and leaves out, and why.
+ * @typedef {object} ImportPreview
+ * @property {string} [token] Token names the entries kept for importCommit, for ImportTTL; "" when there is nothing to import.
+ * @property {string} format Format is the format read.
+ * @property {number} items Items is the number of items in the file.
+ * @property {Array<KindCount>} kinds Kinds counts the file's items by kind ("login", "note", "card"...).
+ * @property {number} entries Entries is the number of entries importCommit writes.
+ * @property {number} merged Merged is the number of items merged into another as duplicates (same site, username and password).
+ * @property {number} existing Existing is the number of entries left out because the vault already holds them (each also in Skipped).
+ * @property {number} skipped Skipped is the number of items left out.
+ * @property {Array<ImportSkipped>} skippedItems SkippedItems are the items left out, each with why: at most MaxPreviewRows.
+ * @property {Array<string>} notes Notes say what was kept otherwise than as it was (non-login items as entries without a site, URLs that are not sites...), each with how many items it concerns.
+ * @property {Array<ImportRow>} rows Rows are the first MaxPreviewRows entries to write, without their secrets.
+ */
+
+/**
+ * KindCount is how many items of a kind a file holds.
+ * @typedef {object} KindCount
+ * @property {string} kind Kind is the kind of item ("login", "note", "card", "identity"...).
+ * @property {number} count Count is how many.
+ */
+
+/**
+ * ImportSkipped is an item an import leaves out.
+ * @typedef {object} ImportSkipped
+ * @property {string} item Item names it (its name or title).
+ * @property {string} kind Kind says what it is.
+ * @property {string} reason Reason says why it is left out.
+ */
+
+/**
+ * ImportRow is an entry an import writes, without its secrets.
+ * @typedef {object} ImportRow
+ * @property {string} name Name is the entry's name.
+ * @property {Array<string>} sites Sites are its sites (none for an item that is not a login).
+ * @property {string} username Username is its user name.
+ * @property {string} [folder] Folder is its folder, or "".
+ * @property {boolean} password Password reports that it has a password.
+ * @property {boolean} [totp] TOTP reports that it has a one-time code secret.
+ * @property {number} [fields] Fields is the number of its custom fields.
+ */
+
+/**
+ * ImportToken is the argument of importCommit.
+ * @typedef {object} ImportToken
+ * @property {string} token Token is the token importPreview returned.
+ */
+
+/**
+ * Imported is what importCommit returns.
+ * @typedef {object} Imported
+ * @property {number} count Count is the number of entries written.
+ * @property {number} [existing] Existing is the number left out at the write because the vault held them by then (a sync since the preview).
+ */
+
+/**
+ * ExportArg is the argument of exportVault.
+ * @typedef {object} ExportArg
+ * @property {string} format Format is "meshpass" (complete: history and IDs), "bitwarden" or "csv".
+ * @property {string} passphrase Passphrase is this device's vault passphrase, asked again: the core checks it (wrong_passphrase) before it writes anything.
+ * @property {boolean} [encrypt] Encrypt encrypts the file under FilePassphrase (age with scrypt for meshpass and csv, Bitwarden's password-protected format for bitwarden); without it every password is in plaintext.
+ * @property {string} [filePassphrase] FilePassphrase is the file's own passphrase (the rules of checkPassphrase).
+ */
+
+/**
+ * Exported is what exportVault returns: the file to save.
+ * @typedef {object} Exported
+ * @property {string} data Data is the file's bytes, standard base64.
+ * @property {string} fileName FileName is a name to save it under ("meshpass-export-2025-01-31.json").
+ * @property {string} mediaType MediaType is its MIME type.
+ * @property {number} entries Entries is the number of entries in it.
+ * @property {boolean} encrypted Encrypted reports an encrypted file.
  */
 
 /**
@@ -506,6 +600,15 @@ export function secret(arg) {
 }
 
 /**
+ * Returns the current one-time code of the entry id (RFC 6238; an hotp URI gives its counter's code), with its period and the seconds it stays valid; never the otpauth:// URI. An entry without one fails with not_found.
+ * @param {ID} arg
+ * @returns {Promise<TOTPCode>}
+ */
+export function totp(arg) {
+  return call("totp", arg ?? {});
+}
+
+/**
  * Adds an entry (sites, username, password and the other fields given) and publishes it; returns it without its secrets. Saved but not published (the portal unreachable): fails with pending.
  * @param {EntryInput} arg
  * @returns {Promise<Entry>}
@@ -521,6 +624,33 @@ export function add(arg) {
  */
 export function addMany(arg) {
   return call("addMany", arg ?? {});
+}
+
+/**
+ * Reads a file of another password manager's export (or a meshpass export) and says what an import would write, merge and leave out and why, writing nothing; the entries are kept in the core under the token (one import at a time, for ImportTTL, forgotten at lock). An encrypted file without its password fails with password_needed, with a wrong one with wrong_password, a file that is not of the format with bad_request.
+ * @param {ImportArg} arg
+ * @returns {Promise<ImportPreview>}
+ */
+export function importPreview(arg) {
+  return call("importPreview", arg ?? {});
+}
+
+/**
+ * Writes the entries of the preview named by token in one bulk write, leaving out those the vault holds by now; an unknown or expired token fails with not_found. Saved but not published: fails with pending.
+ * @param {ImportToken} arg
+ * @returns {Promise<Imported>}
+ */
+export function importCommit(arg) {
+  return call("importCommit", arg ?? {});
+}
+
+/**
+ * Checks the vault passphrase again (wrong_passphrase), then returns every entry as a file: meshpass JSON, Bitwarden JSON or CSV, plaintext or encrypted under a passphrase of its own.
+ * @param {ExportArg} arg
+ * @returns {Promise<Exported>}
+ */
+export function exportVault(arg) {
+  return call("exportVault", arg ?? {});
 }
 
 /**
@@ -826,6 +956,10 @@ export const CODES = Object.freeze({
   EXPIRED_REQUEST: "expired_request",
   /** re-encrypting the vault would add readers this device has not approved or seen trusted; unapprovedDevices lists them, and repair with their confirmation adds them. */
   UNAPPROVED_DEVICE: "unapproved_device",
+  /** the file to import is encrypted; give its password. */
+  PASSWORD_NEEDED: "password_needed",
+  /** the password given does not open the file to import (or the file is damaged). */
+  WRONG_PASSWORD: "wrong_password",
   /** anything else, including a recovered panic. */
   INTERNAL: "internal",
 });
@@ -861,8 +995,12 @@ export const POPUP_FUNCTIONS = frozenSet([
   "sync",
   "list",
   "secret",
+  "totp",
   "add",
   "addMany",
+  "importPreview",
+  "importCommit",
+  "exportVault",
   "edit",
   "remove",
   "page",

@@ -17,6 +17,13 @@
 //     the keyboard shortcut, the context menu); only an exact host or a
 //     wildcard the person wrote may fill (the core's autofill), never a
 //     sibling host of the registrable domain.
+//
+// One-time codes: a document that shows a one-time-code field and no
+// login field (the code step after a login) gets the entry's current code
+// (the core's totp), never the otpauth:// secret, by the same rules and
+// origin checks as a credential: from the popup's Fill, the shortcut's
+// best match, and fill on page load; not from the pending next step of a
+// two-step login (that step waits for a password).
 
 import { CoreError } from "./core.js";
 import * as core from "./core-api.js";
@@ -47,6 +54,21 @@ export async function autoCredentialFor(url, { id, unique = false, allowHTTP = t
   if (id) arg.id = id;
   if (unique) arg.unique = true;
   return core.autofill(arg).catch(declined);
+}
+
+/**
+ * codeFor resolves with entry id's current one-time code, or null if it
+ * has none (or the core declines).
+ */
+export async function codeFor(id) {
+  const r = await core.totp({ id }).catch(declined);
+  return r && typeof r.code === "string" && r.code ? r.code : null;
+}
+
+/** once memoizes an async function of no arguments. */
+function once(f) {
+  let p = null;
+  return () => (p ??= f());
 }
 
 /** hostOf is url's host (with a non-default port), or "" if none. */
@@ -89,15 +111,25 @@ function actionOf(probe, origin) {
 // is its URL's, and, for a subframe, that is the top page's origin. On an
 // insecure page, or when the login form posts to another origin, it asks
 // the person first (unless mayAsk is false: then it declines), and only
-// then sends the credential. Resolves with {fields, filled, cancelled,
-// declined}.
-async function fillFrame(tabId, frameId, documentId, url, topOrigin, cred, { mayAsk = true } = {}) {
+// then sends the credential. A document with a one-time-code field and
+// no login field gets only the code, from code() (null: the entry has
+// none; then nothing is sent). Resolves with {fields, filled, cancelled,
+// declined, noCode}.
+async function fillFrame(tabId, frameId, documentId, url, topOrigin, cred, { mayAsk = true, code = null } = {}) {
   const none = { fields: false, filled: null, cancelled: false, declined: "" };
   const origin = originOf(url);
   if (!origin || (frameId !== 0 && origin !== topOrigin)) return none;
   const probe = await send(tabId, frameId, documentId, { type: "meshpass:probe" });
-  if (!probe || !(probe.username || probe.password) || probe.origin !== origin) return none;
-  const fields = { username: Boolean(probe.username), password: Boolean(probe.password) };
+  if (!probe || probe.origin !== origin) return none;
+  const login = Boolean(probe.username || probe.password);
+  const otp = !login && probe.otp === true;
+  if (!login && !otp) return none;
+  const fields = { username: Boolean(probe.username), password: Boolean(probe.password), otp };
+  let oneTime = null;
+  if (otp) {
+    oneTime = code ? await code() : null;
+    if (!oneTime) return { ...none, fields, noCode: true };
+  }
   const action = actionOf(probe, origin);
   const insecure = Boolean(cred.match.insecure);
   if (insecure || action) {
@@ -105,10 +137,11 @@ async function fillFrame(tabId, frameId, documentId, url, topOrigin, cred, { may
     const asked = await send(tabId, frameId, documentId, { type: "meshpass:ask", host: hostOf(url), insecure, action, origin });
     if (!asked || asked.ok !== true) return { ...none, fields, cancelled: Boolean(asked) };
   }
+  // The code step gets the code alone; a login step never gets it.
+  const secret = otp ? { code: oneTime } : { username: cred.username, password: cred.password };
   const answer = await send(tabId, frameId, documentId, {
     type: "meshpass:fill",
-    username: cred.username,
-    password: cred.password,
+    ...secret,
     askFirst: false,
     host: hostOf(url),
     // The document must still be of this origin: where a browser has no
@@ -131,16 +164,22 @@ async function fillWith(tabId, frames, id, cred) {
   const top = frames.find((f) => f.frameId === 0);
   const topOrigin = originOf(top.url);
   const done = { username: false, password: false, fields: false, cancelled: false, wantedUsername: Boolean(cred.username) };
+  const code = once(() => codeFor(id));
   // Matching depends only on scheme, host and port: a frame of the top
   // page's origin matches exactly as the top page does.
   for (const f of frames.sort((a, b) => a.frameId - b.frameId)) {
     if (f.frameId !== 0 && originOf(f.url) !== topOrigin) continue; // another origin's frame
-    const r = await fillFrame(tabId, f.frameId, f.documentId, f.url, topOrigin, cred);
+    const r = await fillFrame(tabId, f.frameId, f.documentId, f.url, topOrigin, cred, { code });
     done.fields ||= Boolean(r.fields);
     done.cancelled ||= r.cancelled;
+    if (r.fields && r.fields.otp) {
+      done.otp = true;
+      done.noCode ||= Boolean(r.noCode);
+    }
     if (r.filled) {
       done.username ||= Boolean(r.filled.username);
       done.password ||= Boolean(r.filled.password);
+      if (r.filled.code) done.code = true;
     }
   }
   // A username step without a password field: the password waits a
@@ -217,7 +256,10 @@ export async function onFields(sender) {
     if (n) await hint(tabId, n, n === 1 ? t("not filled automatically") : t("$1 logins match", n));
     return;
   }
-  const r = await fillFrame(tabId, sender.frameId, sender.documentId, sender.url, topOrigin, cred, { mayAsk: false });
+  const r = await fillFrame(tabId, sender.frameId, sender.documentId, sender.url, topOrigin, cred, {
+    mayAsk: false,
+    code: () => codeFor(cred.id),
+  });
   if (r.declined) await hint(tabId, 1, r.declined === "action" ? t("its form posts to another site") : t("the page is not secure"));
 }
 

@@ -8,8 +8,10 @@
 //
 //   {type:"meshpass:probe"}
 //     -> {origin: self.origin, top: window === window.top,
-//         username: bool, password: bool, action: string}
+//         username: bool, password: bool, otp?: true, action: string}
 //        whether visible, fillable login fields exist in this frame now;
+//        otp: a one-time-code field (fields.js isOneTimeCodeField) and no
+//        login field (the code step of a login);
 //        action is the origin the login form posts to when that is not
 //        this document's ("" otherwise: no form, same origin, a script).
 //        origin is the document's real security origin (self.origin), not
@@ -52,6 +54,13 @@
 //     background's job: it sends fill again after that page's
 //     meshpass:fields message.
 //
+//   {type:"meshpass:fill", code, askFirst: false, host, origin}
+//     The code step: fills the one-time-code field with code (the entry's
+//     current code; the script never sees the otpauth:// secret), only if
+//     the frame has such a field and no password field.
+//     -> {filled: {username: false, password: false, code: bool}}
+//      | {filled: null, reason: "no-fields" | "opaque-origin"}
+//
 //   {type:"meshpass:offerSave", host, username, update: bool}
 //     Shows a banner "Save login for <username> on <host> to meshpass?"
 //     (update: "Update password for <username> on <host> in meshpass?")
@@ -62,8 +71,9 @@
 // Content -> background: chrome.runtime.sendMessage(msg). Never sent from a
 // document with an opaque origin (self.origin "null").
 //
-//   {type:"meshpass:fields", username: bool, password: bool}
-//     Once at document_idle if login fields exist, and again (checked at most
+//   {type:"meshpass:fields", username: bool, password: bool, otp?: true}
+//     Once at document_idle if login fields (or, otp, a one-time-code field
+//     without login fields) exist, and again (checked at most
 //     every ~300 ms after DOM mutations, including inside shadow roots) when
 //     the set of visible login fields changes to a non-empty one. The
 //     background may answer by sending meshpass:fill.
@@ -97,6 +107,7 @@
 import {
   collectRoots,
   findLoginFields,
+  findOneTimeCodeField,
   fieldSummary,
   fillInput,
   formActionOrigin,
@@ -185,8 +196,8 @@ function start(doc) {
   /** Sequence number of the last trusted click or Enter keydown. */
   let gestureSeq = 0;
   let seq = 0;
-  /** Last fields state seen, as "username,password". */
-  let lastFields = "false,false";
+  /** Last fields state seen, as "username,password,otp". */
+  let lastFields = "false,false,false";
   let scanTimer = 0;
   const watched = new WeakSet();
   /** Document and shadow roots; recollected only after childList mutations. */
@@ -258,10 +269,12 @@ function start(doc) {
     const fields = findLoginFields(doc, roots);
     fillPending(fields);
     const s = fieldSummary(fields);
-    const key = `${s.username},${s.password}`;
+    const otp = !s.username && !s.password && Boolean(findOneTimeCodeField(doc, roots));
+    const key = `${s.username},${s.password},${otp}`;
     if (key === lastFields) return;
     lastFields = key;
-    if ((s.username || s.password) && !opaqueOrigin()) send({ type: "meshpass:fields", username: s.username, password: s.password });
+    if ((s.username || s.password || otp) && !opaqueOrigin())
+      send({ type: "meshpass:fields", username: s.username, password: s.password, ...(otp ? { otp } : {}) });
   }
 
   /**
@@ -349,10 +362,20 @@ function start(doc) {
     return { ok: await askUser(String(msg.host || location.host), { insecure, action }) };
   }
 
+  /** Fill the one-time-code field of a code step (no password field). */
+  function fillCode(code) {
+    const f = findLoginFields(doc);
+    const field = f.passwords.length === 0 ? findOneTimeCodeField(doc) : null;
+    if (!field) return { filled: null, reason: "no-fields" };
+    fillInput(field, code);
+    return { filled: { username: false, password: false, code: readValue(field) === code } };
+  }
+
   async function fill(msg) {
     const username = typeof msg.username === "string" ? msg.username : "";
     const password = typeof msg.password === "string" ? msg.password : "";
     if (opaqueOrigin()) return { filled: null, reason: "opaque-origin" };
+    if (typeof msg.code === "string" && msg.code && !username && !password) return fillCode(msg.code);
     let f = findLoginFields(doc);
     // No password field we may fill and no username step: nothing to do.
     // (Two new-password fields only = sign-up/change form: no fill.)
@@ -405,8 +428,16 @@ function start(doc) {
       case "meshpass:probe": {
         const f = findLoginFields(doc);
         const s = fieldSummary(f);
-        const action = formActionOrigin(f.password || f.username);
-        sendResponse({ origin: self.origin, top: window === window.top, username: s.username, password: s.password, action });
+        const code = s.username || s.password ? null : findOneTimeCodeField(doc);
+        const action = formActionOrigin(f.password || f.username || code);
+        sendResponse({
+          origin: self.origin,
+          top: window === window.top,
+          username: s.username,
+          password: s.password,
+          ...(code ? { otp: true } : {}),
+          action,
+        });
         return false;
       }
       case "meshpass:fill":

@@ -12,7 +12,14 @@ const USER_HINT =
   /user|login|log-in|log_in|e-?mail|account|acct|identifier|member|benutzer|nutzer|kennung|usuario|utilisateur|identifiant|sign-?in/i;
 
 /** Words that rule a text field out as a username. */
-const NOT_USER_HINT = /search|query|^q$|captcha|coupon|promo|otp|one-time|verification|zip|postal/i;
+const NOT_USER_HINT = /search|query|^q$|captcha|coupon|promo|otp|one-?time|verification|2fa|mfa|zip|postal/i;
+
+/** Name/id words that suggest a one-time-code (second factor) field. */
+const OTP_HINT =
+  /otp|totp|2fa|mfa|one-?time|two-?factor|verification-?code|verification_code|verificationcode|auth(entication|enticator)?-?code|auth(entication|enticator)?_code|security-?code|security_code|tfa/i;
+
+/** Input types a one-time code is typed into. */
+const OTP_TYPES = new Set(["text", "tel", "number", "password"]);
 
 /** Words on a button that suggest it submits a login or a login step. */
 const SUBMIT_HINT =
@@ -302,6 +309,48 @@ export function usernameOnly(inputs) {
  */
 
 /**
+ * Whether an input takes a one-time code of an authenticator app (the
+ * second step of a login): autocomplete="one-time-code", or a name, id
+ * or aria-label with otp, totp, 2fa, mfa, one-time, verification code,
+ * security code, auth code or two-factor, that is numeric (inputmode
+ * numeric, type tel or number, pattern of digits) or takes 6 to 8
+ * characters (maxlength). A password-typed field counts only through
+ * autocomplete. Single-digit boxes (maxlength 1) do not count.
+ * @param {HTMLInputElement} el
+ * @returns {boolean}
+ */
+export function isOneTimeCodeField(el) {
+  const type = el.type || "text";
+  if (!OTP_TYPES.has(type)) return false;
+  const ac = autocompleteTokens(el);
+  if (ac.includes("one-time-code")) return true;
+  if (type === "password") return false;
+  const words = [el.name, el.id, el.getAttribute("aria-label")].filter(Boolean).join(" ");
+  if (!OTP_HINT.test(words)) return false;
+  const max = Number(el.getAttribute("maxlength"));
+  if (max === 1) return false;
+  const numeric =
+    (el.getAttribute("inputmode") || "").toLowerCase() === "numeric" ||
+    type === "tel" ||
+    type === "number" ||
+    /^\\d|^\[0-9\]/.test(el.getAttribute("pattern") || "");
+  return numeric || (max >= 6 && max <= 8);
+}
+
+/**
+ * The one-time-code field of a document (and its shadow roots) to fill:
+ * the first usable one marked autocomplete="one-time-code", else the
+ * first usable one that isOneTimeCodeField recognizes; null if none.
+ * @param {Document} doc
+ * @param {(Document|ShadowRoot)[]} [roots] collectRoots(doc), if known
+ * @returns {HTMLInputElement|null}
+ */
+export function findOneTimeCodeField(doc, roots) {
+  const found = allInputs(doc, roots).filter((e) => isOneTimeCodeField(e) && isUsable(e));
+  return found.find((e) => autocompleteTokens(e).includes("one-time-code")) || found[0] || null;
+}
+
+/**
  * Find the visible, fillable login fields of a document (and its shadow
  * roots).
  * @param {Document} doc
@@ -310,7 +359,8 @@ export function usernameOnly(inputs) {
  */
 export function findLoginFields(doc, roots) {
   const inputs = allInputs(doc, roots);
-  const passwords = inputs.filter((e) => e.type === "password" && isUsable(e));
+  // A password-typed field for a one-time code is not a password.
+  const passwords = inputs.filter((e) => e.type === "password" && isUsable(e) && !autocompleteTokens(e).includes("one-time-code"));
   if (passwords.length) {
     const password = choosePassword(passwords);
     const anchor = password || passwords[0];
@@ -433,7 +483,7 @@ export function credentialsIn(el) {
   // A formless button alone in its shadow root (a sign-in component beside
   // the username and password components): the page's formless inputs.
   if (!form && inputs.length === 0 && el.ownerDocument) inputs = allInputs(el.ownerDocument).filter((e) => !e.form);
-  const pw = inputs.filter((e) => e.type === "password" && e.type !== "hidden" && !e.disabled && isVisible(e));
+  const pw = inputs.filter((e) => e.type === "password" && !e.disabled && isVisible(e) && !autocompleteTokens(e).includes("one-time-code"));
   let usernameField;
   let username = "";
   if (pw.length) {

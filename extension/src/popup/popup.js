@@ -16,13 +16,14 @@ import { escrowPage } from "./views/escrow.js";
 import { lockedView } from "./views/locked.js";
 import { mainView } from "./views/main.js";
 import { setupView } from "./views/setup.js";
+import { transferPage } from "./views/transfer.js";
 
 const params = new URLSearchParams(location.search);
 // ?tab=N targets a tab other than the active one (the end-to-end tests open
 // the popup as a page of its own).
 const pinnedTab = params.has("tab") ? Number(params.get("tab")) : null;
 
-/** page names a view shown in a tab of its own (?page=escrow, ?page=recover). */
+/** page names a view shown in a tab of its own (?page=escrow, ?page=recover, ?page=transfer). */
 const page = params.get("page");
 
 /** inPopup is true in the real popup, false in a tab (the escrow page, the tests' popup page). */
@@ -43,7 +44,8 @@ export function refusal(message) {
 
 // The Go errors' package prefixes ("client: ", "shamir: "…) say where in
 // the code an error arose, which means nothing to the person.
-const PACKAGES = "client|policy|passgen|shamir|seal|jws|jwe|profile|keys|udf|mmm|match|translog|bridge|chromestore";
+const PACKAGES =
+  "importer|exporter|bwcrypt|client|policy|passgen|shamir|seal|jws|jwe|profile|keys|udf|mmm|match|translog|bridge|chromestore";
 const PREFIXES = new RegExp(`(^|: )(?:(?:${PACKAGES}): )+`, "g");
 
 /** plain is an error message without the Go package prefixes. */
@@ -114,6 +116,7 @@ export async function start() {
   if (status.connecting) return connectingView(status);
   if (!status.unlocked) return lockedView(status);
   if (page === "escrow" && status.administrator) return escrowPage(status);
+  if (page === "transfer") return transferPage(status);
   return mainView(status);
 }
 

@@ -79,12 +79,14 @@ export function fakeBrowser(tabs = {}) {
             return {
               username: Boolean(f.fields.username),
               password: Boolean(f.fields.password),
+              otp: Boolean(f.fields.otp) && !f.fields.username && !f.fields.password,
               origin: f.origin ?? new URL(f.url).origin,
               action: f.action ?? "",
             };
           case "meshpass:ask":
             return { ok: f.agree === true };
           case "meshpass:fill":
+            if (msg.code) return { filled: { username: false, password: false, code: Boolean(f.fields.otp && !f.fields.password) } };
             return {
               filled: { username: Boolean(f.fields.username && msg.username), password: Boolean(f.fields.password && msg.password) },
             };
@@ -145,7 +147,8 @@ function siteOf(host) {
 const automatic = (m) => m && (m.kind === "exact" || m.kind === "wildcard");
 
 /**
- * fakeCore installs a core over entries ({id, sites, username, password})
+ * fakeCore installs a core over entries ({id, sites, username, password,
+ * and totp: the entry's current one-time code, if it has one})
  * and returns it: .calls lists every call (name and argument), .unlocked
  * may be changed, .entries is the vault; with .offline, add and edit keep
  * the change and fail with "pending", as the core does when the portal is
@@ -218,12 +221,17 @@ export function fakeCore(entries = [], { unlocked = true } = {}) {
       if (core.offline) return fail("pending", "saved on this device, to publish at the next sync");
       return {};
     },
+    totp: ({ id }) => {
+      const e = core.entries.find((x) => x.id === id);
+      if (!e || !e.totp) return fail("not_found", "no such entry");
+      return { code: e.totp, period: 30, remaining: 17 };
+    },
     lock: () => {
       core.unlocked = false;
       return {};
     },
   };
-  const locked = new Set(["match", "fill", "autofill", "typedLogin", "list", "add", "edit"]);
+  const locked = new Set(["match", "fill", "autofill", "typedLogin", "list", "add", "edit", "totp"]);
   const meshpass = {};
   for (const [name, f] of Object.entries(fns)) {
     meshpass[name] = async (json) => {
@@ -237,9 +245,16 @@ export function fakeCore(entries = [], { unlocked = true } = {}) {
   return core;
 }
 
+/** codes are the one-time codes delivered: [{documentId, code}]. */
+export function codes(chrome) {
+  return chrome.sent
+    .filter((s) => s.msg.type === "meshpass:fill" && "code" in s.msg)
+    .map((s) => ({ documentId: s.documentId, code: s.msg.code }));
+}
+
 /** fills are the credentials delivered: [{documentId, username, password}]. */
 export function fills(chrome) {
   return chrome.sent
-    .filter((s) => s.msg.type === "meshpass:fill")
+    .filter((s) => s.msg.type === "meshpass:fill" && !("code" in s.msg))
     .map((s) => ({ documentId: s.documentId, username: s.msg.username, password: s.msg.password }));
 }

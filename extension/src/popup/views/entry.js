@@ -12,6 +12,7 @@ import { h, header, show, statusLine, confirmClick } from "../dom.js";
 import { bg, busy, kept, refusal } from "../popup.js";
 import { mainView } from "./main.js";
 import { copy, pendingBadge, savedOffline } from "./vault.js";
+import { liveCode } from "./totp.js";
 
 const CLASSES = ["lower", "upper", "digits", "symbols"];
 const CLASS_NAMES = { lower: () => t("lower"), upper: () => t("upper"), digits: () => t("digits"), symbols: () => t("symbols") };
@@ -263,6 +264,7 @@ export async function entryForm(status, id, tab) {
       h("label", { class: "inline" }, avoidAmbiguous, t("no look-alikes")),
     ),
     h("label", { for: "entry-totp" }, t("One-time codes (TOTP)")),
+    id && entry.totp && liveCode(id, line),
     h("div", { class: "row" }, h("div", { class: "grow" }, totp), revealTotp),
     h("div", { class: "muted small", id: "entry-totp-help" }, t("The otpauth:// URI of the site's QR code; empty for none.")),
     h("label", { for: "entry-notes" }, t("Notes")),

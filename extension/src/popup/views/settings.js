@@ -1,10 +1,12 @@
 // The Settings page of the unlocked view: the portal for new profiles,
 // fill on page load, and the idle lock timeout (kept by the service
-// worker in storage.local).
+// worker in storage.local); the way to the import and export page
+// (transfer.js).
 
 import { t } from "../../i18n.js";
 import { h, statusLine } from "../dom.js";
-import { bg, busy } from "../popup.js";
+import { bg, busy, inPopup } from "../popup.js";
+import { openTransferPage } from "./transfer.js";
 
 /** shortcutsURL is the browser's page where extension shortcuts are set. */
 function shortcutsURL() {
@@ -59,5 +61,8 @@ export async function settingsPage() {
     line,
     h("h2", {}, t("Keyboard shortcuts")),
     await shortcuts(),
+    h("h2", {}, t("Import and export")),
+    h("p", { class: "muted" }, t("Import another password manager's export, or export this vault, on a page of its own.")),
+    h("div", { class: "row" }, h("button", { id: "transfer-open", onclick: () => openTransferPage(inPopup) }, t("Import or export…"))),
   ];
 }

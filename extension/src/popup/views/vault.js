@@ -8,6 +8,7 @@ import { h, rich, statusLine } from "../dom.js";
 import { bg, busy, inPopup, targetTab } from "../popup.js";
 import { entryForm } from "./entry.js";
 import { mainView } from "./main.js";
+import { copyCode } from "./totp.js";
 
 /**
  * filledSays is what the popup says after a fill: "Filled." only when
@@ -15,6 +16,8 @@ import { mainView } from "./main.js";
  */
 export function filledSays(r) {
   if (r.cancelled && !r.username && !r.password) return ["warn", t("Not filled: you chose Cancel on the page.")];
+  if (r.code) return ["ok", t("Filled the one-time code."), true];
+  if (r.otp && r.noCode && !r.username && !r.password) return ["warn", t("This page asks for a one-time code, and this login has none.")];
   if (!r.fields) return ["warn", t("No login form to fill on this page (yet).")];
   if (r.waiting) return ["ok", t("Filled the username. The password follows on the next step of this login.")];
   if (r.password && (r.username || !r.wantedUsername)) return ["ok", t("Filled."), true];
@@ -116,6 +119,20 @@ export async function passwordsPage(status) {
       t("Pass"),
     );
     copyPass.addEventListener("click", () => busy(copyPass, line, async () => copy((await bg("secret", { id: e.id })).password, line)));
+    // An entry with a one-time code: copy its current code.
+    const copyTotp =
+      e.totp &&
+      h(
+        "button",
+        {
+          class: "small",
+          title: t("Copy the one-time code"),
+          "aria-label": t("Copy the one-time code of $1", who),
+          "data-action": "copy-code",
+        },
+        t("Code"),
+      );
+    if (copyTotp) copyTotp.addEventListener("click", () => busy(copyTotp, line, () => copyCode(e.id, line)));
     const edit = h("button", { class: "small", "data-action": "edit", "aria-label": t("Edit $1", who) }, t("Edit"));
     edit.addEventListener("click", () => busy(edit, line, () => entryForm(status, e.id)));
     return h(
@@ -132,6 +149,7 @@ export async function passwordsPage(status) {
       fill,
       copyUser,
       copyPass,
+      copyTotp,
       edit,
     );
   };

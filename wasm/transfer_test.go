@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meshpass/meshpass/shared/client"
+	"github.com/meshpass/meshpass/shared/client/clienttest"
+	"github.com/meshpass/meshpass/shared/exporter"
+	"github.com/meshpass/meshpass/shared/importer"
+	"github.com/meshpass/meshpass/shared/vault"
+	"github.com/meshpass/meshpass/wasm/api"
+)
+
+func TestImportLimitIsTheImporters(t *testing.T) {
+	if api.MaxImportBytes != importer.MaxInput {
+		t.Errorf("api.MaxImportBytes %d, importer.MaxInput %d", api.MaxImportBytes, importer.MaxInput)
+	}
+}
+
+func TestTransferWithoutDevice(t *testing.T) {
+	a := newTestApp(t)
+	// A file over the limit is refused before it is decoded.
+	big := strings.Repeat("A", base64.StdEncoding.EncodedLen(api.MaxImportBytes)+4)
+	if err := (api.ImportArg{Format: "chrome", Data: big}).Validate(); err == nil {
+		t.Error("a file over MaxImportBytes is taken")
+	}
+	for _, tc := range []struct{ name, arg, code string }{
+		{"importPreview", `{"format":"chrome","data":"bmFtZQ=="}`, api.CodeNoDevice},
+		{"importPreview", `{"format":"chrome"}`, api.CodeBadRequest},
+		{"importPreview", `{"format":"word","data":"bmFtZQ=="}`, api.CodeBadRequest},
+		{"importCommit", `{}`, api.CodeBadRequest},
+		{"importCommit", `{"token":"x"}`, api.CodeNotFound},
+		{"exportVault", `{"format":"csv","passphrase":"p"}`, api.CodeNoDevice},
+		{"exportVault", `{"format":"xml","passphrase":"p"}`, api.CodeBadRequest},
+		{"exportVault", `{"format":"csv"}`, api.CodeBadRequest},
+		{"exportVault", `{"format":"csv","passphrase":"p","encrypt":true}`, api.CodeBadRequest},
+		{"exportVault", `{"format":"csv","passphrase":"p","encrypt":true,"filePassphrase":"short"}`, api.CodeBadRequest},
+	} {
+		if out, code := call(t, a, tc.name, tc.arg); code != tc.code {
+			t.Errorf("%s(%.80s) = %s, code %q; want %q", tc.name, tc.arg, out, code, tc.code)
+		}
+	}
+}
+
+// TestImportExport imports through the preview and the commit on a real
+// device (a portal from the test portal server), and exports.
+func TestImportExport(t *testing.T) {
+	if testing.Short() && os.Getenv(clienttest.EnvServer) == "" {
+		t.Skip("needs a test portal (make check starts one)")
+	}
+	p := clienttest.New(t)
+	a, err := newApp(client.Options{Storage: client.NewMemoryStorage(), Transport: &client.Transport{HTTP: p.Client()}, Params: testParams},
+		client.NewMemoryStorage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pass = "correct horse battery"
+	mustCall := func(name string, arg any, out any) {
+		t.Helper()
+		in, _ := json.Marshal(arg)
+		res, code := call(t, a, name, string(in))
+		if code != "" {
+			t.Fatalf("%s: code %s", name, code)
+		}
+		if out != nil {
+			if err := json.Unmarshal([]byte(res), out); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	wantCode := func(name string, arg any, want string) {
+		t.Helper()
+		in, _ := json.Marshal(arg)
+		if res, code := call(t, a, name, string(in)); code != want {
+			t.Errorf("%s: %s, code %q; want %q", name, res, code, want)
+		}
+	}
+	mustCall("create", map[string]string{"portal": p.URL, "account": "alice", "passphrase": pass}, nil)
+
+	// A password-protected Bitwarden export and a Chrome CSV, made here
+	// (the browser tests read no files).
+	var bw bytes.Buffer
+	err = exporter.Export(&bw, exporter.Bitwarden, []vault.Entry{
+		{ID: "1", Name: "GitHub", Sites: []string{"github.com"}, Username: "octo", Password: "gh-1"},
+		{ID: "2", Name: "GitHub again", Sites: []string{"github.com"}, Username: "octo", Password: "gh-1"},
+		{ID: "3", Name: "Bank", Sites: []string{"bank.example"}, Username: "alice", Password: "gh-2", Notes: "two\nlines"},
+	}, exporter.Options{Passphrase: "export password", BitwardenIterations: 5000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chrome := "name,url,username,password,note\nshop,https://shop.example/login,bob,gh-3,\n"
+	file := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	enc := file(bw.String())
+	wantCode("importPreview", api.ImportArg{Format: "bitwarden", Data: enc}, api.CodePasswordNeeded)
+	wantCode("importPreview", api.ImportArg{Format: "bitwarden", Data: enc, Password: "wrong"}, api.CodeWrongPassword)
+	wantCode("importPreview", api.ImportArg{Format: "bitwarden", Data: file(chrome)}, api.CodeBadRequest)
+	wantCode("importPreview", api.ImportArg{Format: "chrome", Data: "not base64!"}, api.CodeBadRequest)
+
+	var prev api.ImportPreview
+	mustCall("importPreview", api.ImportArg{Format: "bitwarden", Data: enc, Password: "export password"}, &prev)
+	if prev.Token == "" || prev.Entries != 2 || prev.Merged != 1 || prev.Entries != len(prev.Rows) || prev.Items == 0 || len(prev.Kinds) == 0 || prev.Existing != 0 {
+		t.Fatalf("preview %+v", prev)
+	}
+	if b, _ := json.Marshal(prev); strings.Contains(string(b), "gh-") {
+		t.Errorf("the preview holds a password: %s", b)
+	}
+	list := func() []api.Entry {
+		var l []api.Entry
+		mustCall("list", nil, &l)
+		return l
+	}
+	if n := len(list()); n != 0 {
+		t.Fatalf("the preview wrote %d entries", n)
+	}
+	var done api.Imported
+	mustCall("importCommit", api.ImportToken{Token: prev.Token}, &done)
+	if done.Count != prev.Entries || len(list()) != prev.Entries {
+		t.Fatalf("imported %+v, vault %d, preview %d", done, len(list()), prev.Entries)
+	}
+	// The token is spent; the same file again writes nothing.
+	wantCode("importCommit", api.ImportToken{Token: prev.Token}, api.CodeNotFound)
+	var again api.ImportPreview
+	mustCall("importPreview", api.ImportArg{Format: "bitwarden", Data: enc, Password: "export password"}, &again)
+	if again.Token != "" || again.Entries != 0 || again.Existing != prev.Entries {
+		t.Errorf("second preview %+v", again)
+	}
+
+	// Locking forgets a preview; an expired one is refused.
+	mustCall("importPreview", api.ImportArg{Format: "chrome", Data: file(chrome)}, &prev)
+	mustCall("lock", nil, nil)
+	mustCall("unlock", map[string]string{"passphrase": pass}, nil)
+	wantCode("importCommit", api.ImportToken{Token: prev.Token}, api.CodeNotFound)
+	mustCall("importPreview", api.ImportArg{Format: "chrome", Data: file(chrome)}, &prev)
+	transferNow = func() time.Time { return time.Now().Add(api.ImportTTL + time.Minute) }
+	wantCode("importCommit", api.ImportToken{Token: prev.Token}, api.CodeNotFound)
+	transferNow = time.Now
+
+	// Export: the vault passphrase again, then every entry.
+	wantCode("exportVault", api.ExportArg{Format: "meshpass", Passphrase: "not it"}, api.CodeWrongPassphrase)
+	var out api.Exported
+	mustCall("exportVault", api.ExportArg{Format: "meshpass", Passphrase: pass}, &out)
+	if out.Entries != done.Count || out.Encrypted || !strings.HasSuffix(out.FileName, ".json") {
+		t.Fatalf("export %+v", out)
+	}
+	data, _ := base64.StdEncoding.DecodeString(out.Data)
+	back, err := importer.Parse(importer.Meshpass, data, importer.Options{Exact: true})
+	if err != nil || len(back.Entries) != done.Count {
+		t.Fatalf("export read back: %v", err)
+	}
+	mustCall("exportVault", api.ExportArg{Format: "csv", Passphrase: pass, Encrypt: true, FilePassphrase: "file passphrase"}, &out)
+	data, _ = base64.StdEncoding.DecodeString(out.Data)
+	if !out.Encrypted || !strings.HasSuffix(out.FileName, ".csv.age") || strings.Contains(string(data), "gh-") {
+		t.Errorf("encrypted export %+v", out)
+	}
+}
