@@ -72,6 +72,11 @@ func helloWitnesses(h *mmm.HelloResponse, verifiers note.Verifiers, checkpoint s
 	if ws.None() {
 		return w, nil
 	}
+	if n := len(w.keys); 2*w.k <= n {
+		// Two disjoint halves of honest witnesses could each vouch for
+		// one branch of a forked log.
+		return witnessPin{}, fmt.Errorf("%w: the portal asks for %d of %d witnesses; meshpass requires more than half, so that two branches of a log cannot each be cosigned by honest witnesses", ErrLog, w.k, n)
+	}
 	tree, err := translog.OpenCheckpoint(checkpoint, verifiers)
 	if err != nil || tree.N == 0 {
 		return w, nil // the caller reports a bad checkpoint; the empty log is not cosigned

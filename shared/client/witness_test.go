@@ -330,3 +330,15 @@ func TestNoWitnessesLog(t *testing.T) {
 		t.Errorf("Freshness without witnesses: %v %v", age, stale)
 	}
 }
+
+// TestWitnessMinority: a portal asking for half of its witnesses or fewer
+// is refused at first contact: two halves of honest witnesses could each
+// cosign one branch of a forked log.
+func TestWitnessMinority(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	p, _ := witnessedPortal(t, 2, 1, clk)
+	err := clientAt(t, p, clk).Create(context.Background(), p.URL, "alice", "passphrase A", "laptop")
+	if !errors.Is(err, ErrLog) || !strings.Contains(err.Error(), "more than half") {
+		t.Fatalf("1 of 2 witnesses: %v", err)
+	}
+}
