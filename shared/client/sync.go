@@ -60,7 +60,7 @@ func (c *Client) extends(ctx context.Context, prev, next string, nt tlog.Tree, v
 	}
 	switch {
 	case nt.N < pt.N:
-		return fmt.Errorf("%w: the log shrank from %d to %d leaves", ErrLog, pt.N, nt.N)
+		return fmt.Errorf("%w: the portal's log has %d leaves, fewer than the %d this device verified (the log shrank): the portal was restored from a backup, or it is rolling this device back; this device keeps what it verified — tell the portal's operator", ErrLog, nt.N, pt.N)
 	case nt.N == pt.N:
 		if nt.Hash != pt.Hash {
 			origin, _, _ := strings.Cut(c.st.LogKey, "+")
