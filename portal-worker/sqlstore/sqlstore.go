@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -220,7 +221,18 @@ func placeholders(n int) string {
 // Leaves implements portal.Store: it reads the leaves' sizes first, then
 // only the leaves that fit in maxBytes.
 func (s *Store) Leaves(ctx context.Context, start, end int64, maxBytes int) ([][]byte, error) {
-	rows, err := s.db.Query(ctx, `SELECT idx, length(data) FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx`, start, end)
+	return s.numbered(ctx, "leaves", "idx", "", nil, start, end, maxBytes)
+}
+
+// numbered reads the blobs (column data) numbered [start, end) by column
+// col of table, among the rows that filter (an SQL condition followed by
+// AND, with its args) selects: all of them, or only the first ones up to
+// maxBytes in all (at least one). It reads their sizes first, then the
+// blobs in pages, so that no query answer is much larger than maxBytes. A
+// number missing in the range is ErrNotFound.
+func (s *Store) numbered(ctx context.Context, table, col, filter string, args []any, start, end int64, maxBytes int) ([][]byte, error) {
+	where := ` FROM ` + table + ` WHERE ` + filter + col + ` >= ? AND ` + col + ` < ? ORDER BY ` + col
+	rows, err := s.db.Query(ctx, `SELECT `+col+`, length(data)`+where, append(slices.Clone(args), start, end)...)
 	if err != nil {
 		return nil, err
 	}
@@ -239,9 +251,8 @@ func (s *Store) Leaves(ctx context.Context, start, end int64, maxBytes int) ([][
 		cut++
 	}
 	out := make([][]byte, 0, cut-start)
-	// In pages, so that no query answer is much larger than maxBytes.
 	for from := start; from < cut; {
-		rows, err := s.db.Query(ctx, `SELECT idx, data FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT 64`, from, cut)
+		rows, err := s.db.Query(ctx, `SELECT `+col+`, data`+where+` LIMIT 64`, append(slices.Clone(args), from, cut)...)
 		if err != nil {
 			return nil, err
 		}
@@ -374,42 +385,7 @@ func (s *Store) CatalogItems(ctx context.Context, id string, start, end int64, m
 	if start >= end {
 		return nil, nil
 	}
-	rows, err := s.db.Query(ctx, `SELECT position, length(data) FROM catalog_items WHERE catalog = ? AND position >= ? AND position < ? ORDER BY position`, id, start, end)
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(rows)) != end-start {
-		return nil, portal.ErrNotFound
-	}
-	total, cut := int64(0), start
-	for i, r := range rows {
-		if toInt(r[0]) != start+int64(i) {
-			return nil, portal.ErrNotFound
-		}
-		total += toInt(r[1])
-		if cut > start && total > int64(maxBytes) {
-			break
-		}
-		cut++
-	}
-	out := make([][]byte, 0, cut-start)
-	for from := start; from < cut; {
-		rows, err := s.db.Query(ctx, `SELECT position, data FROM catalog_items WHERE catalog = ? AND position >= ? AND position < ? ORDER BY position LIMIT 64`, id, from, cut)
-		if err != nil {
-			return nil, err
-		}
-		if len(rows) == 0 {
-			return nil, portal.ErrNotFound
-		}
-		for _, r := range rows {
-			if toInt(r[0]) != from {
-				return nil, portal.ErrNotFound
-			}
-			out = append(out, toBytes(r[1]))
-			from++
-		}
-	}
-	return out, nil
+	return s.numbered(ctx, "catalog_items", "position", "catalog = ? AND ", []any{id}, start, end, maxBytes)
 }
 
 // ItemHash is how a catalog item is named in its catalog (the unique
