@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/meshpass/meshpass/shared/vault"
@@ -38,17 +37,5 @@ func (c *Client) Deleted() ([]vault.Entry, error) {
 // ErrNoEntry. An error wrapping ErrPending means the restore is kept on
 // this device and published by the next Sync.
 func (c *Client) Restore(ctx context.Context, id string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, err := c.view()
-	if err != nil {
-		return err
-	}
-	cur, ok := v.entry(id)
-	if !ok || !cur.Deleted {
-		return fmt.Errorf("%w: no deleted entry %q", ErrNoEntry, id)
-	}
-	e := cloneEntry(cur)
-	e.Deleted, e.History = false, nil
-	return c.write(ctx, []vault.BatchRecord{{Entry: e, Parents: parents(v, id), Time: c.now()}})
+	return c.setDeleted(ctx, id, false)
 }

@@ -250,6 +250,13 @@ func editedSites(old, sites []string) ([]string, error) {
 // ErrPending means the deletion is kept on this device and published by
 // the next Sync.
 func (c *Client) Delete(ctx context.Context, id string) error {
+	return c.setDeleted(ctx, id, true)
+}
+
+// setDeleted writes one record of entry id, on its current heads, with
+// its fields as they are and Deleted set to deleted; the entry must be
+// the other way now (else ErrNoEntry).
+func (c *Client) setDeleted(ctx context.Context, id string, deleted bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, err := c.view()
@@ -257,11 +264,14 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	cur, ok := v.entry(id)
-	if !ok || cur.Deleted {
-		return fmt.Errorf("%w: %q", ErrNoEntry, id)
+	if !ok || cur.Deleted == deleted {
+		if deleted {
+			return fmt.Errorf("%w: %q", ErrNoEntry, id)
+		}
+		return fmt.Errorf("%w: no deleted entry %q", ErrNoEntry, id)
 	}
 	e := cloneEntry(cur)
-	e.Deleted, e.History = true, nil
+	e.Deleted, e.History = deleted, nil
 	return c.write(ctx, []vault.BatchRecord{{Entry: e, Parents: parents(v, id), Time: c.now()}})
 }
 
