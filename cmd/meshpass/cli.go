@@ -79,6 +79,7 @@ func init() {
 		{"repair", "re-encrypt the passwords to the profile's devices, confirming new ones", cmdRepair},
 		{"fingerprint", "show the profile fingerprint, account and device", cmdFingerprint},
 		{"audit", "verify the portal's transparency log against the last checkpoint", cmdAudit},
+		{"portal", "show this device's portal, or move it to the same portal at a new URL (checked)", cmdPortal},
 		{"help", "show help for meshpass or a command", cmdHelp},
 	}
 }

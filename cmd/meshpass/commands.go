@@ -54,6 +54,7 @@ func cmdCreate(a *app, args []string) error {
 			"or $MESHPASS_PASSPHRASE). ACCOUNT: 1 to 64 characters, no spaces, none of\n"+
 			policy.AccountInvalidCharacters)
 	name := fs.String("name", hostname(), "this device's `name`, shown to other devices")
+	invitation := fs.String("invitation", "", "the invitation `code` a portal whose sign-ups are by invitation asks for (from its operator)")
 	c, err := a.start(fs, args, 1, needFresh, func() error {
 		_, err := policy.CheckAccount(fs.Arg(0))
 		return err
@@ -65,7 +66,7 @@ func cmdCreate(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.Create(a.ctx, a.portal, fs.Arg(0), pass, *name); err != nil {
+	if err := c.Create(a.ctx, a.portal, fs.Arg(0), pass, *name, client.WithInvitation(*invitation)); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "Created profile %s for %s at %s.\n", c.Fingerprint(), fs.Arg(0), a.portal)
@@ -85,6 +86,7 @@ func cmdConnect(a *app, args []string) error {
 	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for an answer")
 	interval := fs.Duration("interval", 2*time.Second, "how often to ask the portal for the answer")
 	yes := fs.Bool("yes", false, "take the profile fingerprint as confirmed without asking (scripts that check it themselves)")
+	code := fs.String("code", "", "the connect `code` an administration device issued (`meshpass pending --issue-code`): the portal keeps the request however many others arrive")
 	c, err := a.start(fs, args, -1, needHome, func() error {
 		if fs.NArg() > 1 {
 			return usagef("connect takes one ACCOUNT")
@@ -120,7 +122,7 @@ func cmdConnect(a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		if p, err = c.StartConnect(a.ctx, a.portal, fs.Arg(0), pass, *name); err != nil {
+		if p, err = c.StartConnect(a.ctx, a.portal, fs.Arg(0), pass, *name, client.WithConnectCode(*code)); err != nil {
 			return err
 		}
 	}
@@ -252,11 +254,21 @@ func cmdPending(a *app, args []string) error {
 		"List the devices asking to connect to the profile (administration devices only),\n"+
 			"with the witness code each one shows. Listing a new request answers its witness\n"+
 			"exchange; the code appears once the device has answered too (waited for up to\n"+
-			"--wait).")
+			"--wait). With --issue-code, first print a connect code to give the device about\n"+
+			"to connect (`meshpass connect --code CODE`): the portal keeps its request however\n"+
+			"many other requests arrive.")
 	wait := fs.Duration("wait", 10*time.Second, "how long to wait for devices to answer the witness exchange")
+	issue := fs.Bool("issue-code", false, "issue a connect code for the device about to connect, and print it")
 	c, err := a.start(fs, args, 0, needUnlocked, nil)
 	if err != nil {
 		return err
+	}
+	if *issue {
+		code, err := c.IssueConnectCode(a.ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "Connect code: %s\nOn the new device: meshpass connect --code %s ACCOUNT (or paste it in the popup's connect screen). It works once, for a day.\n", code, code)
 	}
 	reqs, err := pendingRequests(a, c, *wait)
 	if err != nil {

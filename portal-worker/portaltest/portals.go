@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/meshpass/meshpass/portal-worker/portal"
 	"github.com/meshpass/meshpass/portal-worker/sqlitestore"
@@ -31,7 +32,10 @@ import (
 //	                  directory under dir, a fresh log key, no rate limits)
 //	                  and answers {"URL": base URL, "ID": id}; with
 //	                  ?witness=URL=KEY (repeated) and ?quorum=K, one whose
-//	                  checkpoints those witnesses cosign (witness.go)
+//	                  checkpoints those witnesses cosign (witness.go);
+//	                  ?signup=invitation&invitation=CODE (repeated) or
+//	                  ?signup=closed for its sign-ups; ?max-answer=N to
+//	                  cap one Get or Audit answer at N bytes
 //	POST /fork/{id}   makes a fork of portal id: a new portal with its log
 //	                  key, witnesses and a copy of its database, which then
 //	                  diverges (a portal showing two histories)
@@ -103,6 +107,15 @@ func (s *Portals) create(w http.ResponseWriter, r *http.Request) {
 		os.RemoveAll(dir)
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
+	}
+	// The operator's invitation codes (a fork has them in its copy).
+	for _, code := range cfg.invitations {
+		if err := store.AddInvitation(r.Context(), portal.InvitationHash(code), time.Now()); err != nil {
+			store.Close()
+			os.RemoveAll(dir)
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 	}
 	s.mu.Lock()
 	s.next++
@@ -221,6 +234,7 @@ func newPortal(dir string, cfg *config) (http.Handler, *sqlitestore.Store, error
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := portal.Options{Signer: signer, VerifierKey: cfg.vkey, Witnesses: cfg.witnesses, WitnessQuorum: cfg.quorum}
+	opts := portal.Options{Signer: signer, VerifierKey: cfg.vkey, Witnesses: cfg.witnesses, WitnessQuorum: cfg.quorum,
+		SignUp: cfg.signUp, MaxAnswer: cfg.maxAnswer}
 	return portal.New(store, opts), store, nil
 }

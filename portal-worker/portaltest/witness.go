@@ -19,10 +19,18 @@ type config struct {
 	skey, vkey string
 	witnesses  []portal.Witness
 	quorum     int
+	// signUp and invitations: who may create an account, and the
+	// invitation codes the operator gave out.
+	signUp      string
+	invitations []string
+	// maxAnswer caps the bytes of one Get or Audit answer (0: the default).
+	maxAnswer int
 }
 
-// newConfig reads a new portal's witnesses from r's query (witness=URL=KEY,
-// repeated; quorum=K) and makes it a fresh log key.
+// newConfig reads a new portal's settings from r's query — its witnesses
+// (witness=URL=KEY, repeated; quorum=K), its sign-ups (signup=open,
+// invitation or closed; invitation=CODE, repeated) and the bytes one
+// answer carries (max-answer=N) — and makes it a fresh log key.
 func newConfig(r *http.Request) (*config, error) {
 	skey, vkey, err := translog.GenerateKey("portal.test/log")
 	if err != nil {
@@ -44,6 +52,12 @@ func newConfig(r *http.Request) (*config, error) {
 	}
 	if err := portal.CheckWitnesses(cfg.witnesses, cfg.quorum); err != nil {
 		return nil, err
+	}
+	cfg.signUp, cfg.invitations = q.Get("signup"), q["invitation"]
+	if n := q.Get("max-answer"); n != "" {
+		if cfg.maxAnswer, err = strconv.Atoi(n); err != nil {
+			return nil, err
+		}
 	}
 	return cfg, nil
 }

@@ -355,8 +355,10 @@ func (c *Client) fresh(passphrase string) error {
 // device keeps the master, online and escrow keys, sealed under
 // passphrase with the others; the keys are left unlocked. The passphrase
 // and the account name are checked (policy.CheckPassphrase, Validate)
-// before anything is made.
-func (c *Client) Create(ctx context.Context, portalURL, account, passphrase, deviceName string) error {
+// before anything is made. A portal whose sign-ups are by invitation needs
+// the operator's code: WithInvitation.
+func (c *Client) Create(ctx context.Context, portalURL, account, passphrase, deviceName string, opts ...SetupOption) error {
+	set := setupOf(opts)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.fresh(passphrase); err != nil {
@@ -429,7 +431,7 @@ func (c *Client) Create(ctx context.Context, portalURL, account, passphrase, dev
 	c.st = st
 	entry := mmm.Entry{SignedPersonalProfile: spp}
 	var cr mmm.CreateResponse
-	if err := t.Do(ctx, portalURL, &mmm.CreateRequest{Account: account, Profile: entry}, &cr); err != nil {
+	if err := t.Do(ctx, portalURL, &mmm.CreateRequest{Account: account, Profile: entry, Invitation: set.invitation}, &cr); err != nil {
 		c.st = nil
 		return err
 	}

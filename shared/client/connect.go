@@ -80,8 +80,10 @@ type Pending struct {
 // (ConfirmProfile), then call PollConnect until an administrator answers;
 // the witness code appears in PendingConnect once an administration device
 // has listed the request. The new passphrase must pass
-// policy.CheckPassphrase.
-func (c *Client) StartConnect(ctx context.Context, portalURL, account, passphrase, deviceName string) (*Pending, error) {
+// policy.CheckPassphrase. With WithConnectCode, the request carries the
+// connect code an administration device issued.
+func (c *Client) StartConnect(ctx context.Context, portalURL, account, passphrase, deviceName string, opts ...SetupOption) (*Pending, error) {
+	set := setupOf(opts)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.fresh(passphrase); err != nil {
@@ -127,7 +129,7 @@ func (c *Client) StartConnect(ctx context.Context, portalURL, account, passphras
 		return fail(err)
 	}
 	var resp mmm.ConnectStartResponse
-	if err := c.do(ctx, &mmm.ConnectStartRequest{SignedRequest: sreq, AccountID: account}, &resp); err != nil {
+	if err := c.do(ctx, &mmm.ConnectStartRequest{SignedRequest: sreq, AccountID: account, Code: set.code}, &resp); err != nil {
 		return fail(err)
 	}
 	st.Profile = f.personal.Profile.Identifier

@@ -178,6 +178,37 @@ func sameEntry(a, b mmm.Entry) bool {
 	return err1 == nil && err2 == nil && bytes.Equal(la, lb)
 }
 
+// maxGetPages bounds how many pages of one Get a client follows.
+const maxGetPages = 64
+
+// getAll sends req and, while the answer says it stops short (Next, for an
+// answer capped in bytes), asks for the rest, returning every entry and
+// proof in one answer. A Next that does not move forward is the portal's
+// error, not a loop.
+func (c *Client) getAll(ctx context.Context, req *mmm.GetRequest) (*mmm.GetResponse, error) {
+	var all mmm.GetResponse
+	for page := 0; ; page++ {
+		var gr mmm.GetResponse
+		if err := c.do(ctx, req, &gr); err != nil {
+			return nil, err
+		}
+		if len(gr.Proofs) > 0 && len(gr.Proofs) != len(gr.Entries) {
+			return nil, fmt.Errorf("%w: %d entries with %d proofs", ErrLog, len(gr.Entries), len(gr.Proofs))
+		}
+		all.Entries = append(all.Entries, gr.Entries...)
+		all.Proofs = append(all.Proofs, gr.Proofs...)
+		if gr.Next == 0 {
+			return &all, nil
+		}
+		if gr.Next != req.Offset+len(gr.Entries) || len(gr.Entries) == 0 || page+1 >= maxGetPages {
+			return nil, fmt.Errorf("%w: the portal's answer says the rest starts at entry %d after %d entries from %d", ErrInvalidProfile, gr.Next, len(gr.Entries), req.Offset)
+		}
+		next := *req
+		next.Offset = gr.Next
+		req = &next
+	}
+}
+
 // fetch gets the account's profiles and verifies them against the pinned
 // fingerprint (unless pin is ""), the versions last seen and the log. With
 // read, it also requires this device to be authorized and decrypts the
@@ -185,8 +216,8 @@ func sameEntry(a, b mmm.Entry) bool {
 // encrypted to exactly the authorized keys (for Repair only). It changes
 // nothing.
 func (c *Client) fetch(ctx context.Context, pin string, read, anyRecipients bool) (*fetched, error) {
-	var gr mmm.GetResponse
-	if err := c.do(ctx, &mmm.GetRequest{Account: c.st.Account, Multiple: true}, &gr); err != nil {
+	gr, err := c.getAll(ctx, &mmm.GetRequest{Account: c.st.Account, Multiple: true})
+	if err != nil {
 		return nil, err
 	}
 	if len(gr.Entries) == 0 || gr.Entries[0].SignedPersonalProfile == nil {

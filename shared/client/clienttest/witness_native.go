@@ -22,19 +22,27 @@ type Witness struct {
 // cosign, k of them required (0: the portal's default, a majority).
 func NewWitnessed(t testing.TB, witnesses []Witness, k int) *Portal {
 	t.Helper()
-	server := os.Getenv(EnvServer)
-	if server == "" {
-		var err error
-		if server, err = ownServer(); err != nil {
-			t.Fatalf("clienttest: %v", err)
-		}
-	}
 	q := url.Values{}
 	for _, w := range witnesses {
 		q.Add("witness", w.URL+"="+w.VerifierKey)
 	}
 	if k > 0 {
 		q.Set("quorum", strconv.Itoa(k))
+	}
+	return NewWith(t, q)
+}
+
+// NewWith is New for a portal made with the settings q that the test
+// portal server takes (portaltest.Portals: witness and quorum, signup and
+// invitation, max-answer).
+func NewWith(t testing.TB, q url.Values) *Portal {
+	t.Helper()
+	server := os.Getenv(EnvServer)
+	if server == "" {
+		var err error
+		if server, err = ownServer(); err != nil {
+			t.Fatalf("clienttest: %v", err)
+		}
 	}
 	return served(t, server, "/new?"+q.Encode())
 }
