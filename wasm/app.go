@@ -95,6 +95,8 @@ func (a *app) handlers() map[string]bridge.Handler {
 		"pending":           bridge.Typed(a.pending),
 		"approve":           bridge.Typed(a.approve),
 		"reject":            bridge.Typed(a.reject),
+		"issueConnectCode":  bridge.Typed(a.issueConnectCode),
+		"movePortal":        bridge.Typed(a.movePortal),
 		"devices":           bridge.Typed(a.devices),
 		"removeDevice":      bridge.Typed(a.removeDevice),
 		"unapprovedDevices": bridge.Typed(a.unapprovedDevices),
@@ -169,7 +171,7 @@ func (a *app) create(ctx context.Context, s api.Setup) (api.Identity, error) {
 	if err := policy.CheckPassphrase(s.Passphrase); err != nil {
 		return api.Identity{}, err
 	}
-	if err := a.c.Create(ctx, s.Portal, s.Account, s.Passphrase, s.DeviceName); err != nil {
+	if err := a.c.Create(ctx, s.Portal, s.Account, s.Passphrase, s.DeviceName, client.WithInvitation(s.Invitation)); err != nil {
 		return api.Identity{}, err
 	}
 	if err := a.unlockedNow(); err != nil {
@@ -223,7 +225,7 @@ func (a *app) startConnect(ctx context.Context, s api.Setup) (api.Pending, error
 	if err := policy.CheckPassphrase(s.Passphrase); err != nil {
 		return api.Pending{}, err
 	}
-	p, err := a.c.StartConnect(ctx, s.Portal, s.Account, s.Passphrase, s.DeviceName)
+	p, err := a.c.StartConnect(ctx, s.Portal, s.Account, s.Passphrase, s.DeviceName, client.WithConnectCode(s.Code))
 	if err != nil {
 		return api.Pending{}, err
 	}
@@ -301,6 +303,18 @@ func (a *app) unapprovedDevices(ctx context.Context, _ api.Empty) ([]api.Device,
 
 func (a *app) repair(ctx context.Context, r api.RepairArg) (api.Empty, error) {
 	return api.Empty{}, a.c.Repair(ctx, r.Confirm...)
+}
+
+func (a *app) issueConnectCode(ctx context.Context, _ api.Empty) (api.ConnectCode, error) {
+	code, err := a.c.IssueConnectCode(ctx)
+	return api.ConnectCode{Code: code}, err
+}
+
+func (a *app) movePortal(ctx context.Context, p api.PortalArg) (api.Status, error) {
+	if err := a.c.MovePortal(ctx, p.Portal); err != nil {
+		return api.Status{}, err
+	}
+	return a.status(ctx, api.Empty{})
 }
 
 func (a *app) fingerprint(ctx context.Context, _ api.Empty) (api.Identity, error) {

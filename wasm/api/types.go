@@ -63,6 +63,33 @@ type Setup struct {
 	Passphrase string `json:"passphrase"`
 	// DeviceName describes this device to the others.
 	DeviceName string `json:"deviceName,omitempty"`
+	// Invitation is the operator's invitation code, for create on a
+	// portal whose sign-ups are by invitation.
+	Invitation string `json:"invitation,omitempty"`
+	// Code is a connect code an administration device issued
+	// (issueConnectCode), for startConnect: the portal keeps the request
+	// however many other requests arrive.
+	Code string `json:"code,omitempty"`
+}
+
+// ConnectCode is a connect code for the device about to connect.
+type ConnectCode struct {
+	// Code is the code to give the device (good once, for a day).
+	Code string `json:"code"`
+}
+
+// PortalArg names a portal.
+type PortalArg struct {
+	// Portal is the portal's URL.
+	Portal string `json:"portal"`
+}
+
+// Validate requires a portal.
+func (p PortalArg) Validate() error {
+	if p.Portal == "" {
+		return errors.New("portal is required")
+	}
+	return nil
 }
 
 // Validate requires a portal, an account and a passphrase.

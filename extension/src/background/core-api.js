@@ -68,6 +68,8 @@ import { call } from "./core.js";
  * @property {string} account Account is the profile's account name at the portal.
  * @property {string} passphrase Passphrase seals this device's keys.
  * @property {string} [deviceName] DeviceName describes this device to the others.
+ * @property {string} [invitation] Invitation is the operator's invitation code, for create on a portal whose sign-ups are by invitation.
+ * @property {string} [code] Code is a connect code an administration device issued (issueConnectCode), for startConnect: the portal keeps the request however many other requests arrive.
  */
 
 /**
@@ -388,6 +390,18 @@ import { call } from "./core.js";
  */
 
 /**
+ * ConnectCode is a connect code for the device about to connect.
+ * @typedef {object} ConnectCode
+ * @property {string} code Code is the code to give the device (good once, for a day).
+ */
+
+/**
+ * PortalArg names a portal.
+ * @typedef {object} PortalArg
+ * @property {string} portal Portal is the portal's URL.
+ */
+
+/**
  * Device is a device of the profile.
  * @typedef {object} Device
  * @property {string} deviceId DeviceID is the device's identifier.
@@ -431,6 +445,8 @@ import { call } from "./core.js";
  * @property {string} account Account is the profile's account name at the portal.
  * @property {string} passphrase Passphrase seals this device's keys.
  * @property {string} [deviceName] DeviceName describes this device to the others.
+ * @property {string} [invitation] Invitation is the operator's invitation code, for create on a portal whose sign-ups are by invitation.
+ * @property {string} [code] Code is a connect code an administration device issued (issueConnectCode), for startConnect: the portal keeps the request however many other requests arrive.
  * @property {Array<string>} shares Shares are the shares' text as typed, at least the threshold.
  * @property {boolean} [removeOthers] RemoveOthers removes every other (lost) device from the profile.
  */
@@ -771,6 +787,24 @@ export function reject(arg) {
 }
 
 /**
+ * Issues a connect code (administration devices only) to give the device about to connect: a request made with it (startConnect's code) is kept however many other requests arrive; good once, for a day.
+ * @param {Empty} [arg]
+ * @returns {Promise<ConnectCode>}
+ */
+export function issueConnectCode(arg) {
+  return call("issueConnectCode", arg ?? {});
+}
+
+/**
+ * Moves this device to the same portal at a new URL, checked before anything changes (the pinned log key, a log extending the one verified here, this account's profile with the pinned fingerprint); another portal fails with verification_failed and the device keeps its portal.
+ * @param {PortalArg} arg
+ * @returns {Promise<Status>}
+ */
+export function movePortal(arg) {
+  return call("movePortal", arg ?? {});
+}
+
+/**
  * Lists the profile's devices.
  * @param {Empty} [arg]
  * @returns {Promise<Array<Device>>}
@@ -1011,6 +1045,8 @@ export const POPUP_FUNCTIONS = frozenSet([
   "pending",
   "approve",
   "reject",
+  "issueConnectCode",
+  "movePortal",
   "devices",
   "removeDevice",
   "unapprovedDevices",
