@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -61,6 +62,14 @@ type Options struct {
 	// second (0: no limit).
 	RatePerIP  float64
 	BurstPerIP int
+	// Slots is how many requests are served at once (default: twice
+	// GOMAXPROCS; negative: no limit); the others wait, the clients that
+	// used the portal least lately first (fair.go), at most MaxWaiting of
+	// them (default 16 per slot: each holds its decoded request) and 4 per
+	// client address — past that the heaviest user's request is refused
+	// with 503.
+	Slots      int
+	MaxWaiting int
 	// RatePerAccount and BurstPerAccount limit requests naming an
 	// account, per second (0: no limit).
 	RatePerAccount  float64
@@ -118,6 +127,8 @@ type portal struct {
 	mu      sync.Mutex
 	ipLimit *limiter
 	acLimit *limiter
+	// sched orders the requests that wait for a slot.
+	sched *scheduler
 	// crLimit limits account creations per client address.
 	crLimit *limiter
 	// verified caches verified stored personal profiles.
@@ -159,9 +170,16 @@ func New(store Store, opts Options) http.Handler {
 	if opts.ClientIP == nil {
 		opts.ClientIP = RemoteIP
 	}
+	if opts.Slots == 0 {
+		opts.Slots = 2 * runtime.GOMAXPROCS(0)
+	}
+	if opts.MaxWaiting <= 0 {
+		opts.MaxWaiting = 16 * max(opts.Slots, 1)
+	}
 	p := &portal{
 		store: store, opts: opts,
 		ipLimit:  newLimiter(opts.RatePerIP, opts.BurstPerIP),
+		sched:    newScheduler(opts.Slots, opts.MaxWaiting, maxWaitingPerAddress, opts.Now),
 		verified: newVerifiedCache(verifiedCacheSize),
 		acLimit:  newLimiter(opts.RatePerAccount, opts.BurstPerAccount),
 		crLimit:  newLimiter(opts.CreatesPerIPPerHour/3600, opts.CreatesBurst),
@@ -257,6 +275,14 @@ func (p *portal) serveHTTP(w *statusWriter, r *http.Request) {
 		writeError(w, req, mmm.Errorf(mmm.StatusTooManyRequests, "too many accounts created from this address; retry later"))
 		return
 	}
+	// Served now, or after the requests of addresses that used the
+	// portal less lately.
+	release, err := p.sched.admit(r.Context(), ip)
+	if err != nil {
+		writeError(w, req, err)
+		return
+	}
+	defer release()
 	// The account's own budget is spent only by requests that prove to
 	// come from it (spend, after their signatures are checked): a request
 	// that merely names an account spends only its address's budget.
@@ -326,6 +352,9 @@ func writeJSON(w http.ResponseWriter, resp mmm.Response) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
+	if code == mmm.StatusTooManyRequests || code == mmm.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "2")
+	}
 	w.WriteHeader(code)
 	w.Write(b)
 }
