@@ -4,7 +4,12 @@
 // portal (bin/meshpass-portal) and the worker in local workerd, while an
 // honest device syncs, and prints what the issue asks to show: the honest
 // device's sync p99 unloaded and loaded, storage against the watermark,
-// workerd's memory, and whether the honest device lost anything.
+// workerd's memory, and whether the honest device lost anything. The
+// attackers run in a child process at nice 19 (standing in for machines
+// elsewhere), each from its own address (named in X-Forwarded-For to the
+// native portal behind a trusted 127.0.0.1, in CF-Connecting-IP to wrangler
+// dev, which passes it on as Cloudflare's edge would set it); both portals
+// run with their production limits.
 //
 //	go run ./cmd/internal/load [-duration 20s] [-attackers 8] [-target native,workerd]
 //
@@ -15,6 +20,7 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -43,6 +49,15 @@ var (
 	targets   = flag.String("target", "native,workerd", "native, workerd or both")
 	syncs     = flag.Int("syncs", 150, "honest syncs measured unloaded (loaded: as many as fit in -duration)")
 	maxStore  = flag.Int64("max-storage", 48<<20, "the portal's storage watermark for the run, bytes")
+
+	// The attackers run in a child process of this program at the lowest
+	// CPU priority (nice 19), standing in for machines elsewhere: what is
+	// measured is how the portal shares its own CPU, not how the load
+	// generator steals it from the portal on one machine.
+	attack   = flag.Bool("attack", false, "(internal) run the abuses against -url and print the counts")
+	url      = flag.String("url", "", "(internal, with -attack) the portal's base URL")
+	ipHeader = flag.String("ip-header", "", "(internal, with -attack) the header naming the client address")
+	account  = flag.String("account", "", "(internal, with -attack) the honest account")
 )
 
 const honestIP = "198.51.100.1"
@@ -93,6 +108,11 @@ func postRaw(t *target, ip string, body []byte, resp mmm.Response) (int, error) 
 
 func main() {
 	flag.Parse()
+	if *attack {
+		attackers := runAbuses(&target{url: *url, ipHeader: *ipHeader}, *account, *duration)
+		check(json.NewEncoder(os.Stdout).Encode(attackers))
+		return
+	}
 	root, err := workerd.RepoRoot()
 	check(err)
 	for _, name := range strings.Split(*targets, ",") {
@@ -170,16 +190,15 @@ func startWorkerd(root string) *target {
 	check(err)
 	dir, err := os.MkdirTemp("", "meshpass-load-workerd-")
 	check(err)
-	// RATE_PER_IP 0: wrangler dev names every client 127.0.0.1, so a per
-	// address limit would throttle the honest device with the attackers
-	// (on Cloudflare, per-address limits belong in its rate limiting
-	// rules; the portal's are per isolate).
+	// The production limits. wrangler dev passes a CF-Connecting-IP the
+	// client sends (on Cloudflare the edge sets it), so one machine can
+	// play many clients as on the native portal.
 	w, err := workerd.Start(workerd.Options{StateDir: dir, Vars: map[string]string{
-		"LOG_SIGNING_KEY": skey, "LOG_VERIFIER_KEY": vkey, "RATE_PER_IP": "0", "CREATES_PER_HOUR": "0",
+		"LOG_SIGNING_KEY": skey, "LOG_VERIFIER_KEY": vkey,
 		"MAX_STORAGE_BYTES": fmt.Sprint(*maxStore), "ACCOUNT_BYTES": fmt.Sprint(4 << 20),
 	}})
 	check(err)
-	t := &target{name: "workerd", url: w.URL, rss: w.RSS}
+	t := &target{name: "workerd", url: w.URL, ipHeader: "CF-Connecting-IP", rss: w.RSS}
 	t.storage = func() (int64, error) {
 		var total int64
 		filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
@@ -285,23 +304,17 @@ func run(t *target) {
 	}
 	rss0, _ := t.rss()
 
+	// The abuses, in a child process at nice 19 for -duration.
+	exe, err := os.Executable()
+	check(err)
+	var counted bytes.Buffer
+	child := exec.Command("nice", "-n", "19", exe, "-attack", "-url", t.url, "-ip-header", t.ipHeader, "-account", h.name,
+		"-duration", duration.String(), "-attackers", fmt.Sprint(*attackers))
+	child.Stdout, child.Stderr = &counted, os.Stderr
+	check(child.Start())
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	counts := map[string]*[8]atomic.Int64{} // per abuse: by status class
-	for _, a := range []string{"flood", "audit", "connect", "drain", "body"} {
-		counts[a] = new([8]atomic.Int64)
-	}
-	count := func(abuse string, code int) { counts[abuse][min(code/100, 7)].Add(1) }
 	var peakRSS atomic.Int64
-	for i := range *attackers {
-		ip := fmt.Sprintf("203.0.%d.%d", 113+i/250, 1+i%250)
-		wg.Add(5)
-		go func() { defer wg.Done(); flood(t, ip, i, stop, count) }()
-		go func() { defer wg.Done(); auditFlood(t, ip, stop, count) }()
-		go func() { defer wg.Done(); connectFlood(t, ip, h.name, stop, count) }()
-		go func() { defer wg.Done(); drain(t, ip, h.name, stop, count) }()
-		go func() { defer wg.Done(); bodies(t, ip, stop, count) }()
-	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -341,6 +354,9 @@ func run(t *target) {
 	}
 	close(stop)
 	wg.Wait()
+	check(child.Wait())
+	var counts map[string][8]int64
+	check(json.Unmarshal(counted.Bytes(), &counts))
 
 	// What the honest device wrote is there; its new device is pending.
 	var g mmm.GetResponse
@@ -367,9 +383,9 @@ func run(t *target) {
 	l50, l99 := percentile(loaded, 0.5), percentile(loaded, 0.99)
 	fmt.Printf("honest sync unloaded: n=%d p50=%s p99=%s\n", len(unloaded), u50.Round(time.Microsecond), u99.Round(time.Microsecond))
 	fmt.Printf("honest sync loaded:   n=%d p50=%s p99=%s (%.2fx the unloaded p99), %d failed %v\n", len(loaded), l50.Round(time.Microsecond), l99.Round(time.Microsecond), float64(l99)/float64(max(u99, 1)), len(failures), firstN(failures, 3))
-	for _, a := range []string{"flood", "audit", "connect", "drain", "body"} {
+	for _, a := range abuses {
 		c := counts[a]
-		fmt.Printf("abuse %-8s 2xx=%d 4xx=%d 5xx=%d errors=%d\n", a, c[2].Load(), c[4].Load(), c[5].Load(), c[0].Load())
+		fmt.Printf("abuse %-8s 2xx=%d 4xx=%d 5xx=%d errors=%d\n", a, c[2], c[4], c[5], c[0])
 	}
 	fmt.Printf("storage on disk: %.1f MiB (watermark %d MiB charged)\n", float64(storage)/(1<<20), *maxStore>>20)
 	fmt.Printf("memory (%s RSS): before %.0f MiB, peak %.0f MiB\n", map[string]string{"native": "portal process", "workerd": "workerd processes, an upper bound of the isolate"}[t.name], float64(rss0)/(1<<20), float64(peakRSS.Load())/(1<<20))
@@ -377,6 +393,43 @@ func run(t *target) {
 }
 
 func firstN(s []string, n int) []string { return s[:min(n, len(s))] }
+
+// abuses are the five abuses, by name.
+var abuses = []string{"flood", "audit", "connect", "drain", "body"}
+
+// runAbuses runs -attackers goroutines of each abuse against t for d,
+// each attacker from its own address, and returns the answers counted per
+// abuse by status class (index 0: transport errors).
+func runAbuses(t *target, account string, d time.Duration) map[string][8]int64 {
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	counts := map[string]*[8]atomic.Int64{}
+	for _, a := range abuses {
+		counts[a] = new([8]atomic.Int64)
+	}
+	count := func(abuse string, code int) { counts[abuse][min(code/100, 7)].Add(1) }
+	for i := range *attackers {
+		ip := fmt.Sprintf("203.0.%d.%d", 113+i/250, 1+i%250)
+		wg.Add(5)
+		go func() { defer wg.Done(); flood(t, ip, i, stop, count) }()
+		go func() { defer wg.Done(); auditFlood(t, ip, stop, count) }()
+		go func() { defer wg.Done(); connectFlood(t, ip, account, stop, count) }()
+		go func() { defer wg.Done(); drain(t, ip, account, stop, count) }()
+		go func() { defer wg.Done(); bodies(t, ip, stop, count) }()
+	}
+	time.Sleep(d)
+	close(stop)
+	wg.Wait()
+	out := map[string][8]int64{}
+	for a, c := range counts {
+		var n [8]int64
+		for i := range c {
+			n[i] = c[i].Load()
+		}
+		out[a] = n
+	}
+	return out
+}
 
 func mustVerify(s *profile.SignedPersonalProfile) *profile.Personal {
 	v, err := profile.VerifyPersonalProfile(s)
