@@ -62,7 +62,7 @@ func serveFlags(fs *flag.FlagSet) *config {
 	fs.Int64Var(&o.Quota.AccountRecords, "account-records", portal.DefaultAccountRecords, "entries and vault records one account may hold: profiles, and every record of a format-2 vault (edits too: records are kept); 250,000 fits a vault of 50,000 logins edited a few times each (0: no limit)")
 	fs.Int64Var(&o.Quota.TotalBytes, "max-storage", 8<<30, "storage watermark: bytes the portal stores in all, after which every write is refused with 507 (0: no limit)")
 	fs.IntVar(&o.Slots, "slots", 0, "requests served at once (0: twice the CPUs); the others wait, the addresses that used the portal least lately first")
-	fs.IntVar(&o.MaxWaiting, "max-waiting", 0, "requests that may wait for a slot (0: 16 per slot; 4 per address); past that the heaviest user's is refused with 503")
+	fs.IntVar(&o.MaxWaiting, "max-waiting", 0, "requests that may wait for a slot (0: 16 per slot); past that the heaviest user's is refused with 503")
 	fs.IntVar(&o.MaxPending, "max-pending", 16, "unanswered connection requests kept per account (the oldest are pushed out; those with a connect code are kept)")
 	c.witnesses = witnessFlags(fs, o)
 	return c

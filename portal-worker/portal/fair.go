@@ -17,21 +17,19 @@ import (
 // everyone else: an honest device that asks now and then finds at most
 // the requests already in service ahead of it.
 //
-// The waiting room is bounded (maxWaiting, and perAddress per address):
-// past that the heaviest user's request is refused with 503 and
-// Retry-After, never the lighter one's. Rate limits (limiter) still cap
+// The waiting room is bounded (maxWaiting): past that the heaviest user's
+// request is refused with 503 and Retry-After, never the lighter one's, so
+// one address filling it only pushes out its own requests. Rate limits (limiter) still cap
 // what each address may ask; the scheduler orders what they let through.
 type scheduler struct {
 	slots      int
 	maxWaiting int
-	perAddress int
 
 	mu      sync.Mutex
 	busy    int
 	waiting waitQueue
 	seq     uint64
 	usage   map[string]*usage
-	queued  map[string]int
 	swept   time.Time
 	now     func() time.Time
 }
@@ -53,21 +51,17 @@ type waiter struct {
 	ready chan error
 }
 
-// maxWaitingPerAddress is how many requests of one address may wait.
-const maxWaitingPerAddress = 4
-
 // usageHalfLife is how fast an address's past use is forgiven.
 const usageHalfLife = 10 * time.Second
 
 // errBusy refuses a request the waiting room has no place for.
-var errBusy = mmm.Errorf(mmm.StatusServiceUnavailable, "the portal is busy serving this address's other requests; retry in a few seconds")
+var errBusy = mmm.Errorf(mmm.StatusServiceUnavailable, "the portal is busy with requests from addresses that asked less; retry in a few seconds")
 
-func newScheduler(slots, maxWaiting, perAddress int, now func() time.Time) *scheduler {
+func newScheduler(slots, maxWaiting int, now func() time.Time) *scheduler {
 	if slots <= 0 {
 		return nil
 	}
-	return &scheduler{slots: slots, maxWaiting: max(maxWaiting, 1), perAddress: max(perAddress, 1),
-		usage: map[string]*usage{}, queued: map[string]int{}, now: now}
+	return &scheduler{slots: slots, maxWaiting: max(maxWaiting, 1), usage: map[string]*usage{}, now: now}
 }
 
 // admit waits until the request from ip may be served and returns the
@@ -84,10 +78,6 @@ func (s *scheduler) admit(ctx context.Context, ip string) (release func(), err e
 		s.mu.Unlock()
 		return s.releaser(ip, now), nil
 	}
-	if s.queued[ip] >= s.perAddress {
-		s.mu.Unlock()
-		return nil, errBusy
-	}
 	w := &waiter{ip: ip, usage: s.used(ip, now), seq: s.seq, ready: make(chan error, 1)}
 	s.seq++
 	if len(s.waiting) >= s.maxWaiting {
@@ -101,7 +91,6 @@ func (s *scheduler) admit(ctx context.Context, ip string) (release func(), err e
 		heaviest.ready <- errBusy
 	}
 	heap.Push(&s.waiting, w)
-	s.queued[ip]++
 	s.mu.Unlock()
 
 	select {
@@ -144,7 +133,6 @@ func (s *scheduler) releaser(ip string, start time.Time) func() {
 			u.last = now
 			if len(s.waiting) > 0 {
 				w := heap.Pop(&s.waiting).(*waiter)
-				s.dequeued(w.ip)
 				w.ready <- nil // the slot passes to w
 				return
 			}
@@ -178,13 +166,6 @@ func (s *scheduler) sweep(now time.Time) {
 // remove takes w out of the waiting room; s.mu is held.
 func (s *scheduler) remove(w *waiter) {
 	heap.Remove(&s.waiting, w.index)
-	s.dequeued(w.ip)
-}
-
-func (s *scheduler) dequeued(ip string) {
-	if s.queued[ip]--; s.queued[ip] <= 0 {
-		delete(s.queued, ip)
-	}
 }
 
 // after reports whether w is served after o: more usage, or the same and

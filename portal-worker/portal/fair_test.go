@@ -62,7 +62,7 @@ func waiting(t *testing.T, s *scheduler, n int) {
 // that has used it a lot, whatever the order they came in.
 func TestSchedulerLightFirst(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1e9, 0)}
-	s := newScheduler(1, 64, 4, clk.now)
+	s := newScheduler(1, 64, clk.now)
 	ctx := context.Background()
 	// heavy uses the slot for 3 s.
 	r, err := s.admit(ctx, "heavy")
@@ -109,12 +109,11 @@ func TestSchedulerLightFirst(t *testing.T) {
 	}
 }
 
-// TestSchedulerBounds: an address may have perAddress requests waiting;
-// a full waiting room takes a lighter user's request by evicting the
-// heaviest one's, and refuses a heavier one.
+// TestSchedulerBounds: a full waiting room takes a lighter user's request
+// by evicting the heaviest one's, and refuses a heavier one.
 func TestSchedulerBounds(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1e9, 0)}
-	s := newScheduler(1, 3, 2, clk.now)
+	s := newScheduler(1, 3, clk.now)
 	ctx := context.Background()
 	for _, ip := range []string{"a", "b"} { // a used 5 s, b 1 s
 		r, err := s.admit(ctx, ip)
@@ -129,9 +128,6 @@ func TestSchedulerBounds(t *testing.T) {
 	waiting(t, s, 1)
 	a2 := waitFor(s, ctx, "a")
 	waiting(t, s, 2)
-	if _, err := s.admit(ctx, "a"); !errors.Is(err, errBusy) {
-		t.Fatalf("a third waiting request of one address: %v", err)
-	}
 	b1 := waitFor(s, ctx, "b")
 	waiting(t, s, 3)
 	// Full: the lighter b evicts a's latest request.
@@ -157,7 +153,7 @@ func TestSchedulerBounds(t *testing.T) {
 // TestSchedulerCancel: a client that gives up while waiting leaves the
 // waiting room, and the slots add up.
 func TestSchedulerCancel(t *testing.T) {
-	s := newScheduler(1, 8, 4, time.Now)
+	s := newScheduler(1, 8, time.Now)
 	hold, _ := s.admit(context.Background(), "x")
 	ctx, cancel := context.WithCancel(context.Background())
 	w := waitFor(s, ctx, "y")
@@ -178,7 +174,7 @@ func TestSchedulerCancel(t *testing.T) {
 // TestSchedulerConcurrent: many addresses at once never get more than the
 // slots, and every request is served or refused, none lost.
 func TestSchedulerConcurrent(t *testing.T) {
-	s := newScheduler(3, 16, 4, time.Now)
+	s := newScheduler(3, 16, time.Now)
 	var inService, most, served, refused atomic.Int64
 	var wg sync.WaitGroup
 	for i := range 64 {
@@ -209,7 +205,7 @@ func TestSchedulerConcurrent(t *testing.T) {
 	if served.Load()+refused.Load() != 64*50 || served.Load() == 0 {
 		t.Fatalf("served %d, refused %d of %d", served.Load(), refused.Load(), 64*50)
 	}
-	if s.busy != 0 || len(s.waiting) != 0 || len(s.queued) != 0 {
-		t.Fatalf("left: %d busy, %d waiting, %v queued", s.busy, len(s.waiting), s.queued)
+	if s.busy != 0 || len(s.waiting) != 0 {
+		t.Fatalf("left: %d busy, %d waiting", s.busy, len(s.waiting))
 	}
 }

@@ -65,9 +65,8 @@ type Options struct {
 	// Slots is how many requests are served at once (default: twice
 	// GOMAXPROCS; negative: no limit); the others wait, the clients that
 	// used the portal least lately first (fair.go), at most MaxWaiting of
-	// them (default 16 per slot: each holds its decoded request) and 4 per
-	// client address — past that the heaviest user's request is refused
-	// with 503.
+	// them (default 16 per slot: each holds its decoded request) — past
+	// that the heaviest user's request is refused with 503.
 	Slots      int
 	MaxWaiting int
 	// RatePerAccount and BurstPerAccount limit requests naming an
@@ -179,7 +178,7 @@ func New(store Store, opts Options) http.Handler {
 	p := &portal{
 		store: store, opts: opts,
 		ipLimit:  newLimiter(opts.RatePerIP, opts.BurstPerIP),
-		sched:    newScheduler(opts.Slots, opts.MaxWaiting, maxWaitingPerAddress, opts.Now),
+		sched:    newScheduler(opts.Slots, opts.MaxWaiting, opts.Now),
 		verified: newVerifiedCache(verifiedCacheSize),
 		acLimit:  newLimiter(opts.RatePerAccount, opts.BurstPerAccount),
 		crLimit:  newLimiter(opts.CreatesPerIPPerHour/3600, opts.CreatesBurst),
