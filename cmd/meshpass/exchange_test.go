@@ -54,7 +54,7 @@ func TestImport(t *testing.T) {
 	bw := fixtures + "bitwarden.json"
 	out := a.ok("import", "--from", "bitwarden", "--dry-run", bw)
 	for _, want := range []string{"Read 7 items", "1 card", "4 login", "To import: 5 entries", "1 duplicates merged",
-		"Left out (3)", `"Trashed login" (login): in Bitwarden's trash`, "passkey", "Password history", "Dry run"} {
+		"Left out (3)", `"Trashed login" (login): in Bitwarden's trash`, "passkey", "kept in the entry's history", "Dry run"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run lacks %q:\n%s", want, out)
 		}
@@ -73,6 +73,11 @@ func TestImport(t *testing.T) {
 	}
 	if n := entryCount(t, a); n != 5 {
 		t.Fatalf("%d entries after the import", n)
+	}
+	// The earlier passwords are the entry's history, with their dates.
+	if s := a.ok("show", "--reveal", lineID(t, a.ok("list"), "github.com")); !regexp.MustCompile(`(?s)Earlier passwords.*2023-06-01.*gh-old-2.*2023-01-02.*gh-old-1`).MatchString(s) ||
+		strings.Contains(s, "Password history") {
+		t.Fatalf("show after the import:\n%s", s)
 	}
 	// Again: everything is already there.
 	out = a.ok("import", "--from", "bitwarden", "--yes", bw)
@@ -200,8 +205,9 @@ func TestExport(t *testing.T) {
 		t.Fatalf("lists differ:\n%s\n%s", la, lb)
 	}
 	idB := lineID(t, b.ok("list"), "github.com")
-	if s := b.ok("show", "--reveal", idB); !strings.Contains(s, "a newer one") || !strings.Contains(s, "Password history") {
-		t.Fatalf("show after the round trip:\n%s", s)
+	if s, sa := b.ok("show", "--reveal", idB), a.ok("show", "--reveal", lineID(t, a.ok("list"), "github.com")); !strings.Contains(s, "a newer one") ||
+		!strings.Contains(s, "Earlier passwords") || s[strings.Index(s, "Earlier passwords"):] != sa[strings.Index(sa, "Earlier passwords"):] {
+		t.Fatalf("show after the round trip:\n%s\nwas\n%s", s, sa)
 	}
 	c := newDevice(t, p.URL, "passphrase of C")
 	c.ok("create", "--name", "third", "mia")

@@ -61,18 +61,23 @@ func TestMeshpassRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(r.Entries, entries()) {
 			t.Fatalf("round trip differs:\n got %+v\nwant %+v", r.Entries, entries())
 		}
-		// For AddBatch: no IDs, the earlier passwords in a hidden field.
+		// For AddBatch: no IDs, the history of every field kept (its
+		// writers will be the importing device).
 		r, err = importer.Parse(importer.Meshpass, b.Bytes(), importer.Options{Password: pass})
 		if err != nil {
 			t.Fatal(err)
 		}
 		gh := r.Entries[0]
-		if gh.ID != "" || gh.Password != entries()[0].Password || !slices.Equal(gh.Sites, entries()[0].Sites) {
+		if gh.ID != "" || gh.Password != entries()[0].Password || !slices.Equal(gh.Sites, entries()[0].Sites) ||
+			!slices.Equal(gh.Fields, entries()[0].Fields) {
 			t.Fatalf("%+v", gh)
 		}
-		if f := gh.Fields[len(gh.Fields)-1]; f.Name != importer.FieldPasswordHistory || !f.Hidden ||
-			f.Value != "2024-05-05T07:08:09Z\told-2\n2024-05-04T19:08:09Z\told-1" {
-			t.Fatalf("history field %+v", f)
+		want := entries()[0].History
+		for i := range want {
+			want[i].Writer = ""
+		}
+		if !reflect.DeepEqual(gh.History, want) {
+			t.Fatalf("history\n got %+v\nwant %+v", gh.History, want)
 		}
 	}
 }
@@ -101,8 +106,11 @@ func TestBitwardenExport(t *testing.T) {
 			gh.Folder != want.Folder || !slices.Equal(gh.Sites, []string{"github.com", "pages.example", "gist.github.com:8443"}) {
 			t.Fatalf("%+v", gh)
 		}
-		if !slices.Equal(gh.Fields[:2], want.Fields) || gh.Fields[2].Name != "Tags" || gh.Fields[3].Name != importer.FieldPasswordHistory {
+		if !slices.Equal(gh.Fields[:2], want.Fields) || len(gh.Fields) != 3 || gh.Fields[2].Name != "Tags" {
 			t.Fatalf("fields %+v", gh.Fields)
+		}
+		if h := gh.PasswordHistory(9); len(h) != 2 || h[0].Value != "old-2" || !h[0].Time.Equal(t0.Add(-24*time.Hour)) || h[1].Value != "old-1" {
+			t.Fatalf("password history %+v", h)
 		}
 		if n := r.Entries[2]; n.Notes != "4711" || len(n.Sites) != 0 {
 			t.Fatalf("note %+v", n)

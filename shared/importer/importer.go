@@ -7,9 +7,12 @@
 // code secret, custom fields, folder and, where the format has it, its
 // earlier passwords. URLs become sites in canonical form
 // (policy.CheckSite); a URL that is not a web site is kept in a custom
-// field "URL". Earlier passwords are kept in a hidden custom field
-// "Password history" (one "date<TAB>password" a line, newest first),
-// since a new entry's history cannot be written. Items that are not
+// field "URL". Earlier passwords go to the entry's History with the date
+// the format gives them (Bitwarden's lastUsedDate, a KDBX history
+// version's modification time, 1PUX's time; none: the import's time), and
+// client.AddBatch writes them as the entry's real history
+// (vault.HistoryRecords); a meshpass export keeps the earlier values of
+// every field. Items that are not
 // logins (cards, identities, secure notes...) are kept as entries without
 // a site, their data in custom fields and tagged with their kind; what
 // cannot be kept at all (attachments, passkeys, trashed items) is listed in
@@ -86,9 +89,12 @@ const (
 	MaxInput = 64 << 20
 	// MaxItems is the most items of a file.
 	MaxItems = 100_000
-	// MaxEntryBytes is the most bytes of one entry's fields; a larger
-	// item is skipped (and listed).
+	// MaxEntryBytes is the most bytes of one entry's fields (earlier
+	// values included); a larger item is skipped (and listed).
 	MaxEntryBytes = 256 << 10
+	// MaxHistory is the most earlier values of one entry kept; older
+	// ones are listed as left out.
+	MaxHistory = 64
 )
 
 // Errors; each error of Parse wraps one.
@@ -116,10 +122,10 @@ type Options struct {
 	// Bitwarden JSON, encrypted meshpass export).
 	Password string
 	// Exact, for meshpass JSON only, returns the entries exactly as the
-	// export holds them: IDs, Updated and History kept, no merging of
-	// duplicates and no "Password history" field. client.AddBatch would
-	// drop their History; it is for callers that compare or write records
-	// themselves.
+	// export holds them: IDs, Updated and History (with its writers) kept,
+	// no merging of duplicates. It is for callers that compare or write
+	// records themselves; without it the entries have no ID and their
+	// History, every field's, is ready for client.AddBatch.
 	Exact bool
 }
 

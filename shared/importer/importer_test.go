@@ -62,6 +62,25 @@ func wantField(t *testing.T, e vault.Entry, name, value string, hidden bool) {
 	}
 }
 
+// wantHistory checks an entry's History: its earlier passwords, one
+// "date<TAB>password" a line, newest first, and no other field's.
+func wantHistory(t *testing.T, e vault.Entry, want string) {
+	t.Helper()
+	var lines []string
+	for _, c := range e.History {
+		if c.Field != "Password" || c.Writer != "" {
+			t.Errorf("%s: history of field %q by %q", e.Name, c.Field, c.Writer)
+		}
+		lines = append(lines, c.Time.UTC().Format(time.RFC3339)+"\t"+c.Value)
+	}
+	if got := strings.Join(lines, "\n"); got != want {
+		t.Errorf("%s: history\n%s\nwant\n%s", e.Name, got, want)
+	}
+	if _, hidden := field(e, "Password history"); hidden {
+		t.Errorf("%s: a custom field \"Password history\"", e.Name)
+	}
+}
+
 // wantTOTP checks that an entry's one-time code URI has the secret.
 func wantTOTP(t *testing.T, e vault.Entry, secret string) {
 	t.Helper()
@@ -149,7 +168,7 @@ func TestFixtures(t *testing.T) {
 			wantTOTP(t, gh, ghTOTP)
 			wantField(t, gh, "Recovery: codes", "abcd-efgh", true)
 			wantField(t, gh, "Recovery: email", "octo@example.com", false)
-			wantField(t, gh, FieldPasswordHistory, ghHistory, true)
+			wantHistory(t, gh, ghHistory)
 			if gh.Folder != "Personal" || !slices.Equal(gh.Tags, []string{"work", "dev"}) || gh.Notes != ghNotes {
 				t.Errorf("folder %q tags %q notes %q", gh.Folder, gh.Tags, gh.Notes)
 			}
@@ -241,7 +260,7 @@ func TestFixtures(t *testing.T) {
 			wantTOTP(t, gh, ghTOTP)
 			wantField(t, gh, "Recovery codes", "abcd-efgh\nijkl-mnop", true)
 			wantField(t, gh, "Team", "core", false)
-			wantField(t, gh, FieldPasswordHistory, ghHistory, true)
+			wantHistory(t, gh, ghHistory)
 			if gh.Notes != ghNotes || !slices.Equal(gh.Tags, []string{"dev", "work"}) || gh.Folder != "" {
 				t.Errorf("notes %q tags %q folder %q", gh.Notes, gh.Tags, gh.Folder)
 			}
@@ -291,7 +310,7 @@ func checkBitwarden(t *testing.T, r *Result) {
 	wantField(t, gh, "Team", "core", false)
 	wantField(t, gh, "Recovery codes", "abcd-efgh\nijkl-mnop", true)
 	wantField(t, gh, FieldURL, "androidapp://com.github.android", false)
-	wantField(t, gh, FieldPasswordHistory, ghHistory, true)
+	wantHistory(t, gh, ghHistory)
 	wantField(t, gh, "Also named", "GitHub (duplicate)", false)
 	if gh.Folder != "Work" || gh.Notes != ghNotes || !gh.Created.Equal(time.Date(2023, 1, 2, 3, 4, 5, 0, time.UTC)) {
 		t.Errorf("folder %q notes %q created %v", gh.Folder, gh.Notes, gh.Created)

@@ -46,16 +46,8 @@ func parseMeshpass(b *builder, data []byte, o Options) (*Result, error) {
 	for _, e := range f.Entries {
 		it := item{name: e.Name, urls: e.Sites, username: e.Username, password: e.Password, notes: e.Notes, totp: e.TOTP,
 			fields: e.Fields, folder: e.Folder, tags: e.Tags, created: e.Created}
-		var other int
 		for _, c := range e.History {
-			if c.Field == "Password" {
-				it.history = append(it.history, c.ToVault())
-			} else {
-				other++
-			}
-		}
-		if other > 0 {
-			b.lost(e.Name, "login", "earlier values of fields other than the password not imported (the current ones are)")
+			it.history = append(it.history, c.ToVault())
 		}
 		b.add(it)
 	}
