@@ -58,6 +58,7 @@ const (
 	KDBX          Format = "kdbx"           // KeePass / KeePassXC database (KDBX 4 and 3.1)
 	Meshpass      Format = "meshpass"       // meshpass JSON (shared/exporter), plain or age-encrypted
 	GenericCSV    Format = "csv"            // the CSV shared/exporter writes
+	CXF           Format = "cxf"            // FIDO Alliance Credential Exchange Format (JSON)
 )
 
 // Formats lists every format, with what it reads.
@@ -80,6 +81,7 @@ var Formats = []struct {
 	{KDBX, "KeePass / KeePassXC database (.kdbx), with its password"},
 	{Meshpass, "meshpass JSON export, plain or encrypted"},
 	{GenericCSV, "meshpass CSV export"},
+	{CXF, "FIDO Alliance Credential Exchange Format (CXF 1.0) JSON, unencrypted"},
 }
 
 // Limits on what Parse reads.
@@ -211,6 +213,8 @@ func Parse(f Format, data []byte, o Options) (*Result, error) {
 		return parseMeshpass(b, data, o)
 	case GenericCSV:
 		err = parseGenericCSV(b, data)
+	case CXF:
+		err = parseCXF(b, data)
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownFormat, f)
 	}
@@ -235,6 +239,8 @@ func ParseFormat(s string) (Format, error) {
 		return Bitwarden, nil
 	case "protonpass-json":
 		return ProtonPass, nil
+	case "credential-exchange", "fido-cxf":
+		return CXF, nil
 	}
 	for _, x := range Formats {
 		if string(x.Format) == s {

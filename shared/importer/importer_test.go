@@ -254,6 +254,7 @@ func TestFixtures(t *testing.T) {
 			}
 			wantSkipped(t, r, "Old thing", "recycle bin")
 		}},
+		{CXF, "cxf.json", "", 7, 1, checkCXF},
 		{KDBX, "keepassxc/fixture.kdbx", kdbxPass, 3, 1, func(t *testing.T, r *Result) {
 			gh := find(t, r, "GitHub")
 			wantLogin(t, gh, []string{"github.com", "gist.github.com"}, "octo", ghPassword)
@@ -301,6 +302,57 @@ func countSkippedItems(r *Result) int {
 		}
 	}
 	return n
+}
+
+func checkCXF(t *testing.T, r *Result) {
+	gh := find(t, r, "GitHub")
+	wantLogin(t, gh, []string{"github.com", "gist.github.com"}, "octo", ghPassword)
+	wantTOTP(t, gh, ghTOTP)
+	wantField(t, gh, "Recovery: codes", "abcd-efgh", true)
+	wantField(t, gh, "Recovery: email", "octo@example.com", false)
+	wantField(t, gh, "Subtitle", "octo", false)
+	wantField(t, gh, FieldURL, "androidapp://com.github.android", false)
+	wantField(t, gh, "Also named", "GitHub (copy)", false)
+	if gh.Folder != "Work" || gh.Notes != ghNotes || !slices.Equal(gh.Tags, []string{"work", "dev", "favorite"}) ||
+		!gh.Created.Equal(time.Date(2023, 1, 2, 3, 4, 5, 0, time.UTC)) {
+		t.Errorf("folder %q notes %q tags %q created %v", gh.Folder, gh.Notes, gh.Tags, gh.Created)
+	}
+	wantSkipped(t, r, "GitHub", "passkey")
+	bank := find(t, r, "Bank 🏦")
+	wantTOTP(t, bank, "GEZDGNBVGY3TQOJQ")
+	if k, err := totp.Parse(bank.TOTP); err != nil || k.Digits != 8 || k.Period != 60 || k.Algorithm != "SHA256" || k.Issuer != "Bank" {
+		t.Errorf("bank TOTP %q: %+v %v", bank.TOTP, k, err)
+	}
+	wantSkipped(t, r, "Bank 🏦", `unknown algorithm "md5"`)
+	card := find(t, r, "Visa")
+	wantField(t, card, "Credit card: Number", "4111111111111111", true)
+	wantField(t, card, "Credit card: Expiry date", "2030-12", false)
+	wantField(t, card, "Credit card: Verification number", "123", true)
+	if !slices.Contains(card.Tags, "card") || len(card.Sites) != 0 {
+		t.Errorf("card %+v", card)
+	}
+	wifi := find(t, r, "Home Wi-Fi")
+	wantField(t, wifi, "Wifi: Passphrase", "wifi passphrase", true)
+	wantField(t, wifi, "Wifi: Ssid", "octonet", false)
+	if wifi.Folder != "Home" {
+		t.Errorf("wifi folder %q", wifi.Folder)
+	}
+	ssh := find(t, r, "Build server key")
+	wantField(t, ssh, "Ssh key: Private key", "MC4CAQAwBQYDK2VwBCIEIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", true)
+	wantField(t, ssh, "Ssh key: Key type", "ssh-ed25519", false)
+	if ssh.Folder != "Work/Servers" {
+		t.Errorf("ssh folder %q", ssh.Folder)
+	}
+	me := find(t, r, "Me")
+	wantField(t, me, "Person name: Given", "Octo", false)
+	wantField(t, me, "Address: City", "Springfield", false)
+	wantField(t, me, "Api key: Key", "sk-test-1234", true)
+	wantSkipped(t, r, "Me", `attached file "passport.pdf"`)
+	wantSkipped(t, r, "Me", "link to another item")
+	wantSkipped(t, r, "Me", `extension "shared"`)
+	if n := find(t, r, "Door code"); n.Notes != "4711" || !slices.Contains(n.Tags, "note") {
+		t.Errorf("note %+v", n)
+	}
 }
 
 func checkBitwarden(t *testing.T, r *Result) {
@@ -402,7 +454,7 @@ func TestRefused(t *testing.T) {
 		Chrome: "chrome.csv", Firefox: "firefox.csv", Safari: "safari.csv", Bitwarden: "bitwarden.json",
 		BitwardenCSV: "bitwarden.csv", OnePassword: "1password.1pux", OnePassCSV: "1password.csv", LastPass: "lastpass.csv",
 		ProtonPass: "protonpass.json", ProtonPassCSV: "protonpass.csv", Dashlane: "dashlane.csv",
-		KeePassXCCSV: "keepassxc/export.csv", KDBX: "keepassxc/fixture.kdbx",
+		KeePassXCCSV: "keepassxc/export.csv", KDBX: "keepassxc/fixture.kdbx", CXF: "cxf.json",
 	}
 	check := func(t *testing.T, what string, f Format, data []byte, o Options, want error) {
 		t.Helper()
@@ -444,6 +496,10 @@ func TestRefused(t *testing.T) {
 	check(t, "no password", Bitwarden, read(t, "bitwarden-encrypted.json"), Options{}, ErrPasswordNeeded)
 	check(t, "account-encrypted", Bitwarden, []byte(`{"encrypted":true,"encKeyValidation_DO_NOT_EDIT":"2.a|b|c","folders":[],"items":[]}`), Options{}, ErrUnsupported)
 	check(t, "unknown", "word", nil, Options{}, ErrUnknownFormat)
+	check(t, "a later major version", CXF, []byte(`{"version":{"major":2,"minor":0},"accounts":[]}`), Options{}, ErrFormat)
+	check(t, "no version", CXF, []byte(`{"accounts":[]}`), Options{}, ErrFormat)
+	check(t, "Bitwarden JSON", CXF, read(t, "bitwarden.json"), Options{}, ErrFormat)
+	check(t, "items not a list", CXF, []byte(`{"version":{"major":1,"minor":0},"accounts":[{"id":"a","items":{}}]}`), Options{}, ErrFormat)
 
 	// 50 MB of junk, and more than MaxInput.
 	big := bytes.Repeat(junk, 50)
