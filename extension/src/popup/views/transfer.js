@@ -39,6 +39,7 @@ function importFormats() {
     ["kdbx", t("KeePass or KeePassXC database (KDBX)")],
     ["meshpass", t("meshpass export (JSON, also encrypted)")],
     ["csv", t("meshpass export (CSV)")],
+    ["cxf", t("FIDO Credential Exchange Format (CXF, JSON)")],
   ];
 }
 
@@ -70,6 +71,7 @@ export function detect(name, head) {
   if (lower.endsWith(".json") || text.trimStart().startsWith("{")) {
     if (/"format"\s*:\s*"meshpass-export"/.test(text)) return "meshpass";
     if (/"vaults"\s*:/.test(text)) return "protonpass";
+    if (/"(exporterRpId|credentials)"\s*:/.test(text)) return "cxf";
     if (/"(items|passwordProtected|encKeyValidation_DO_NOT_EDIT)"\s*:/.test(text)) return "bitwarden";
     return "";
   }
