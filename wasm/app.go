@@ -77,6 +77,7 @@ func (a *app) handlers() map[string]bridge.Handler {
 		"list":              bridge.Typed(a.list),
 		"secret":            bridge.Typed(a.secret),
 		"totp":              bridge.Typed(a.totp),
+		"totpCheck":         bridge.Typed(a.totpCheck),
 		"add":               bridge.Typed(a.add),
 		"addMany":           bridge.Typed(a.addMany),
 		"importPreview":     bridge.Typed(a.importPreview),

@@ -65,6 +65,8 @@ var Functions = []Function{
 		"Returns the secrets of one entry (the popup's copy and edit): username, password, one-time code URI, custom fields with the hidden values, and the last earlier passwords with their dates; never more than that one entry's."),
 	popup[ID, TOTPCode]("totp",
 		"Returns the current one-time code of the entry id (RFC 6238; an hotp URI gives its counter's code), with its period and the seconds it stays valid; never the otpauth:// URI. An entry without one fails with not_found."),
+	popup[TOTPURI, TOTPCheck]("totpCheck",
+		"Checks an otpauth:// URI read from a QR image in the popup (or typed) as add and edit would, and returns it as an entry would store it, with its issuer, account and current code; writes nothing and works while locked. A URI it refuses fails with bad_request saying why."),
 	popup[EntryInput, Entry]("add",
 		"Adds an entry (sites, username, password and the other fields given) and publishes it; returns it without its secrets. Saved but not published (the portal unreachable): fails with pending."),
 	popup[Entries, Added]("addMany",

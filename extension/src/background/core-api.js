@@ -145,6 +145,25 @@ import { call } from "./core.js";
  */
 
 /**
+ * TOTPURI is the argument of totpCheck: an otpauth:// URI the popup read
+ * from a QR image (or that the person typed).
+ * @typedef {object} TOTPURI
+ * @property {string} uri URI is the otpauth:// URI.
+ */
+
+/**
+ * TOTPCheck is what totpCheck returns: the URI as an entry would store
+ * it, whom it is for, and its current code.
+ * @typedef {object} TOTPCheck
+ * @property {string} uri URI is the URI as add and edit store it.
+ * @property {string} [issuer] Issuer is whom the codes are for (the URI's issuer parameter, or the label's part before the colon); may be empty.
+ * @property {string} [account] Account is the account the codes are for (the label's part after the colon); may be empty.
+ * @property {string} code Code is the current code (6 to 8 digits).
+ * @property {number} period Period is the seconds a code lasts (0 for a counter-based hotp URI, whose code does not change with time).
+ * @property {number} remaining Remaining is the whole seconds the code stays valid (0 for hotp).
+ */
+
+/**
  * EntryInput is the argument of add, and of edit (where a field left out
  * is not changed, and id is required).
  * @typedef {object} EntryInput
@@ -609,6 +628,15 @@ export function totp(arg) {
 }
 
 /**
+ * Checks an otpauth:// URI read from a QR image in the popup (or typed) as add and edit would, and returns it as an entry would store it, with its issuer, account and current code; writes nothing and works while locked. A URI it refuses fails with bad_request saying why.
+ * @param {TOTPURI} arg
+ * @returns {Promise<TOTPCheck>}
+ */
+export function totpCheck(arg) {
+  return call("totpCheck", arg ?? {});
+}
+
+/**
  * Adds an entry (sites, username, password and the other fields given) and publishes it; returns it without its secrets. Saved but not published (the portal unreachable): fails with pending.
  * @param {EntryInput} arg
  * @returns {Promise<Entry>}
@@ -996,6 +1024,7 @@ export const POPUP_FUNCTIONS = frozenSet([
   "list",
   "secret",
   "totp",
+  "totpCheck",
   "add",
   "addMany",
   "importPreview",
