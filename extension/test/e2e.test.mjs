@@ -14,8 +14,12 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { after, before, test } from "node:test";
+import qrcode from "qrcode-generator";
 import { bannerText, clickBanner, hasBanner } from "./banner.mjs";
 import { Browser, EXTENSION_ID, shot, startPortal, startProxy, startSites, waitFor } from "./harness.mjs";
+
+/** BLANK_GIF is a white 1×1 GIF: an image without a QR code. */
+const BLANK_GIF = "R0lGODlhAQABAIAAAP///wAAACH5BAAAAAAALAAAAAABAAEAAAICRAEAOw==";
 
 const PASS_A = "correct horse battery A";
 const PASS_B = "correct horse battery B";
@@ -261,6 +265,25 @@ test("extension end to end", async (t) => {
     await waitFor(async () => /^\d{6}$/.test(await view.locator("[data-role=totp-code]").innerText()), "the live code");
     assert.match(await view.locator("[data-role=totp-remaining]").innerText(), /\d+ s/);
     await shot(view, "06b-entry-one-time-code");
+    // Scanning a QR image (a GIF made here) puts its URI in the field,
+    // checked by the core, and shows its current code; saving keeps it.
+    const SCANNED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+    const uri = `otpauth://totp/Scan:alice?secret=${SCANNED}&issuer=Scan`;
+    const qr = qrcode(0, "M");
+    qr.addData(uri);
+    qr.make();
+    const gif = Buffer.from(qr.createDataURL(6, 4).split(",")[1], "base64");
+    await view.locator("#entry-totp-qr").setInputFiles({ name: "qr.gif", mimeType: "image/gif", buffer: gif });
+    await waitFor(async () => /Scan · alice/.test(await view.locator("[data-role=totp-scanned]").innerText()), "the scanned code");
+    const scanned = await view.locator("[data-role=totp-scanned]").innerText();
+    const shown = scanned.match(/\b(\d{6})\b/)?.[1];
+    assert.ok([totpCode(SCANNED, Date.now() - 2000), totpCode(SCANNED, Date.now())].includes(shown), `scanned ${scanned}`);
+    assert.equal(await view.inputValue("#entry-totp"), uri);
+    // An image without a QR code is refused, saying so.
+    await view
+      .locator("#entry-totp-qr")
+      .setInputFiles({ name: "blank.gif", mimeType: "image/gif", buffer: Buffer.from(BLANK_GIF, "base64") });
+    await view.locator("[data-role=status]", { hasText: "No QR code" }).waitFor();
     await view.close();
     await page.close();
     await B.bg("remove", { id }); // the later steps count the logins
