@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -140,6 +142,65 @@ func TestImportExport(t *testing.T) {
 	transferNow = func() time.Time { return time.Now().Add(api.ImportTTL + time.Minute) }
 	wantCode("importCommit", api.ImportToken{Token: prev.Token}, api.CodeNotFound)
 	transferNow = time.Now
+
+	// A file over what one message holds (~48 MiB) arrives in pieces (in
+	// the browser's wasm test, a file of three pieces, to keep it short).
+	size := 50 << 20
+	if runtime.GOOS == "js" {
+		size = 2*api.MaxChunkBytes + 1000
+	}
+	var big bytes.Buffer
+	big.WriteString("name,url,username,password,note\n")
+	note := strings.Repeat("n", 500)
+	for i := 0; big.Len() < size; i++ {
+		fmt.Fprintf(&big, "s%d,https://s%d.example/login,u%d,pw-%d,%s\n", i, i, i, i, note)
+	}
+	rows := strings.Count(big.String(), "\n") - 1
+	upload := func(id string, off, n int) (api.Uploaded, string) {
+		in, _ := json.Marshal(api.ImportChunk{Upload: id, Size: big.Len(), Offset: off, Data: base64.StdEncoding.EncodeToString(big.Bytes()[off : off+n])})
+		res, code := call(t, a, "importUpload", string(in))
+		var u api.Uploaded
+		if code == "" {
+			json.Unmarshal([]byte(res), &u)
+		}
+		return u, code
+	}
+	if _, code := upload("nosuch", 0, 10); code != api.CodeNotFound {
+		t.Errorf("a piece of no upload: %q", code)
+	}
+	if _, code := upload("", 10, 10); code != api.CodeBadRequest {
+		t.Errorf("a first piece not at 0: %q", code)
+	}
+	wantCode("importUpload", api.ImportChunk{Size: api.MaxImportBytes + 1, Data: "AAAA"}, api.CodeBadRequest)
+	u, code := upload("", 0, api.MaxChunkBytes)
+	if code != "" || u.Received != api.MaxChunkBytes || u.Size != big.Len() {
+		t.Fatalf("first piece: %+v %q", u, code)
+	}
+	if _, code := upload(u.Upload, 2*api.MaxChunkBytes, 10); code != api.CodeBadRequest {
+		t.Errorf("a piece out of order: %q", code)
+	}
+	wantCode("importPreview", api.ImportArg{Format: "chrome", Upload: u.Upload}, api.CodeBadRequest) // not whole yet
+	for off := api.MaxChunkBytes; off < big.Len(); off += api.MaxChunkBytes {
+		if u, code = upload(u.Upload, off, min(api.MaxChunkBytes, big.Len()-off)); code != "" {
+			t.Fatalf("piece at %d: %q", off, code)
+		}
+	}
+	if u.Received != big.Len() {
+		t.Fatalf("received %d of %d", u.Received, big.Len())
+	}
+	mustCall("importPreview", api.ImportArg{Format: "chrome", Upload: u.Upload}, &prev)
+	if prev.Entries != rows || prev.Token == "" {
+		t.Fatalf("preview of the %d MiB file: %d entries, want %d", big.Len()>>20, prev.Entries, rows)
+	}
+	wantCode("importPreview", api.ImportArg{Format: "chrome", Upload: u.Upload}, api.CodeNotFound) // read once
+	wantCode("importPreview", api.ImportArg{Format: "chrome", Upload: u.Upload, Data: "AAAA"}, api.CodeBadRequest)
+	// Locking forgets an upload.
+	u, _ = upload("", 0, 1000)
+	mustCall("lock", nil, nil)
+	mustCall("unlock", map[string]string{"passphrase": pass}, nil)
+	if _, code := upload(u.Upload, 1000, 10); code != api.CodeNotFound {
+		t.Errorf("a piece after a lock: %q", code)
+	}
 
 	// Export: the vault passphrase again, then every entry.
 	wantCode("exportVault", api.ExportArg{Format: "meshpass", Passphrase: "not it"}, api.CodeWrongPassphrase)

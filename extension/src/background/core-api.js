@@ -192,11 +192,31 @@ import { call } from "./core.js";
  */
 
 /**
+ * ImportChunk is the argument of importUpload: one piece of a file too
+ * large for one message, in order.
+ * @typedef {object} ImportChunk
+ * @property {string} [upload] Upload names the upload the piece belongs to; "" for the first piece, which starts one (forgetting any other).
+ * @property {number} size Size is the whole file's bytes, at most MaxImportBytes; every piece of an upload gives the same.
+ * @property {number} offset Offset is where the piece starts in the file: the bytes received so far.
+ * @property {string} data Data is the piece, standard base64, at most MaxChunkBytes decoded.
+ */
+
+/**
+ * Uploaded is what importUpload returns: the upload's name and how much of
+ * the file it holds.
+ * @typedef {object} Uploaded
+ * @property {string} upload Upload names the upload (importUpload's next pieces, then importPreview's upload).
+ * @property {number} received Received is the bytes received so far.
+ * @property {number} size Size is the whole file's bytes.
+ */
+
+/**
  * ImportArg is the argument of importPreview: a file of another password
  * manager's export (or a meshpass export).
  * @typedef {object} ImportArg
  * @property {string} format Format is the file's format, as the importer names it ("chrome", "bitwarden", "kdbx", ...; importer.ParseFormat).
- * @property {string} data Data is the file's bytes, standard base64.
+ * @property {string} [data] Data is the file's bytes, standard base64; or, for a file sent in pieces (importUpload), empty and Upload names them.
+ * @property {string} [upload] Upload names a file sent whole in pieces with importUpload; the preview reads it and forgets it.
  * @property {string} [password] Password opens an encrypted file (KDBX, password-protected Bitwarden JSON, encrypted meshpass export).
  */
 
@@ -269,7 +289,8 @@ import { call } from "./core.js";
 /**
  * Exported is what exportVault returns: the file to save.
  * @typedef {object} Exported
- * @property {string} data Data is the file's bytes, standard base64.
+ * @property {string} [data] Data is the file's bytes, standard base64; or, for a file sent in pieces (importUpload), empty and Upload names them.
+ * @property {string} [upload] Upload names a file sent whole in pieces with importUpload; the preview reads it and forgets it.
  * @property {string} fileName FileName is a name to save it under ("meshpass-export-2025-01-31.json").
  * @property {string} mediaType MediaType is its MIME type.
  * @property {number} entries Entries is the number of entries in it.
@@ -655,7 +676,16 @@ export function addMany(arg) {
 }
 
 /**
- * Reads a file of another password manager's export (or a meshpass export) and says what an import would write, merge and leave out and why, writing nothing; the entries are kept in the core under the token (one import at a time, for ImportTTL, forgotten at lock). An encrypted file without its password fails with password_needed, with a wrong one with wrong_password, a file that is not of the format with bad_request.
+ * Receives one piece of a file too large for one message (over MaxChunkBytes), in order, for importPreview's upload: the first piece (no upload) starts an upload of size bytes and forgets any other; a piece out of order or past the size fails with bad_request, an unknown or expired upload with not_found. Locking forgets it.
+ * @param {ImportChunk} arg
+ * @returns {Promise<Uploaded>}
+ */
+export function importUpload(arg) {
+  return call("importUpload", arg ?? {});
+}
+
+/**
+ * Reads a file of another password manager's export (or a meshpass export; data, or a whole upload of importUpload, which it forgets) and says what an import would write, merge and leave out and why, writing nothing; the entries are kept in the core under the token (one import at a time, for ImportTTL, forgotten at lock). An encrypted file without its password fails with password_needed, with a wrong one with wrong_password, a file that is not of the format with bad_request.
  * @param {ImportArg} arg
  * @returns {Promise<ImportPreview>}
  */
@@ -1027,6 +1057,7 @@ export const POPUP_FUNCTIONS = frozenSet([
   "totpCheck",
   "add",
   "addMany",
+  "importUpload",
   "importPreview",
   "importCommit",
   "exportVault",

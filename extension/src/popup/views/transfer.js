@@ -15,6 +15,13 @@ import { bg, busy, describe, refusal, start } from "../popup.js";
 /** MAX_FILE is the largest file the core imports (api.MaxImportBytes, the importer's limit). */
 const MAX_FILE = 64 << 20;
 
+/**
+ * CHUNK is the most bytes sent in one message (api.MaxChunkBytes): a larger
+ * file goes to the core in pieces (importUpload), since a message between
+ * the page and the worker holds at most 64 MiB of JSON.
+ */
+const CHUNK = 8 << 20;
+
 /** openTransferPage opens the page in a new tab (and closes the popup). */
 export async function openTransferPage(inPopup) {
   await chrome.tabs.create({ url: chrome.runtime.getURL("popup.html?page=transfer") });
@@ -100,6 +107,21 @@ function fromBase64(s) {
   return out;
 }
 
+/**
+ * fileArg is importPreview's file: its base64 in one message, or for a
+ * file over CHUNK, the name of an upload sent in pieces (progress on line).
+ */
+async function fileArg(file, line) {
+  if (file.size <= CHUNK) return { data: base64(await file.arrayBuffer()) };
+  let upload;
+  for (let offset = 0; offset < file.size; offset += CHUNK) {
+    line.set("", t("Reading the file: $1 of $2 MiB…", String(offset >> 20), String(Math.ceil(file.size / (1 << 20)))));
+    const data = base64(await file.slice(offset, offset + CHUNK).arrayBuffer());
+    ({ upload } = await bg("importUpload", { upload, size: file.size, offset, data }));
+  }
+  return { upload };
+}
+
 /** table is an accessible table with a caption, column headers and rows of cells. */
 function table(role, caption, columns, rows) {
   return h(
@@ -159,7 +181,7 @@ function importSection() {
   const go = h("button", { class: "primary", id: "import-preview" }, t("Preview"));
   const preview = h("div", { "data-role": "import-preview" });
   const result = h("div", { "data-role": "import-result" });
-  let data = null; // the file's base64, read once per file chosen
+  let data = null; // importPreview's file argument of a small file, read once per file chosen
 
   const needsPassword = () => {
     passwordRow.hidden = false;
@@ -194,11 +216,12 @@ function importSection() {
       if (!file) throw refusal(t("Choose a file first."));
       if (!format.value) throw refusal(t("Choose the format the file was exported in."));
       if (file.size > MAX_FILE) throw refusal(t("The file is larger than $1 MiB.", String(MAX_FILE >> 20)));
-      if (data === null) data = base64(await file.arrayBuffer());
-      line.set("", t("Reading the file…"));
       let p;
       try {
-        p = await bg("importPreview", { format: format.value, data, password: password.value || undefined });
+        const arg = data ?? (await fileArg(file, line));
+        if (arg.data) data = arg; // a small file is read once; an upload is read by one preview
+        line.set("", t("Reading the file…"));
+        p = await bg("importPreview", { format: format.value, ...arg, password: password.value || undefined });
       } catch (e) {
         if (e.code === CODES.PASSWORD_NEEDED) {
           needsPassword();
