@@ -724,6 +724,27 @@ test("extension end to end", async (t) => {
     await page.close();
   });
 
+  await t.test("a file larger than one message (8 MiB) goes to the core in pieces and previews", async () => {
+    const note = "n".repeat(500);
+    const lines = ["name,url,username,password,note"];
+    let size = 0;
+    for (let i = 0; size < 9 << 20; i++) {
+      const l = `s${i},https://s${i}.big.localhost/,u${i},pw-${i},${note}`;
+      lines.push(l);
+      size += l.length + 1;
+    }
+    await transfer.locator("#import-file").setInputFiles({
+      name: "big.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from(lines.join("\n") + "\n"),
+    });
+    await waitFor(async () => (await transfer.locator("#import-format").inputValue()) === "chrome", "the format detected");
+    await transfer.locator("#import-preview").click();
+    const entries = transfer.locator("[data-role=preview-entries]");
+    await entries.waitFor({ timeout: 60_000 });
+    assert.match(await entries.innerText(), new RegExp(`: ${lines.length - 1}$`));
+  });
+
   await t.test("C exports: the vault passphrase again, a warning before plaintext, the file downloaded holds the entries", async () => {
     if (!transfer || transfer.isClosed()) transfer = await C.ctx.newPage();
     await transfer.goto(`chrome-extension://${EXTENSION_ID}/popup.html?page=transfer`);
