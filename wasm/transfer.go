@@ -63,7 +63,13 @@ func (a *app) importPreview(ctx context.Context, arg api.ImportArg) (api.ImportP
 	} else if data, err = base64.StdEncoding.DecodeString(arg.Data); err != nil {
 		return api.ImportPreview{}, bridge.BadRequest("the file's data is not base64")
 	}
-	res, err := importer.Parse(format, data, importer.Options{Password: arg.Password})
+	opts := importer.Options{Password: arg.Password}
+	if arg.KeyFile != "" {
+		if opts.KeyFile, err = base64.StdEncoding.DecodeString(arg.KeyFile); err != nil {
+			return api.ImportPreview{}, bridge.BadRequest("the key file's data is not base64")
+		}
+	}
+	res, err := importer.Parse(format, data, opts)
 	if err != nil {
 		return api.ImportPreview{}, err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/meshpass/meshpass/shared/importer"
 	"github.com/meshpass/meshpass/shared/vault"
 	"github.com/meshpass/meshpass/wasm/api"
+	"github.com/tobischo/gokeepasslib/v3"
 )
 
 func TestImportLimitIsTheImporters(t *testing.T) {
@@ -142,6 +143,49 @@ func TestImportExport(t *testing.T) {
 	transferNow = func() time.Time { return time.Now().Add(api.ImportTTL + time.Minute) }
 	wantCode("importCommit", api.ImportToken{Token: prev.Token}, api.CodeNotFound)
 	transferNow = time.Now
+
+	// A KeePass database with a key file, alone and with its password.
+	key := bytes.Repeat([]byte{7}, 32)
+	kdbx := func(password string) string {
+		e := gokeepasslib.NewEntry()
+		e.Values = append(e.Values,
+			gokeepasslib.ValueData{Key: "Title", Value: gokeepasslib.V{Content: "Keyed"}},
+			gokeepasslib.ValueData{Key: "URL", Value: gokeepasslib.V{Content: "https://keyed.example/"}},
+			gokeepasslib.ValueData{Key: "UserName", Value: gokeepasslib.V{Content: "k" + password}},
+		)
+		root := gokeepasslib.NewGroup()
+		root.Entries = append(root.Entries, e)
+		db := gokeepasslib.NewDatabase(gokeepasslib.WithDatabaseKDBXVersion3())
+		var err error
+		if password == "" {
+			db.Credentials, err = gokeepasslib.NewKeyDataCredentials(key)
+		} else {
+			db.Credentials, err = gokeepasslib.NewPasswordAndKeyDataCredentials(password, key)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Header.FileHeaders.TransformRounds = 1000
+		db.Content.Root = &gokeepasslib.RootData{Groups: []gokeepasslib.Group{root}}
+		var b bytes.Buffer
+		if err := gokeepasslib.NewEncoder(&b).Encode(db); err != nil {
+			t.Fatal(err)
+		}
+		return base64.StdEncoding.EncodeToString(b.Bytes())
+	}
+	keyB64 := base64.StdEncoding.EncodeToString(key)
+	mustCall("importPreview", api.ImportArg{Format: "kdbx", Data: kdbx(""), KeyFile: keyB64}, &prev)
+	if prev.Entries != 1 || prev.Rows[0].Username != "k" {
+		t.Errorf("key file only: %+v", prev)
+	}
+	both := kdbx("db password")
+	wantCode("importPreview", api.ImportArg{Format: "kdbx", Data: both, KeyFile: keyB64}, api.CodeWrongPassword)
+	wantCode("importPreview", api.ImportArg{Format: "kdbx", Data: both, Password: "db password"}, api.CodeWrongPassword)
+	wantCode("importPreview", api.ImportArg{Format: "kdbx", Data: both, Password: "db password", KeyFile: "not base64!"}, api.CodeBadRequest)
+	mustCall("importPreview", api.ImportArg{Format: "kdbx", Data: both, Password: "db password", KeyFile: keyB64}, &prev)
+	if prev.Entries != 1 || prev.Rows[0].Username != "kdb password" {
+		t.Errorf("password and key file: %+v", prev)
+	}
 
 	// A file over what one message holds (~48 MiB) arrives in pieces (in
 	// the browser's wasm test, a file of three pieces, to keep it short).

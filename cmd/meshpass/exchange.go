@@ -112,11 +112,13 @@ func cmdImport(a *app, args []string) error {
 		"Import the logins of another password manager's export (or a meshpass export)\n"+
 			"from FILE (- for standard input): show what will be written, merged and left\n"+
 			"out and why, ask, then add every entry in one bulk write. Nothing is written if\n"+
-			"the file is refused. An encrypted file's password is asked (or $"+envFilePassword+").\n"+
+			"the file is refused. An encrypted file's password is asked (or $"+envFilePassword+");\n"+
+			"a KeePass database with a key file takes --key-file.\n"+
 			"Formats (--from):\n"+formatList())
 	from := fs.String("from", "", "the `FORMAT` of FILE (see above)")
 	dry := fs.Bool("dry-run", false, "show what would be imported, write nothing (needs no device)")
 	yes := fs.Bool("yes", false, "import without asking")
+	keyFile := fs.String("key-file", "", "a KeePass database's key `FILE` (alone, or with the password asked)")
 	var format importer.Format
 	if _, err := a.start(fs, args, 1, needNothing, func() error {
 		if *from == "" {
@@ -135,8 +137,15 @@ func cmdImport(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := importer.Parse(format, data, importer.Options{})
-	if errors.Is(err, importer.ErrPasswordNeeded) {
+	var opts importer.Options
+	if *keyFile != "" {
+		if opts.KeyFile, err = a.readFile(*keyFile, importer.MaxInput); err != nil {
+			return err
+		}
+	}
+	res, err := importer.Parse(format, data, opts)
+	// A key file alone does not open a database that also has a password.
+	if errors.Is(err, importer.ErrPasswordNeeded) || errors.Is(err, importer.ErrPassword) && opts.KeyFile != nil {
 		pw := a.getenv(envFilePassword)
 		if pw == "" {
 			if pw, err = a.secret(fmt.Sprintf("Password of %s: ", file)); err != nil {
@@ -146,7 +155,8 @@ func cmdImport(a *app, args []string) error {
 				return err
 			}
 		}
-		res, err = importer.Parse(format, data, importer.Options{Password: pw})
+		opts.Password = pw
+		res, err = importer.Parse(format, data, opts)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w; nothing imported", file, err)

@@ -116,6 +116,19 @@ func TestImport(t *testing.T) {
 	if !strings.Contains(out, "Build server") || !strings.Contains(out, "bank.example") {
 		t.Fatalf("list after the KDBX import:\n%s", out)
 	}
+
+	// Databases with a key file (the same entries: already there): alone,
+	// and with the password asked.
+	key := fixtures + "keepassxc/keyfile.keyx"
+	if r := a.run("import", "--from", "kdbx", "--yes", "--key-file", key, fixtures+"keepassxc/keyonly.kdbx"); r.code != 0 || !strings.Contains(r.out, "already in the vault") {
+		t.Fatalf("key file only: exit %d\n%s\n%s", r.code, r.out, r.errout)
+	}
+	if r := a.runStdin("fixture password\n", "import", "--from", "kdbx", "--yes", "--key-file", key, fixtures+"keepassxc/composite.kdbx"); r.code != 0 || !strings.Contains(r.out, "already in the vault") {
+		t.Fatalf("password and key file: exit %d\n%s\n%s", r.code, r.out, r.errout)
+	}
+	if r := a.runStdin("fixture password\n", "import", "--from", "kdbx", "--yes", fixtures+"keepassxc/composite.kdbx"); r.code != exitPassphrase {
+		t.Fatalf("without the key file: exit %d\n%s", r.code, r.errout)
+	}
 }
 
 // TestTOTPCommand: `meshpass totp` prints the code of now.

@@ -21,7 +21,8 @@
 // united.
 //
 // Input is untrusted: it is bounded (MaxInput bytes, MaxItems items,
-// MaxEntryBytes per entry) and a file that is not of the format named, is
+// MaxEntryBytes per entry, MaxKDBXContent bytes of a KeePass database's
+// content once decompressed) and a file that is not of the format named, is
 // cut short, or does not open with the password given is refused with an
 // error that wraps ErrFormat, ErrTooLarge, ErrPasswordNeeded or
 // ErrPassword; then nothing is returned.
@@ -123,6 +124,9 @@ type Options struct {
 	// Password opens an encrypted file (KDBX, password-protected
 	// Bitwarden JSON, encrypted meshpass export).
 	Password string
+	// KeyFile is a KDBX database's key file (its bytes), alone or with
+	// Password; nil for none.
+	KeyFile []byte
 	// Exact, for meshpass JSON only, returns the entries exactly as the
 	// export holds them: IDs, Updated and History (with its writers) kept,
 	// no merging of duplicates. It is for callers that compare or write

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/meshpass/meshpass/shared/totp"
 	"github.com/meshpass/meshpass/shared/vault"
+	"github.com/tobischo/gokeepasslib/v3"
+	"github.com/tobischo/gokeepasslib/v3/wrappers"
 )
 
 // The fixtures' shared values (testdata/README.md).
@@ -519,7 +522,7 @@ func TestRefused(t *testing.T) {
 	// A KDBX whose key derivation asks for too much memory is refused
 	// before it runs.
 	kd := bytes.Clone(read(t, "keepassxc/fixture.kdbx"))
-	if err := checkKDBXHeader(kd); err != nil {
+	if _, err := checkKDBXHeader(kd); err != nil {
 		t.Fatal(err)
 	}
 	i := bytes.Index(kd, []byte("\x01\x00\x00\x00R\x08\x00\x00\x00"))
@@ -552,5 +555,93 @@ func TestParseFormat(t *testing.T) {
 	}
 	if _, err := ParseFormat("word"); !errors.Is(err, ErrUnknownFormat) {
 		t.Error(err)
+	}
+}
+
+// TestKDBXBomb: a database whose content decompresses to 300 MiB
+// (testdata/kdbxbomb) is refused as too large, without holding it in
+// memory.
+func TestKDBXBomb(t *testing.T) {
+	data := read(t, "kdbx-bomb.kdbx")
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r, err := Parse(KDBX, data, Options{Password: "bomb password"})
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrTooLarge) || r != nil || !strings.Contains(err.Error(), "decompressed") {
+		t.Fatalf("bomb: %v", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+		t.Errorf("refusing the bomb allocated %d MiB", n>>20)
+	}
+	if _, err := Parse(KDBX, data, Options{Password: "wrong"}); !errors.Is(err, ErrPassword) {
+		t.Errorf("bomb, wrong password: %v", err)
+	}
+}
+
+// TestKDBXKeyFile: databases KeePassXC made with a key file, with and
+// without a password, open with exactly their composite key.
+func TestKDBXKeyFile(t *testing.T) {
+	key := read(t, "keepassxc/keyfile.keyx")
+	for _, c := range []struct {
+		file string
+		o    Options
+		want error
+	}{
+		{"keepassxc/composite.kdbx", Options{Password: kdbxPass, KeyFile: key}, nil},
+		{"keepassxc/composite.kdbx", Options{Password: kdbxPass}, ErrPassword},
+		{"keepassxc/composite.kdbx", Options{KeyFile: key}, ErrPassword},
+		{"keepassxc/composite.kdbx", Options{Password: kdbxPass, KeyFile: []byte("another key file")}, ErrPassword},
+		{"keepassxc/keyonly.kdbx", Options{KeyFile: key}, nil},
+		{"keepassxc/keyonly.kdbx", Options{}, ErrPasswordNeeded},
+		{"keepassxc/keyonly.kdbx", Options{Password: kdbxPass}, ErrPassword},
+		{"keepassxc/keyonly.kdbx", Options{KeyFile: []byte(`<?xml version="1.0"?><KeyFile><Meta><Version>2.0</Version></Meta><Key><Data Hash="00000000">00</Data></Key></KeyFile>`)}, ErrFormat},
+		{"keepassxc/fixture.kdbx", Options{Password: kdbxPass, KeyFile: key}, ErrPassword},
+	} {
+		r, err := Parse(KDBX, read(t, c.file), c.o)
+		if !errors.Is(err, c.want) || (err == nil) != (r != nil) {
+			t.Errorf("%s with password %v, key file %d bytes: %v, want %v", c.file, c.o.Password != "", len(c.o.KeyFile), err, c.want)
+			continue
+		}
+		if err == nil {
+			wantLogin(t, find(t, r, "GitHub"), []string{"github.com", "gist.github.com"}, "octo", ghPassword)
+		}
+	}
+}
+
+// TestKDBX31: a gzip-compressed KDBX 3.1 database (gokeepasslib writes
+// it here) opens through the bounded decompression too.
+func TestKDBX31(t *testing.T) {
+	e := gokeepasslib.NewEntry()
+	e.Values = append(e.Values,
+		gokeepasslib.ValueData{Key: "Title", Value: gokeepasslib.V{Content: "Old format"}},
+		gokeepasslib.ValueData{Key: "URL", Value: gokeepasslib.V{Content: "https://old.example/"}},
+		gokeepasslib.ValueData{Key: "UserName", Value: gokeepasslib.V{Content: "me"}},
+		gokeepasslib.ValueData{Key: "Password", Value: gokeepasslib.V{Content: "pw 3.1", Protected: wrappers.NewBoolWrapper(true)}},
+	)
+	root := gokeepasslib.NewGroup()
+	root.Entries = append(root.Entries, e)
+	db := gokeepasslib.NewDatabase(gokeepasslib.WithDatabaseKDBXVersion3())
+	db.Credentials = gokeepasslib.NewPasswordCredentials("pw")
+	db.Header.FileHeaders.TransformRounds = 1000
+	db.Content.Root = &gokeepasslib.RootData{Groups: []gokeepasslib.Group{root}}
+	if err := db.LockProtectedEntries(); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := gokeepasslib.NewEncoder(&b).Encode(db); err != nil {
+		t.Fatal(err)
+	}
+	h, err := checkKDBXHeader(b.Bytes())
+	if err != nil || h.major != 3 || !h.gzip {
+		t.Fatalf("header %+v, %v", h, err)
+	}
+	r, err := Parse(KDBX, b.Bytes(), Options{Password: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLogin(t, find(t, r, "Old format"), []string{"old.example"}, "me", "pw 3.1")
+	if _, err := Parse(KDBX, b.Bytes(), Options{Password: "wrong"}); !errors.Is(err, ErrPassword) {
+		t.Errorf("wrong password: %v", err)
 	}
 }

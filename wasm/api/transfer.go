@@ -31,6 +31,10 @@ const (
 	// the extension's pages and its worker holds at most 64 MiB of JSON
 	// (the base64 of a 48 MiB file).
 	MaxChunkBytes = 8 << 20
+	// MaxKeyFileBytes is the largest key file importPreview takes (any
+	// file may be a KeePass key file; it goes in the same message as the
+	// rest).
+	MaxKeyFileBytes = 4 << 20
 )
 
 // ExportFormats are the formats export writes.
@@ -51,6 +55,9 @@ type ImportArg struct {
 	// Password opens an encrypted file (KDBX, password-protected
 	// Bitwarden JSON, encrypted meshpass export).
 	Password string `json:"password,omitempty"`
+	// KeyFile is a KeePass database's key file, standard base64 (alone,
+	// or with Password); at most MaxKeyFileBytes.
+	KeyFile string `json:"keyFile,omitempty"`
 }
 
 // Validate requires the format and the data or an upload (not both), and
@@ -65,6 +72,8 @@ func (a ImportArg) Validate() error {
 		return errors.New("the file is empty")
 	case len(a.Data) > base64.StdEncoding.EncodedLen(MaxImportBytes):
 		return fmt.Errorf("the file is larger than %d MiB", MaxImportBytes>>20)
+	case len(a.KeyFile) > base64.StdEncoding.EncodedLen(MaxKeyFileBytes):
+		return fmt.Errorf("the key file is larger than %d MiB", MaxKeyFileBytes>>20)
 	}
 	return nil
 }

@@ -218,6 +218,7 @@ import { call } from "./core.js";
  * @property {string} [data] Data is the file's bytes, standard base64; or, for a file sent in pieces (importUpload), empty and Upload names them.
  * @property {string} [upload] Upload names a file sent whole in pieces with importUpload; the preview reads it and forgets it.
  * @property {string} [password] Password opens an encrypted file (KDBX, password-protected Bitwarden JSON, encrypted meshpass export).
+ * @property {string} [keyFile] KeyFile is a KeePass database's key file, standard base64 (alone, or with Password); at most MaxKeyFileBytes.
  */
 
 /**

@@ -22,6 +22,9 @@ const MAX_FILE = 64 << 20;
  */
 const CHUNK = 8 << 20;
 
+/** MAX_KEY_FILE is the largest KeePass key file the core takes (api.MaxKeyFileBytes). */
+const MAX_KEY_FILE = 4 << 20;
+
 /** openTransferPage opens the page in a new tab (and closes the popup). */
 export async function openTransferPage(inPopup) {
   await chrome.tabs.create({ url: chrome.runtime.getURL("popup.html?page=transfer") });
@@ -172,6 +175,13 @@ function importSection() {
   );
   const detected = h("p", { class: "muted", "data-role": "import-detected", "aria-live": "polite" });
   const password = h("input", { type: "password", id: "import-password", autocomplete: "off" });
+  const keyFile = h("input", { type: "file", id: "import-key-file" });
+  const keyRow = h(
+    "div",
+    { "data-role": "import-key-row", hidden: true },
+    h("label", { for: "import-key-file" }, t("Key file of the database (if it has one)")),
+    keyFile,
+  );
   const passwordRow = h(
     "div",
     { "data-role": "import-password-row", hidden: true },
@@ -186,9 +196,11 @@ function importSection() {
   const needsPassword = () => {
     passwordRow.hidden = false;
   };
-  format.addEventListener("change", () => {
+  const isKDBX = () => {
+    keyRow.hidden = format.value !== "kdbx";
     if (format.value === "kdbx") needsPassword();
-  });
+  };
+  format.addEventListener("change", isKDBX);
   fileInput.addEventListener("change", async () => {
     data = null;
     preview.replaceChildren();
@@ -205,7 +217,7 @@ function importSection() {
       format.value = guess;
       detected.textContent = t("Format detected: $1", format.selectedOptions[0].textContent);
     } else detected.textContent = t("Choose the format the file was exported in.");
-    if (guess === "kdbx") needsPassword();
+    isKDBX();
   });
 
   go.addEventListener("click", () =>
@@ -221,7 +233,10 @@ function importSection() {
         const arg = data ?? (await fileArg(file, line));
         if (arg.data) data = arg; // a small file is read once; an upload is read by one preview
         line.set("", t("Reading the file…"));
-        p = await bg("importPreview", { format: format.value, ...arg, password: password.value || undefined });
+        const key = format.value === "kdbx" ? keyFile.files[0] : undefined;
+        if (key && key.size > MAX_KEY_FILE) throw refusal(t("The key file is larger than $1 MiB.", String(MAX_KEY_FILE >> 20)));
+        const keyData = key ? base64(await key.arrayBuffer()) : undefined;
+        p = await bg("importPreview", { format: format.value, ...arg, password: password.value || undefined, keyFile: keyData });
       } catch (e) {
         if (e.code === CODES.PASSWORD_NEEDED) {
           needsPassword();
@@ -231,7 +246,11 @@ function importSection() {
         if (e.code === CODES.WRONG_PASSWORD) {
           needsPassword();
           password.focus();
-          throw refusal(t("Wrong password for the file (or a damaged file)."));
+          throw refusal(
+            format.value === "kdbx"
+              ? t("Wrong password or key file for the database (or a damaged file).")
+              : t("Wrong password for the file (or a damaged file)."),
+          );
         }
         return rethrowUnlessLocked(e);
       }
@@ -250,6 +269,7 @@ function importSection() {
     format,
     detected,
     passwordRow,
+    keyRow,
     h("div", { class: "row end" }, go),
     line,
     preview,
