@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -13,7 +14,8 @@ import (
 
 // Names of the custom fields the importer makes.
 const (
-	// FieldURL holds a URL that is not a web site.
+	// FieldURL holds a URL that is not a web site, or a web site's whole
+	// URL when it has a path, query or fragment (the site is its host).
 	FieldURL = "URL"
 	// FieldOneTimeCode holds a one-time code secret that is neither an
 	// otpauth URI nor a base32 secret (a Steam secret, say).
@@ -111,6 +113,12 @@ func (b *builder) add(it item) {
 			if !slices.Contains(e.Sites, site) {
 				e.Sites = append(e.Sites, site)
 			}
+			// A site is a host: the rest of the URL (a login page's
+			// path, a query) is kept whole in a visible field.
+			if hasPath(u) && !slices.Contains(it.fields, vault.Field{Name: FieldURL, Value: u}) {
+				it.fields = append(it.fields, vault.Field{Name: FieldURL, Value: u})
+				b.p.note("URLs with a path, query or fragment kept whole in a custom field \"URL\" (the site is their host)")
+			}
 			continue
 		}
 		it.fields = append(it.fields, vault.Field{Name: FieldURL, Value: u})
@@ -138,6 +146,19 @@ func (b *builder) add(it item) {
 		return
 	}
 	b.merge(e)
+}
+
+// hasPath reports whether web URL u says more than its scheme, host and
+// port: a path other than "/", a query or a fragment.
+func hasPath(u string) bool {
+	if !strings.Contains(u, "://") {
+		u = "https://" + u
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	return (p.Path != "" && p.Path != "/") || p.RawQuery != "" || p.Fragment != ""
 }
 
 // normalizeTOTP returns the otpauth URI of an item's one-time code

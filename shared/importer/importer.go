@@ -6,8 +6,10 @@
 // Every login keeps its name, URLs, username, password, notes, one-time
 // code secret, custom fields, folder and, where the format has it, its
 // earlier passwords. URLs become sites in canonical form
-// (policy.CheckSite); a URL that is not a web site is kept in a custom
-// field "URL". Earlier passwords go to the entry's History with the date
+// (policy.CheckSite: the host and port, since sites are hosts); a web URL
+// that says more (a path, a query, a fragment) is also kept whole in a
+// visible custom field "URL", and a URL that is not a web site is kept
+// there alone. Earlier passwords go to the entry's History with the date
 // the format gives them (Bitwarden's lastUsedDate, a KDBX history
 // version's modification time, 1PUX's time; none: the import's time), and
 // client.AddBatch writes them as the entry's real history

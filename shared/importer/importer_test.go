@@ -59,10 +59,16 @@ func field(e vault.Entry, name string) (vault.Field, bool) {
 // wantField checks a custom field's value and hiddenness.
 func wantField(t *testing.T, e vault.Entry, name, value string, hidden bool) {
 	t.Helper()
-	f, ok := field(e, name)
-	if !ok || f.Value != value || f.Hidden != hidden {
-		t.Errorf("%s: field %q = %+v (present %v), want %q hidden %v", e.Name, name, f, ok, value, hidden)
+	for _, f := range e.Fields {
+		if f.Name == name && f.Value == value {
+			if f.Hidden != hidden {
+				t.Errorf("%s: field %q hidden %v, want %v", e.Name, name, f.Hidden, hidden)
+			}
+			return
+		}
 	}
+	f, ok := field(e, name)
+	t.Errorf("%s: no field %q = %q (first of that name %+v, present %v)", e.Name, name, value, f, ok)
 }
 
 // wantHistory checks an entry's History: its earlier passwords, one
@@ -315,6 +321,7 @@ func checkCXF(t *testing.T, r *Result) {
 	wantField(t, gh, "Recovery: email", "octo@example.com", false)
 	wantField(t, gh, "Subtitle", "octo", false)
 	wantField(t, gh, FieldURL, "androidapp://com.github.android", false)
+	wantField(t, gh, FieldURL, "https://github.com/login", false) // the site is the host
 	wantField(t, gh, "Also named", "GitHub (copy)", false)
 	if gh.Folder != "Work" || gh.Notes != ghNotes || !slices.Equal(gh.Tags, []string{"work", "dev", "favorite"}) ||
 		!gh.Created.Equal(time.Date(2023, 1, 2, 3, 4, 5, 0, time.UTC)) {
@@ -327,6 +334,8 @@ func checkCXF(t *testing.T, r *Result) {
 		t.Errorf("bank TOTP %q: %+v %v", bank.TOTP, k, err)
 	}
 	wantSkipped(t, r, "Bank 🏦", `unknown algorithm "md5"`)
+	wantLogin(t, bank, []string{"bank.example"}, "jane", "bank pw 🏦")
+	wantField(t, bank, FieldURL, "https://bank.example/online/login?lang=en", false)
 	card := find(t, r, "Visa")
 	wantField(t, card, "Credit card: Number", "4111111111111111", true)
 	wantField(t, card, "Credit card: Expiry date", "2030-12", false)
@@ -643,5 +652,36 @@ func TestKDBX31(t *testing.T) {
 	wantLogin(t, find(t, r, "Old format"), []string{"old.example"}, "me", "pw 3.1")
 	if _, err := Parse(KDBX, b.Bytes(), Options{Password: "wrong"}); !errors.Is(err, ErrPassword) {
 		t.Errorf("wrong password: %v", err)
+	}
+}
+
+// TestURLPaths: a site is a URL's host; a URL that says more (a path, a
+// query, a fragment) is also kept whole in a visible "URL" field, once,
+// and the preview says so.
+func TestURLPaths(t *testing.T) {
+	csv := "name,url,username,password,note\n" +
+		"a,https://a.example/,u,p1,\n" +
+		"b,https://b.example/login?next=%2Fhome#top,u,p2,\n" +
+		"c,http://c.example:8443/sso,u,p3,\n" +
+		"d,https://b.example/login?next=%2Fhome#top,u,p2,\n"
+	r, err := Parse(Chrome, []byte(csv), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := find(t, r, "a"); len(a.Fields) != 0 || !slices.Equal(a.Sites, []string{"a.example"}) {
+		t.Errorf("a: %+v", a)
+	}
+	b := find(t, r, "b")
+	wantField(t, b, FieldURL, "https://b.example/login?next=%2Fhome#top", false)
+	if n := len(b.Fields); n != 2 { // the URL once, and "Also named" d
+		t.Errorf("b: fields %+v", b.Fields)
+	}
+	c := find(t, r, "c")
+	wantField(t, c, FieldURL, "http://c.example:8443/sso", false)
+	if !slices.Equal(c.Sites, []string{"c.example:8443"}) {
+		t.Errorf("c: sites %q", c.Sites)
+	}
+	if !slices.ContainsFunc(r.Preview.Notes, func(n string) bool { return strings.Contains(n, "kept whole") }) {
+		t.Errorf("notes %q", r.Preview.Notes)
 	}
 }
