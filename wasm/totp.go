@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/meshpass/meshpass/shared/client"
@@ -65,15 +64,6 @@ func (a *app) totpCheck(ctx context.Context, arg api.TOTPURI) (api.TOTPCheck, er
 		return api.TOTPCheck{}, bridge.BadRequest("%v", err)
 	}
 	k, _ := totp.Parse(uri)
-	account := k.Label
-	if i := strings.Index(account, ":"); i >= 0 {
-		account = strings.TrimSpace(account[i+1:])
-	}
-	issuer := k.Issuer
-	if issuer == "" {
-		if i := strings.Index(k.Label, ":"); i >= 0 {
-			issuer = k.Label[:i]
-		}
-	}
+	issuer, account := k.Names()
 	return api.TOTPCheck{URI: uri, Issuer: issuer, Account: account, TOTPCode: code}, nil
 }

@@ -187,6 +187,7 @@ var exportTypes = map[string]struct{ ext, mime, encExt, encMime string }{
 	"meshpass":  {".json", "application/json", ".json.age", "application/octet-stream"},
 	"bitwarden": {".json", "application/json", ".json", "application/json"},
 	"csv":       {".csv", "text/csv", ".csv.age", "application/octet-stream"},
+	"cxf":       {".cxf.json", "application/json", ".cxf.json.age", "application/octet-stream"},
 }
 
 func (a *app) exportVault(ctx context.Context, arg api.ExportArg) (api.Exported, error) {

@@ -258,6 +258,11 @@ func TestImportExport(t *testing.T) {
 	if err != nil || len(back.Entries) != done.Count {
 		t.Fatalf("export read back: %v", err)
 	}
+	mustCall("exportVault", api.ExportArg{Format: "cxf", Passphrase: pass}, &out)
+	data, _ = base64.StdEncoding.DecodeString(out.Data)
+	if back, err := importer.Parse(importer.CXF, data, importer.Options{}); err != nil || len(back.Entries) != done.Count || !strings.HasSuffix(out.FileName, ".cxf.json") {
+		t.Fatalf("CXF export %s read back: %v", out.FileName, err)
+	}
 	mustCall("exportVault", api.ExportArg{Format: "csv", Passphrase: pass, Encrypt: true, FilePassphrase: "file passphrase"}, &out)
 	data, _ = base64.StdEncoding.DecodeString(out.Data)
 	if !out.Encrypted || !strings.HasSuffix(out.FileName, ".csv.age") || strings.Contains(string(data), "gh-") {

@@ -224,22 +224,23 @@ func cmdExport(a *app, args []string) error {
 	fs := a.flags("export", "",
 		"Export every entry: meshpass JSON (complete: history and IDs included; `meshpass\n"+
 			"import --from meshpass` reads it back), Bitwarden JSON (Bitwarden and most\n"+
-			"managers import it) or CSV (Chrome's columns first, then totp, folder, tags,\n"+
-			"other_urls, fields). With --encrypt it is encrypted under a passphrase of its own\n"+
-			"(asked, or $"+envExportPassphrase+"): age with scrypt for meshpass and CSV,\n"+
+			"managers import it), CSV (Chrome's columns first, then totp, folder, tags,\n"+
+			"other_urls, fields) or the FIDO Credential Exchange Format (cxf: JSON, no\n"+
+			"history). With --encrypt it is encrypted under a passphrase of its own\n"+
+			"(asked, or $"+envExportPassphrase+"): age with scrypt for meshpass, CSV and CXF,\n"+
 			"Bitwarden's password-protected format for Bitwarden. Without --encrypt every\n"+
 			"password is written in plaintext: meshpass warns and asks first (--yes does not\n"+
 			"ask). The vault passphrase is asked as for every command.")
-	format := fs.String("format", "meshpass", "`FORMAT`: meshpass, bitwarden or csv")
+	format := fs.String("format", "meshpass", "`FORMAT`: meshpass, bitwarden, csv or cxf")
 	encrypt := fs.Bool("encrypt", false, "encrypt the export under a passphrase")
 	output := fs.String("o", "", "write to `FILE` (default: standard output)")
 	force := fs.Bool("force", false, "overwrite FILE if it exists")
 	yes := fs.Bool("yes", false, "write a plaintext export without asking")
 	c, err := a.start(fs, args, 0, needDevice, func() error {
 		switch exporter.Format(*format) {
-		case exporter.Meshpass, exporter.Bitwarden, exporter.CSV:
+		case exporter.Meshpass, exporter.Bitwarden, exporter.CSV, exporter.CXF:
 		default:
-			return usagef("export: unknown format %q (meshpass, bitwarden or csv)", *format)
+			return usagef("export: unknown format %q (meshpass, bitwarden, csv or cxf)", *format)
 		}
 		if *output != "" && *output != "-" && !*force {
 			if _, err := os.Stat(*output); err == nil {

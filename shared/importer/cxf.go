@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/meshpass/meshpass/shared/exporter"
 	"github.com/meshpass/meshpass/shared/totp"
 )
 
@@ -16,8 +17,9 @@ import (
 // JSON header with accounts, each with its items and collections; an
 // item has a title, a scope (its URLs and Android apps) and credentials
 // of several types. The unencrypted JSON is read (the header, or one
-// account alone as Apple's ASImportableAccount gives it); the encrypted
-// exchange of the Credential Exchange Protocol is not.
+// account alone as Apple's ASImportableAccount gives it), and meshpass's
+// own age-encrypted CXF export; the encrypted exchange of the Credential
+// Exchange Protocol is not.
 
 type cxfHeader struct {
 	Version *struct {
@@ -88,7 +90,14 @@ var cxfKinds = map[string]string{
 	"passkey": "passkey", "file": "file", "custom-fields": "note", "generated-password": "login",
 }
 
-func parseCXF(b *builder, data []byte) error {
+func parseCXF(b *builder, data []byte, o Options) error {
+	if exporter.IsEncrypted(data) { // meshpass's encrypted CXF export
+		plain, err := decryptExport(data, o.Password, CXF)
+		if err != nil {
+			return err
+		}
+		data = plain
+	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
 		return formatError(CXF, "not JSON, or cut short: %s", jsonErr(err))

@@ -61,7 +61,7 @@ const (
 	KDBX          Format = "kdbx"           // KeePass / KeePassXC database (KDBX 4 and 3.1)
 	Meshpass      Format = "meshpass"       // meshpass JSON (shared/exporter), plain or age-encrypted
 	GenericCSV    Format = "csv"            // the CSV shared/exporter writes
-	CXF           Format = "cxf"            // FIDO Alliance Credential Exchange Format (JSON)
+	CXF           Format = "cxf"            // FIDO Alliance Credential Exchange Format (JSON), plain or age-encrypted
 )
 
 // Formats lists every format, with what it reads.
@@ -84,7 +84,7 @@ var Formats = []struct {
 	{KDBX, "KeePass / KeePassXC database (.kdbx), with its password"},
 	{Meshpass, "meshpass JSON export, plain or encrypted"},
 	{GenericCSV, "meshpass CSV export"},
-	{CXF, "FIDO Alliance Credential Exchange Format (CXF 1.0) JSON, unencrypted"},
+	{CXF, "FIDO Alliance Credential Exchange Format (CXF 1.0) JSON, or meshpass's encrypted CXF export"},
 }
 
 // Limits on what Parse reads.
@@ -220,7 +220,7 @@ func Parse(f Format, data []byte, o Options) (*Result, error) {
 	case GenericCSV:
 		err = parseGenericCSV(b, data)
 	case CXF:
-		err = parseCXF(b, data)
+		err = parseCXF(b, data, o)
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownFormat, f)
 	}

@@ -10,15 +10,9 @@ import (
 
 func parseMeshpass(b *builder, data []byte, o Options) (*Result, error) {
 	if exporter.IsEncrypted(data) {
-		if o.Password == "" {
-			return nil, ErrPasswordNeeded
-		}
-		plain, err := exporter.Decrypt(data, o.Password, MaxInput)
-		if errors.Is(err, exporter.ErrPassphrase) {
-			return nil, ErrPassword
-		}
+		plain, err := decryptExport(data, o.Password, Meshpass)
 		if err != nil {
-			return nil, formatError(Meshpass, "%v", err)
+			return nil, err
 		}
 		data = plain
 	}
@@ -52,4 +46,19 @@ func parseMeshpass(b *builder, data []byte, o Options) (*Result, error) {
 		b.add(it)
 	}
 	return b.result(), nil
+}
+
+// decryptExport opens an age-encrypted meshpass export (of format f).
+func decryptExport(data []byte, password string, f Format) ([]byte, error) {
+	if password == "" {
+		return nil, ErrPasswordNeeded
+	}
+	plain, err := exporter.Decrypt(data, password, MaxInput)
+	if errors.Is(err, exporter.ErrPassphrase) {
+		return nil, ErrPassword
+	}
+	if err != nil {
+		return nil, formatError(f, "%v", err)
+	}
+	return plain, nil
 }

@@ -38,7 +38,7 @@ const (
 )
 
 // ExportFormats are the formats export writes.
-var ExportFormats = []string{"meshpass", "bitwarden", "csv"}
+var ExportFormats = []string{"meshpass", "bitwarden", "csv", "cxf"}
 
 // ImportArg is the argument of importPreview: a file of another password
 // manager's export (or a meshpass export).
@@ -193,7 +193,7 @@ type ExportArg struct {
 func (a ExportArg) Validate() error {
 	switch {
 	case !slices.Contains(ExportFormats, a.Format):
-		return fmt.Errorf("unknown export format %q (meshpass, bitwarden or csv)", a.Format)
+		return fmt.Errorf("unknown export format %q (meshpass, bitwarden, csv or cxf)", a.Format)
 	case a.Passphrase == "":
 		return errors.New("the vault passphrase is required")
 	case a.Encrypt && a.FilePassphrase == "":

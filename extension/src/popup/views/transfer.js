@@ -77,7 +77,7 @@ export function detect(name, head) {
   if (lower.endsWith(".kdbx")) return "kdbx";
   if (lower.endsWith(".1pux")) return "1password";
   const text = head.replace(/^\ufeff/, "");
-  if (text.startsWith("-----BEGIN AGE ENCRYPTED FILE-----")) return "meshpass";
+  if (text.startsWith("-----BEGIN AGE ENCRYPTED FILE-----")) return lower.endsWith(".cxf.json.age") ? "cxf" : "meshpass";
   if (lower.endsWith(".json") || text.trimStart().startsWith("{")) {
     if (/"format"\s*:\s*"meshpass-export"/.test(text)) return "meshpass";
     if (/"vaults"\s*:/.test(text)) return "protonpass";
@@ -371,6 +371,7 @@ function exportSection(rules) {
     h("option", { value: "meshpass" }, t("meshpass JSON (complete: history included; meshpass imports it back)")),
     h("option", { value: "bitwarden" }, t("Bitwarden JSON (Bitwarden and most managers import it)")),
     h("option", { value: "csv" }, t("CSV (for other managers)")),
+    h("option", { value: "cxf" }, t("FIDO Credential Exchange Format (CXF JSON; no history)")),
   );
   const encrypt = h("input", { type: "checkbox", id: "export-encrypt", checked: true });
   const filePass = h("input", { type: "password", id: "export-file-passphrase", autocomplete: "new-password" });
