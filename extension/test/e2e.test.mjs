@@ -13,6 +13,7 @@
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import qrcode from "qrcode-generator";
 import { bannerText, clickBanner, hasBanner } from "./banner.mjs";
@@ -743,6 +744,27 @@ test("extension end to end", async (t) => {
     const entries = transfer.locator("[data-role=preview-entries]");
     await entries.waitFor({ timeout: 60_000 });
     assert.match(await entries.innerText(), new RegExp(`: ${lines.length - 1}$`));
+  });
+
+  await t.test("a KeePassXC database with a key file previews with the key file chosen on the page", async () => {
+    const dir = new URL("../../shared/importer/testdata/keepassxc/", import.meta.url);
+    await transfer.locator("#import-file").setInputFiles({
+      name: "keyonly.kdbx",
+      mimeType: "application/octet-stream",
+      buffer: await readFile(new URL("keyonly.kdbx", dir)),
+    });
+    await waitFor(async () => (await transfer.locator("#import-format").inputValue()) === "kdbx", "the format detected");
+    await transfer.locator("#import-preview").click();
+    await transfer.locator("[data-role=status]", { hasText: "encrypted" }).waitFor({ timeout: 30_000 });
+    await transfer.locator("#import-key-file").setInputFiles({
+      name: "keyfile.keyx",
+      mimeType: "application/octet-stream",
+      buffer: await readFile(new URL("keyfile.keyx", dir)),
+    });
+    await transfer.locator("#import-preview").click();
+    const entries = transfer.locator("[data-role=preview-entries]");
+    await entries.waitFor({ timeout: 30_000 });
+    assert.match(await entries.innerText(), /: 3$/);
   });
 
   await t.test("C exports: the vault passphrase again, a warning before plaintext, the file downloaded holds the entries", async () => {
