@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshpass/meshpass/shared/cxf"
 	"github.com/meshpass/meshpass/shared/totp"
 	"github.com/meshpass/meshpass/shared/vault"
 )
@@ -27,58 +28,6 @@ const (
 	CXFRpID        = "meshpass.dev"
 	CXFDisplayName = "meshpass"
 )
-
-type cxfHeader struct {
-	Version             cxfVersion   `json:"version"`
-	ExporterRpID        string       `json:"exporterRpId"`
-	ExporterDisplayName string       `json:"exporterDisplayName"`
-	Timestamp           int64        `json:"timestamp"`
-	Accounts            []cxfAccount `json:"accounts"`
-}
-
-type cxfVersion struct {
-	Major int `json:"major"`
-	Minor int `json:"minor"`
-}
-
-type cxfAccount struct {
-	ID          string          `json:"id"`
-	Username    string          `json:"username"`
-	Email       string          `json:"email"`
-	Collections []cxfCollection `json:"collections"`
-	Items       []cxfItem       `json:"items"`
-}
-
-type cxfCollection struct {
-	ID    string          `json:"id"`
-	Title string          `json:"title"`
-	Items []cxfLinkedItem `json:"items"`
-}
-
-type cxfLinkedItem struct {
-	Item string `json:"item"`
-}
-
-type cxfItem struct {
-	ID          string           `json:"id"`
-	CreationAt  int64            `json:"creationAt,omitempty"`
-	ModifiedAt  int64            `json:"modifiedAt,omitempty"`
-	Title       string           `json:"title"`
-	Scope       *cxfScope        `json:"scope,omitempty"`
-	Credentials []map[string]any `json:"credentials"`
-	Tags        []string         `json:"tags,omitempty"`
-}
-
-type cxfScope struct {
-	URLs        []string `json:"urls"`
-	AndroidApps []any    `json:"androidApps"`
-}
-
-type cxfEditable struct {
-	FieldType string `json:"fieldType"`
-	Value     string `json:"value"`
-	Label     string `json:"label,omitempty"`
-}
 
 // cxfID is a stable base64url identifier (at most 64 bytes) for s.
 func cxfID(s string) string {
@@ -98,84 +47,101 @@ func unixOrZero(t time.Time) int64 {
 
 // CXFJSON returns the CXF export of entries.
 func CXFJSON(entries []vault.Entry, now time.Time) ([]byte, error) {
-	acct := cxfAccount{ID: cxfID("meshpass"), Collections: []cxfCollection{}, Items: []cxfItem{}}
+	acct := cxf.Account{ID: cxfID("meshpass"), Collections: []cxf.Collection{}, Items: []cxf.Item{}}
 	folders := map[string]int{}
 	for i, e := range entries {
 		id := e.ID
 		if id == "" {
 			id = strconv.Itoa(i + 1)
 		}
-		it := cxfItem{ID: cxfID(id), CreationAt: unixOrZero(e.Created), ModifiedAt: unixOrZero(e.Updated), Title: e.Name,
-			Credentials: []map[string]any{}, Tags: e.Tags}
-		if it.Title == "" && len(e.Sites) > 0 {
-			it.Title = e.Sites[0]
-		}
-		if len(e.Sites) > 0 {
-			it.Scope = &cxfScope{AndroidApps: []any{}}
-			for _, s := range e.Sites {
-				if !strings.HasPrefix(s, "*.") {
-					s = "https://" + s + "/"
-				}
-				it.Scope.URLs = append(it.Scope.URLs, s)
-			}
-		}
-		if e.Username != "" || e.Password != "" {
-			c := map[string]any{"type": "basic-auth"}
-			if e.Username != "" {
-				c["username"] = cxfEditable{FieldType: "string", Value: e.Username}
-			}
-			if e.Password != "" {
-				c["password"] = cxfEditable{FieldType: "concealed-string", Value: e.Password}
-			}
-			it.Credentials = append(it.Credentials, c)
-		}
-		fields := slices.Clone(e.Fields)
-		if e.TOTP != "" {
-			if c, ok := cxfTOTP(e.TOTP); ok {
-				it.Credentials = append(it.Credentials, c)
-			} else {
-				fields = append(fields, vault.Field{Name: "One-time code", Value: e.TOTP, Hidden: true})
-			}
-		}
-		if e.Notes != "" {
-			it.Credentials = append(it.Credentials, map[string]any{"type": "note", "content": cxfEditable{FieldType: "string", Value: e.Notes}})
-		}
-		if len(fields) > 0 {
-			var fs []cxfEditable
-			for _, f := range fields {
-				t := "string"
-				if f.Hidden {
-					t = "concealed-string"
-				}
-				fs = append(fs, cxfEditable{FieldType: t, Value: f.Value, Label: f.Name})
-			}
-			it.Credentials = append(it.Credentials, map[string]any{"type": "custom-fields", "fields": fs})
+		it, err := cxfItem(e, cxfID(id))
+		if err != nil {
+			return nil, err
 		}
 		if e.Folder != "" {
 			at, ok := folders[e.Folder]
 			if !ok {
 				at = len(acct.Collections)
 				folders[e.Folder] = at
-				acct.Collections = append(acct.Collections, cxfCollection{ID: cxfID("folder:" + e.Folder), Title: e.Folder, Items: []cxfLinkedItem{}})
+				acct.Collections = append(acct.Collections, cxf.Collection{ID: cxfID("folder:" + e.Folder), Title: e.Folder, Items: []cxf.LinkedItem{}})
 			}
-			acct.Collections[at].Items = append(acct.Collections[at].Items, cxfLinkedItem{Item: it.ID})
+			acct.Collections[at].Items = append(acct.Collections[at].Items, cxf.LinkedItem{Item: it.ID})
 		}
 		acct.Items = append(acct.Items, it)
 	}
-	h := cxfHeader{Version: cxfVersion{Major: 1, Minor: 0}, ExporterRpID: CXFRpID, ExporterDisplayName: CXFDisplayName,
-		Timestamp: now.Unix(), Accounts: []cxfAccount{acct}}
+	h := cxf.Header{Version: &cxf.Version{Major: 1, Minor: 0}, ExporterRpID: CXFRpID, ExporterDisplayName: CXFDisplayName,
+		Timestamp: now.Unix(), Accounts: []cxf.Account{acct}}
 	return json.MarshalIndent(h, "", "  ")
 }
 
-// cxfTOTP is the totp credential of a TOTP otpauth URI; false for an hotp
-// URI or one that does not parse.
+// cxfItem is the item of entry e.
+func cxfItem(e vault.Entry, id string) (cxf.Item, error) {
+	it := cxf.Item{ID: id, CreationAt: unixOrZero(e.Created), ModifiedAt: unixOrZero(e.Updated), Title: e.Name,
+		Credentials: []cxf.Credential{}, Tags: e.Tags}
+	if it.Title == "" && len(e.Sites) > 0 {
+		it.Title = e.Sites[0]
+	}
+	if len(e.Sites) > 0 {
+		it.Scope = &cxf.Scope{AndroidApps: []cxf.AndroidApp{}}
+		for _, s := range e.Sites {
+			if !strings.HasPrefix(s, "*.") {
+				s = "https://" + s + "/"
+			}
+			it.Scope.URLs = append(it.Scope.URLs, s)
+		}
+	}
+	var err error
+	add := func(typ string, members any) {
+		if err != nil {
+			return
+		}
+		var c cxf.Credential
+		if c, err = cxf.NewCredential(typ, members); err == nil {
+			it.Credentials = append(it.Credentials, c)
+		}
+	}
+	if e.Username != "" || e.Password != "" {
+		login := map[string]cxf.EditableField{}
+		if e.Username != "" {
+			login["username"] = cxf.Field(e.Username, false)
+		}
+		if e.Password != "" {
+			login["password"] = cxf.Field(e.Password, true)
+		}
+		add("basic-auth", login)
+	}
+	fields := slices.Clone(e.Fields)
+	if e.TOTP != "" {
+		if t, ok := cxfTOTP(e.TOTP); ok {
+			add("totp", t)
+		} else {
+			fields = append(fields, vault.Field{Name: "One-time code", Value: e.TOTP, Hidden: true})
+		}
+	}
+	if e.Notes != "" {
+		add("note", map[string]cxf.EditableField{"content": cxf.Field(e.Notes, false)})
+	}
+	if len(fields) > 0 {
+		var fs []cxf.EditableField
+		for _, f := range fields {
+			ef := cxf.Field(f.Value, f.Hidden)
+			ef.Label = f.Name
+			fs = append(fs, ef)
+		}
+		add("custom-fields", map[string]any{"fields": fs})
+	}
+	return it, err
+}
+
+// cxfTOTP is the members of the totp credential of a TOTP otpauth URI;
+// false for an hotp URI or one that does not parse.
 func cxfTOTP(uri string) (map[string]any, bool) {
 	k, err := totp.Parse(uri)
 	if err != nil || k.Type != "totp" {
 		return nil, false
 	}
 	c := map[string]any{
-		"type": "totp", "secret": base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(k.Secret), "period": k.Period, "digits": k.Digits,
+		"secret": base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(k.Secret), "period": k.Period, "digits": k.Digits,
 		"algorithm": strings.ToLower(k.Algorithm),
 	}
 	issuer, account := k.Names()

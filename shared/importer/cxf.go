@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/meshpass/meshpass/shared/cxf"
 	"github.com/meshpass/meshpass/shared/exporter"
 	"github.com/meshpass/meshpass/shared/totp"
 )
@@ -20,63 +21,6 @@ import (
 // account alone as Apple's ASImportableAccount gives it), and meshpass's
 // own age-encrypted CXF export; the encrypted exchange of the Credential
 // Exchange Protocol is not.
-
-type cxfHeader struct {
-	Version *struct {
-		Major int `json:"major"`
-		Minor int `json:"minor"`
-	} `json:"version"`
-	ExporterRpID        string       `json:"exporterRpId"`
-	ExporterDisplayName string       `json:"exporterDisplayName"`
-	Timestamp           int64        `json:"timestamp"`
-	Accounts            []cxfAccount `json:"accounts"`
-}
-
-type cxfAccount struct {
-	ID          string            `json:"id"`
-	Username    string            `json:"username"`
-	Email       string            `json:"email"`
-	Collections []cxfCollection   `json:"collections"`
-	Items       []cxfItem         `json:"items"`
-	Extensions  []json.RawMessage `json:"extensions"`
-}
-
-type cxfCollection struct {
-	ID    string `json:"id"`
-	Title string `json:"title"`
-	Items []struct {
-		Item    string `json:"item"`
-		Account string `json:"account"`
-	} `json:"items"`
-	SubCollections []cxfCollection `json:"subCollections"`
-}
-
-type cxfItem struct {
-	ID         string `json:"id"`
-	CreationAt int64  `json:"creationAt"`
-	Title      string `json:"title"`
-	Subtitle   string `json:"subtitle"`
-	Favorite   bool   `json:"favorite"`
-	Scope      *struct {
-		URLs        []string `json:"urls"`
-		AndroidApps []struct {
-			BundleID string `json:"bundleId"`
-			Name     string `json:"name"`
-		} `json:"androidApps"`
-	} `json:"scope"`
-	Credentials []map[string]json.RawMessage `json:"credentials"`
-	Tags        []string                     `json:"tags"`
-	Extensions  []struct {
-		Name string `json:"name"`
-	} `json:"extensions"`
-}
-
-// cxfField is an EditableField: a value with its type and label.
-type cxfField struct {
-	FieldType string  `json:"fieldType"`
-	Value     *string `json:"value"`
-	Label     string  `json:"label"`
-}
 
 // cxfMaxVersion is the newest major version of the format read.
 const cxfMaxVersion = 1
@@ -102,7 +46,7 @@ func parseCXF(b *builder, data []byte, o Options) error {
 	if err := json.Unmarshal(data, &top); err != nil {
 		return formatError(CXF, "not JSON, or cut short: %s", jsonErr(err))
 	}
-	var h cxfHeader
+	var h cxf.Header
 	switch {
 	case top["accounts"] != nil:
 		if err := json.Unmarshal(data, &h); err != nil {
@@ -115,11 +59,11 @@ func parseCXF(b *builder, data []byte, o Options) error {
 			return formatError(CXF, "format version %d.%d; this meshpass reads version 1", h.Version.Major, h.Version.Minor)
 		}
 	case top["items"] != nil && top["id"] != nil:
-		var a cxfAccount
+		var a cxf.Account
 		if err := json.Unmarshal(data, &a); err != nil {
 			return formatError(CXF, "%s", jsonErr(err))
 		}
-		h.Accounts = []cxfAccount{a}
+		h.Accounts = []cxf.Account{a}
 	default:
 		return formatError(CXF, "neither a CXF header (\"accounts\") nor an account (\"items\")")
 	}
@@ -143,7 +87,7 @@ func parseCXF(b *builder, data []byte, o Options) error {
 
 // cxfFolders maps the items of collection c (and its sub-collections,
 // as "parent/child") to their folder; an item in several keeps the first.
-func cxfFolders(out map[string]string, c cxfCollection, parent, account string) {
+func cxfFolders(out map[string]string, c cxf.Collection, parent, account string) {
 	path := strings.TrimSpace(c.Title)
 	if parent != "" {
 		path = parent + "/" + path
@@ -165,11 +109,11 @@ func cxfFolders(out map[string]string, c cxfCollection, parent, account string) 
 // its first usable totp the one-time code, notes its notes; the other
 // credentials' fields become custom fields, and what cannot be kept
 // (passkeys, files, references, extensions) is listed.
-func cxfAdd(b *builder, x cxfItem, folder string) {
+func cxfAdd(b *builder, x cxf.Item, folder string) {
 	kind := ""
 	types := make([]string, len(x.Credentials))
 	for i, c := range x.Credentials {
-		json.Unmarshal(c["type"], &types[i])
+		types[i] = c.Type()
 		if types[i] == "basic-auth" {
 			kind = "login"
 		}
@@ -227,24 +171,22 @@ func cxfAdd(b *builder, x cxfItem, folder string) {
 			}
 		case "custom-fields":
 			var cf struct {
-				Label  string     `json:"label"`
-				Fields []cxfField `json:"fields"`
+				Label  string              `json:"label"`
+				Fields []cxf.EditableField `json:"fields"`
 			}
-			json.Unmarshal(cxfObject(c), &cf)
+			c.Decode(&cf)
 			for _, f := range cf.Fields {
 				name := f.Label
 				if cf.Label != "" {
 					name = cf.Label + ": " + name
 				}
-				if f.Value != nil {
-					it.field(name, *f.Value, f.FieldType == "concealed-string")
-				}
+				it.field(name, f.Value, f.Concealed())
 			}
 		case "generated-password":
 			var g struct {
 				Password string `json:"password"`
 			}
-			json.Unmarshal(cxfObject(c), &g)
+			c.Decode(&g)
 			it.field("Generated password", g.Password, true)
 		case "passkey":
 			b.lost(x.Title, kind, "a passkey not imported (meshpass has no passkeys)")
@@ -252,7 +194,7 @@ func cxfAdd(b *builder, x cxfItem, folder string) {
 			var f struct {
 				Name string `json:"name"`
 			}
-			json.Unmarshal(cxfObject(c), &f)
+			c.Decode(&f)
 			b.lost(x.Title, kind, fmt.Sprintf("attached file %q not imported", f.Name))
 		case "item-reference":
 			b.lost(x.Title, kind, "a link to another item not imported")
@@ -271,25 +213,19 @@ func cxfAdd(b *builder, x cxfItem, folder string) {
 	b.add(it)
 }
 
-// cxfObject is a credential's JSON again, to decode as its type.
-func cxfObject(c map[string]json.RawMessage) []byte {
-	j, _ := json.Marshal(c)
-	return j
-}
-
 // cxfValue is an EditableField's value ("" if none, or not one).
 func cxfValue(raw json.RawMessage) string {
-	var f cxfField
-	if raw == nil || json.Unmarshal(raw, &f) != nil || f.Value == nil {
+	var f cxf.EditableField
+	if raw == nil || json.Unmarshal(raw, &f) != nil {
 		return ""
 	}
-	return *f.Value
+	return f.Value
 }
 
 // cxfObjectFields keeps each member of a credential of another type as a
 // custom field named "Type: member" (hidden if its field type is
 // concealed-string, or for an SSH private key); it returns how many.
-func cxfObjectFields(it *item, typ string, c map[string]json.RawMessage) int {
+func cxfObjectFields(it *item, typ string, c cxf.Credential) int {
 	keys := make([]string, 0, len(c))
 	for k := range c {
 		if k != "type" && k != "extensions" && k != "id" {
@@ -300,16 +236,16 @@ func cxfObjectFields(it *item, typ string, c map[string]json.RawMessage) int {
 	prefix := fieldTitle(strings.ReplaceAll(typ, "-", " ")) + ": "
 	n := 0
 	for _, k := range keys {
-		var f cxfField
+		var f cxf.EditableField
 		var s string
 		var num float64
 		switch {
-		case json.Unmarshal(c[k], &f) == nil && f.Value != nil:
+		case json.Unmarshal(c[k], &f) == nil && f.FieldType != "":
 			name := fieldTitle(k)
 			if f.Label != "" {
 				name = f.Label
 			}
-			it.field(prefix+name, *f.Value, f.FieldType == "concealed-string")
+			it.field(prefix+name, f.Value, f.Concealed())
 		case json.Unmarshal(c[k], &s) == nil:
 			it.field(prefix+fieldTitle(k), s, k == "privateKey")
 		case json.Unmarshal(c[k], &num) == nil:
@@ -325,7 +261,7 @@ func cxfObjectFields(it *item, typ string, c map[string]json.RawMessage) int {
 // cxfTOTP makes an otpauth URI of a totp credential: secret (base32),
 // period, digits, algorithm (sha1, sha256, sha512; the spec has importers
 // ignore others), username and issuer.
-func cxfTOTP(c map[string]json.RawMessage, title string) (string, error) {
+func cxfTOTP(c cxf.Credential, title string) (string, error) {
 	var t struct {
 		Secret    string `json:"secret"`
 		Period    int    `json:"period"`
@@ -334,7 +270,7 @@ func cxfTOTP(c map[string]json.RawMessage, title string) (string, error) {
 		Algorithm string `json:"algorithm"`
 		Issuer    string `json:"issuer"`
 	}
-	if err := json.Unmarshal(cxfObject(c), &t); err != nil {
+	if err := c.Decode(&t); err != nil {
 		return "", fmt.Errorf("its members do not parse")
 	}
 	alg := strings.ToUpper(t.Algorithm)
