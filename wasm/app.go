@@ -23,6 +23,7 @@ type app struct {
 	mu       sync.Mutex
 	unlocked bool
 	imp      *pendingImport // the last import preview (transfer.go)
+	upl      *pendingUpload // a file arriving in pieces (transfer.go)
 }
 
 // newApp opens the device in opts.Storage and resumes an unlocked session
@@ -50,6 +51,7 @@ func (a *app) setUnlocked(u bool) {
 	a.unlocked = u
 	if !u {
 		a.imp = nil // a locked device forgets the file it read
+		a.upl = nil
 	}
 	a.mu.Unlock()
 }
@@ -77,8 +79,10 @@ func (a *app) handlers() map[string]bridge.Handler {
 		"list":              bridge.Typed(a.list),
 		"secret":            bridge.Typed(a.secret),
 		"totp":              bridge.Typed(a.totp),
+		"totpCheck":         bridge.Typed(a.totpCheck),
 		"add":               bridge.Typed(a.add),
 		"addMany":           bridge.Typed(a.addMany),
+		"importUpload":      bridge.Typed(a.importUpload),
 		"importPreview":     bridge.Typed(a.importPreview),
 		"importCommit":      bridge.Typed(a.importCommit),
 		"exportVault":       bridge.Typed(a.exportVault),

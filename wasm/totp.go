@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"github.com/meshpass/meshpass/shared/client"
+	"github.com/meshpass/meshpass/shared/policy"
 	"github.com/meshpass/meshpass/shared/totp"
 	"github.com/meshpass/meshpass/shared/vault"
 	"github.com/meshpass/meshpass/wasm/api"
+	"github.com/meshpass/meshpass/wasm/bridge"
 )
 
 // now is the clock of totp (tests set it).
@@ -46,4 +48,22 @@ func totpOf(e vault.Entry, t time.Time) (api.TOTPCode, error) {
 		out.Period = k.Period
 	}
 	return out, nil
+}
+
+// totpCheck checks a URI read from a QR image as add and edit check a
+// TOTP URI (policy.CheckTOTP), and computes its current code: the popup
+// shows the code before the URI is saved.
+func (a *app) totpCheck(ctx context.Context, arg api.TOTPURI) (api.TOTPCheck, error) {
+	uri, err := policy.CheckTOTP(arg.URI)
+	if err != nil {
+		return api.TOTPCheck{}, err
+	}
+	e := vault.Entry{ID: "scanned", TOTP: uri}
+	code, err := totpOf(e, now())
+	if err != nil {
+		return api.TOTPCheck{}, bridge.BadRequest("%v", err)
+	}
+	k, _ := totp.Parse(uri)
+	issuer, account := k.Names()
+	return api.TOTPCheck{URI: uri, Issuer: issuer, Account: account, TOTPCode: code}, nil
 }

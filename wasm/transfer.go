@@ -34,6 +34,14 @@ type pendingImport struct {
 	expires time.Time
 }
 
+// pendingUpload is a file arriving in pieces (importUpload) for
+// importPreview; there is at most one, and locking forgets it.
+type pendingUpload struct {
+	id      string
+	data    []byte // the pieces so far; cap is the file's size
+	expires time.Time
+}
+
 // transferNow is the clock of import tokens and export names (tests change it).
 var transferNow = time.Now
 
@@ -47,11 +55,21 @@ func (a *app) importPreview(ctx context.Context, arg api.ImportArg) (api.ImportP
 	if err != nil {
 		return api.ImportPreview{}, err
 	}
-	data, err := base64.StdEncoding.DecodeString(arg.Data)
-	if err != nil {
+	var data []byte
+	if arg.Upload != "" {
+		if data, err = a.takeUpload(arg.Upload); err != nil {
+			return api.ImportPreview{}, err
+		}
+	} else if data, err = base64.StdEncoding.DecodeString(arg.Data); err != nil {
 		return api.ImportPreview{}, bridge.BadRequest("the file's data is not base64")
 	}
-	res, err := importer.Parse(format, data, importer.Options{Password: arg.Password})
+	opts := importer.Options{Password: arg.Password}
+	if arg.KeyFile != "" {
+		if opts.KeyFile, err = base64.StdEncoding.DecodeString(arg.KeyFile); err != nil {
+			return api.ImportPreview{}, bridge.BadRequest("the key file's data is not base64")
+		}
+	}
+	res, err := importer.Parse(format, data, opts)
 	if err != nil {
 		return api.ImportPreview{}, err
 	}
@@ -169,6 +187,7 @@ var exportTypes = map[string]struct{ ext, mime, encExt, encMime string }{
 	"meshpass":  {".json", "application/json", ".json.age", "application/octet-stream"},
 	"bitwarden": {".json", "application/json", ".json", "application/json"},
 	"csv":       {".csv", "text/csv", ".csv.age", "application/octet-stream"},
+	"cxf":       {".cxf.json", "application/json", ".cxf.json.age", "application/octet-stream"},
 }
 
 func (a *app) exportVault(ctx context.Context, arg api.ExportArg) (api.Exported, error) {
@@ -207,4 +226,60 @@ func (a *app) exportVault(ctx context.Context, arg api.ExportArg) (api.Exported,
 	}
 	return api.Exported{Data: base64.StdEncoding.EncodeToString(buf.Bytes()), FileName: name + ext, MediaType: mime,
 		Entries: len(entries), Encrypted: arg.Encrypt}, nil
+}
+
+// importUpload takes one piece of a file too large for one message: the
+// first starts an upload (forgetting another), the next ones must follow
+// in order, each within ImportTTL of the one before.
+func (a *app) importUpload(ctx context.Context, arg api.ImportChunk) (api.Uploaded, error) {
+	piece, err := base64.StdEncoding.DecodeString(arg.Data)
+	if err != nil {
+		return api.Uploaded{}, bridge.BadRequest("the piece is not base64")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.unlocked {
+		return api.Uploaded{}, client.ErrLocked
+	}
+	u := a.upl
+	if arg.Upload == "" {
+		if arg.Offset != 0 {
+			return api.Uploaded{}, bridge.BadRequest("a new upload starts at offset 0, not %d", arg.Offset)
+		}
+		id, err := newToken()
+		if err != nil {
+			return api.Uploaded{}, err
+		}
+		u = &pendingUpload{id: id, data: make([]byte, 0, arg.Size)}
+		a.upl = u
+	} else if u == nil || subtle.ConstantTimeCompare([]byte(u.id), []byte(arg.Upload)) != 1 || transferNow().After(u.expires) {
+		a.upl = nil
+		return api.Uploaded{}, bridge.ErrNoImport
+	}
+	switch {
+	case arg.Size != cap(u.data):
+		return api.Uploaded{}, bridge.BadRequest("the upload is of %d bytes, not %d", cap(u.data), arg.Size)
+	case arg.Offset != len(u.data):
+		return api.Uploaded{}, bridge.BadRequest("a piece at offset %d; the upload holds %d bytes", arg.Offset, len(u.data))
+	case len(u.data)+len(piece) > cap(u.data):
+		return api.Uploaded{}, bridge.BadRequest("the pieces are longer than the file's %d bytes", cap(u.data))
+	}
+	u.data = append(u.data, piece...)
+	u.expires = transferNow().Add(api.ImportTTL)
+	return api.Uploaded{Upload: u.id, Received: len(u.data), Size: cap(u.data)}, nil
+}
+
+// takeUpload returns the whole file of upload id and forgets it.
+func (a *app) takeUpload(id string) ([]byte, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u := a.upl
+	if u == nil || subtle.ConstantTimeCompare([]byte(u.id), []byte(id)) != 1 || transferNow().After(u.expires) {
+		return nil, bridge.ErrNoImport
+	}
+	if len(u.data) != cap(u.data) {
+		return nil, bridge.BadRequest("the upload holds %d of the file's %d bytes", len(u.data), cap(u.data))
+	}
+	a.upl = nil
+	return u.data, nil
 }

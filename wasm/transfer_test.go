@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/meshpass/meshpass/shared/importer"
 	"github.com/meshpass/meshpass/shared/vault"
 	"github.com/meshpass/meshpass/wasm/api"
+	"github.com/tobischo/gokeepasslib/v3"
 )
 
 func TestImportLimitIsTheImporters(t *testing.T) {
@@ -141,6 +144,108 @@ func TestImportExport(t *testing.T) {
 	wantCode("importCommit", api.ImportToken{Token: prev.Token}, api.CodeNotFound)
 	transferNow = time.Now
 
+	// A KeePass database with a key file, alone and with its password.
+	key := bytes.Repeat([]byte{7}, 32)
+	kdbx := func(password string) string {
+		e := gokeepasslib.NewEntry()
+		e.Values = append(e.Values,
+			gokeepasslib.ValueData{Key: "Title", Value: gokeepasslib.V{Content: "Keyed"}},
+			gokeepasslib.ValueData{Key: "URL", Value: gokeepasslib.V{Content: "https://keyed.example/"}},
+			gokeepasslib.ValueData{Key: "UserName", Value: gokeepasslib.V{Content: "k" + password}},
+		)
+		root := gokeepasslib.NewGroup()
+		root.Entries = append(root.Entries, e)
+		db := gokeepasslib.NewDatabase(gokeepasslib.WithDatabaseKDBXVersion3())
+		var err error
+		if password == "" {
+			db.Credentials, err = gokeepasslib.NewKeyDataCredentials(key)
+		} else {
+			db.Credentials, err = gokeepasslib.NewPasswordAndKeyDataCredentials(password, key)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Header.FileHeaders.TransformRounds = 1000
+		db.Content.Root = &gokeepasslib.RootData{Groups: []gokeepasslib.Group{root}}
+		var b bytes.Buffer
+		if err := gokeepasslib.NewEncoder(&b).Encode(db); err != nil {
+			t.Fatal(err)
+		}
+		return base64.StdEncoding.EncodeToString(b.Bytes())
+	}
+	keyB64 := base64.StdEncoding.EncodeToString(key)
+	mustCall("importPreview", api.ImportArg{Format: "kdbx", Data: kdbx(""), KeyFile: keyB64}, &prev)
+	if prev.Entries != 1 || prev.Rows[0].Username != "k" {
+		t.Errorf("key file only: %+v", prev)
+	}
+	both := kdbx("db password")
+	wantCode("importPreview", api.ImportArg{Format: "kdbx", Data: both, KeyFile: keyB64}, api.CodeWrongPassword)
+	wantCode("importPreview", api.ImportArg{Format: "kdbx", Data: both, Password: "db password"}, api.CodeWrongPassword)
+	wantCode("importPreview", api.ImportArg{Format: "kdbx", Data: both, Password: "db password", KeyFile: "not base64!"}, api.CodeBadRequest)
+	mustCall("importPreview", api.ImportArg{Format: "kdbx", Data: both, Password: "db password", KeyFile: keyB64}, &prev)
+	if prev.Entries != 1 || prev.Rows[0].Username != "kdb password" {
+		t.Errorf("password and key file: %+v", prev)
+	}
+
+	// A file over what one message holds (~48 MiB) arrives in pieces (in
+	// the browser's wasm test, a file of three pieces, to keep it short).
+	size := 50 << 20
+	if runtime.GOOS == "js" {
+		size = 2*api.MaxChunkBytes + 1000
+	}
+	var big bytes.Buffer
+	big.WriteString("name,url,username,password,note\n")
+	note := strings.Repeat("n", 500)
+	for i := 0; big.Len() < size; i++ {
+		fmt.Fprintf(&big, "s%d,https://s%d.example/login,u%d,pw-%d,%s\n", i, i, i, i, note)
+	}
+	rows := strings.Count(big.String(), "\n") - 1
+	upload := func(id string, off, n int) (api.Uploaded, string) {
+		in, _ := json.Marshal(api.ImportChunk{Upload: id, Size: big.Len(), Offset: off, Data: base64.StdEncoding.EncodeToString(big.Bytes()[off : off+n])})
+		res, code := call(t, a, "importUpload", string(in))
+		var u api.Uploaded
+		if code == "" {
+			json.Unmarshal([]byte(res), &u)
+		}
+		return u, code
+	}
+	if _, code := upload("nosuch", 0, 10); code != api.CodeNotFound {
+		t.Errorf("a piece of no upload: %q", code)
+	}
+	if _, code := upload("", 10, 10); code != api.CodeBadRequest {
+		t.Errorf("a first piece not at 0: %q", code)
+	}
+	wantCode("importUpload", api.ImportChunk{Size: api.MaxImportBytes + 1, Data: "AAAA"}, api.CodeBadRequest)
+	u, code := upload("", 0, api.MaxChunkBytes)
+	if code != "" || u.Received != api.MaxChunkBytes || u.Size != big.Len() {
+		t.Fatalf("first piece: %+v %q", u, code)
+	}
+	if _, code := upload(u.Upload, 2*api.MaxChunkBytes, 10); code != api.CodeBadRequest {
+		t.Errorf("a piece out of order: %q", code)
+	}
+	wantCode("importPreview", api.ImportArg{Format: "chrome", Upload: u.Upload}, api.CodeBadRequest) // not whole yet
+	for off := api.MaxChunkBytes; off < big.Len(); off += api.MaxChunkBytes {
+		if u, code = upload(u.Upload, off, min(api.MaxChunkBytes, big.Len()-off)); code != "" {
+			t.Fatalf("piece at %d: %q", off, code)
+		}
+	}
+	if u.Received != big.Len() {
+		t.Fatalf("received %d of %d", u.Received, big.Len())
+	}
+	mustCall("importPreview", api.ImportArg{Format: "chrome", Upload: u.Upload}, &prev)
+	if prev.Entries != rows || prev.Token == "" {
+		t.Fatalf("preview of the %d MiB file: %d entries, want %d", big.Len()>>20, prev.Entries, rows)
+	}
+	wantCode("importPreview", api.ImportArg{Format: "chrome", Upload: u.Upload}, api.CodeNotFound) // read once
+	wantCode("importPreview", api.ImportArg{Format: "chrome", Upload: u.Upload, Data: "AAAA"}, api.CodeBadRequest)
+	// Locking forgets an upload.
+	u, _ = upload("", 0, 1000)
+	mustCall("lock", nil, nil)
+	mustCall("unlock", map[string]string{"passphrase": pass}, nil)
+	if _, code := upload(u.Upload, 1000, 10); code != api.CodeNotFound {
+		t.Errorf("a piece after a lock: %q", code)
+	}
+
 	// Export: the vault passphrase again, then every entry.
 	wantCode("exportVault", api.ExportArg{Format: "meshpass", Passphrase: "not it"}, api.CodeWrongPassphrase)
 	var out api.Exported
@@ -152,6 +257,11 @@ func TestImportExport(t *testing.T) {
 	back, err := importer.Parse(importer.Meshpass, data, importer.Options{Exact: true})
 	if err != nil || len(back.Entries) != done.Count {
 		t.Fatalf("export read back: %v", err)
+	}
+	mustCall("exportVault", api.ExportArg{Format: "cxf", Passphrase: pass}, &out)
+	data, _ = base64.StdEncoding.DecodeString(out.Data)
+	if back, err := importer.Parse(importer.CXF, data, importer.Options{}); err != nil || len(back.Entries) != done.Count || !strings.HasSuffix(out.FileName, ".cxf.json") {
+		t.Fatalf("CXF export %s read back: %v", out.FileName, err)
 	}
 	mustCall("exportVault", api.ExportArg{Format: "csv", Passphrase: pass, Encrypt: true, FilePassphrase: "file passphrase"}, &out)
 	data, _ = base64.StdEncoding.DecodeString(out.Data)

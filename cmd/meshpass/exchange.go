@@ -112,11 +112,13 @@ func cmdImport(a *app, args []string) error {
 		"Import the logins of another password manager's export (or a meshpass export)\n"+
 			"from FILE (- for standard input): show what will be written, merged and left\n"+
 			"out and why, ask, then add every entry in one bulk write. Nothing is written if\n"+
-			"the file is refused. An encrypted file's password is asked (or $"+envFilePassword+").\n"+
+			"the file is refused. An encrypted file's password is asked (or $"+envFilePassword+");\n"+
+			"a KeePass database with a key file takes --key-file.\n"+
 			"Formats (--from):\n"+formatList())
 	from := fs.String("from", "", "the `FORMAT` of FILE (see above)")
 	dry := fs.Bool("dry-run", false, "show what would be imported, write nothing (needs no device)")
 	yes := fs.Bool("yes", false, "import without asking")
+	keyFile := fs.String("key-file", "", "a KeePass database's key `FILE` (alone, or with the password asked)")
 	var format importer.Format
 	if _, err := a.start(fs, args, 1, needNothing, func() error {
 		if *from == "" {
@@ -135,8 +137,15 @@ func cmdImport(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := importer.Parse(format, data, importer.Options{})
-	if errors.Is(err, importer.ErrPasswordNeeded) {
+	var opts importer.Options
+	if *keyFile != "" {
+		if opts.KeyFile, err = a.readFile(*keyFile, importer.MaxInput); err != nil {
+			return err
+		}
+	}
+	res, err := importer.Parse(format, data, opts)
+	// A key file alone does not open a database that also has a password.
+	if errors.Is(err, importer.ErrPasswordNeeded) || errors.Is(err, importer.ErrPassword) && opts.KeyFile != nil {
 		pw := a.getenv(envFilePassword)
 		if pw == "" {
 			if pw, err = a.secret(fmt.Sprintf("Password of %s: ", file)); err != nil {
@@ -146,7 +155,8 @@ func cmdImport(a *app, args []string) error {
 				return err
 			}
 		}
-		res, err = importer.Parse(format, data, importer.Options{Password: pw})
+		opts.Password = pw
+		res, err = importer.Parse(format, data, opts)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w; nothing imported", file, err)
@@ -214,22 +224,23 @@ func cmdExport(a *app, args []string) error {
 	fs := a.flags("export", "",
 		"Export every entry: meshpass JSON (complete: history and IDs included; `meshpass\n"+
 			"import --from meshpass` reads it back), Bitwarden JSON (Bitwarden and most\n"+
-			"managers import it) or CSV (Chrome's columns first, then totp, folder, tags,\n"+
-			"other_urls, fields). With --encrypt it is encrypted under a passphrase of its own\n"+
-			"(asked, or $"+envExportPassphrase+"): age with scrypt for meshpass and CSV,\n"+
+			"managers import it), CSV (Chrome's columns first, then totp, folder, tags,\n"+
+			"other_urls, fields) or the FIDO Credential Exchange Format (cxf: JSON, no\n"+
+			"history). With --encrypt it is encrypted under a passphrase of its own\n"+
+			"(asked, or $"+envExportPassphrase+"): age with scrypt for meshpass, CSV and CXF,\n"+
 			"Bitwarden's password-protected format for Bitwarden. Without --encrypt every\n"+
 			"password is written in plaintext: meshpass warns and asks first (--yes does not\n"+
 			"ask). The vault passphrase is asked as for every command.")
-	format := fs.String("format", "meshpass", "`FORMAT`: meshpass, bitwarden or csv")
+	format := fs.String("format", "meshpass", "`FORMAT`: meshpass, bitwarden, csv or cxf")
 	encrypt := fs.Bool("encrypt", false, "encrypt the export under a passphrase")
 	output := fs.String("o", "", "write to `FILE` (default: standard output)")
 	force := fs.Bool("force", false, "overwrite FILE if it exists")
 	yes := fs.Bool("yes", false, "write a plaintext export without asking")
 	c, err := a.start(fs, args, 0, needDevice, func() error {
 		switch exporter.Format(*format) {
-		case exporter.Meshpass, exporter.Bitwarden, exporter.CSV:
+		case exporter.Meshpass, exporter.Bitwarden, exporter.CSV, exporter.CXF:
 		default:
-			return usagef("export: unknown format %q (meshpass, bitwarden or csv)", *format)
+			return usagef("export: unknown format %q (meshpass, bitwarden, csv or cxf)", *format)
 		}
 		if *output != "" && *output != "-" && !*force {
 			if _, err := os.Stat(*output); err == nil {

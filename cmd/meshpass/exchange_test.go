@@ -54,7 +54,7 @@ func TestImport(t *testing.T) {
 	bw := fixtures + "bitwarden.json"
 	out := a.ok("import", "--from", "bitwarden", "--dry-run", bw)
 	for _, want := range []string{"Read 7 items", "1 card", "4 login", "To import: 5 entries", "1 duplicates merged",
-		"Left out (3)", `"Trashed login" (login): in Bitwarden's trash`, "passkey", "Password history", "Dry run"} {
+		"Left out (3)", `"Trashed login" (login): in Bitwarden's trash`, "passkey", "kept in the entry's history", "Dry run"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run lacks %q:\n%s", want, out)
 		}
@@ -73,6 +73,11 @@ func TestImport(t *testing.T) {
 	}
 	if n := entryCount(t, a); n != 5 {
 		t.Fatalf("%d entries after the import", n)
+	}
+	// The earlier passwords are the entry's history, with their dates.
+	if s := a.ok("show", "--reveal", lineID(t, a.ok("list"), "github.com")); !regexp.MustCompile(`(?s)Earlier passwords.*2023-06-01.*gh-old-2.*2023-01-02.*gh-old-1`).MatchString(s) ||
+		strings.Contains(s, "Password history") {
+		t.Fatalf("show after the import:\n%s", s)
 	}
 	// Again: everything is already there.
 	out = a.ok("import", "--from", "bitwarden", "--yes", bw)
@@ -110,6 +115,19 @@ func TestImport(t *testing.T) {
 	out = a.ok("list")
 	if !strings.Contains(out, "Build server") || !strings.Contains(out, "bank.example") {
 		t.Fatalf("list after the KDBX import:\n%s", out)
+	}
+
+	// Databases with a key file (the same entries: already there): alone,
+	// and with the password asked.
+	key := fixtures + "keepassxc/keyfile.keyx"
+	if r := a.run("import", "--from", "kdbx", "--yes", "--key-file", key, fixtures+"keepassxc/keyonly.kdbx"); r.code != 0 || !strings.Contains(r.out, "already in the vault") {
+		t.Fatalf("key file only: exit %d\n%s\n%s", r.code, r.out, r.errout)
+	}
+	if r := a.runStdin("fixture password\n", "import", "--from", "kdbx", "--yes", "--key-file", key, fixtures+"keepassxc/composite.kdbx"); r.code != 0 || !strings.Contains(r.out, "already in the vault") {
+		t.Fatalf("password and key file: exit %d\n%s\n%s", r.code, r.out, r.errout)
+	}
+	if r := a.runStdin("fixture password\n", "import", "--from", "kdbx", "--yes", fixtures+"keepassxc/composite.kdbx"); r.code != exitPassphrase {
+		t.Fatalf("without the key file: exit %d\n%s", r.code, r.errout)
 	}
 }
 
@@ -200,8 +218,9 @@ func TestExport(t *testing.T) {
 		t.Fatalf("lists differ:\n%s\n%s", la, lb)
 	}
 	idB := lineID(t, b.ok("list"), "github.com")
-	if s := b.ok("show", "--reveal", idB); !strings.Contains(s, "a newer one") || !strings.Contains(s, "Password history") {
-		t.Fatalf("show after the round trip:\n%s", s)
+	if s, sa := b.ok("show", "--reveal", idB), a.ok("show", "--reveal", lineID(t, a.ok("list"), "github.com")); !strings.Contains(s, "a newer one") ||
+		!strings.Contains(s, "Earlier passwords") || s[strings.Index(s, "Earlier passwords"):] != sa[strings.Index(sa, "Earlier passwords"):] {
+		t.Fatalf("show after the round trip:\n%s\nwas\n%s", s, sa)
 	}
 	c := newDevice(t, p.URL, "passphrase of C")
 	c.ok("create", "--name", "third", "mia")

@@ -13,9 +13,14 @@
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
+import qrcode from "qrcode-generator";
 import { bannerText, clickBanner, hasBanner } from "./banner.mjs";
 import { Browser, EXTENSION_ID, shot, startPortal, startProxy, startSites, waitFor } from "./harness.mjs";
+
+/** BLANK_GIF is a white 1×1 GIF: an image without a QR code. */
+const BLANK_GIF = "R0lGODlhAQABAIAAAP///wAAACH5BAAAAAAALAAAAAABAAEAAAICRAEAOw==";
 
 const PASS_A = "correct horse battery A";
 const PASS_B = "correct horse battery B";
@@ -261,6 +266,25 @@ test("extension end to end", async (t) => {
     await waitFor(async () => /^\d{6}$/.test(await view.locator("[data-role=totp-code]").innerText()), "the live code");
     assert.match(await view.locator("[data-role=totp-remaining]").innerText(), /\d+ s/);
     await shot(view, "06b-entry-one-time-code");
+    // Scanning a QR image (a GIF made here) puts its URI in the field,
+    // checked by the core, and shows its current code; saving keeps it.
+    const SCANNED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+    const uri = `otpauth://totp/Scan:alice?secret=${SCANNED}&issuer=Scan`;
+    const qr = qrcode(0, "M");
+    qr.addData(uri);
+    qr.make();
+    const gif = Buffer.from(qr.createDataURL(6, 4).split(",")[1], "base64");
+    await view.locator("#entry-totp-qr").setInputFiles({ name: "qr.gif", mimeType: "image/gif", buffer: gif });
+    await waitFor(async () => /Scan · alice/.test(await view.locator("[data-role=totp-scanned]").innerText()), "the scanned code");
+    const scanned = await view.locator("[data-role=totp-scanned]").innerText();
+    const shown = scanned.match(/\b(\d{6})\b/)?.[1];
+    assert.ok([totpCode(SCANNED, Date.now() - 2000), totpCode(SCANNED, Date.now())].includes(shown), `scanned ${scanned}`);
+    assert.equal(await view.inputValue("#entry-totp"), uri);
+    // An image without a QR code is refused, saying so.
+    await view
+      .locator("#entry-totp-qr")
+      .setInputFiles({ name: "blank.gif", mimeType: "image/gif", buffer: Buffer.from(BLANK_GIF, "base64") });
+    await view.locator("[data-role=status]", { hasText: "No QR code" }).waitFor();
     await view.close();
     await page.close();
     await B.bg("remove", { id }); // the later steps count the logins
@@ -699,6 +723,48 @@ test("extension end to end", async (t) => {
     await fillFromPopup(C, page, "imported@site");
     assert.deepEqual(await values(page), { username: "imported@site", password: "imported-pw-1" });
     await page.close();
+  });
+
+  await t.test("a file larger than one message (8 MiB) goes to the core in pieces and previews", async () => {
+    const note = "n".repeat(500);
+    const lines = ["name,url,username,password,note"];
+    let size = 0;
+    for (let i = 0; size < 9 << 20; i++) {
+      const l = `s${i},https://s${i}.big.localhost/,u${i},pw-${i},${note}`;
+      lines.push(l);
+      size += l.length + 1;
+    }
+    await transfer.locator("#import-file").setInputFiles({
+      name: "big.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from(lines.join("\n") + "\n"),
+    });
+    await waitFor(async () => (await transfer.locator("#import-format").inputValue()) === "chrome", "the format detected");
+    await transfer.locator("#import-preview").click();
+    const entries = transfer.locator("[data-role=preview-entries]");
+    await entries.waitFor({ timeout: 60_000 });
+    assert.match(await entries.innerText(), new RegExp(`: ${lines.length - 1}$`));
+  });
+
+  await t.test("a KeePassXC database with a key file previews with the key file chosen on the page", async () => {
+    const dir = new URL("../../shared/importer/testdata/keepassxc/", import.meta.url);
+    await transfer.locator("#import-file").setInputFiles({
+      name: "keyonly.kdbx",
+      mimeType: "application/octet-stream",
+      buffer: await readFile(new URL("keyonly.kdbx", dir)),
+    });
+    await waitFor(async () => (await transfer.locator("#import-format").inputValue()) === "kdbx", "the format detected");
+    await transfer.locator("#import-preview").click();
+    await transfer.locator("[data-role=status]", { hasText: "encrypted" }).waitFor({ timeout: 30_000 });
+    await transfer.locator("#import-key-file").setInputFiles({
+      name: "keyfile.keyx",
+      mimeType: "application/octet-stream",
+      buffer: await readFile(new URL("keyfile.keyx", dir)),
+    });
+    await transfer.locator("#import-preview").click();
+    const entries = transfer.locator("[data-role=preview-entries]");
+    await entries.waitFor({ timeout: 30_000 });
+    assert.match(await entries.innerText(), /: 3$/);
   });
 
   await t.test("C exports: the vault passphrase again, a warning before plaintext, the file downloaded holds the entries", async () => {

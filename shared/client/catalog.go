@@ -563,7 +563,7 @@ func (c *Client) sealRecords(ring *keyring, recs []vault.BatchRecord) ([]json.Ra
 	var out []json.RawMessage
 	for len(recs) > 0 {
 		n := batchSize(recs)
-		s, _, err := vault.SealBatch(ring.Vault(), c.st.Device, epoch, recs[:n], key, c.keys.sign)
+		s, versions, err := vault.SealBatch(ring.Vault(), c.st.Device, epoch, recs[:n], key, c.keys.sign)
 		if err != nil {
 			return nil, err
 		}
@@ -573,6 +573,14 @@ func (c *Client) sealRecords(ring *keyring, recs []vault.BatchRecord) ([]json.Ra
 		}
 		out = append(out, item)
 		recs = recs[n:]
+		if len(recs) > 0 && recs[0].Chained {
+			// A history too large for one batch: the next batch's first
+			// record names the last of this one.
+			first := recs[0]
+			first.Parents = append(slices.Clone(first.Parents), versions[n-1])
+			first.Chained = false
+			recs = append([]vault.BatchRecord{first}, recs[1:]...)
+		}
 	}
 	return out, nil
 }
@@ -583,7 +591,8 @@ const maxItemBytes = 200 << 10
 
 // batchSize returns how many of recs go in the next batch: as many as
 // keep its sealed size, estimated from the fields' JSON, under
-// maxItemBytes (at least one).
+// maxItemBytes (at least one), not cutting an entry's chained records
+// (its history) apart unless they alone are larger.
 func batchSize(recs []vault.BatchRecord) int {
 	total := 0
 	for i, r := range recs {
@@ -591,6 +600,13 @@ func batchSize(recs []vault.BatchRecord) int {
 		// sealing adds a header (~350 bytes) and base64 twice (x1.8).
 		total += (len(b)+16+350)*9/5 + 64
 		if total > maxItemBytes && i > 0 {
+			start := i
+			for start > 0 && recs[start].Chained {
+				start--
+			}
+			if start > 0 {
+				return start
+			}
 			return i
 		}
 	}

@@ -163,7 +163,11 @@ func (c *Client) Add(ctx context.Context, e vault.Entry) (vault.Entry, error) {
 
 // AddBatch adds many entries at once, checked as by Add (nothing is
 // written if one is refused), sealed and signed in batches: the bulk write
-// of imports. It returns the entries as stored.
+// of imports. An entry's History (an import's earlier passwords with
+// their dates) is written too, as records before the entry's own
+// (vault.HistoryRecords), so the vault gives it back as the entry's
+// history; a change it cannot write refuses the batch. It returns the
+// entries as stored, without their History.
 func (c *Client) AddBatch(ctx context.Context, entries []vault.Entry) ([]vault.Entry, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -185,7 +189,17 @@ func (c *Client) AddBatch(ctx context.Context, entries []vault.Entry) ([]vault.E
 		}
 		seen[ne.ID] = true
 		out = append(out, ne)
-		recs = append(recs, vault.BatchRecord{Entry: ne, Parents: parents(v, ne.ID), Time: now})
+		if len(e.History) == 0 {
+			recs = append(recs, vault.BatchRecord{Entry: ne, Parents: parents(v, ne.ID), Time: now})
+			continue
+		}
+		withHistory := ne
+		withHistory.History = e.History
+		chain, err := vault.HistoryRecords(withHistory, parents(v, ne.ID), now)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: %w", i+1, err)
+		}
+		recs = append(recs, chain...)
 	}
 	if len(recs) == 0 {
 		return out, nil

@@ -1,9 +1,10 @@
 // Package exporter writes a vault's entries out: as meshpass JSON (every
 // field, with the history and the IDs: the importer reads it back
-// exactly), as a Bitwarden-compatible JSON export, or as a CSV for other
-// managers; in clear or encrypted under a passphrase (age with an scrypt
-// recipient for meshpass JSON and CSV; Bitwarden's password-protected
-// format for Bitwarden JSON, which Bitwarden imports).
+// exactly), as a Bitwarden-compatible JSON export, as a CSV for other
+// managers, or as the FIDO Alliance Credential Exchange Format's JSON; in
+// clear or encrypted under a passphrase (age with an scrypt recipient for
+// meshpass JSON, CSV and CXF; Bitwarden's password-protected format for
+// Bitwarden JSON, which Bitwarden imports).
 package exporter
 
 import (
@@ -31,10 +32,12 @@ const (
 	Bitwarden Format = "bitwarden"
 	// CSV is a CSV for other managers (CSVHeader).
 	CSV Format = "csv"
+	// CXF is the FIDO Alliance Credential Exchange Format (CXFJSON).
+	CXF Format = "cxf"
 )
 
 // Formats lists the formats.
-var Formats = []Format{Meshpass, Bitwarden, CSV}
+var Formats = []Format{Meshpass, Bitwarden, CSV, CXF}
 
 // ErrFormat means an unknown export format.
 var ErrFormat = errors.New("exporter: unknown format")
@@ -85,6 +88,8 @@ func Export(w io.Writer, f Format, entries []vault.Entry, o Options) error {
 		}
 	case CSV:
 		data, err = CSVData(live)
+	case CXF:
+		data, err = CXFJSON(live, o.Now)
 	default:
 		return fmt.Errorf("%w %q", ErrFormat, f)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshpass/meshpass/shared/exporter"
 	"github.com/meshpass/meshpass/shared/importer"
+	"github.com/meshpass/meshpass/shared/totp"
 	"github.com/meshpass/meshpass/shared/vault"
 )
 
@@ -61,18 +62,23 @@ func TestMeshpassRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(r.Entries, entries()) {
 			t.Fatalf("round trip differs:\n got %+v\nwant %+v", r.Entries, entries())
 		}
-		// For AddBatch: no IDs, the earlier passwords in a hidden field.
+		// For AddBatch: no IDs, the history of every field kept (its
+		// writers will be the importing device).
 		r, err = importer.Parse(importer.Meshpass, b.Bytes(), importer.Options{Password: pass})
 		if err != nil {
 			t.Fatal(err)
 		}
 		gh := r.Entries[0]
-		if gh.ID != "" || gh.Password != entries()[0].Password || !slices.Equal(gh.Sites, entries()[0].Sites) {
+		if gh.ID != "" || gh.Password != entries()[0].Password || !slices.Equal(gh.Sites, entries()[0].Sites) ||
+			!slices.Equal(gh.Fields, entries()[0].Fields) {
 			t.Fatalf("%+v", gh)
 		}
-		if f := gh.Fields[len(gh.Fields)-1]; f.Name != importer.FieldPasswordHistory || !f.Hidden ||
-			f.Value != "2024-05-05T07:08:09Z\told-2\n2024-05-04T19:08:09Z\told-1" {
-			t.Fatalf("history field %+v", f)
+		want := entries()[0].History
+		for i := range want {
+			want[i].Writer = ""
+		}
+		if !reflect.DeepEqual(gh.History, want) {
+			t.Fatalf("history\n got %+v\nwant %+v", gh.History, want)
 		}
 	}
 }
@@ -101,8 +107,11 @@ func TestBitwardenExport(t *testing.T) {
 			gh.Folder != want.Folder || !slices.Equal(gh.Sites, []string{"github.com", "pages.example", "gist.github.com:8443"}) {
 			t.Fatalf("%+v", gh)
 		}
-		if !slices.Equal(gh.Fields[:2], want.Fields) || gh.Fields[2].Name != "Tags" || gh.Fields[3].Name != importer.FieldPasswordHistory {
+		if !slices.Equal(gh.Fields[:2], want.Fields) || len(gh.Fields) != 3 || gh.Fields[2].Name != "Tags" {
 			t.Fatalf("fields %+v", gh.Fields)
+		}
+		if h := gh.PasswordHistory(9); len(h) != 2 || h[0].Value != "old-2" || !h[0].Time.Equal(t0.Add(-24*time.Hour)) || h[1].Value != "old-1" {
+			t.Fatalf("password history %+v", h)
 		}
 		if n := r.Entries[2]; n.Notes != "4711" || len(n.Sites) != 0 {
 			t.Fatalf("note %+v", n)
@@ -148,5 +157,61 @@ func TestCSVExport(t *testing.T) {
 func TestUnknownFormat(t *testing.T) {
 	if err := exporter.Export(&bytes.Buffer{}, "xml", nil, exporter.Options{}); !errors.Is(err, exporter.ErrFormat) {
 		t.Fatal(err)
+	}
+}
+
+// TestCXFExport: the Credential Exchange Format export reads back
+// through the CXF importer with every field but the history, and an hotp
+// URI in a custom field.
+func TestCXFExport(t *testing.T) {
+	in := entries()
+	in = append(in, vault.Entry{ID: "dddd", Name: "Counter", Sites: []string{"hotp.example"}, Username: "h", Password: "p",
+		TOTP: "otpauth://hotp/X:h?secret=JBSWY3DPEHPK3PXP&counter=3", Created: t0, Updated: t0})
+	var b bytes.Buffer
+	if err := exporter.Export(&b, exporter.CXF, in, exporter.Options{Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"exporterRpId": "meshpass.dev"`) || !strings.Contains(b.String(), `"major": 1`) {
+		t.Fatalf("header:\n%.400s", b.String())
+	}
+	r, err := importer.Parse(importer.CXF, b.Bytes(), importer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Entries) != len(in) || len(r.Preview.Skipped) != 0 {
+		t.Fatalf("%d entries, skipped %+v", len(r.Entries), r.Preview.Skipped)
+	}
+	// Encrypted (age), it reads back the same with its passphrase.
+	var enc bytes.Buffer
+	if err := exporter.Export(&enc, exporter.CXF, in, exporter.Options{Now: t0, Passphrase: "cxf passphrase", ScryptWorkFactor: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := importer.Parse(importer.CXF, enc.Bytes(), importer.Options{}); !errors.Is(err, importer.ErrPasswordNeeded) {
+		t.Errorf("encrypted CXF without a password: %v", err)
+	}
+	if _, err := importer.Parse(importer.CXF, enc.Bytes(), importer.Options{Password: "wrong"}); !errors.Is(err, importer.ErrPassword) {
+		t.Errorf("encrypted CXF, wrong password: %v", err)
+	}
+	if re, err := importer.Parse(importer.CXF, enc.Bytes(), importer.Options{Password: "cxf passphrase"}); err != nil || !reflect.DeepEqual(re.Entries, r.Entries) {
+		t.Errorf("encrypted CXF: %v", err)
+	}
+	for i, got := range r.Entries {
+		want := in[i]
+		if want.TOTP != "" && strings.HasPrefix(want.TOTP, "otpauth://totp") {
+			kg, err1 := totp.Parse(got.TOTP)
+			kw, err2 := totp.Parse(want.TOTP)
+			if err1 != nil || err2 != nil || !reflect.DeepEqual(kg, kw) {
+				t.Errorf("%s: TOTP %q, want %q (same key)", want.Name, got.TOTP, want.TOTP)
+			}
+			got.TOTP = want.TOTP
+		}
+		if strings.HasPrefix(want.TOTP, "otpauth://hotp") {
+			want.Fields = append(want.Fields, vault.Field{Name: "One-time code", Value: want.TOTP, Hidden: true})
+			want.TOTP = ""
+		}
+		want.ID, want.Updated, want.History = "", time.Time{}, nil
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("entry %d:\n got %+v\nwant %+v", i, got, want)
+		}
 	}
 }

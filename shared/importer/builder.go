@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -13,12 +14,9 @@ import (
 
 // Names of the custom fields the importer makes.
 const (
-	// FieldURL holds a URL that is not a web site.
+	// FieldURL holds a URL that is not a web site, or a web site's whole
+	// URL when it has a path, query or fragment (the site is its host).
 	FieldURL = "URL"
-	// FieldPasswordHistory holds the earlier passwords of an imported
-	// login: one "RFC 3339 date<TAB>password" a line, newest first (the
-	// date empty where the format has none).
-	FieldPasswordHistory = "Password history"
 	// FieldOneTimeCode holds a one-time code secret that is neither an
 	// otpauth URI nor a base32 secret (a Steam secret, say).
 	FieldOneTimeCode = "One-time code"
@@ -31,7 +29,8 @@ type item struct {
 	name, username, password, notes, totp, folder string
 	urls, tags                                    []string
 	fields                                        []vault.Field
-	// history are earlier passwords, any order (sorted newest first).
+	// history are earlier values (passwords, and for a meshpass export
+	// any field), any order.
 	history []vault.Change
 	created time.Time
 }
@@ -114,6 +113,12 @@ func (b *builder) add(it item) {
 			if !slices.Contains(e.Sites, site) {
 				e.Sites = append(e.Sites, site)
 			}
+			// A site is a host: the rest of the URL (a login page's
+			// path, a query) is kept whole in a visible field.
+			if hasPath(u) && !slices.Contains(it.fields, vault.Field{Name: FieldURL, Value: u}) {
+				it.fields = append(it.fields, vault.Field{Name: FieldURL, Value: u})
+				b.p.note("URLs with a path, query or fragment kept whole in a custom field \"URL\" (the site is their host)")
+			}
 			continue
 		}
 		it.fields = append(it.fields, vault.Field{Name: FieldURL, Value: u})
@@ -130,10 +135,7 @@ func (b *builder) add(it item) {
 		}
 		e.Fields = append(e.Fields, f)
 	}
-	if h := historyField(it.history, it.password); h != "" {
-		e.Fields = append(e.Fields, vault.Field{Name: FieldPasswordHistory, Value: h, Hidden: true})
-		b.p.note("earlier passwords kept in the hidden custom field \"Password history\"")
-	}
+	e.History = b.history(it.name, it.kind, it.history, &e)
 	name := displayName(e)
 	if e.Name == "" && len(e.Sites) == 0 && e.Username == "" && e.Password == "" && e.Notes == "" && e.TOTP == "" && len(e.Fields) == 0 {
 		b.p.Skipped = append(b.p.Skipped, Skipped{Item: "(no name)", Kind: it.kind, Reason: "empty: no name, URL, username, password, notes or fields"})
@@ -144,6 +146,19 @@ func (b *builder) add(it item) {
 		return
 	}
 	b.merge(e)
+}
+
+// hasPath reports whether web URL u says more than its scheme, host and
+// port: a path other than "/", a query or a fragment.
+func hasPath(u string) bool {
+	if !strings.Contains(u, "://") {
+		u = "https://" + u
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	return (p.Path != "" && p.Path != "/") || p.RawQuery != "" || p.Fragment != ""
 }
 
 // normalizeTOTP returns the otpauth URI of an item's one-time code
@@ -167,28 +182,40 @@ func (b *builder) normalizeTOTP(it *item) string {
 	return ""
 }
 
-// historyField writes earlier passwords, newest first, each once, leaving
-// out the current one if it is the newest.
-func historyField(h []vault.Change, current string) string {
+// history returns an item's earlier values as the entry's History:
+// newest first, each value once per field, none equal to the entry's
+// current value of its field, at most MaxHistory (the oldest beyond are
+// listed as left out).
+func (b *builder) history(name, kind string, h []vault.Change, e *vault.Entry) []vault.Change {
 	if len(h) == 0 {
-		return ""
+		return nil
 	}
 	h = slices.Clone(h)
 	slices.SortStableFunc(h, func(a, b vault.Change) int { return b.Time.Compare(a.Time) })
-	var lines []string
-	seen := map[string]bool{}
+	var out []vault.Change
+	seen := map[[2]string]bool{}
+	var check vault.Entry
 	for _, c := range h {
-		if c.Value == "" || seen[c.Value] || (len(lines) == 0 && c.Value == current) {
+		if c.Value == "" || seen[[2]string{c.Field, c.Value}] || c.Value == e.Text(c.Field) {
 			continue
 		}
-		seen[c.Value] = true
-		when := ""
-		if !c.Time.IsZero() {
-			when = c.Time.UTC().Format(time.RFC3339)
+		if err := check.SetText(c.Field, c.Value); err != nil {
+			b.lost(name, kind, fmt.Sprintf("an earlier value not imported: %v", err))
+			continue
 		}
-		lines = append(lines, when+"\t"+c.Value)
+		seen[[2]string{c.Field, c.Value}] = true
+		c.Writer = ""
+		c.Time = c.Time.UTC()
+		out = append(out, c)
 	}
-	return strings.Join(lines, "\n")
+	if len(out) > MaxHistory {
+		b.lost(name, kind, fmt.Sprintf("%d earlier values beyond the newest %d not imported", len(out)-MaxHistory, MaxHistory))
+		out = out[:MaxHistory]
+	}
+	if len(out) > 0 {
+		b.p.note("earlier passwords (and other earlier values) kept in the entry's history, with their dates")
+	}
+	return out
 }
 
 func entrySize(e vault.Entry) int {
@@ -201,6 +228,9 @@ func entrySize(e vault.Entry) int {
 	}
 	for _, f := range e.Fields {
 		n += len(f.Name) + len(f.Value)
+	}
+	for _, c := range e.History {
+		n += len(c.Value)
 	}
 	return n
 }
@@ -265,6 +295,16 @@ func (b *builder) merge(e vault.Entry) {
 			d.TOTP = e.TOTP
 		} else if e.TOTP != "" && e.TOTP != d.TOTP {
 			d.Fields = append(d.Fields, vault.Field{Name: FieldOneTimeCode, Value: e.TOTP, Hidden: true})
+		}
+		for _, c := range e.History {
+			if !slices.ContainsFunc(d.History, func(x vault.Change) bool { return x.Field == c.Field && x.Value == c.Value }) {
+				d.History = append(d.History, c)
+			}
+		}
+		slices.SortStableFunc(d.History, func(a, b vault.Change) int { return b.Time.Compare(a.Time) })
+		if len(d.History) > MaxHistory {
+			b.lost(displayName(*d), "login", fmt.Sprintf("%d earlier values beyond the newest %d not imported", len(d.History)-MaxHistory, MaxHistory))
+			d.History = d.History[:MaxHistory]
 		}
 		if d.Created.IsZero() || (!e.Created.IsZero() && e.Created.Before(d.Created)) {
 			d.Created = e.Created

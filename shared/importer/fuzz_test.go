@@ -73,3 +73,10 @@ func FuzzKDBX(f *testing.F) {
 	f.Add(read(f, "keepassxc/fixture.kdbx"))
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzParse(t, KDBX, data, kdbxPass) })
 }
+
+// FuzzCXF runs the Credential Exchange Format parser.
+func FuzzCXF(f *testing.F) {
+	f.Add(read(f, "cxf.json"))
+	f.Add([]byte(`{"id":"a","items":[{"id":"b","title":"t","credentials":[{"type":"totp","secret":"JBSWY3DPEHPK3PXP","algorithm":"sha512","digits":9}]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzParse(t, CXF, data, "") })
+}

@@ -6,10 +6,15 @@
 // Every login keeps its name, URLs, username, password, notes, one-time
 // code secret, custom fields, folder and, where the format has it, its
 // earlier passwords. URLs become sites in canonical form
-// (policy.CheckSite); a URL that is not a web site is kept in a custom
-// field "URL". Earlier passwords are kept in a hidden custom field
-// "Password history" (one "date<TAB>password" a line, newest first),
-// since a new entry's history cannot be written. Items that are not
+// (policy.CheckSite: the host and port, since sites are hosts); a web URL
+// that says more (a path, a query, a fragment) is also kept whole in a
+// visible custom field "URL", and a URL that is not a web site is kept
+// there alone. Earlier passwords go to the entry's History with the date
+// the format gives them (Bitwarden's lastUsedDate, a KDBX history
+// version's modification time, 1PUX's time; none: the import's time), and
+// client.AddBatch writes them as the entry's real history
+// (vault.HistoryRecords); a meshpass export keeps the earlier values of
+// every field. Items that are not
 // logins (cards, identities, secure notes...) are kept as entries without
 // a site, their data in custom fields and tagged with their kind; what
 // cannot be kept at all (attachments, passkeys, trashed items) is listed in
@@ -18,7 +23,8 @@
 // united.
 //
 // Input is untrusted: it is bounded (MaxInput bytes, MaxItems items,
-// MaxEntryBytes per entry) and a file that is not of the format named, is
+// MaxEntryBytes per entry, MaxKDBXContent bytes of a KeePass database's
+// content once decompressed) and a file that is not of the format named, is
 // cut short, or does not open with the password given is refused with an
 // error that wraps ErrFormat, ErrTooLarge, ErrPasswordNeeded or
 // ErrPassword; then nothing is returned.
@@ -55,6 +61,7 @@ const (
 	KDBX          Format = "kdbx"           // KeePass / KeePassXC database (KDBX 4 and 3.1)
 	Meshpass      Format = "meshpass"       // meshpass JSON (shared/exporter), plain or age-encrypted
 	GenericCSV    Format = "csv"            // the CSV shared/exporter writes
+	CXF           Format = "cxf"            // FIDO Alliance Credential Exchange Format (JSON), plain or age-encrypted
 )
 
 // Formats lists every format, with what it reads.
@@ -77,6 +84,7 @@ var Formats = []struct {
 	{KDBX, "KeePass / KeePassXC database (.kdbx), with its password"},
 	{Meshpass, "meshpass JSON export, plain or encrypted"},
 	{GenericCSV, "meshpass CSV export"},
+	{CXF, "FIDO Alliance Credential Exchange Format (CXF 1.0) JSON, or meshpass's encrypted CXF export"},
 }
 
 // Limits on what Parse reads.
@@ -86,9 +94,12 @@ const (
 	MaxInput = 64 << 20
 	// MaxItems is the most items of a file.
 	MaxItems = 100_000
-	// MaxEntryBytes is the most bytes of one entry's fields; a larger
-	// item is skipped (and listed).
+	// MaxEntryBytes is the most bytes of one entry's fields (earlier
+	// values included); a larger item is skipped (and listed).
 	MaxEntryBytes = 256 << 10
+	// MaxHistory is the most earlier values of one entry kept; older
+	// ones are listed as left out.
+	MaxHistory = 64
 )
 
 // Errors; each error of Parse wraps one.
@@ -115,11 +126,14 @@ type Options struct {
 	// Password opens an encrypted file (KDBX, password-protected
 	// Bitwarden JSON, encrypted meshpass export).
 	Password string
+	// KeyFile is a KDBX database's key file (its bytes), alone or with
+	// Password; nil for none.
+	KeyFile []byte
 	// Exact, for meshpass JSON only, returns the entries exactly as the
-	// export holds them: IDs, Updated and History kept, no merging of
-	// duplicates and no "Password history" field. client.AddBatch would
-	// drop their History; it is for callers that compare or write records
-	// themselves.
+	// export holds them: IDs, Updated and History (with its writers) kept,
+	// no merging of duplicates. It is for callers that compare or write
+	// records themselves; without it the entries have no ID and their
+	// History, every field's, is ready for client.AddBatch.
 	Exact bool
 }
 
@@ -205,6 +219,8 @@ func Parse(f Format, data []byte, o Options) (*Result, error) {
 		return parseMeshpass(b, data, o)
 	case GenericCSV:
 		err = parseGenericCSV(b, data)
+	case CXF:
+		err = parseCXF(b, data, o)
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownFormat, f)
 	}
@@ -229,6 +245,8 @@ func ParseFormat(s string) (Format, error) {
 		return Bitwarden, nil
 	case "protonpass-json":
 		return ProtonPass, nil
+	case "credential-exchange", "fido-cxf":
+		return CXF, nil
 	}
 	for _, x := range Formats {
 		if string(x.Format) == s {

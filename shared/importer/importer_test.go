@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/meshpass/meshpass/shared/totp"
 	"github.com/meshpass/meshpass/shared/vault"
+	"github.com/tobischo/gokeepasslib/v3"
+	"github.com/tobischo/gokeepasslib/v3/wrappers"
 )
 
 // The fixtures' shared values (testdata/README.md).
@@ -56,9 +59,34 @@ func field(e vault.Entry, name string) (vault.Field, bool) {
 // wantField checks a custom field's value and hiddenness.
 func wantField(t *testing.T, e vault.Entry, name, value string, hidden bool) {
 	t.Helper()
+	for _, f := range e.Fields {
+		if f.Name == name && f.Value == value {
+			if f.Hidden != hidden {
+				t.Errorf("%s: field %q hidden %v, want %v", e.Name, name, f.Hidden, hidden)
+			}
+			return
+		}
+	}
 	f, ok := field(e, name)
-	if !ok || f.Value != value || f.Hidden != hidden {
-		t.Errorf("%s: field %q = %+v (present %v), want %q hidden %v", e.Name, name, f, ok, value, hidden)
+	t.Errorf("%s: no field %q = %q (first of that name %+v, present %v)", e.Name, name, value, f, ok)
+}
+
+// wantHistory checks an entry's History: its earlier passwords, one
+// "date<TAB>password" a line, newest first, and no other field's.
+func wantHistory(t *testing.T, e vault.Entry, want string) {
+	t.Helper()
+	var lines []string
+	for _, c := range e.History {
+		if c.Field != "Password" || c.Writer != "" {
+			t.Errorf("%s: history of field %q by %q", e.Name, c.Field, c.Writer)
+		}
+		lines = append(lines, c.Time.UTC().Format(time.RFC3339)+"\t"+c.Value)
+	}
+	if got := strings.Join(lines, "\n"); got != want {
+		t.Errorf("%s: history\n%s\nwant\n%s", e.Name, got, want)
+	}
+	if _, hidden := field(e, "Password history"); hidden {
+		t.Errorf("%s: a custom field \"Password history\"", e.Name)
 	}
 }
 
@@ -149,7 +177,7 @@ func TestFixtures(t *testing.T) {
 			wantTOTP(t, gh, ghTOTP)
 			wantField(t, gh, "Recovery: codes", "abcd-efgh", true)
 			wantField(t, gh, "Recovery: email", "octo@example.com", false)
-			wantField(t, gh, FieldPasswordHistory, ghHistory, true)
+			wantHistory(t, gh, ghHistory)
 			if gh.Folder != "Personal" || !slices.Equal(gh.Tags, []string{"work", "dev"}) || gh.Notes != ghNotes {
 				t.Errorf("folder %q tags %q notes %q", gh.Folder, gh.Tags, gh.Notes)
 			}
@@ -235,13 +263,14 @@ func TestFixtures(t *testing.T) {
 			}
 			wantSkipped(t, r, "Old thing", "recycle bin")
 		}},
+		{CXF, "cxf.json", "", 7, 1, checkCXF},
 		{KDBX, "keepassxc/fixture.kdbx", kdbxPass, 3, 1, func(t *testing.T, r *Result) {
 			gh := find(t, r, "GitHub")
 			wantLogin(t, gh, []string{"github.com", "gist.github.com"}, "octo", ghPassword)
 			wantTOTP(t, gh, ghTOTP)
 			wantField(t, gh, "Recovery codes", "abcd-efgh\nijkl-mnop", true)
 			wantField(t, gh, "Team", "core", false)
-			wantField(t, gh, FieldPasswordHistory, ghHistory, true)
+			wantHistory(t, gh, ghHistory)
 			if gh.Notes != ghNotes || !slices.Equal(gh.Tags, []string{"dev", "work"}) || gh.Folder != "" {
 				t.Errorf("notes %q tags %q folder %q", gh.Notes, gh.Tags, gh.Folder)
 			}
@@ -284,6 +313,60 @@ func countSkippedItems(r *Result) int {
 	return n
 }
 
+func checkCXF(t *testing.T, r *Result) {
+	gh := find(t, r, "GitHub")
+	wantLogin(t, gh, []string{"github.com", "gist.github.com"}, "octo", ghPassword)
+	wantTOTP(t, gh, ghTOTP)
+	wantField(t, gh, "Recovery: codes", "abcd-efgh", true)
+	wantField(t, gh, "Recovery: email", "octo@example.com", false)
+	wantField(t, gh, "Subtitle", "octo", false)
+	wantField(t, gh, FieldURL, "androidapp://com.github.android", false)
+	wantField(t, gh, FieldURL, "https://github.com/login", false) // the site is the host
+	wantField(t, gh, "Also named", "GitHub (copy)", false)
+	if gh.Folder != "Work" || gh.Notes != ghNotes || !slices.Equal(gh.Tags, []string{"work", "dev", "favorite"}) ||
+		!gh.Created.Equal(time.Date(2023, 1, 2, 3, 4, 5, 0, time.UTC)) {
+		t.Errorf("folder %q notes %q tags %q created %v", gh.Folder, gh.Notes, gh.Tags, gh.Created)
+	}
+	wantSkipped(t, r, "GitHub", "passkey")
+	bank := find(t, r, "Bank 🏦")
+	wantTOTP(t, bank, "GEZDGNBVGY3TQOJQ")
+	if k, err := totp.Parse(bank.TOTP); err != nil || k.Digits != 8 || k.Period != 60 || k.Algorithm != "SHA256" || k.Issuer != "Bank" {
+		t.Errorf("bank TOTP %q: %+v %v", bank.TOTP, k, err)
+	}
+	wantSkipped(t, r, "Bank 🏦", `unknown algorithm "md5"`)
+	wantLogin(t, bank, []string{"bank.example"}, "jane", "bank pw 🏦")
+	wantField(t, bank, FieldURL, "https://bank.example/online/login?lang=en", false)
+	card := find(t, r, "Visa")
+	wantField(t, card, "Credit card: Number", "4111111111111111", true)
+	wantField(t, card, "Credit card: Expiry date", "2030-12", false)
+	wantField(t, card, "Credit card: Verification number", "123", true)
+	if !slices.Contains(card.Tags, "card") || len(card.Sites) != 0 {
+		t.Errorf("card %+v", card)
+	}
+	wifi := find(t, r, "Home Wi-Fi")
+	wantField(t, wifi, "Wifi: Passphrase", "wifi passphrase", true)
+	wantField(t, wifi, "Wifi: Ssid", "octonet", false)
+	if wifi.Folder != "Home" {
+		t.Errorf("wifi folder %q", wifi.Folder)
+	}
+	ssh := find(t, r, "Build server key")
+	wantField(t, ssh, "Ssh key: Private key", "MC4CAQAwBQYDK2VwBCIEIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", true)
+	wantField(t, ssh, "Ssh key: Key type", "ssh-ed25519", false)
+	if ssh.Folder != "Work/Servers" {
+		t.Errorf("ssh folder %q", ssh.Folder)
+	}
+	me := find(t, r, "Me")
+	wantField(t, me, "Person name: Given", "Octo", false)
+	wantField(t, me, "Address: City", "Springfield", false)
+	wantField(t, me, "Api key: Key", "sk-test-1234", true)
+	wantSkipped(t, r, "Me", `attached file "passport.pdf"`)
+	wantSkipped(t, r, "Me", "link to another item")
+	wantSkipped(t, r, "Me", `extension "shared"`)
+	if n := find(t, r, "Door code"); n.Notes != "4711" || !slices.Contains(n.Tags, "note") {
+		t.Errorf("note %+v", n)
+	}
+}
+
 func checkBitwarden(t *testing.T, r *Result) {
 	gh := find(t, r, "GitHub")
 	wantLogin(t, gh, []string{"github.com", "gist.github.com"}, "octo", ghPassword)
@@ -291,7 +374,7 @@ func checkBitwarden(t *testing.T, r *Result) {
 	wantField(t, gh, "Team", "core", false)
 	wantField(t, gh, "Recovery codes", "abcd-efgh\nijkl-mnop", true)
 	wantField(t, gh, FieldURL, "androidapp://com.github.android", false)
-	wantField(t, gh, FieldPasswordHistory, ghHistory, true)
+	wantHistory(t, gh, ghHistory)
 	wantField(t, gh, "Also named", "GitHub (duplicate)", false)
 	if gh.Folder != "Work" || gh.Notes != ghNotes || !gh.Created.Equal(time.Date(2023, 1, 2, 3, 4, 5, 0, time.UTC)) {
 		t.Errorf("folder %q notes %q created %v", gh.Folder, gh.Notes, gh.Created)
@@ -383,7 +466,7 @@ func TestRefused(t *testing.T) {
 		Chrome: "chrome.csv", Firefox: "firefox.csv", Safari: "safari.csv", Bitwarden: "bitwarden.json",
 		BitwardenCSV: "bitwarden.csv", OnePassword: "1password.1pux", OnePassCSV: "1password.csv", LastPass: "lastpass.csv",
 		ProtonPass: "protonpass.json", ProtonPassCSV: "protonpass.csv", Dashlane: "dashlane.csv",
-		KeePassXCCSV: "keepassxc/export.csv", KDBX: "keepassxc/fixture.kdbx",
+		KeePassXCCSV: "keepassxc/export.csv", KDBX: "keepassxc/fixture.kdbx", CXF: "cxf.json",
 	}
 	check := func(t *testing.T, what string, f Format, data []byte, o Options, want error) {
 		t.Helper()
@@ -425,6 +508,10 @@ func TestRefused(t *testing.T) {
 	check(t, "no password", Bitwarden, read(t, "bitwarden-encrypted.json"), Options{}, ErrPasswordNeeded)
 	check(t, "account-encrypted", Bitwarden, []byte(`{"encrypted":true,"encKeyValidation_DO_NOT_EDIT":"2.a|b|c","folders":[],"items":[]}`), Options{}, ErrUnsupported)
 	check(t, "unknown", "word", nil, Options{}, ErrUnknownFormat)
+	check(t, "a later major version", CXF, []byte(`{"version":{"major":2,"minor":0},"accounts":[]}`), Options{}, ErrFormat)
+	check(t, "no version", CXF, []byte(`{"accounts":[]}`), Options{}, ErrFormat)
+	check(t, "Bitwarden JSON", CXF, read(t, "bitwarden.json"), Options{}, ErrFormat)
+	check(t, "items not a list", CXF, []byte(`{"version":{"major":1,"minor":0},"accounts":[{"id":"a","items":{}}]}`), Options{}, ErrFormat)
 
 	// 50 MB of junk, and more than MaxInput.
 	big := bytes.Repeat(junk, 50)
@@ -444,7 +531,7 @@ func TestRefused(t *testing.T) {
 	// A KDBX whose key derivation asks for too much memory is refused
 	// before it runs.
 	kd := bytes.Clone(read(t, "keepassxc/fixture.kdbx"))
-	if err := checkKDBXHeader(kd); err != nil {
+	if _, err := checkKDBXHeader(kd); err != nil {
 		t.Fatal(err)
 	}
 	i := bytes.Index(kd, []byte("\x01\x00\x00\x00R\x08\x00\x00\x00"))
@@ -477,5 +564,124 @@ func TestParseFormat(t *testing.T) {
 	}
 	if _, err := ParseFormat("word"); !errors.Is(err, ErrUnknownFormat) {
 		t.Error(err)
+	}
+}
+
+// TestKDBXBomb: a database whose content decompresses to 300 MiB
+// (testdata/kdbxbomb) is refused as too large, without holding it in
+// memory.
+func TestKDBXBomb(t *testing.T) {
+	data := read(t, "kdbx-bomb.kdbx")
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r, err := Parse(KDBX, data, Options{Password: "bomb password"})
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrTooLarge) || r != nil || !strings.Contains(err.Error(), "decompressed") {
+		t.Fatalf("bomb: %v", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+		t.Errorf("refusing the bomb allocated %d MiB", n>>20)
+	}
+	if _, err := Parse(KDBX, data, Options{Password: "wrong"}); !errors.Is(err, ErrPassword) {
+		t.Errorf("bomb, wrong password: %v", err)
+	}
+}
+
+// TestKDBXKeyFile: databases KeePassXC made with a key file, with and
+// without a password, open with exactly their composite key.
+func TestKDBXKeyFile(t *testing.T) {
+	key := read(t, "keepassxc/keyfile.keyx")
+	for _, c := range []struct {
+		file string
+		o    Options
+		want error
+	}{
+		{"keepassxc/composite.kdbx", Options{Password: kdbxPass, KeyFile: key}, nil},
+		{"keepassxc/composite.kdbx", Options{Password: kdbxPass}, ErrPassword},
+		{"keepassxc/composite.kdbx", Options{KeyFile: key}, ErrPassword},
+		{"keepassxc/composite.kdbx", Options{Password: kdbxPass, KeyFile: []byte("another key file")}, ErrPassword},
+		{"keepassxc/keyonly.kdbx", Options{KeyFile: key}, nil},
+		{"keepassxc/keyonly.kdbx", Options{}, ErrPasswordNeeded},
+		{"keepassxc/keyonly.kdbx", Options{Password: kdbxPass}, ErrPassword},
+		{"keepassxc/keyonly.kdbx", Options{KeyFile: []byte(`<?xml version="1.0"?><KeyFile><Meta><Version>2.0</Version></Meta><Key><Data Hash="00000000">00</Data></Key></KeyFile>`)}, ErrFormat},
+		{"keepassxc/fixture.kdbx", Options{Password: kdbxPass, KeyFile: key}, ErrPassword},
+	} {
+		r, err := Parse(KDBX, read(t, c.file), c.o)
+		if !errors.Is(err, c.want) || (err == nil) != (r != nil) {
+			t.Errorf("%s with password %v, key file %d bytes: %v, want %v", c.file, c.o.Password != "", len(c.o.KeyFile), err, c.want)
+			continue
+		}
+		if err == nil {
+			wantLogin(t, find(t, r, "GitHub"), []string{"github.com", "gist.github.com"}, "octo", ghPassword)
+		}
+	}
+}
+
+// TestKDBX31: a gzip-compressed KDBX 3.1 database (gokeepasslib writes
+// it here) opens through the bounded decompression too.
+func TestKDBX31(t *testing.T) {
+	e := gokeepasslib.NewEntry()
+	e.Values = append(e.Values,
+		gokeepasslib.ValueData{Key: "Title", Value: gokeepasslib.V{Content: "Old format"}},
+		gokeepasslib.ValueData{Key: "URL", Value: gokeepasslib.V{Content: "https://old.example/"}},
+		gokeepasslib.ValueData{Key: "UserName", Value: gokeepasslib.V{Content: "me"}},
+		gokeepasslib.ValueData{Key: "Password", Value: gokeepasslib.V{Content: "pw 3.1", Protected: wrappers.NewBoolWrapper(true)}},
+	)
+	root := gokeepasslib.NewGroup()
+	root.Entries = append(root.Entries, e)
+	db := gokeepasslib.NewDatabase(gokeepasslib.WithDatabaseKDBXVersion3())
+	db.Credentials = gokeepasslib.NewPasswordCredentials("pw")
+	db.Header.FileHeaders.TransformRounds = 1000
+	db.Content.Root = &gokeepasslib.RootData{Groups: []gokeepasslib.Group{root}}
+	if err := db.LockProtectedEntries(); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := gokeepasslib.NewEncoder(&b).Encode(db); err != nil {
+		t.Fatal(err)
+	}
+	h, err := checkKDBXHeader(b.Bytes())
+	if err != nil || h.major != 3 || !h.gzip {
+		t.Fatalf("header %+v, %v", h, err)
+	}
+	r, err := Parse(KDBX, b.Bytes(), Options{Password: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLogin(t, find(t, r, "Old format"), []string{"old.example"}, "me", "pw 3.1")
+	if _, err := Parse(KDBX, b.Bytes(), Options{Password: "wrong"}); !errors.Is(err, ErrPassword) {
+		t.Errorf("wrong password: %v", err)
+	}
+}
+
+// TestURLPaths: a site is a URL's host; a URL that says more (a path, a
+// query, a fragment) is also kept whole in a visible "URL" field, once,
+// and the preview says so.
+func TestURLPaths(t *testing.T) {
+	csv := "name,url,username,password,note\n" +
+		"a,https://a.example/,u,p1,\n" +
+		"b,https://b.example/login?next=%2Fhome#top,u,p2,\n" +
+		"c,http://c.example:8443/sso,u,p3,\n" +
+		"d,https://b.example/login?next=%2Fhome#top,u,p2,\n"
+	r, err := Parse(Chrome, []byte(csv), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := find(t, r, "a"); len(a.Fields) != 0 || !slices.Equal(a.Sites, []string{"a.example"}) {
+		t.Errorf("a: %+v", a)
+	}
+	b := find(t, r, "b")
+	wantField(t, b, FieldURL, "https://b.example/login?next=%2Fhome#top", false)
+	if n := len(b.Fields); n != 2 { // the URL once, and "Also named" d
+		t.Errorf("b: fields %+v", b.Fields)
+	}
+	c := find(t, r, "c")
+	wantField(t, c, FieldURL, "http://c.example:8443/sso", false)
+	if !slices.Equal(c.Sites, []string{"c.example:8443"}) {
+		t.Errorf("c: sites %q", c.Sites)
+	}
+	if !slices.ContainsFunc(r.Preview.Notes, func(n string) bool { return strings.Contains(n, "kept whole") }) {
+		t.Errorf("notes %q", r.Preview.Notes)
 	}
 }

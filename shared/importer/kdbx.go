@@ -2,8 +2,13 @@ package importer
 
 import (
 	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/xml"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/meshpass/meshpass/shared/vault"
@@ -28,52 +33,77 @@ const (
 	kdbxSig2 = 0xB54BFB67
 )
 
+// kdbxHeader is what checkKDBXHeader reads of a KDBX file's outer header.
+type kdbxHeader struct {
+	// major is 3 or 4.
+	major uint16
+	// compression is the offset of the compression flags' value (4 bytes,
+	// 1 for gzip), or -1 if the header has none; gzip tells whether it
+	// says gzip.
+	compression int
+	gzip        bool
+	// end is the offset just after the header (where a KDBX 4 file's
+	// SHA-256 of the header follows).
+	end int
+}
+
 // checkKDBXHeader reads the outer header of a KDBX file (3.1 or 4) and
 // refuses a key derivation out of bounds.
-func checkKDBXHeader(data []byte) error {
+func checkKDBXHeader(data []byte) (kdbxHeader, error) {
+	h := kdbxHeader{compression: -1}
 	if len(data) < 12 {
-		return formatError(KDBX, "too short for a KeePass database")
+		return h, formatError(KDBX, "too short for a KeePass database")
 	}
 	le := binary.LittleEndian
 	if le.Uint32(data[0:]) != kdbxSig1 || le.Uint32(data[4:]) != kdbxSig2 {
-		return formatError(KDBX, "not a KeePass database (no KDBX signature)")
+		return h, formatError(KDBX, "not a KeePass database (no KDBX signature)")
 	}
-	major := le.Uint16(data[10:])
-	if major != 3 && major != 4 {
-		return formatError(KDBX, "KDBX version %d is not supported (3.1 and 4 are)", major)
+	h.major = le.Uint16(data[10:])
+	if h.major != 3 && h.major != 4 {
+		return h, formatError(KDBX, "KDBX version %d is not supported (3.1 and 4 are)", h.major)
 	}
-	p := data[12:]
+	at := 12
 	for {
 		size := 2
-		if major == 4 {
+		if h.major == 4 {
 			size = 4
 		}
-		if len(p) < 1+size {
-			return formatError(KDBX, "the header is cut short")
+		if len(data)-at < 1+size {
+			return h, formatError(KDBX, "the header is cut short")
 		}
-		id := p[0]
+		id := data[at]
 		var n int
-		if major == 4 {
-			n = int(le.Uint32(p[1:]))
+		if h.major == 4 {
+			n = int(le.Uint32(data[at+1:]))
 		} else {
-			n = int(le.Uint16(p[1:]))
+			n = int(le.Uint16(data[at+1:]))
 		}
-		p = p[1+size:]
-		if n < 0 || n > len(p) {
-			return formatError(KDBX, "the header is cut short")
+		at += 1 + size
+		if n < 0 || n > len(data)-at {
+			return h, formatError(KDBX, "the header is cut short")
 		}
-		field := p[:n]
-		p = p[n:]
+		field := data[at : at+n]
+		at += n
 		switch {
 		case id == 0:
-			return nil
-		case id == 6 && major == 3 && len(field) == 8:
-			if r := le.Uint64(field); r > MaxKDBXAESRounds {
-				return formatError(KDBX, "%d AES key rounds, more than %d", r, MaxKDBXAESRounds)
+			h.end = at
+			return h, nil
+		case id == 3 && len(field) == 4:
+			h.compression = at - n
+			switch le.Uint32(field) {
+			case 0:
+			case 1:
+				h.gzip = true
+			default:
+				return h, formatError(KDBX, "unknown compression %d", le.Uint32(field))
 			}
-		case id == 11 && major == 4:
+		case id == 6 && h.major == 3 && len(field) == 8:
+			if r := le.Uint64(field); r > MaxKDBXAESRounds {
+				return h, formatError(KDBX, "%d AES key rounds, more than %d", r, MaxKDBXAESRounds)
+			}
+		case id == 11 && h.major == 4:
 			if err := checkKDFParameters(field); err != nil {
-				return err
+				return h, err
 			}
 		}
 	}
@@ -138,10 +168,11 @@ func checkKDFParameters(d []byte) error {
 }
 
 func parseKDBX(b *builder, data []byte, o Options) (err error) {
-	if err := checkKDBXHeader(data); err != nil {
+	h, err := checkKDBXHeader(data)
+	if err != nil {
 		return err
 	}
-	if o.Password == "" {
+	if o.Password == "" && o.KeyFile == nil {
 		return ErrPasswordNeeded
 	}
 	defer func() {
@@ -150,12 +181,16 @@ func parseKDBX(b *builder, data []byte, o Options) (err error) {
 		}
 	}()
 	db := gokeepasslib.NewDatabase()
-	db.Credentials = gokeepasslib.NewPasswordCredentials(o.Password)
-	if err := gokeepasslib.NewDecoder(bytes.NewReader(data)).Decode(db); err != nil {
-		if strings.Contains(err.Error(), "Wrong password") || strings.Contains(err.Error(), "integrity") {
-			return ErrPassword
-		}
-		return formatError(KDBX, "the database does not open: %v", err)
+	if db.Credentials, err = kdbxCredentials(o); err != nil {
+		return err
+	}
+	if h.gzip {
+		err = decodeKDBXBounded(db, data, h)
+	} else {
+		err = gokeepasslib.NewDecoder(bytes.NewReader(data)).Decode(db)
+	}
+	if err != nil {
+		return kdbxError(err)
 	}
 	if err := db.UnlockProtectedEntries(); err != nil {
 		return formatError(KDBX, "its protected values do not open: %v", err)
@@ -172,6 +207,172 @@ func parseKDBX(b *builder, data []byte, o Options) (err error) {
 		kdbxGroup(b, g, "", recycle, 0)
 	}
 	return nil
+}
+
+// kdbxCredentials is the database's composite key: the password, the key
+// file (KeePass's formats: XML 1.0 or 2.0, 32 bytes, 64 hex digits, or any
+// other file, hashed), or both.
+func kdbxCredentials(o Options) (*gokeepasslib.DBCredentials, error) {
+	var (
+		c   *gokeepasslib.DBCredentials
+		err error
+	)
+	switch {
+	case o.KeyFile == nil:
+		return gokeepasslib.NewPasswordCredentials(o.Password), nil
+	case len(o.KeyFile) > MaxInput:
+		return nil, fmt.Errorf("%w: a key file of %d bytes, more than %d MiB", ErrTooLarge, len(o.KeyFile), MaxInput>>20)
+	case o.Password == "":
+		c, err = gokeepasslib.NewKeyDataCredentials(o.KeyFile)
+	default:
+		c, err = gokeepasslib.NewPasswordAndKeyDataCredentials(o.Password, o.KeyFile)
+	}
+	if err != nil {
+		return nil, formatError(KDBX, "the key file does not read: %v", err)
+	}
+	return c, nil
+}
+
+// kdbxError maps what gokeepasslib says of a database that does not open.
+func kdbxError(err error) error {
+	if errors.Is(err, ErrTooLarge) || errors.Is(err, ErrFormat) {
+		return err
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "Wrong password") || strings.Contains(msg, "integrity") || strings.Contains(msg, "failed to verify HMAC") {
+		return ErrPassword
+	}
+	return formatError(KDBX, "the database does not open: %v", err)
+}
+
+// MaxKDBXContent is the most bytes of a KDBX database's content once
+// decompressed: a larger one (a "zip bomb") is refused as it is read.
+const MaxKDBXContent = 256 << 20
+
+// decodeKDBXBounded opens a gzip-compressed database without letting
+// gokeepasslib decompress it (it would read all of it into memory): the
+// library decrypts a copy whose header says "not compressed" (so it keeps
+// the compressed bytes and fails on them as XML), the content is
+// decompressed here up to MaxKDBXContent, and its inner header (KDBX 4)
+// and XML are read as the library would. The copy's header no longer
+// matches its HMAC, so the library's header check is off: the content's
+// block HMACs (KDBX 4) or start bytes (3.1) still check the key, and the
+// header's SHA-256 (KDBX 4) is checked here.
+func decodeKDBXBounded(db *gokeepasslib.Database, data []byte, h kdbxHeader) error {
+	if h.major == 4 {
+		if len(data) < h.end+32 || !bytes.Equal(sha256Of(data[:h.end]), data[h.end:h.end+32]) {
+			return formatError(KDBX, "the header is damaged (its SHA-256 differs)")
+		}
+		// The blocks (HMAC, length, data; an empty one last) must all be
+		// there: a file cut short is damaged, not of a wrong password.
+		at := h.end + 64
+		for {
+			if len(data)-at < 36 {
+				return formatError(KDBX, "the database is cut short")
+			}
+			n := int64(binary.LittleEndian.Uint32(data[at+32:]))
+			at += 36
+			if n > int64(len(data)-at) {
+				return formatError(KDBX, "the database is cut short")
+			}
+			at += int(n)
+			if n == 0 {
+				break
+			}
+		}
+	}
+	patched := bytes.Clone(data)
+	binary.LittleEndian.PutUint32(patched[h.compression:], 0)
+	db.Options.ValidateHashes = false
+	err := gokeepasslib.NewDecoder(bytes.NewReader(patched)).Decode(db)
+	if db.Content == nil || db.Content.RawData == nil {
+		if err == nil {
+			err = errors.New("no content")
+		}
+		return err
+	}
+	// Count first, keeping nothing; then decompress into a buffer of that
+	// size.
+	n, err := gunzip(db.Content.RawData, io.Discard, MaxKDBXContent+1)
+	if err != nil {
+		return err
+	}
+	if n > MaxKDBXContent {
+		return fmt.Errorf("%w: the database's content is more than %d MiB once decompressed", ErrTooLarge, MaxKDBXContent>>20)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, n))
+	if _, err := gunzip(db.Content.RawData, buf, n); err != nil {
+		return err
+	}
+	plain := buf.Bytes()
+	content := &gokeepasslib.DBContent{}
+	if h.major == 4 {
+		ih, rest, err := kdbxInnerHeader(plain)
+		if err != nil {
+			return err
+		}
+		content.InnerHeader, plain = ih, rest
+	}
+	if err := xml.NewDecoder(bytes.NewReader(plain)).Decode(content); err != nil {
+		return formatError(KDBX, "its content is not KeePass XML: %v", err)
+	}
+	db.Content = content
+	return nil
+}
+
+// kdbxInnerHeader reads a KDBX 4 inner header (the protected values'
+// stream cipher and key; attachments are skipped) and returns it and the
+// XML after it.
+func kdbxInnerHeader(p []byte) (*gokeepasslib.InnerHeader, []byte, error) {
+	ih := &gokeepasslib.InnerHeader{}
+	for {
+		if len(p) < 5 {
+			return nil, nil, formatError(KDBX, "the inner header is cut short")
+		}
+		typ, n := p[0], int64(binary.LittleEndian.Uint32(p[1:]))
+		p = p[5:]
+		if n > int64(len(p)) {
+			return nil, nil, formatError(KDBX, "the inner header is cut short")
+		}
+		v := p[:n]
+		p = p[n:]
+		switch typ {
+		case gokeepasslib.InnerHeaderTerminator:
+			return ih, p, nil
+		case gokeepasslib.InnerHeaderIRSID:
+			if len(v) != 4 {
+				return nil, nil, formatError(KDBX, "the inner header's stream ID is not 4 bytes")
+			}
+			ih.InnerRandomStreamID = binary.LittleEndian.Uint32(v)
+		case gokeepasslib.InnerHeaderIRSKey:
+			ih.InnerRandomStreamKey = bytes.Clone(v)
+		case gokeepasslib.InnerHeaderBinary:
+			// An attachment: listed by its entries, not imported.
+		default:
+			return nil, nil, formatError(KDBX, "unknown inner header field %d", typ)
+		}
+	}
+}
+
+// gunzip decompresses the gzip stream z (ignoring what follows it: the
+// content may end in the cipher's padding) into w, at most limit bytes,
+// and returns how many it wrote.
+func gunzip(z []byte, w io.Writer, limit int64) (int64, error) {
+	gz, err := gzip.NewReader(bytes.NewReader(z))
+	if err != nil {
+		return 0, formatError(KDBX, "its content does not decompress: %v", err)
+	}
+	gz.Multistream(false)
+	n, err := io.Copy(w, io.LimitReader(gz, limit))
+	if err != nil {
+		return n, formatError(KDBX, "its content does not decompress: %v", err)
+	}
+	return n, nil
+}
+
+func sha256Of(b []byte) []byte {
+	s := sha256.Sum256(b)
+	return s[:]
 }
 
 func kdbxGroup(b *builder, g gokeepasslib.Group, path string, recycle *gokeepasslib.UUID, depth int) {

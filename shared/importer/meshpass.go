@@ -10,15 +10,9 @@ import (
 
 func parseMeshpass(b *builder, data []byte, o Options) (*Result, error) {
 	if exporter.IsEncrypted(data) {
-		if o.Password == "" {
-			return nil, ErrPasswordNeeded
-		}
-		plain, err := exporter.Decrypt(data, o.Password, MaxInput)
-		if errors.Is(err, exporter.ErrPassphrase) {
-			return nil, ErrPassword
-		}
+		plain, err := decryptExport(data, o.Password, Meshpass)
 		if err != nil {
-			return nil, formatError(Meshpass, "%v", err)
+			return nil, err
 		}
 		data = plain
 	}
@@ -46,18 +40,25 @@ func parseMeshpass(b *builder, data []byte, o Options) (*Result, error) {
 	for _, e := range f.Entries {
 		it := item{name: e.Name, urls: e.Sites, username: e.Username, password: e.Password, notes: e.Notes, totp: e.TOTP,
 			fields: e.Fields, folder: e.Folder, tags: e.Tags, created: e.Created}
-		var other int
 		for _, c := range e.History {
-			if c.Field == "Password" {
-				it.history = append(it.history, c.ToVault())
-			} else {
-				other++
-			}
-		}
-		if other > 0 {
-			b.lost(e.Name, "login", "earlier values of fields other than the password not imported (the current ones are)")
+			it.history = append(it.history, c.ToVault())
 		}
 		b.add(it)
 	}
 	return b.result(), nil
+}
+
+// decryptExport opens an age-encrypted meshpass export (of format f).
+func decryptExport(data []byte, password string, f Format) ([]byte, error) {
+	if password == "" {
+		return nil, ErrPasswordNeeded
+	}
+	plain, err := exporter.Decrypt(data, password, MaxInput)
+	if errors.Is(err, exporter.ErrPassphrase) {
+		return nil, ErrPassword
+	}
+	if err != nil {
+		return nil, formatError(f, "%v", err)
+	}
+	return plain, nil
 }

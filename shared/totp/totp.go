@@ -57,6 +57,20 @@ type Key struct {
 	Counter uint64
 }
 
+// Names returns whom the codes are for: the issuer (its parameter, else
+// the label's part before a colon) and the account (the label's part
+// after the colon, or the whole label); either may be empty.
+func (k *Key) Names() (issuer, account string) {
+	issuer, account = k.Issuer, k.Label
+	if i := strings.Index(account, ":"); i >= 0 {
+		if issuer == "" {
+			issuer = strings.TrimSpace(account[:i])
+		}
+		account = strings.TrimSpace(account[i+1:])
+	}
+	return issuer, account
+}
+
 func refused(why string) error { return fmt.Errorf("%w: %s", ErrURI, why) }
 
 // DecodeSecret decodes a base32 secret as authenticator apps write it:

@@ -210,6 +210,11 @@ type BatchRecord struct {
 	Entry   Entry
 	Parents []string
 	Time    time.Time
+	// Chained says the record is also written on the record before it in
+	// the batch (whose version is not known until it is sealed): the
+	// records of one entry's history (HistoryRecords). The first record
+	// of a batch cannot be chained.
+	Chained bool
 }
 
 // SealBatch seals each record as Seal does, under the content key of
@@ -227,6 +232,12 @@ func SealBatch(vaultID, writerID string, epoch int, recs []BatchRecord, key []by
 			Time: br.Time.UTC().Round(time.Millisecond)}
 		if h.Entry == "" {
 			return nil, nil, fmt.Errorf("%w: a record without an entry ID", ErrMalformed)
+		}
+		if br.Chained {
+			if len(versions) == 0 || recs[len(versions)-1].Entry.ID != h.Entry {
+				return nil, nil, fmt.Errorf("%w: record %d of entry %s chained to no earlier record of its entry", ErrMalformed, len(versions), h.Entry)
+			}
+			h.Parents = append(h.Parents, versions[len(versions)-1])
 		}
 		slices.Sort(h.Parents)
 		ad, err := h.ad()

@@ -23,12 +23,22 @@ const (
 	// MaxPreviewRows is the most entries and skipped items a preview
 	// lists (the counts are always whole).
 	MaxPreviewRows = 500
-	// ImportTTL is how long importCommit takes the token of a preview.
+	// ImportTTL is how long importCommit takes the token of a preview,
+	// and how long an upload waits for its next piece.
 	ImportTTL = 15 * time.Minute
+	// MaxChunkBytes is the most bytes of one piece of importUpload: a
+	// file larger than that goes in pieces, since one message between
+	// the extension's pages and its worker holds at most 64 MiB of JSON
+	// (the base64 of a 48 MiB file).
+	MaxChunkBytes = 8 << 20
+	// MaxKeyFileBytes is the largest key file importPreview takes (any
+	// file may be a KeePass key file; it goes in the same message as the
+	// rest).
+	MaxKeyFileBytes = 4 << 20
 )
 
 // ExportFormats are the formats export writes.
-var ExportFormats = []string{"meshpass", "bitwarden", "csv"}
+var ExportFormats = []string{"meshpass", "bitwarden", "csv", "cxf"}
 
 // ImportArg is the argument of importPreview: a file of another password
 // manager's export (or a meshpass export).
@@ -36,23 +46,34 @@ type ImportArg struct {
 	// Format is the file's format, as the importer names it ("chrome",
 	// "bitwarden", "kdbx", ...; importer.ParseFormat).
 	Format string `json:"format"`
-	// Data is the file's bytes, standard base64.
-	Data string `json:"data"`
+	// Data is the file's bytes, standard base64; or, for a file sent in
+	// pieces (importUpload), empty and Upload names them.
+	Data string `json:"data,omitempty"`
+	// Upload names a file sent whole in pieces with importUpload; the
+	// preview reads it and forgets it.
+	Upload string `json:"upload,omitempty"`
 	// Password opens an encrypted file (KDBX, password-protected
 	// Bitwarden JSON, encrypted meshpass export).
 	Password string `json:"password,omitempty"`
+	// KeyFile is a KeePass database's key file, standard base64 (alone,
+	// or with Password); at most MaxKeyFileBytes.
+	KeyFile string `json:"keyFile,omitempty"`
 }
 
-// Validate requires the format and the data, and refuses data larger than
-// MaxImportBytes before it is decoded.
+// Validate requires the format and the data or an upload (not both), and
+// refuses data larger than MaxImportBytes before it is decoded.
 func (a ImportArg) Validate() error {
 	switch {
 	case a.Format == "":
 		return errors.New("format is required")
-	case a.Data == "":
+	case a.Data != "" && a.Upload != "":
+		return errors.New("give the data or an upload, not both")
+	case a.Data == "" && a.Upload == "":
 		return errors.New("the file is empty")
 	case len(a.Data) > base64.StdEncoding.EncodedLen(MaxImportBytes):
 		return fmt.Errorf("the file is larger than %d MiB", MaxImportBytes>>20)
+	case len(a.KeyFile) > base64.StdEncoding.EncodedLen(MaxKeyFileBytes):
+		return fmt.Errorf("the key file is larger than %d MiB", MaxKeyFileBytes>>20)
 	}
 	return nil
 }
@@ -172,7 +193,7 @@ type ExportArg struct {
 func (a ExportArg) Validate() error {
 	switch {
 	case !slices.Contains(ExportFormats, a.Format):
-		return fmt.Errorf("unknown export format %q (meshpass, bitwarden or csv)", a.Format)
+		return fmt.Errorf("unknown export format %q (meshpass, bitwarden, csv or cxf)", a.Format)
 	case a.Passphrase == "":
 		return errors.New("the vault passphrase is required")
 	case a.Encrypt && a.FilePassphrase == "":
@@ -185,8 +206,12 @@ func (a ExportArg) Validate() error {
 
 // Exported is what exportVault returns: the file to save.
 type Exported struct {
-	// Data is the file's bytes, standard base64.
-	Data string `json:"data"`
+	// Data is the file's bytes, standard base64; or, for a file sent in
+	// pieces (importUpload), empty and Upload names them.
+	Data string `json:"data,omitempty"`
+	// Upload names a file sent whole in pieces with importUpload; the
+	// preview reads it and forgets it.
+	Upload string `json:"upload,omitempty"`
 	// FileName is a name to save it under ("meshpass-export-2025-01-31.json").
 	FileName string `json:"fileName"`
 	// MediaType is its MIME type.
@@ -195,4 +220,50 @@ type Exported struct {
 	Entries int `json:"entries"`
 	// Encrypted reports an encrypted file.
 	Encrypted bool `json:"encrypted"`
+}
+
+// ImportChunk is the argument of importUpload: one piece of a file too
+// large for one message, in order.
+type ImportChunk struct {
+	// Upload names the upload the piece belongs to; "" for the first
+	// piece, which starts one (forgetting any other).
+	Upload string `json:"upload,omitempty"`
+	// Size is the whole file's bytes, at most MaxImportBytes; every piece
+	// of an upload gives the same.
+	Size int `json:"size"`
+	// Offset is where the piece starts in the file: the bytes received
+	// so far.
+	Offset int `json:"offset"`
+	// Data is the piece, standard base64, at most MaxChunkBytes decoded.
+	Data string `json:"data"`
+}
+
+// Validate requires a size within MaxImportBytes, an offset within it and
+// a piece of at most MaxChunkBytes, before it is decoded.
+func (a ImportChunk) Validate() error {
+	switch {
+	case a.Size <= 0:
+		return errors.New("size is required")
+	case a.Size > MaxImportBytes:
+		return fmt.Errorf("the file is larger than %d MiB", MaxImportBytes>>20)
+	case a.Offset < 0 || a.Offset >= a.Size:
+		return fmt.Errorf("offset %d is outside the file's %d bytes", a.Offset, a.Size)
+	case a.Data == "":
+		return errors.New("data is required")
+	case len(a.Data) > base64.StdEncoding.EncodedLen(MaxChunkBytes):
+		return fmt.Errorf("a piece is larger than %d MiB", MaxChunkBytes>>20)
+	}
+	return nil
+}
+
+// Uploaded is what importUpload returns: the upload's name and how much of
+// the file it holds.
+type Uploaded struct {
+	// Upload names the upload (importUpload's next pieces, then
+	// importPreview's upload).
+	Upload string `json:"upload"`
+	// Received is the bytes received so far.
+	Received int `json:"received"`
+	// Size is the whole file's bytes.
+	Size int `json:"size"`
 }

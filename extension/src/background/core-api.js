@@ -147,6 +147,25 @@ import { call } from "./core.js";
  */
 
 /**
+ * TOTPURI is the argument of totpCheck: an otpauth:// URI the popup read
+ * from a QR image (or that the person typed).
+ * @typedef {object} TOTPURI
+ * @property {string} uri URI is the otpauth:// URI.
+ */
+
+/**
+ * TOTPCheck is what totpCheck returns: the URI as an entry would store
+ * it, whom it is for, and its current code.
+ * @typedef {object} TOTPCheck
+ * @property {string} uri URI is the URI as add and edit store it.
+ * @property {string} [issuer] Issuer is whom the codes are for (the URI's issuer parameter, or the label's part before the colon); may be empty.
+ * @property {string} [account] Account is the account the codes are for (the label's part after the colon); may be empty.
+ * @property {string} code Code is the current code (6 to 8 digits).
+ * @property {number} period Period is the seconds a code lasts (0 for a counter-based hotp URI, whose code does not change with time).
+ * @property {number} remaining Remaining is the whole seconds the code stays valid (0 for hotp).
+ */
+
+/**
  * EntryInput is the argument of add, and of edit (where a field left out
  * is not changed, and id is required).
  * @typedef {object} EntryInput
@@ -175,12 +194,33 @@ import { call } from "./core.js";
  */
 
 /**
+ * ImportChunk is the argument of importUpload: one piece of a file too
+ * large for one message, in order.
+ * @typedef {object} ImportChunk
+ * @property {string} [upload] Upload names the upload the piece belongs to; "" for the first piece, which starts one (forgetting any other).
+ * @property {number} size Size is the whole file's bytes, at most MaxImportBytes; every piece of an upload gives the same.
+ * @property {number} offset Offset is where the piece starts in the file: the bytes received so far.
+ * @property {string} data Data is the piece, standard base64, at most MaxChunkBytes decoded.
+ */
+
+/**
+ * Uploaded is what importUpload returns: the upload's name and how much of
+ * the file it holds.
+ * @typedef {object} Uploaded
+ * @property {string} upload Upload names the upload (importUpload's next pieces, then importPreview's upload).
+ * @property {number} received Received is the bytes received so far.
+ * @property {number} size Size is the whole file's bytes.
+ */
+
+/**
  * ImportArg is the argument of importPreview: a file of another password
  * manager's export (or a meshpass export).
  * @typedef {object} ImportArg
  * @property {string} format Format is the file's format, as the importer names it ("chrome", "bitwarden", "kdbx", ...; importer.ParseFormat).
- * @property {string} data Data is the file's bytes, standard base64.
+ * @property {string} [data] Data is the file's bytes, standard base64; or, for a file sent in pieces (importUpload), empty and Upload names them.
+ * @property {string} [upload] Upload names a file sent whole in pieces with importUpload; the preview reads it and forgets it.
  * @property {string} [password] Password opens an encrypted file (KDBX, password-protected Bitwarden JSON, encrypted meshpass export).
+ * @property {string} [keyFile] KeyFile is a KeePass database's key file, standard base64 (alone, or with Password); at most MaxKeyFileBytes.
  */
 
 /**
@@ -252,7 +292,8 @@ import { call } from "./core.js";
 /**
  * Exported is what exportVault returns: the file to save.
  * @typedef {object} Exported
- * @property {string} data Data is the file's bytes, standard base64.
+ * @property {string} [data] Data is the file's bytes, standard base64; or, for a file sent in pieces (importUpload), empty and Upload names them.
+ * @property {string} [upload] Upload names a file sent whole in pieces with importUpload; the preview reads it and forgets it.
  * @property {string} fileName FileName is a name to save it under ("meshpass-export-2025-01-31.json").
  * @property {string} mediaType MediaType is its MIME type.
  * @property {number} entries Entries is the number of entries in it.
@@ -625,6 +666,15 @@ export function totp(arg) {
 }
 
 /**
+ * Checks an otpauth:// URI read from a QR image in the popup (or typed) as add and edit would, and returns it as an entry would store it, with its issuer, account and current code; writes nothing and works while locked. A URI it refuses fails with bad_request saying why.
+ * @param {TOTPURI} arg
+ * @returns {Promise<TOTPCheck>}
+ */
+export function totpCheck(arg) {
+  return call("totpCheck", arg ?? {});
+}
+
+/**
  * Adds an entry (sites, username, password and the other fields given) and publishes it; returns it without its secrets. Saved but not published (the portal unreachable): fails with pending.
  * @param {EntryInput} arg
  * @returns {Promise<Entry>}
@@ -643,7 +693,16 @@ export function addMany(arg) {
 }
 
 /**
- * Reads a file of another password manager's export (or a meshpass export) and says what an import would write, merge and leave out and why, writing nothing; the entries are kept in the core under the token (one import at a time, for ImportTTL, forgotten at lock). An encrypted file without its password fails with password_needed, with a wrong one with wrong_password, a file that is not of the format with bad_request.
+ * Receives one piece of a file too large for one message (over MaxChunkBytes), in order, for importPreview's upload: the first piece (no upload) starts an upload of size bytes and forgets any other; a piece out of order or past the size fails with bad_request, an unknown or expired upload with not_found. Locking forgets it.
+ * @param {ImportChunk} arg
+ * @returns {Promise<Uploaded>}
+ */
+export function importUpload(arg) {
+  return call("importUpload", arg ?? {});
+}
+
+/**
+ * Reads a file of another password manager's export (or a meshpass export; data, or a whole upload of importUpload, which it forgets) and says what an import would write, merge and leave out and why, writing nothing; the entries are kept in the core under the token (one import at a time, for ImportTTL, forgotten at lock). An encrypted file without its password fails with password_needed, with a wrong one with wrong_password, a file that is not of the format with bad_request.
  * @param {ImportArg} arg
  * @returns {Promise<ImportPreview>}
  */
@@ -1030,8 +1089,10 @@ export const POPUP_FUNCTIONS = frozenSet([
   "list",
   "secret",
   "totp",
+  "totpCheck",
   "add",
   "addMany",
+  "importUpload",
   "importPreview",
   "importCommit",
   "exportVault",

@@ -13,6 +13,7 @@ import { bg, busy, kept, refusal } from "../popup.js";
 import { mainView } from "./main.js";
 import { copy, pendingBadge, savedOffline } from "./vault.js";
 import { liveCode } from "./totp.js";
+import { scanControls } from "./qrscan.js";
 
 const CLASSES = ["lower", "upper", "digits", "symbols"];
 const CLASS_NAMES = { lower: () => t("lower"), upper: () => t("upper"), digits: () => t("digits"), symbols: () => t("symbols") };
@@ -267,6 +268,7 @@ export async function entryForm(status, id, tab) {
     id && entry.totp && liveCode(id, line),
     h("div", { class: "row" }, h("div", { class: "grow" }, totp), revealTotp),
     h("div", { class: "muted small", id: "entry-totp-help" }, t("The otpauth:// URI of the site's QR code; empty for none.")),
+    scanControls(totp, line),
     h("label", { for: "entry-notes" }, t("Notes")),
     notes,
     h(

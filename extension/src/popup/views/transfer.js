@@ -15,6 +15,16 @@ import { bg, busy, describe, refusal, start } from "../popup.js";
 /** MAX_FILE is the largest file the core imports (api.MaxImportBytes, the importer's limit). */
 const MAX_FILE = 64 << 20;
 
+/**
+ * CHUNK is the most bytes sent in one message (api.MaxChunkBytes): a larger
+ * file goes to the core in pieces (importUpload), since a message between
+ * the page and the worker holds at most 64 MiB of JSON.
+ */
+const CHUNK = 8 << 20;
+
+/** MAX_KEY_FILE is the largest KeePass key file the core takes (api.MaxKeyFileBytes). */
+const MAX_KEY_FILE = 4 << 20;
+
 /** openTransferPage opens the page in a new tab (and closes the popup). */
 export async function openTransferPage(inPopup) {
   await chrome.tabs.create({ url: chrome.runtime.getURL("popup.html?page=transfer") });
@@ -39,6 +49,7 @@ function importFormats() {
     ["kdbx", t("KeePass or KeePassXC database (KDBX)")],
     ["meshpass", t("meshpass export (JSON, also encrypted)")],
     ["csv", t("meshpass export (CSV)")],
+    ["cxf", t("FIDO Credential Exchange Format (CXF, JSON)")],
   ];
 }
 
@@ -66,10 +77,11 @@ export function detect(name, head) {
   if (lower.endsWith(".kdbx")) return "kdbx";
   if (lower.endsWith(".1pux")) return "1password";
   const text = head.replace(/^\ufeff/, "");
-  if (text.startsWith("-----BEGIN AGE ENCRYPTED FILE-----")) return "meshpass";
+  if (text.startsWith("-----BEGIN AGE ENCRYPTED FILE-----")) return lower.endsWith(".cxf.json.age") ? "cxf" : "meshpass";
   if (lower.endsWith(".json") || text.trimStart().startsWith("{")) {
     if (/"format"\s*:\s*"meshpass-export"/.test(text)) return "meshpass";
     if (/"vaults"\s*:/.test(text)) return "protonpass";
+    if (/"(exporterRpId|credentials)"\s*:/.test(text)) return "cxf";
     if (/"(items|passwordProtected|encKeyValidation_DO_NOT_EDIT)"\s*:/.test(text)) return "bitwarden";
     return "";
   }
@@ -96,6 +108,21 @@ function fromBase64(s) {
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
+}
+
+/**
+ * fileArg is importPreview's file: its base64 in one message, or for a
+ * file over CHUNK, the name of an upload sent in pieces (progress on line).
+ */
+async function fileArg(file, line) {
+  if (file.size <= CHUNK) return { data: base64(await file.arrayBuffer()) };
+  let upload;
+  for (let offset = 0; offset < file.size; offset += CHUNK) {
+    line.set("", t("Reading the file: $1 of $2 MiB…", String(offset >> 20), String(Math.ceil(file.size / (1 << 20)))));
+    const data = base64(await file.slice(offset, offset + CHUNK).arrayBuffer());
+    ({ upload } = await bg("importUpload", { upload, size: file.size, offset, data }));
+  }
+  return { upload };
 }
 
 /** table is an accessible table with a caption, column headers and rows of cells. */
@@ -148,6 +175,13 @@ function importSection() {
   );
   const detected = h("p", { class: "muted", "data-role": "import-detected", "aria-live": "polite" });
   const password = h("input", { type: "password", id: "import-password", autocomplete: "off" });
+  const keyFile = h("input", { type: "file", id: "import-key-file" });
+  const keyRow = h(
+    "div",
+    { "data-role": "import-key-row", hidden: true },
+    h("label", { for: "import-key-file" }, t("Key file of the database (if it has one)")),
+    keyFile,
+  );
   const passwordRow = h(
     "div",
     { "data-role": "import-password-row", hidden: true },
@@ -157,14 +191,16 @@ function importSection() {
   const go = h("button", { class: "primary", id: "import-preview" }, t("Preview"));
   const preview = h("div", { "data-role": "import-preview" });
   const result = h("div", { "data-role": "import-result" });
-  let data = null; // the file's base64, read once per file chosen
+  let data = null; // importPreview's file argument of a small file, read once per file chosen
 
   const needsPassword = () => {
     passwordRow.hidden = false;
   };
-  format.addEventListener("change", () => {
+  const isKDBX = () => {
+    keyRow.hidden = format.value !== "kdbx";
     if (format.value === "kdbx") needsPassword();
-  });
+  };
+  format.addEventListener("change", isKDBX);
   fileInput.addEventListener("change", async () => {
     data = null;
     preview.replaceChildren();
@@ -181,7 +217,7 @@ function importSection() {
       format.value = guess;
       detected.textContent = t("Format detected: $1", format.selectedOptions[0].textContent);
     } else detected.textContent = t("Choose the format the file was exported in.");
-    if (guess === "kdbx") needsPassword();
+    isKDBX();
   });
 
   go.addEventListener("click", () =>
@@ -192,11 +228,15 @@ function importSection() {
       if (!file) throw refusal(t("Choose a file first."));
       if (!format.value) throw refusal(t("Choose the format the file was exported in."));
       if (file.size > MAX_FILE) throw refusal(t("The file is larger than $1 MiB.", String(MAX_FILE >> 20)));
-      if (data === null) data = base64(await file.arrayBuffer());
-      line.set("", t("Reading the file…"));
       let p;
       try {
-        p = await bg("importPreview", { format: format.value, data, password: password.value || undefined });
+        const arg = data ?? (await fileArg(file, line));
+        if (arg.data) data = arg; // a small file is read once; an upload is read by one preview
+        line.set("", t("Reading the file…"));
+        const key = format.value === "kdbx" ? keyFile.files[0] : undefined;
+        if (key && key.size > MAX_KEY_FILE) throw refusal(t("The key file is larger than $1 MiB.", String(MAX_KEY_FILE >> 20)));
+        const keyData = key ? base64(await key.arrayBuffer()) : undefined;
+        p = await bg("importPreview", { format: format.value, ...arg, password: password.value || undefined, keyFile: keyData });
       } catch (e) {
         if (e.code === CODES.PASSWORD_NEEDED) {
           needsPassword();
@@ -206,7 +246,11 @@ function importSection() {
         if (e.code === CODES.WRONG_PASSWORD) {
           needsPassword();
           password.focus();
-          throw refusal(t("Wrong password for the file (or a damaged file)."));
+          throw refusal(
+            format.value === "kdbx"
+              ? t("Wrong password or key file for the database (or a damaged file).")
+              : t("Wrong password for the file (or a damaged file)."),
+          );
         }
         return rethrowUnlessLocked(e);
       }
@@ -225,6 +269,7 @@ function importSection() {
     format,
     detected,
     passwordRow,
+    keyRow,
     h("div", { class: "row end" }, go),
     line,
     preview,
@@ -326,6 +371,7 @@ function exportSection(rules) {
     h("option", { value: "meshpass" }, t("meshpass JSON (complete: history included; meshpass imports it back)")),
     h("option", { value: "bitwarden" }, t("Bitwarden JSON (Bitwarden and most managers import it)")),
     h("option", { value: "csv" }, t("CSV (for other managers)")),
+    h("option", { value: "cxf" }, t("FIDO Credential Exchange Format (CXF JSON; no history)")),
   );
   const encrypt = h("input", { type: "checkbox", id: "export-encrypt", checked: true });
   const filePass = h("input", { type: "password", id: "export-file-passphrase", autocomplete: "new-password" });
