@@ -111,6 +111,7 @@ func (w *world) payloads() (map[string][]byte, error) {
 		"ConnectionContribution": w.messages["ConnectContributeRequest"].(*mmm.ConnectContributeRequest).Contribution.Signed,
 		"ConnectionReveal":       w.messages["ConnectRevealRequest"].(*mmm.ConnectRevealRequest).Reveal.Signed,
 		"RequestAuthentication":  {SignedData: w.messages["ConnectPendingRequest"].(*mmm.ConnectPendingRequest).Authentication},
+		"DeviceCheckIn":          {SignedData: w.messages["CheckInRequest"].(*mmm.CheckInRequest).CheckIn},
 	} {
 		if err := add(name, s); err != nil {
 			return nil, err
