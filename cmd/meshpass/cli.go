@@ -79,6 +79,7 @@ func init() {
 		{"repair", "re-encrypt the passwords to the profile's devices, confirming new ones", cmdRepair},
 		{"fingerprint", "show the profile fingerprint, account and device", cmdFingerprint},
 		{"audit", "verify the portal's transparency log against the last checkpoint", cmdAudit},
+		{"reanchor", "after a portal restore: compare log codes, republish what this device holds", cmdReanchor},
 		{"help", "show help for meshpass or a command", cmdHelp},
 	}
 }

@@ -34,7 +34,7 @@ import (
 // ErrLogShrank means the portal's log is shorter than the one this device
 // verified: the portal was restored from a backup (re-anchor once its
 // operator confirms it) or it is rolling this device back.
-var ErrLogShrank = errors.New("client: the portal's log is shorter than the one this device verified")
+var ErrLogShrank = errors.New("client: the log shrank")
 
 // NeedsReanchor reports an error after which re-anchoring may be what the
 // person wants (if the portal's operator restored a backup): the log

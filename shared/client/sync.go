@@ -59,7 +59,7 @@ func (c *Client) extends(ctx context.Context, prev, next string, nt tlog.Tree, v
 	}
 	switch {
 	case nt.N < pt.N:
-		return fmt.Errorf("%w: %w: the portal's log has %d leaves, fewer than the %d this device verified (the log shrank): the portal was restored from a backup, or it is rolling this device back; this device keeps what it verified — tell the portal's operator, and once they confirm a restore, re-anchor (reanchor.go)", ErrLog, ErrLogShrank, nt.N, pt.N)
+		return fmt.Errorf("%w: %w: the portal's log has %d leaves, fewer than the %d this device verified: the portal was restored from a backup, or it is rolling this device back; this device keeps what it verified — tell the portal's operator, and once they confirm a restore, re-anchor this device", ErrLog, ErrLogShrank, nt.N, pt.N)
 	case nt.N == pt.N:
 		if nt.Hash != pt.Hash {
 			return c.newFork(prev, next, pt, nt, "two different trees of the same size")
