@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/meshpass/meshpass/shared/client"
+	"github.com/meshpass/meshpass/shared/client/clienttest"
+	"github.com/meshpass/meshpass/wasm/api"
+	"github.com/meshpass/meshpass/wasm/bridge"
+)
+
+// TestReanchorAPI: on a portal restored from a backup, sync fails with
+// verification_failed and check log_shrank; planReanchor shows both logs;
+// reanchor with another code is refused, with the planned one publishes
+// again the entry only this device held.
+func TestReanchorAPI(t *testing.T) {
+	if testing.Short() && os.Getenv(clienttest.EnvServer) == "" {
+		t.Skip("needs a test portal (make check starts one)")
+	}
+	p := clienttest.New(t)
+	a, err := newApp(client.Options{Storage: client.NewMemoryStorage(), Transport: &client.Transport{HTTP: p.Client()}, Params: testParams},
+		client.NewMemoryStorage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCall := func(name string, arg any, out any) {
+		t.Helper()
+		in, _ := json.Marshal(arg)
+		res, code := call(t, a, name, string(in))
+		if code != "" {
+			t.Fatalf("%s: code %s", name, code)
+		}
+		if out != nil {
+			if err := json.Unmarshal([]byte(res), out); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	mustCall("create", map[string]string{"portal": p.URL, "account": "alice", "passphrase": "correct horse battery"}, nil)
+	mustCall("add", map[string]any{"sites": []string{"before.example"}, "username": "before", "password": "p1"}, nil)
+	p.Backup(t)
+	mustCall("add", map[string]any{"sites": []string{"after.example"}, "username": "after", "password": "p2"}, nil)
+	p.Restore(t)
+
+	funcs, err := bind(a.handlers())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = bridge.Call(context.Background(), funcs["sync"], nil)
+	if bridge.Code(err) != api.CodeVerificationFailed || bridge.Check(err) != api.CheckLogShrank || !errors.Is(err, client.ErrLogShrank) {
+		t.Fatalf("sync on the restored portal: %v (code %s, check %s)", err, bridge.Code(err), bridge.Check(err))
+	}
+	var plan api.Anchor
+	mustCall("planReanchor", api.Empty{}, &plan)
+	if plan.Extends || plan.OldSize <= plan.NewSize || plan.OldCode == plan.NewCode || plan.NewCode == "" {
+		t.Fatalf("plan %+v", plan)
+	}
+	if out, code := call(t, a, "reanchor", `{"code":"AAAA-AAAA-AAAA-AAAA"}`); code != api.CodeState {
+		t.Fatalf("reanchor to another code: %s %s", out, code)
+	}
+	var rep api.Republished
+	mustCall("reanchor", api.AnchorCode{Code: plan.NewCode}, &rep)
+	if rep.Records != 1 || rep.LogSize < plan.NewSize || rep.LogCode == "" {
+		t.Fatalf("republished %+v", rep)
+	}
+	var list []api.Entry
+	mustCall("list", api.Empty{}, &list)
+	if len(list) != 2 {
+		t.Fatalf("entries after re-anchoring: %+v", list)
+	}
+	var st api.Status
+	mustCall("status", api.Empty{}, &st)
+	if st.LogCode != rep.LogCode || st.ForkProof != "" || st.PeersQuiet {
+		t.Fatalf("status %+v", st)
+	}
+}
