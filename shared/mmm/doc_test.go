@@ -60,6 +60,10 @@ func TestProtocolDoc(t *testing.T) {
 				return mmm.MaxBodySize, nil
 			case "MaxClockSkew":
 				return mmm.MaxClockSkew.String(), nil
+			case "MaxCheckIn":
+				return mmm.MaxCheckIn, nil
+			case "MaxCheckIns":
+				return mmm.MaxCheckIns, nil
 			case "Path":
 				return mmm.Path, nil
 			case "ProtocolVersion":
