@@ -9,6 +9,7 @@ import { t } from "../../i18n.js";
 import { h, header, notice, show, tabs } from "../dom.js";
 import { bg, describe, inPopup, start } from "../popup.js";
 import { devicesPage, isUnapproved, unapprovedNotice } from "./devices.js";
+import { needsReanchor, reanchorNotice } from "./reanchor.js";
 import { settingsPage } from "./settings.js";
 import { passwordsPage } from "./vault.js";
 
@@ -71,6 +72,12 @@ export async function mainView(status, page = current, note = null) {
         banner.replaceChildren(await unapprovedNotice(() => mainView(status, page)).catch(() => notice("bad", describe(e))));
         return;
       }
+      if (needsReanchor(e)) {
+        chip.className = "chip bad";
+        chip.textContent = syncChip(e);
+        banner.replaceChildren(await reanchorNotice(e, () => mainView(status, page)).catch(() => notice("bad", describe(e))));
+        return;
+      }
       const unreachable = e.code === CODES.TRANSPORT;
       chip.className = unreachable ? "chip warn" : "chip bad";
       chip.textContent = syncChip(e);
@@ -104,6 +111,19 @@ function showLog(s, chip, logCode, banner) {
     logCode.title = t(
       "Log code of the tree of $1 entries this device verified: another device on the same log shows the same code.",
       String(s.logSize),
+    );
+  }
+  if (s.peersQuiet) {
+    chip.className = "chip warn";
+    chip.textContent = t("no news from other devices");
+    banner.replaceChildren(
+      notice(
+        "warn",
+        t(
+          "None of your other devices has been heard from for $1 days. If you used one since, the portal may be hiding its changes from this device.",
+          String(Math.floor((s.peersAge || 0) / 86400)),
+        ),
+      ),
     );
   }
   if (!s.logStale) return;
