@@ -7,6 +7,7 @@ package client
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/meshpass/meshpass/shared/client/clienttest"
@@ -66,6 +67,17 @@ func TestReanchorAfterRestore(t *testing.T) {
 	wantUsers(t, a, "a1", "only-a-1", "only-a-2", "only-b")
 	must(t, a.Sync(ctx))
 
+	// B, not re-anchored yet, writes: its record reaches the portal, its
+	// write fails on the log, and its check-in of the old log makes A
+	// report a fork naming B until B re-anchors.
+	_, err = b.Add(ctx, entry("b.example", "b-late", "s4"))
+	if err == nil {
+		t.Fatal("B wrote on the restored portal without re-anchoring")
+	}
+	if err := a.Sync(ctx); !errors.Is(err, ErrFork) || !strings.Contains(err.Error(), b.DeviceID()) {
+		t.Fatalf("A after B wrote on the old log: %v", err)
+	}
+
 	// B re-anchors too (it verified the old log); then C, and each reads
 	// everything.
 	for name, d := range map[string]*Client{"B": b, "C": c} {
@@ -80,13 +92,15 @@ func TestReanchorAfterRestore(t *testing.T) {
 		}
 		_, err = d.Reanchor(ctx, plan.NewCode)
 		must(t, err)
-		wantUsers(t, d, "a1", "only-a-1", "only-a-2", "only-b")
+		wantUsers(t, d, "a1", "only-a-1", "only-a-2", "only-b", "b-late")
 	}
+	must(t, a.Sync(ctx))
+	wantUsers(t, a, "a1", "only-a-1", "only-a-2", "only-b", "b-late")
 
 	// A new device reads everything from the portal alone.
 	d := connect(t, p, a)
 	must(t, d.Sync(ctx))
-	wantUsers(t, d, "a1", "only-a-1", "only-a-2", "only-b")
+	wantUsers(t, d, "a1", "only-a-1", "only-a-2", "only-b", "b-late")
 	// And a log that extends the anchored one needs no re-anchor.
 	plan, err = b.PlanReanchor(ctx)
 	must(t, err)
