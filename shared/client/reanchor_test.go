@@ -80,7 +80,11 @@ func TestReanchorAfterRestore(t *testing.T) {
 
 	// B re-anchors too (it verified the old log); then C, and each reads
 	// everything.
-	for name, d := range map[string]*Client{"B": b, "C": c} {
+	for _, x := range []struct {
+		name string
+		d    *Client
+	}{{"B", b}, {"C", c}} {
+		name, d := x.name, x.d
 		err := d.Sync(ctx)
 		if !NeedsReanchor(err) {
 			t.Fatalf("%s on the restored portal: %v", name, err)
