@@ -49,6 +49,7 @@ func cmdReanchor(a *app, args []string) error {
 		printRepublished(a, rep)
 	}
 	if err != nil {
+		explainLog(a, err)
 		return err
 	}
 	s := c.Log()
