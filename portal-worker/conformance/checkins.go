@@ -143,4 +143,3 @@ func slicesWithout(ids []string, id string) []string {
 	}
 	return out
 }
-
