@@ -39,30 +39,38 @@ func (p *portal) checkIn(ctx context.Context, r *mmm.CheckInRequest, now time.Ti
 }
 
 // writeCheckIn keeps the check-in a write carries (nil: none), checked
-// against the personal profile it names, before the write is made: a
-// check-in that does not verify fails the write (400, 401), one dated too
-// far from the portal's clock is left out.
+// against the personal profile it names, before the write is made. A
+// check-in that does not pass is left out and the write goes on: the
+// write's own signatures decide it, and a device that writes its way into
+// the profile (a recovery, say) is not listed yet when it writes.
 func (p *portal) writeCheckIn(ctx context.Context, sd *jws.SignedData, now time.Time) error {
 	if sd == nil {
 		return nil
 	}
 	payload, err := sd.UnverifiedPayload()
 	if err != nil {
-		return mmm.Errorf(mmm.StatusBadRequest, "CheckIn: %v", err)
+		return nil
 	}
 	var c mmm.DeviceCheckIn
-	if err := profile.UnmarshalTagged(payload, mmm.TagDeviceCheckIn, &c); err != nil {
-		return mmm.Errorf(mmm.StatusBadRequest, "CheckIn: %v", err)
+	if profile.UnmarshalTagged(payload, mmm.TagDeviceCheckIn, &c) != nil {
+		return nil
 	}
 	id, err := udf.Parse(c.Profile)
 	if err != nil {
-		return mmm.Errorf(mmm.StatusBadRequest, "CheckIn Profile: %v", err)
+		return nil
 	}
 	v, _, err := p.personal(ctx, id)
 	if err != nil {
+		if mmm.StatusOf(err) >= 500 {
+			return err
+		}
+		return nil
+	}
+	err = p.putCheckIn(ctx, v, sd, now, false)
+	if mmm.StatusOf(err) >= 500 {
 		return err
 	}
-	return p.putCheckIn(ctx, v, sd, now, false)
+	return nil
 }
 
 // putCheckIn checks a signed check-in against v and stores it. A

@@ -160,7 +160,7 @@ func (c *Client) linked(ctx context.Context, mine, theirs string, mt, tt tlog.Tr
 // signCheckIn signs this device's check-in of its last verified
 // checkpoint, or returns nil when it has none or its keys are locked.
 func (c *Client) signCheckIn() *jws.SignedData {
-	if c.st == nil || c.keys == nil || c.st.Checkpoint == "" || c.personal == nil {
+	if c.st == nil || c.keys == nil || c.st.Checkpoint == "" || c.personal == nil || c.personal.Device(c.st.Device) == nil {
 		return nil
 	}
 	now := c.opts.Now().UTC()

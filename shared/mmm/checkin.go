@@ -20,8 +20,9 @@ import (
 // check-ins against its own view: a checkpoint of the same size must have
 // the same root, and of another size a consistency proof must link the
 // two. A portal that shows two devices two branches of its log is then
-// caught at the first sync after either device checked in, and a device
-// the portal freezes stops hearing anything new from the others.
+// caught as soon as it answers one device a check-in of the other branch;
+// if it hides them, or freezes a device, the devices stop hearing
+// anything new from each other, which they report after a while.
 
 // TagDeviceCheckIn is the envelope tag of a DeviceCheckIn.
 const TagDeviceCheckIn = "DeviceCheckIn"

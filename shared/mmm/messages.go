@@ -171,8 +171,9 @@ type PublishRequest struct {
 	// written, or neither. A portal stores an escrow entry only this way.
 	Escrow *profile.OfflineEscrowEntry `json:"Escrow,omitempty"`
 	// CheckIn, if set, is the writer's signed check-in of the checkpoint
-	// it verified last (checkin.go), which the portal checks and keeps as
-	// a CheckInRequest would before it writes.
+	// it verified last (checkin.go), which the portal keeps as a
+	// CheckInRequest would, or leaves out if it does not pass; it does
+	// not decide the write.
 	CheckIn *jws.SignedData `json:"CheckIn,omitempty"`
 }
 
