@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"os"
 	"testing"
 
 	"github.com/meshpass/meshpass/shared/client"
-	"github.com/meshpass/meshpass/shared/client/clienttest"
 	"github.com/meshpass/meshpass/wasm/api"
 	"github.com/meshpass/meshpass/wasm/bridge"
 )
@@ -18,28 +15,7 @@ import (
 // reanchor with another code is refused, with the planned one publishes
 // again the entry only this device held.
 func TestReanchorAPI(t *testing.T) {
-	if testing.Short() && os.Getenv(clienttest.EnvServer) == "" {
-		t.Skip("needs a test portal (make check starts one)")
-	}
-	p := clienttest.New(t)
-	a, err := newApp(client.Options{Storage: client.NewMemoryStorage(), Transport: &client.Transport{HTTP: p.Client()}, Params: testParams},
-		client.NewMemoryStorage())
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustCall := func(name string, arg any, out any) {
-		t.Helper()
-		in, _ := json.Marshal(arg)
-		res, code := call(t, a, name, string(in))
-		if code != "" {
-			t.Fatalf("%s: code %s", name, code)
-		}
-		if out != nil {
-			if err := json.Unmarshal([]byte(res), out); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	p, a, mustCall := portalApp(t)
 	mustCall("create", map[string]string{"portal": p.URL, "account": "alice", "passphrase": "correct horse battery"}, nil)
 	mustCall("add", map[string]any{"sites": []string{"before.example"}, "username": "before", "password": "p1"}, nil)
 	p.Backup(t)

@@ -45,6 +45,19 @@ func moveTo(c *Client, p *clienttest.Portal) {
 	c.st.Portal = p.URL
 }
 
+// twoDevices makes alice on device A and connects device B, on a fresh
+// portal, and syncs both once (each checks in).
+func twoDevices(t *testing.T) (*clienttest.Portal, *Client, *Client) {
+	t.Helper()
+	ctx := context.Background()
+	p := clienttest.New(t)
+	a, _ := createAlice(t, p)
+	b := connect(t, p, a)
+	must(t, a.Sync(ctx))
+	must(t, b.Sync(ctx))
+	return p, a, b
+}
+
 // lastCheckIn returns the body of the last CheckInRequest sent to p.
 func lastCheckIn(t *testing.T, p *clienttest.Portal) []byte {
 	t.Helper()
@@ -61,11 +74,7 @@ func lastCheckIn(t *testing.T, p *clienttest.Portal) []byte {
 // shown it, is a fork proof.
 func TestCheckInSplitView(t *testing.T) {
 	ctx := context.Background()
-	p := clienttest.New(t)
-	a, _ := createAlice(t, p)
-	b := connect(t, p, a)
-	must(t, a.Sync(ctx))
-	must(t, b.Sync(ctx))
+	p, a, b := twoDevices(t)
 	must(t, a.Sync(ctx)) // A hears B's check-in: one log
 	if err := a.Quiet(); err != nil {
 		t.Fatalf("Quiet right after hearing B: %v", err)
@@ -119,13 +128,9 @@ func TestCheckInSplitView(t *testing.T) {
 // hears A and the warning goes.
 func TestCheckInFrozen(t *testing.T) {
 	ctx := context.Background()
-	p := clienttest.New(t)
-	a, _ := createAlice(t, p)
-	b := connect(t, p, a)
+	p, a, b := twoDevices(t)
 	bclk := &clock{t: time.Now()}
 	b.opts.Now = bclk.now
-	must(t, a.Sync(ctx))
-	must(t, b.Sync(ctx))
 	if err := b.Quiet(); err != nil {
 		t.Fatalf("Quiet after a sync: %v", err)
 	}
@@ -191,10 +196,7 @@ func TestCheckInAlone(t *testing.T) {
 // portal and, when a portal serves them anyway, by the devices.
 func TestCheckInForged(t *testing.T) {
 	ctx := context.Background()
-	p := clienttest.New(t)
-	a, _ := createAlice(t, p)
-	b := connect(t, p, a)
-	must(t, b.Sync(ctx))
+	p, a, b := twoDevices(t)
 	must(t, a.Sync(ctx))
 	c := newClient(t, p, nil)
 	must(t, c.Create(ctx, p.URL, "carol", "passphrase C", "laptop"))
@@ -279,10 +281,7 @@ func TestCheckInForged(t *testing.T) {
 // that only writes.
 func TestCheckInWithWrites(t *testing.T) {
 	ctx := context.Background()
-	p := clienttest.New(t)
-	a, _ := createAlice(t, p)
-	b := connect(t, p, a)
-	must(t, b.Sync(ctx))
+	p, a, b := twoDevices(t)
 	_, err := a.Add(ctx, entry("w.example", "w1", "secret"))
 	must(t, err)
 	x := p.Last("AppendRecordsRequest")

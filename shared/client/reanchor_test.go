@@ -9,17 +9,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
-
-	"github.com/meshpass/meshpass/shared/client/clienttest"
 )
 
 func TestReanchorAfterRestore(t *testing.T) {
 	ctx := context.Background()
-	p := clienttest.New(t)
-	a, _ := createAlice(t, p)
-	b := connect(t, p, a)
-	must(t, a.Sync(ctx))
-	must(t, b.Sync(ctx))
+	p, a, b := twoDevices(t)
 	p.Backup(t)
 
 	// After the backup: A writes two entries, B one, and A connects a

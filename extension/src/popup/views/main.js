@@ -102,9 +102,10 @@ export async function mainView(status, page = current, note = null) {
 }
 
 // showLog shows the log code of the last verified checkpoint (two devices
-// on the same log show the same code for the same size) and, when the
-// witnesses vouched for what the portal shows longer ago than the
-// freshness window, that the log looks frozen.
+// on the same log show the same code for the same size) and warns when
+// no other device of the profile was heard from within the quiet window,
+// or when the witnesses vouched for what the portal shows longer ago than
+// the freshness window (the log looks frozen).
 function showLog(s, chip, logCode, banner) {
   if (s.logCode) {
     logCode.textContent = ` · ${t("log $1", s.logCode)}`;
@@ -113,31 +114,27 @@ function showLog(s, chip, logCode, banner) {
       String(s.logSize),
     );
   }
-  if (s.peersQuiet) {
+  const warn = (word, text) => {
     chip.className = "chip warn";
-    chip.textContent = t("no news from other devices");
-    banner.replaceChildren(
-      notice(
-        "warn",
-        t(
-          "None of your other devices has been heard from for $1 days. If you used one since, the portal may be hiding its changes from this device.",
-          String(Math.floor((s.peersAge || 0) / 86400)),
-        ),
+    chip.textContent = word;
+    banner.replaceChildren(notice("warn", text));
+  };
+  if (s.peersQuiet)
+    warn(
+      t("no news from other devices"),
+      t(
+        "None of your other devices has been heard from for $1 days. If you used one since, the portal may be hiding its changes from this device.",
+        String(Math.floor((s.peersAge || 0) / 86400)),
       ),
     );
-  }
-  if (!s.logStale) return;
-  chip.className = "chip warn";
-  chip.textContent = t("log looks frozen");
-  banner.replaceChildren(
-    notice(
-      "warn",
+  if (s.logStale)
+    warn(
+      t("log looks frozen"),
       t(
         "The log looks frozen: its witnesses last vouched for what the portal shows this device $1 hours ago. The portal may be hiding newer changes from it.",
         String(Math.floor((s.logAge || 0) / 3600)),
       ),
-    ),
-  );
+    );
 }
 
 // syncChip is the sync chip's word for a failed sync: only a check that
