@@ -181,8 +181,10 @@ func unsupported(err error) bool {
 // crossCheck reads the other devices' check-ins and checks each against
 // this device's last verified checkpoint, then checks in if its view
 // changed or its last check-in is older than CheckInInterval. It saves
-// what it heard. A portal without check-ins is left alone.
-func (c *Client) crossCheck(ctx context.Context) error {
+// what it heard. A portal without check-ins is left alone. known are
+// checkpoints already verified to be of the same log as the last one
+// (the one a sync started from), which need no proof again.
+func (c *Client) crossCheck(ctx context.Context, known ...string) error {
 	if c.st == nil || c.st.Checkpoint == "" || c.personal == nil {
 		return nil
 	}
@@ -207,6 +209,9 @@ func (c *Client) crossCheck(ctx context.Context) error {
 		ps.Seen = map[string]time.Time{}
 	}
 	checked := map[string]bool{c.st.Checkpoint: true}
+	for _, cp := range known {
+		checked[cp] = true
+	}
 	for _, sd := range gr.CheckIns {
 		ci, err := c.openCheckIn(sd, verifiers)
 		if err != nil {

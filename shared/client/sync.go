@@ -348,13 +348,14 @@ func (c *Client) sync(ctx context.Context) error {
 	if c.st.Connect != nil {
 		return fmt.Errorf("%w: the connection request is still pending; poll it first", ErrState)
 	}
+	from := c.st.Checkpoint
 	if err := c.refresh(ctx); err != nil {
 		return err
 	}
 	if err := c.syncCatalog(ctx); err != nil {
 		return err
 	}
-	return c.crossCheck(ctx)
+	return c.crossCheck(ctx, from)
 }
 
 // refresh fetches and verifies the profiles, then the catalog's new
@@ -483,7 +484,8 @@ func (c *Client) CheckLog(ctx context.Context) (int64, error) {
 	if err := c.do(ctx, &mmm.StatusRequest{}, &sr); err != nil {
 		return 0, err
 	}
-	if err := c.advance(ctx, c.st.Checkpoint, sr.Checkpoint); err != nil {
+	from := c.st.Checkpoint
+	if err := c.advance(ctx, from, sr.Checkpoint); err != nil {
 		return 0, err
 	}
 	verifiers, err := c.verifiers()
@@ -498,7 +500,7 @@ func (c *Client) CheckLog(ctx context.Context) (int64, error) {
 	if err := c.save(); err != nil {
 		return 0, err
 	}
-	if err := c.crossCheck(ctx); err != nil {
+	if err := c.crossCheck(ctx, from); err != nil {
 		return 0, err
 	}
 	return tree.N, nil
