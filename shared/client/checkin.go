@@ -59,6 +59,9 @@ type peerState struct {
 	// newer than the one it had seen of that device, or started to
 	// listen.
 	Heard time.Time `json:"Heard,omitzero"`
+	// Checked is when (by this device's clock) it last read the
+	// check-ins: the portal was answering then.
+	Checked time.Time `json:"Checked,omitzero"`
 	// Posted is when this device last checked in, and Checkpoint what
 	// it checked in.
 	Posted     time.Time `json:"Posted,omitzero"`
@@ -236,6 +239,7 @@ func (c *Client) crossCheck(ctx context.Context, known ...string) error {
 			ps.Heard = c.opts.Now().UTC()
 		}
 	}
+	ps.Checked = c.opts.Now().UTC()
 	if ps.Checkpoint != c.st.Checkpoint || c.opts.Now().Sub(ps.Posted) >= CheckInInterval {
 		// Checking in is for the other devices: a refusal (this device's
 		// clock far off) or a portal gone meanwhile does not fail a sync
@@ -295,9 +299,11 @@ func (c *Client) quietWindow() time.Duration {
 }
 
 // Quiet returns nil, or an error wrapping ErrFrozen when the profile has
-// other devices and this device has heard nothing new from any of them
-// (a newer check-in) for longer than the quiet window while syncing: show
-// it as a warning. It asks the portal nothing: call it after Sync.
+// other devices and this device, syncing, has heard nothing new from any
+// of them (a newer check-in) for longer than the quiet window: from the
+// last news to its last successful read of the check-ins (so a portal
+// that does not answer at all is not taken for a frozen view). Show it as
+// a warning. It asks the portal nothing: call it after Sync.
 func (c *Client) Quiet() error {
 	s := c.Log()
 	if !s.Quiet {

@@ -139,8 +139,8 @@ type LogStatus struct {
 	// Others is how many other devices the profile lists; Heard when
 	// this device last heard something new from one of them (a newer
 	// signed check-in, checkin.go), QuietFor how long ago that is, and
-	// Quiet reports QuietFor beyond the quiet window while there are
-	// others (ErrFrozen).
+	// Quiet reports that it synced later than the quiet window after
+	// Heard while there are others (ErrFrozen).
 	Others   int
 	Heard    time.Time
 	QuietFor time.Duration
@@ -174,7 +174,7 @@ func (c *Client) Log() LogStatus {
 	if c.st.Peers != nil && !c.st.Peers.Heard.IsZero() {
 		s.Heard = c.st.Peers.Heard
 		s.QuietFor = max(c.opts.Now().Sub(s.Heard), 0)
-		s.Quiet = s.Others > 0 && s.QuietFor > c.quietWindow()
+		s.Quiet = s.Others > 0 && c.st.Peers.Checked.Sub(s.Heard) > c.quietWindow()
 	}
 	return s
 }
