@@ -24,6 +24,8 @@ type app struct {
 	unlocked bool
 	imp      *pendingImport // the last import preview (transfer.go)
 	upl      *pendingUpload // a file arriving in pieces (transfer.go)
+	// fork is the fork the last sync found, until one succeeds.
+	fork *client.ForkError
 }
 
 // newApp opens the device in opts.Storage and resumes an unlocked session
@@ -105,6 +107,8 @@ func (a *app) handlers() map[string]bridge.Handler {
 		"removeDevice":      bridge.Typed(a.removeDevice),
 		"unapprovedDevices": bridge.Typed(a.unapprovedDevices),
 		"repair":            bridge.Typed(a.repair),
+		"planReanchor":      bridge.Typed(a.planReanchor),
+		"reanchor":          bridge.Typed(a.reanchor),
 		"fingerprint":       bridge.Typed(a.fingerprint),
 		"forget":            bridge.Typed(a.forget),
 		"escrow":            bridge.Typed(a.escrow),
@@ -164,6 +168,12 @@ func (a *app) status(ctx context.Context, _ api.Empty) (api.Status, error) {
 	l := a.c.Log()
 	s.LogCode, s.LogSize, s.Witnesses, s.LogStale = l.Code, l.Size, l.Witnesses, l.Stale
 	s.LogAge = int64(l.Age.Seconds())
+	s.OtherDevices, s.PeersQuiet, s.PeersAge = l.Others, l.Quiet, int64(l.QuietFor.Seconds())
+	a.mu.Lock()
+	if a.fork != nil {
+		s.ForkProof = string(a.fork.Proof())
+	}
+	a.mu.Unlock()
 	return s, nil
 }
 
@@ -212,6 +222,12 @@ func (a *app) sync(ctx context.Context, _ api.Empty) (api.Empty, error) {
 	err := a.c.Sync(ctx)
 	if errors.Is(err, profile.ErrRecipients) {
 		err = a.c.Repair(ctx)
+	}
+	var fe *client.ForkError
+	if errors.As(err, &fe) || err == nil {
+		a.mu.Lock()
+		a.fork = fe
+		a.mu.Unlock()
 	}
 	return api.Empty{}, err
 }

@@ -51,9 +51,12 @@ func TestTransferWithoutDevice(t *testing.T) {
 	}
 }
 
-// TestImportExport imports through the preview and the commit on a real
-// device (a portal from the test portal server), and exports.
-func TestImportExport(t *testing.T) {
+// portalApp is a device with nothing set up on a fresh portal from the
+// test portal server (the test is skipped in -short without one), and a
+// call of its functions that fails the test unless it succeeds, decoding
+// the result into out unless out is nil.
+func portalApp(t *testing.T) (*clienttest.Portal, *app, func(name string, arg, out any)) {
+	t.Helper()
 	if testing.Short() && os.Getenv(clienttest.EnvServer) == "" {
 		t.Skip("needs a test portal (make check starts one)")
 	}
@@ -63,8 +66,7 @@ func TestImportExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const pass = "correct horse battery"
-	mustCall := func(name string, arg any, out any) {
+	return p, a, func(name string, arg, out any) {
 		t.Helper()
 		in, _ := json.Marshal(arg)
 		res, code := call(t, a, name, string(in))
@@ -77,6 +79,13 @@ func TestImportExport(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestImportExport imports through the preview and the commit on a real
+// device (a portal from the test portal server), and exports.
+func TestImportExport(t *testing.T) {
+	p, a, mustCall := portalApp(t)
+	const pass = "correct horse battery"
 	wantCode := func(name string, arg any, want string) {
 		t.Helper()
 		in, _ := json.Marshal(arg)
@@ -89,7 +98,7 @@ func TestImportExport(t *testing.T) {
 	// A password-protected Bitwarden export and a Chrome CSV, made here
 	// (the browser tests read no files).
 	var bw bytes.Buffer
-	err = exporter.Export(&bw, exporter.Bitwarden, []vault.Entry{
+	err := exporter.Export(&bw, exporter.Bitwarden, []vault.Entry{
 		{ID: "1", Name: "GitHub", Sites: []string{"github.com"}, Username: "octo", Password: "gh-1"},
 		{ID: "2", Name: "GitHub again", Sites: []string{"github.com"}, Username: "octo", Password: "gh-1"},
 		{ID: "3", Name: "Bank", Sites: []string{"bank.example"}, Username: "alice", Password: "gh-2", Notes: "two\nlines"},

@@ -80,6 +80,7 @@ func init() {
 		{"fingerprint", "show the profile fingerprint, account and device", cmdFingerprint},
 		{"audit", "verify the portal's transparency log against the last checkpoint", cmdAudit},
 		{"portal", "show this device's portal, or move it to the same portal at a new URL (checked)", cmdPortal},
+		{"reanchor", "after a portal restore: compare log codes, republish what this device holds", cmdReanchor},
 		{"help", "show help for meshpass or a command", cmdHelp},
 	}
 }

@@ -734,6 +734,7 @@ func syncClient(a *app, c *client.Client) error {
 		}
 		fmt.Fprintf(a.stderr, "meshpass: if you know them, re-encrypt the passwords to them with `meshpass repair --confirm %s`;\nif not, remove them from an administration device (`meshpass remove-device`).\n", strings.Join(ids, ","))
 	}
+	explainLog(a, err)
 	return err
 }
 
@@ -1077,6 +1078,7 @@ func cmdSync(a *app, args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "Synced and verified: %d entries, %d devices.\n", len(list), len(devs))
 	warnStale(a, c.Log())
+	warnQuiet(a, c)
 	pending, err := c.Pending()
 	if err != nil {
 		return err
@@ -1113,9 +1115,11 @@ func cmdAudit(a *app, args []string) error {
 	}
 	n, err := c.CheckLog(a.ctx)
 	if err != nil {
+		explainLog(a, err)
 		return err
 	}
 	fmt.Fprintf(a.stdout, "Log verified: %d entries, signed by the pinned log key and consistent with the last checkpoint seen.\n", n)
 	printLog(a, c)
+	warnQuiet(a, c)
 	return nil
 }

@@ -14,6 +14,9 @@ func printLog(a *app, c *client.Client) {
 	if s.Code != "" {
 		fmt.Fprintf(a.stdout, "Log code: %s (tree of %d entries); another device shows the same code for the same tree.\n", s.Code, s.Size)
 	}
+	if s.Others > 0 && !s.Heard.IsZero() {
+		fmt.Fprintf(a.stdout, "Check-ins: the profile's %d other devices check in their view of the log; this device last heard something new from them %s ago.\n", s.Others, ago(s.QuietFor))
+	}
 	if s.Witnesses == 0 {
 		fmt.Fprintln(a.stdout, "Witnesses: none (the portal has none; a portal showing devices different logs is caught only when they meet).")
 		return

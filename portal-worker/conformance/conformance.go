@@ -92,6 +92,7 @@ func Run(t *testing.T, cfg Config) {
 		t.Run("PendingExpiry", s.pendingExpiry)
 	}
 	t.Run("Records", s.records)
+	t.Run("CheckIns", s.checkIns)
 	t.Run("StatusAudit", s.statusAudit)
 }
 

@@ -418,6 +418,9 @@ func (p *portal) serve(ctx context.Context, req mmm.Request, now time.Time) (mmm
 	case *mmm.GetRequest:
 		return p.get(ctx, r)
 	case *mmm.PublishRequest:
+		if err := p.writeCheckIn(ctx, r.CheckIn, now); err != nil {
+			return nil, err
+		}
 		return p.publish(ctx, r)
 	case *mmm.ConnectStartRequest:
 		return p.connectStart(ctx, r, now)
@@ -440,9 +443,16 @@ func (p *portal) serve(ctx context.Context, req mmm.Request, now time.Time) (mmm
 	case *mmm.AuditRequest:
 		return p.audit(ctx, r)
 	case *mmm.AppendRecordsRequest:
+		if err := p.writeCheckIn(ctx, r.CheckIn, now); err != nil {
+			return nil, err
+		}
 		return p.appendRecords(ctx, r)
 	case *mmm.GetRecordsRequest:
 		return p.getRecords(ctx, r)
+	case *mmm.CheckInRequest:
+		return p.checkIn(ctx, r, now)
+	case *mmm.GetCheckInsRequest:
+		return p.getCheckIns(ctx, r)
 	}
 	return nil, mmm.Errorf(mmm.StatusBadRequest, "unsupported request %s", req.MessageType())
 }

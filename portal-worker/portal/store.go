@@ -180,6 +180,17 @@ type Pending struct {
 	Reveal       []byte
 }
 
+// CheckIn is a device's latest signed check-in (mmm.DeviceCheckIn).
+type CheckIn struct {
+	// Profile is the personal profile's Identifier and Device the
+	// device's (both canonical UDF).
+	Profile, Device string
+	// Time is the check-in's own Time.
+	Time time.Time
+	// Data is the JSON of the signed check-in.
+	Data []byte
+}
+
 // Store keeps a portal's state. Every method is atomic; the handler never
 // reads and writes in one Store call except through the preconditions
 // written into Append, StartConnection and UseNonce, so a Store maps onto
@@ -257,4 +268,11 @@ type Store interface {
 	// if it was recorded before and has not expired. It may drop records
 	// that expired before now.
 	UseNonce(ctx context.Context, device, nonce string, expires, now time.Time) error
+
+	// PutCheckIn stores c as its device's check-in unless the stored one
+	// has a later Time (then it writes nothing and returns nil); ErrLimit
+	// if the profile holds max check-ins of other devices already.
+	PutCheckIn(ctx context.Context, c *CheckIn, max int) error
+	// CheckIns returns the profile's stored check-ins.
+	CheckIns(ctx context.Context, profile string) ([]*CheckIn, error)
 }

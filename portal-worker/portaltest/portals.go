@@ -39,6 +39,11 @@ import (
 //	POST /fork/{id}   makes a fork of portal id: a new portal with its log
 //	                  key, witnesses and a copy of its database, which then
 //	                  diverges (a portal showing two histories)
+//	POST /backup/{id} backs portal id's database up (VACUUM INTO, as
+//	                  the native store's Backup), replacing its last backup
+//	POST /restore/{id} puts the last backup in place of portal id's
+//	                  database and opens it again at the same URL (an
+//	                  operator restoring a backup; restore.go)
 //	POST /close/{id}  closes portal id and deletes its database
 //	POST /stored/{id} answers every byte portal id holds on disk (its
 //	                  database, WAL and journal files, concatenated), for
@@ -71,6 +76,8 @@ func NewPortals(dir string) *Portals {
 	s.mux.HandleFunc("POST /close/{id}", s.release)
 	s.mux.HandleFunc("POST /stored/{id}", s.stored)
 	s.mux.HandleFunc("POST /fork/{id}", s.fork)
+	s.mux.HandleFunc("POST /backup/{id}", s.backup)
+	s.mux.HandleFunc("POST /restore/{id}", s.restore)
 	s.mux.HandleFunc("/p/{id}/", s.portal)
 	return s
 }

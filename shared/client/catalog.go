@@ -712,7 +712,7 @@ func (c *Client) appendPending(ctx context.Context) error {
 	}
 	items := slices.Clone(cs.Pending[:n])
 	var ar mmm.AppendRecordsResponse
-	if err := c.do(ctx, &mmm.AppendRecordsRequest{Catalog: v.ring.Vault(), Records: items}, &ar); err != nil {
+	if err := c.do(ctx, &mmm.AppendRecordsRequest{Catalog: v.ring.Vault(), Records: items, CheckIn: c.signCheckIn()}, &ar); err != nil {
 		return err
 	}
 	if ar.Head == nil || ar.Position != cs.Size || ar.Head.Size != cs.Size+int64(n) {

@@ -37,6 +37,10 @@ type Options struct {
 	// Freshness is how old the witnesses' newest cosignatures of the log
 	// may get before Freshness reports it stale; 0 means DefaultFreshness.
 	Freshness time.Duration
+	// QuietWindow is how long this device may hear nothing new from the
+	// profile's other devices before Quiet reports it (checkin.go); 0
+	// means DefaultQuietWindow.
+	QuietWindow time.Duration
 }
 
 // Client is one device. Its methods are safe for concurrent use.
@@ -53,6 +57,8 @@ type Client struct {
 	keys *deviceKeys
 	// noVault makes Create publish no vault (tests of format-1 vaults).
 	noVault bool
+	// anchor is the re-anchor PlanReanchor planned last (reanchor.go).
+	anchor *Anchor
 }
 
 // Open returns the Client whose state opts.Storage holds, or a Client

@@ -273,7 +273,7 @@ func (c *Client) publishEscrow(ctx context.Context, threshold, n int) ([]string,
 // previous together with escrow, and checks both log proofs.
 func (c *Client) publishWithEscrow(ctx context.Context, e *mmm.Entry, previous uint64, escrow *profile.OfflineEscrowEntry) error {
 	var pr mmm.PublishResponse
-	if err := c.do(ctx, &mmm.PublishRequest{Entry: *e, Previous: previous, Escrow: escrow}, &pr); err != nil {
+	if err := c.do(ctx, &mmm.PublishRequest{Entry: *e, Previous: previous, Escrow: escrow, CheckIn: c.signCheckIn()}, &pr); err != nil {
 		return err
 	}
 	cp, err := c.checkProofs(ctx, []mmm.Entry{*e, {OfflineEscrowEntry: escrow}}, []*mmm.LogProof{pr.Log, pr.EscrowLog})

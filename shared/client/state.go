@@ -60,6 +60,9 @@ type state struct {
 	// Removed lists the devices this device saw removed from the profile:
 	// their connection requests are refused.
 	Removed []string `json:"Removed,omitempty"`
+	// Peers is what this device heard from the other devices' check-ins
+	// and when it last checked in (checkin.go).
+	Peers *peerState `json:"Peers,omitempty"`
 }
 
 // connectState is a pending connection request of this device.

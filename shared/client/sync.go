@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -60,11 +59,10 @@ func (c *Client) extends(ctx context.Context, prev, next string, nt tlog.Tree, v
 	}
 	switch {
 	case nt.N < pt.N:
-		return fmt.Errorf("%w: the portal's log has %d leaves, fewer than the %d this device verified (the log shrank): the portal was restored from a backup, or it is rolling this device back; this device keeps what it verified — tell the portal's operator", ErrLog, nt.N, pt.N)
+		return fmt.Errorf("%w: %w: the portal's log has %d leaves, fewer than the %d this device verified: the portal was restored from a backup, or it is rolling this device back; this device keeps what it verified — tell the portal's operator, and once they confirm a restore, re-anchor this device", ErrLog, ErrLogShrank, nt.N, pt.N)
 	case nt.N == pt.N:
 		if nt.Hash != pt.Hash {
-			origin, _, _ := strings.Cut(c.st.LogKey, "+")
-			return forkError("two different trees of %d leaves: the one verified here (log code %s) and the one shown now (%s)", nt.N, translog.LogCode(origin, pt), translog.LogCode(origin, nt))
+			return c.newFork(prev, next, pt, nt, "two different trees of the same size")
 		}
 		return nil
 	case pt.N == 0:
@@ -75,7 +73,7 @@ func (c *Client) extends(ctx context.Context, prev, next string, nt tlog.Tree, v
 		return fmt.Errorf("%w: asking for a consistency proof: %w", ErrLog, err)
 	}
 	if err := translog.CheckConsistency(pt, nt, ar.Consistency); err != nil {
-		return forkError("the tree of %d leaves shown now does not extend the tree of %d leaves verified here: %v", nt.N, pt.N, err)
+		return c.newFork(prev, next, pt, nt, fmt.Sprintf("the tree shown now does not extend the tree verified here: %v", err))
 	}
 	return nil
 }
@@ -381,10 +379,14 @@ func (c *Client) sync(ctx context.Context) error {
 	if c.st.Connect != nil {
 		return fmt.Errorf("%w: the connection request is still pending; poll it first", ErrState)
 	}
+	from := c.st.Checkpoint
 	if err := c.refresh(ctx); err != nil {
 		return err
 	}
-	return c.syncCatalog(ctx)
+	if err := c.syncCatalog(ctx); err != nil {
+		return err
+	}
+	return c.crossCheck(ctx, from)
 }
 
 // refresh fetches and verifies the profiles, then the catalog's new
@@ -513,7 +515,8 @@ func (c *Client) CheckLog(ctx context.Context) (int64, error) {
 	if err := c.do(ctx, &mmm.StatusRequest{}, &sr); err != nil {
 		return 0, err
 	}
-	if err := c.advance(ctx, c.st.Checkpoint, sr.Checkpoint); err != nil {
+	from := c.st.Checkpoint
+	if err := c.advance(ctx, from, sr.Checkpoint); err != nil {
 		return 0, err
 	}
 	verifiers, err := c.verifiers()
@@ -526,6 +529,9 @@ func (c *Client) CheckLog(ctx context.Context) (int64, error) {
 	}
 	c.st.Checkpoint = sr.Checkpoint
 	if err := c.save(); err != nil {
+		return 0, err
+	}
+	if err := c.crossCheck(ctx, from); err != nil {
 		return 0, err
 	}
 	return tree.N, nil

@@ -293,7 +293,7 @@ func (c *Client) setDeleted(ctx context.Context, id string, deleted bool) error 
 // proof.
 func (c *Client) publish(ctx context.Context, e *mmm.Entry, previous uint64) error {
 	var pr mmm.PublishResponse
-	if err := c.do(ctx, &mmm.PublishRequest{Entry: *e, Previous: previous}, &pr); err != nil {
+	if err := c.do(ctx, &mmm.PublishRequest{Entry: *e, Previous: previous, CheckIn: c.signCheckIn()}, &pr); err != nil {
 		return err
 	}
 	return c.checkWrite(ctx, e, pr.Log)

@@ -31,7 +31,8 @@ var (
 	// ErrFork means the portal showed this device a checkpoint, signed by
 	// its log key, that does not extend the one this device verified
 	// before: two histories of one log (a split view), or a proof that
-	// fails. The error names both tree sizes.
+	// fails. The error is a *ForkError (checkin.go) holding both signed
+	// checkpoints; it names both tree sizes and log codes.
 	ErrFork = errors.New("client: the log forked: the portal shows this device another history than the one it verified")
 	// ErrUnwitnessed means a checkpoint lacks the cosignatures of the
 	// quorum of pinned witnesses.
@@ -41,11 +42,6 @@ var (
 // DefaultFreshness is how old the newest verified cosignatures may get
 // before Freshness reports the log as stale (Options.Freshness).
 const DefaultFreshness = 24 * time.Hour
-
-// forkError returns an error wrapping ErrFork and ErrLog.
-func forkError(format string, args ...any) error {
-	return fmt.Errorf("%w: %w: "+format, append([]any{ErrLog, ErrFork}, args...)...)
-}
 
 // witnessPin is what first contact learns of the witnesses.
 type witnessPin struct {
@@ -140,6 +136,15 @@ type LogStatus struct {
 	Cosigned time.Time
 	Age      time.Duration
 	Stale    bool
+	// Others is how many other devices the profile lists; Heard when
+	// this device last heard something new from one of them (a newer
+	// signed check-in, checkin.go), QuietFor how long ago that is, and
+	// Quiet reports that it synced later than the quiet window after
+	// Heard while there are others (ErrFrozen).
+	Others   int
+	Heard    time.Time
+	QuietFor time.Duration
+	Quiet    bool
 }
 
 // Log returns what this device knows of the portal's log (nothing but
@@ -164,6 +169,12 @@ func (c *Client) Log() LogStatus {
 		s.Cosigned = c.st.Cosigned
 		s.Age = max(c.opts.Now().Sub(c.st.Cosigned), 0)
 		s.Stale = s.Age > c.freshness()
+	}
+	s.Others = c.others()
+	if c.st.Peers != nil && !c.st.Peers.Heard.IsZero() {
+		s.Heard = c.st.Peers.Heard
+		s.QuietFor = max(c.opts.Now().Sub(s.Heard), 0)
+		s.Quiet = s.Others > 0 && c.st.Peers.Checked.Sub(s.Heard) > c.quietWindow()
 	}
 	return s
 }

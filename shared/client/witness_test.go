@@ -21,24 +21,6 @@ import (
 	"github.com/meshpass/meshpass/witness"
 )
 
-// clock is a settable clock for witnesses and clients.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // swapState is a witness state that a test can replace: a witness that
 // forgets what it cosigned colludes with a portal that forks its log.
 type swapState struct {

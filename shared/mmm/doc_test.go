@@ -60,6 +60,10 @@ func TestProtocolDoc(t *testing.T) {
 				return mmm.MaxBodySize, nil
 			case "MaxClockSkew":
 				return mmm.MaxClockSkew.String(), nil
+			case "MaxCheckIn":
+				return mmm.MaxCheckIn, nil
+			case "MaxCheckIns":
+				return mmm.MaxCheckIns, nil
 			case "Path":
 				return mmm.Path, nil
 			case "ProtocolVersion":
@@ -111,6 +115,7 @@ func (w *world) payloads() (map[string][]byte, error) {
 		"ConnectionContribution": w.messages["ConnectContributeRequest"].(*mmm.ConnectContributeRequest).Contribution.Signed,
 		"ConnectionReveal":       w.messages["ConnectRevealRequest"].(*mmm.ConnectRevealRequest).Reveal.Signed,
 		"RequestAuthentication":  {SignedData: w.messages["ConnectPendingRequest"].(*mmm.ConnectPendingRequest).Authentication},
+		"DeviceCheckIn":          {SignedData: w.messages["CheckInRequest"].(*mmm.CheckInRequest).CheckIn},
 	} {
 		if err := add(name, s); err != nil {
 			return nil, err

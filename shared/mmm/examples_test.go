@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/meshpass/meshpass/shared/jwe"
+	"github.com/meshpass/meshpass/shared/jws"
 	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/profile/profiletest"
@@ -151,6 +152,13 @@ func newWorld(t *testing.T) *world {
 	add(&mmm.AppendRecordsResponse{Status: ok, Position: 0, Head: head, Log: headProof})
 	add(&mmm.GetRecordsRequest{Catalog: head.Catalog, After: 0})
 	add(&mmm.GetRecordsResponse{Status: ok, Records: []json.RawMessage{item}, Head: head, Log: log.prove(3)})
+	checkIn, err := (&mmm.DeviceCheckIn{Profile: p.SignedPersonal.Identifier, Device: admin.Profile.Identifier,
+		Checkpoint: log.checkpoint, Time: exampleTime}).Sign(admin.Sign)
+	must(t, err)
+	add(&mmm.CheckInRequest{AccountID: "alice", CheckIn: checkIn})
+	add(&mmm.CheckInResponse{Status: ok})
+	add(&mmm.GetCheckInsRequest{AccountID: "alice"})
+	add(&mmm.GetCheckInsResponse{Status: ok, CheckIns: []*jws.SignedData{checkIn}})
 	add(&mmm.ErrorResponse{Status: mmm.Status{Status: mmm.StatusBadRequest, StatusDescription: `unknown request type "FrobRequest"`}})
 	// Escrow entries are published like any other entry (seed §8.5).
 	// An escrow entry travels with a personal profile update (shown here

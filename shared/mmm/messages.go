@@ -170,6 +170,11 @@ type PublishRequest struct {
 	// profile update, by an online key of the stored profile): both are
 	// written, or neither. A portal stores an escrow entry only this way.
 	Escrow *profile.OfflineEscrowEntry `json:"Escrow,omitempty"`
+	// CheckIn, if set, is the writer's signed check-in of the checkpoint
+	// it verified last (checkin.go), which the portal keeps as a
+	// CheckInRequest would, or leaves out if it does not pass; it does
+	// not decide the write.
+	CheckIn *jws.SignedData `json:"CheckIn,omitempty"`
 }
 
 // PublishResponse reports a publication and where it stands in the log.
@@ -463,6 +468,9 @@ func (r *GetRequest) Check() error {
 // profile as Entry and an Escrow whose Identifier is a fingerprint.
 func (r *PublishRequest) Check() error {
 	if err := r.Entry.Check(); err != nil {
+		return err
+	}
+	if err := checkOptionalCheckIn(r.CheckIn); err != nil {
 		return err
 	}
 	if r.Escrow == nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 
+	"github.com/meshpass/meshpass/shared/jws"
 	"github.com/meshpass/meshpass/shared/udf"
 )
 
@@ -52,6 +53,9 @@ type AppendRecordsRequest struct {
 	Catalog string `json:"Catalog"`
 	// Records are the items, each the JSON of a vault.Signed.
 	Records []json.RawMessage `json:"Records"`
+	// CheckIn, if set, is the writer's signed check-in (checkin.go), as
+	// in a PublishRequest.
+	CheckIn *jws.SignedData `json:"CheckIn,omitempty"`
 }
 
 // AppendRecordsResponse reports where the items were appended: positions
@@ -102,7 +106,7 @@ func (r *AppendRecordsRequest) Check() error {
 	if n := len(r.Records); n == 0 || n > MaxRecordsPerAppend {
 		return badRequest("an AppendRecordsRequest carries 1 to %d records, this one %d", MaxRecordsPerAppend, n)
 	}
-	return nil
+	return checkOptionalCheckIn(r.CheckIn)
 }
 
 // Check requires a Catalog fingerprint and a position not negative.

@@ -119,6 +119,14 @@ const (
 	// CheckLog: the transparency log's proofs or checkpoints do not
 	// verify.
 	CheckLog = "log"
+	// CheckFork: the portal showed two histories of its log (to this
+	// device, or to another device whose check-in this device read);
+	// status's forkProof holds the proof.
+	CheckFork = "fork"
+	// CheckLogShrank: the portal's log is shorter than the one this
+	// device verified: a restored backup (planReanchor, reanchor) or a
+	// rollback.
+	CheckLogShrank = "log_shrank"
 	// CheckTampered: the password profile does not decrypt or its
 	// content cannot be read.
 	CheckTampered = "tampered"
@@ -140,6 +148,6 @@ const (
 
 // Checks lists every check name, in the order the docs show them.
 var Checks = []string{
-	CheckWrongProfile, CheckRollback, CheckLog, CheckTampered,
+	CheckWrongProfile, CheckRollback, CheckFork, CheckLogShrank, CheckLog, CheckTampered,
 	CheckConnectResult, CheckWitness, CheckInvalidProfile, CheckEscrow, CheckSignature,
 }

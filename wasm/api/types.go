@@ -51,6 +51,19 @@ type Status struct {
 	// portal answers, but shows this device an old log ("the log looks
 	// frozen").
 	LogStale bool `json:"logStale,omitempty"`
+	// OtherDevices is how many other devices the profile lists.
+	OtherDevices int `json:"otherDevices,omitempty"`
+	// PeersAge is how many seconds ago this device last heard something
+	// new from them (a newer signed check-in of their view of the log).
+	PeersAge int64 `json:"peersAge,omitempty"`
+	// PeersQuiet reports PeersAge beyond the quiet window (7 days) while
+	// there are other devices: the portal may be freezing this device's
+	// view, or the other devices were not used.
+	PeersQuiet bool `json:"peersQuiet,omitempty"`
+	// ForkProof is the fork proof of the fork the last sync found (JSON:
+	// the two checkpoints signed by the portal's log key, and the other
+	// device's check-in), until a sync succeeds or reanchor.
+	ForkProof string `json:"forkProof,omitempty"`
 }
 
 // Setup is the argument of create and startConnect.

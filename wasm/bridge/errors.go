@@ -128,6 +128,8 @@ var checks = []struct {
 }{
 	{client.ErrWrongProfile, api.CheckWrongProfile},
 	{client.ErrRollback, api.CheckRollback},
+	{client.ErrFork, api.CheckFork},
+	{client.ErrLogShrank, api.CheckLogShrank},
 	{client.ErrLog, api.CheckLog},
 	{client.ErrTampered, api.CheckTampered},
 	{client.ErrConnectResult, api.CheckConnectResult},

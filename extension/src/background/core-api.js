@@ -34,6 +34,10 @@ import { call } from "./core.js";
  * @property {number} [witnesses] Witnesses is how many witnesses cosign the log's checkpoints (0: the portal has none).
  * @property {number} [logAge] LogAge is how many seconds ago the witnesses last vouched for a checkpoint this device verified.
  * @property {boolean} [logStale] LogStale reports LogAge beyond the freshness window (24 h): the portal answers, but shows this device an old log ("the log looks frozen").
+ * @property {number} [otherDevices] OtherDevices is how many other devices the profile lists.
+ * @property {number} [peersAge] PeersAge is how many seconds ago this device last heard something new from them (a newer signed check-in of their view of the log).
+ * @property {boolean} [peersQuiet] PeersQuiet reports PeersAge beyond the quiet window (7 days) while there are other devices: the portal may be freezing this device's view, or the other devices were not used.
+ * @property {string} [forkProof] ForkProof is the fork proof of the fork the last sync found (JSON: the two checkpoints signed by the portal's log key, and the other device's check-in), until a sync succeeds or reanchor.
  */
 
 /**
@@ -458,6 +462,36 @@ import { call } from "./core.js";
  * RepairArg is the argument of repair.
  * @typedef {object} RepairArg
  * @property {Array<string>} [confirm] Confirm are the devices (identifiers, as unapprovedDevices lists them) the person confirmed may read the passwords.
+ */
+
+/**
+ * Anchor is the result of planReanchor: the log this device verified and
+ * the portal's current one, for the person to compare with the other
+ * devices before reanchor.
+ * @typedef {object} Anchor
+ * @property {number} oldSize OldSize is the tree size of the last checkpoint this device verified.
+ * @property {string} oldCode OldCode is its log code.
+ * @property {number} newSize NewSize is the tree size of the portal's current checkpoint.
+ * @property {string} newCode NewCode is its log code: the person compares it with the other devices' before reanchor.
+ * @property {boolean} [extends] Extends reports that the portal's log extends the verified one: nothing to re-anchor (sync).
+ */
+
+/**
+ * AnchorCode is the argument of reanchor.
+ * @typedef {object} AnchorCode
+ * @property {string} code Code is the new log code planReanchor showed and the person confirmed.
+ */
+
+/**
+ * Republished is the result of reanchor: what this device published
+ * again, and the log it is anchored on now.
+ * @typedef {object} Republished
+ * @property {boolean} [personal] Personal reports this device's newer personal profile published again.
+ * @property {boolean} [password] Password reports its newer password profile published again.
+ * @property {number} records Records is how many vault records the portal lacked and took.
+ * @property {number} [refused] Refused is how many it refused (of an earlier key epoch than the vault's latest): save those entries again.
+ * @property {number} logSize LogSize is the tree size of the log this device verified after.
+ * @property {string} logCode LogCode is its log code.
  */
 
 /**
@@ -900,6 +934,24 @@ export function repair(arg) {
 }
 
 /**
+ * Compares the log this device verified with the portal's current one (sizes and log codes; extends when the portal's log extends it): after a portal restore, sync fails (verification_failed with check log_shrank, fork or rollback) and the person compares the new code with the other devices before reanchor.
+ * @param {Empty} [arg]
+ * @returns {Promise<Anchor>}
+ */
+export function planReanchor(arg) {
+  return call("planReanchor", arg ?? {});
+}
+
+/**
+ * Re-anchors on the log planReanchor showed, whose new code the person confirmed (else state): publishes again this device's newer profiles and the vault records the portal lacks, then pins the portal's current log and syncs.
+ * @param {AnchorCode} arg
+ * @returns {Promise<Republished>}
+ */
+export function reanchor(arg) {
+  return call("reanchor", arg ?? {});
+}
+
+/**
  * Returns the profile's fingerprint and this device's identifier.
  * @param {Empty} [arg]
  * @returns {Promise<Identity>}
@@ -1063,6 +1115,10 @@ export const CHECKS = Object.freeze({
   WRONG_PROFILE: "wrong_profile",
   /** the portal served an older version of a profile than this device has already seen, or another one with the same version. */
   ROLLBACK: "rollback",
+  /** the portal showed two histories of its log (to this device, or to another device whose check-in this device read); status's forkProof holds the proof. */
+  FORK: "fork",
+  /** the portal's log is shorter than the one this device verified: a restored backup (planReanchor, reanchor) or a rollback. */
+  LOG_SHRANK: "log_shrank",
   /** the transparency log's proofs or checkpoints do not verify. */
   LOG: "log",
   /** the password profile does not decrypt or its content cannot be read. */
@@ -1112,6 +1168,8 @@ export const POPUP_FUNCTIONS = frozenSet([
   "removeDevice",
   "unapprovedDevices",
   "repair",
+  "planReanchor",
+  "reanchor",
   "fingerprint",
   "forget",
   "escrow",

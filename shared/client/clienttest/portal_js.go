@@ -21,3 +21,11 @@ func New(t testing.TB) *Portal {
 	}
 	return NewRemote(t, server)
 }
+
+// Fork returns a fork of p: a portal with p's log key and witnesses and
+// a copy of its database as it is now, which then diverges from p (a
+// portal that shows two histories of its log).
+func (p *Portal) Fork(t testing.TB) *Portal {
+	t.Helper()
+	return takeRemote(t, p.server, "/fork/"+p.id)
+}

@@ -17,9 +17,15 @@ import (
 // answers matter), through the rewrite in Client's RoundTripper.
 func NewRemote(t testing.TB, server string) *Portal {
 	t.Helper()
-	server = strings.TrimRight(server, "/")
+	return takeRemote(t, strings.TrimRight(server, "/"), "/new")
+}
+
+// takeRemote takes the portal that path (/new, /fork/ID…) makes at the
+// test portal server, released when the test ends.
+func takeRemote(t testing.TB, server, path string) *Portal {
+	t.Helper()
 	var made newAnswer
-	if err := callServer(server+"/new", &made); err != nil {
+	if err := callServer(server+path, &made); err != nil {
 		t.Fatalf("clienttest: a portal from the test portal server %s (%s): %v", server, EnvServer, err)
 	}
 	t.Cleanup(func() {
@@ -28,6 +34,25 @@ func NewRemote(t testing.TB, server string) *Portal {
 		}
 	})
 	return &Portal{URL: made.URL, origin: made.URL, server: server, id: made.ID, upstream: http.DefaultTransport.RoundTrip}
+}
+
+// Backup backs p's portal database up at its test portal server, as the
+// native store's Backup does (VACUUM INTO), replacing its last backup.
+func (p *Portal) Backup(t testing.TB) {
+	t.Helper()
+	if err := callServer(p.server+"/backup/"+p.id, nil); err != nil {
+		t.Fatalf("clienttest: backing up %s: %v", p.origin, err)
+	}
+}
+
+// Restore puts p's last Backup in place of its database, as an operator
+// restores one: the portal answers at the same URL, with the same log key
+// and witnesses, from the backed-up state.
+func (p *Portal) Restore(t testing.TB) {
+	t.Helper()
+	if err := callServer(p.server+"/restore/"+p.id, nil); err != nil {
+		t.Fatalf("clienttest: restoring %s: %v", p.origin, err)
+	}
 }
 
 // newAnswer is the test portal server's answer to POST /new.

@@ -3,7 +3,6 @@
 package clienttest
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -59,16 +58,7 @@ func (p *Portal) Fork(t testing.TB) *Portal {
 // httptest server in front of it.
 func served(t testing.TB, server, path string) *Portal {
 	t.Helper()
-	var made newAnswer
-	if err := callServer(server+path, &made); err != nil {
-		t.Fatalf("clienttest: a portal from the test portal server %s: %v", server, err)
-	}
-	t.Cleanup(func() {
-		if err := callServer(server+"/close/"+made.ID, nil); err != nil {
-			t.Logf("clienttest: releasing portal %s: %v", made.URL, err)
-		}
-	})
-	p := &Portal{URL: made.URL, origin: made.URL, server: server, id: made.ID, upstream: http.DefaultTransport.RoundTrip}
+	p := takeRemote(t, server, path)
 	p.Server = httptest.NewServer(p)
 	p.URL = p.Server.URL
 	t.Cleanup(p.Server.Close)

@@ -9,6 +9,7 @@ import { t } from "../../i18n.js";
 import { h, header, notice, show, tabs } from "../dom.js";
 import { bg, describe, inPopup, start } from "../popup.js";
 import { devicesPage, isUnapproved, unapprovedNotice } from "./devices.js";
+import { needsReanchor, reanchorNotice } from "./reanchor.js";
 import { settingsPage } from "./settings.js";
 import { passwordsPage } from "./vault.js";
 
@@ -71,6 +72,12 @@ export async function mainView(status, page = current, note = null) {
         banner.replaceChildren(await unapprovedNotice(() => mainView(status, page)).catch(() => notice("bad", describe(e))));
         return;
       }
+      if (needsReanchor(e)) {
+        chip.className = "chip bad";
+        chip.textContent = syncChip(e);
+        banner.replaceChildren(await reanchorNotice(e, () => mainView(status, page)).catch(() => notice("bad", describe(e))));
+        return;
+      }
       const unreachable = e.code === CODES.TRANSPORT;
       chip.className = unreachable ? "chip warn" : "chip bad";
       chip.textContent = syncChip(e);
@@ -95,9 +102,10 @@ export async function mainView(status, page = current, note = null) {
 }
 
 // showLog shows the log code of the last verified checkpoint (two devices
-// on the same log show the same code for the same size) and, when the
-// witnesses vouched for what the portal shows longer ago than the
-// freshness window, that the log looks frozen.
+// on the same log show the same code for the same size) and warns when
+// no other device of the profile was heard from within the quiet window,
+// or when the witnesses vouched for what the portal shows longer ago than
+// the freshness window (the log looks frozen).
 function showLog(s, chip, logCode, banner) {
   if (s.logCode) {
     logCode.textContent = ` · ${t("log $1", s.logCode)}`;
@@ -106,18 +114,27 @@ function showLog(s, chip, logCode, banner) {
       String(s.logSize),
     );
   }
-  if (!s.logStale) return;
-  chip.className = "chip warn";
-  chip.textContent = t("log looks frozen");
-  banner.replaceChildren(
-    notice(
-      "warn",
+  const warn = (word, text) => {
+    chip.className = "chip warn";
+    chip.textContent = word;
+    banner.replaceChildren(notice("warn", text));
+  };
+  if (s.peersQuiet)
+    warn(
+      t("no news from other devices"),
+      t(
+        "None of your other devices has been heard from for $1 days. If you used one since, the portal may be hiding its changes from this device.",
+        String(Math.floor((s.peersAge || 0) / 86400)),
+      ),
+    );
+  if (s.logStale)
+    warn(
+      t("log looks frozen"),
       t(
         "The log looks frozen: its witnesses last vouched for what the portal shows this device $1 hours ago. The portal may be hiding newer changes from it.",
         String(Math.floor((s.logAge || 0) / 3600)),
       ),
-    ),
-  );
+    );
 }
 
 // syncChip is the sync chip's word for a failed sync: only a check that
