@@ -36,7 +36,9 @@ async function load() {
   const started = new Promise((resolve) => {
     globalThis.meshpassReady = resolve;
   });
+  performance.mark("meshpass:load");
   const response = await fetch(chrome.runtime.getURL("meshpass.wasm"));
+  performance.mark("meshpass:fetched"); // the response's headers: compiling streams the body
   const { instance } = await WebAssembly.instantiateStreaming(response, go.importObject);
   performance.mark("meshpass:instantiated"); // make bench reports the marks
   // go.run resolves only if the Go program exits, which it must not.
