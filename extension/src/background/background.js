@@ -73,10 +73,22 @@ async function flash(tabId, text, title) {
 // fromExtension serves the popup (or the options tab): the commands of the
 // extension itself, and the core functions the contract lets the popup
 // call (POPUP_FUNCTIONS, from wasm/api).
+// The use is recorded (state.touch) while the command runs, not before
+// (but before a lock): the answer does not wait for storage writes that
+// can run beside it.
 async function fromExtension(msg) {
-  const arg = msg.arg || {};
   await lockIfIdle();
-  await state.touch();
+  const touched = state.touch();
+  if (msg.cmd === "lock") await touched; // lock then forgets the use
+  try {
+    return await command(msg);
+  } finally {
+    await touched;
+  }
+}
+
+async function command(msg) {
+  const arg = msg.arg || {};
   switch (msg.cmd) {
     case "settings":
       return state.settings();
