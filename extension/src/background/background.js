@@ -7,7 +7,7 @@
 // unlocked keys come back from chrome.storage.session (the core resumes
 // its session when it loads), so a restart costs the person nothing.
 
-import { CoreError } from "./core.js";
+import { CoreError, startCore } from "./core.js";
 import * as core from "./core-api.js";
 import { t } from "../i18n.js";
 import { fillBest, fillTab, onFields } from "./fill.js";
@@ -46,6 +46,7 @@ async function lockIfIdle() {
  * says the same in both cases.
  */
 async function fillByShortcut(tab) {
+  startCore(); // loads beside the lock timeout's check
   await lockIfIdle();
   try {
     const r = await fillBest(tab.id);
@@ -77,6 +78,9 @@ async function flash(tabId, text, title) {
 // (but before a lock): the answer does not wait for storage writes that
 // can run beside it.
 async function fromExtension(msg) {
+  // The core loads while the lock timeout is checked, for the commands
+  // that call it (a fill, the popup's core functions, lock).
+  if (msg.cmd === "fillTab" || msg.cmd === "lock" || POPUP_FUNCTIONS.has(msg.cmd)) startCore();
   await lockIfIdle();
   const touched = state.touch();
   if (msg.cmd === "lock") await touched; // lock then forgets the use
