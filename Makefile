@@ -152,13 +152,18 @@ test: check unit browser e2e fuzz
 # of another device's sync of it, a new device's first sync, reading the
 # stored vault after unlock, the list for one site), then the client's
 # costs (profile creation, unlock, decrypt + match of a 10,000-entry vault,
-# the 10,000-entry vault through the portal) again as WebAssembly in
-# headless Chromium, for the native/wasm ratio. Then the extension's fills
-# (extension/test/bench.mjs) in headless Chromium against the portal in
-# local workerd (built by the worker prerequisite, hence
-# LOCALPORTAL_NOBUILD): fill command to fields filled, p50/p95 over 50
-# fills, and from a stopped service worker to the first fill; it prints a
-# table and writes extension/test-artifacts/bench.json. And the worker's
+# a device's read of its stored 10,000-entry vault as after a restart of
+# the service worker, the 10,000-entry vault through the portal) again as
+# WebAssembly in headless Chromium, for the native/wasm ratio. Then the
+# extension's fills (extension/test/bench.mjs) in headless Chromium
+# against the portal in local workerd (built by the worker prerequisite,
+# hence LOCALPORTAL_NOBUILD): fill command to fields filled, p50/p95 over
+# 50 fills, and from a stopped service worker to the first fill with the
+# core's start in parts (fetch, compile + instantiate, Go start, device
+# state, session resume, vault read + index); then the popup with 10,000
+# entries (first paint unlocked, after the worker was stopped, after an
+# unlock; the list of all logins) and the fills from that vault; it
+# prints a table and writes extension/test-artifacts/bench.json. And the worker's
 # CPU time per request from V8 profiles of its isolate in local workerd
 # (Go/wasm, JavaScript, local D1 apart) beside the native portal's, against
 # the free plan's 10 ms (cmd/internal/workercpu; a table, and
@@ -168,7 +173,7 @@ bench: deps chromium firefox $(EXTENSION) $(WORKER_WASM) $(BIN)/meshpass-portal
 	$(GO) run ./cmd/internal/workercpu -build=false
 	$(GO) run ./cmd/internal/load -duration 20s
 	$(GO) run ./cmd/internal/soak -leaves $(SOAK_LEAVES)
-	$(WASMTEST) -run='^$$' -bench='CreateProfile|OpenDefault|DecryptMatch10000|OpenBatch10000' ./shared/profile ./shared/seal ./shared/match ./shared/vault
+	$(WASMTEST) -run='^$$' -bench='CreateProfile|OpenDefault|DecryptMatch10000|OpenBatch10000|OpenStored10000' ./shared/profile ./shared/seal ./shared/match ./shared/vault
 	$(WITH_TESTPORTAL) env $(WASMTEST) -run='^$$' -bench='Vault10000' -benchtime=1x ./shared/client
 	LOCALPORTAL_NOBUILD=1 GO=$(GO) $(NODE) extension/test/bench.mjs
 

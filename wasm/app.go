@@ -35,6 +35,7 @@ func newApp(opts client.Options, session client.Storage) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	mark("meshpass:opened")
 	a := &app{c: c, session: session}
 	if c.DeviceID() != "" && c.ResumeSession(session) == nil {
 		a.unlocked = true
@@ -46,7 +47,15 @@ func newApp(opts client.Options, session client.Storage) (*app, error) {
 // warm reads and indexes the vault in the background once the keys are
 // unlocked, so that the popup's first list and the first fill do not wait
 // for it. Its errors are those the first real call meets and reports.
-func (a *app) warm() { _ = a.c.Warm() }
+func (a *app) warm() {
+	_ = a.c.Warm()
+	mark("meshpass:warmed")
+}
+
+// mark sets a performance mark of the page or worker the core runs in
+// (main.go); make bench reads them to time the core's start in parts.
+// Outside js/wasm it does nothing.
+var mark = func(name string) {}
 
 func (a *app) setUnlocked(u bool) {
 	a.mu.Lock()

@@ -49,10 +49,20 @@ func broken(err error) js.Value {
 	return obj
 }
 
+// markJS sets performance.mark(name) where the performance API exists.
+func markJS(name string) {
+	if p := js.Global().Get("performance"); p.Type() == js.TypeObject && p.Get("mark").Type() == js.TypeFunction {
+		p.Call("mark", name)
+	}
+}
+
 func main() {
+	mark = markJS
+	mark("meshpass:go-started")
 	// Opening reads chrome.storage, which awaits Promises: not on the
 	// goroutine of a callback, and main is not one.
 	a, err := newApp(client.Options{Storage: chromestore.Local()}, chromestore.Session())
+	mark("meshpass:resumed")
 	if err != nil {
 		broken(fmt.Errorf("%w: %w", errNoApp, err))
 	} else {

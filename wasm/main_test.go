@@ -199,3 +199,14 @@ func TestCreateUnreachablePortal(t *testing.T) {
 		t.Error("a failed create left a device")
 	}
 }
+
+// TestMarkInBrowser checks that the core's marks (meshpass:go-started,
+// opened, resumed, warmed) reach the page's performance timeline, where
+// make bench reads them.
+func TestMarkInBrowser(t *testing.T) {
+	markJS("meshpass:test-mark")
+	got := js.Global().Get("performance").Call("getEntriesByName", "meshpass:test-mark")
+	if n := got.Length(); n != 1 {
+		t.Fatalf("%d performance marks meshpass:test-mark, want 1", n)
+	}
+}

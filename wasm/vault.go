@@ -228,13 +228,23 @@ func (a *app) match(ctx context.Context, arg api.MatchArg) ([]api.Candidate, err
 		return nil, err
 	}
 	out := []api.Candidate{}
+	if len(ranked) == 0 {
+		return out, nil
+	}
+	// The popup paints these rows before it has the full list: they
+	// carry what a row shows (name, one-time code, pending mark).
+	pending, err := a.pendingSet()
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range ranked {
 		e := entries[r.Index]
 		sites := e.Sites
 		if sites == nil {
 			sites = []string{}
 		}
-		out = append(out, api.Candidate{ID: e.ID, Sites: sites, Username: e.Username, Match: matchOf(r.Match)})
+		out = append(out, api.Candidate{ID: e.ID, Sites: sites, Username: e.Username, Name: e.Name, TOTP: e.TOTP != "",
+			Pending: pending[e.ID], Match: matchOf(r.Match)})
 	}
 	return out, nil
 }

@@ -36,6 +36,23 @@
 // compile and instantiate are also measured on their own inside the
 // running worker.
 //
+// The cold fills' rows break the start down by the marks the worker
+// (core.js: meshpass:load, fetched, instantiated, ready) and the Go core
+// (go-started, opened, resumed, warmed) set: worker start to core load,
+// fetch, compile + instantiate (streaming), Go start, device state read,
+// session resume, vault read + index, ready to first fill.
+//
+// Then (BENCH_POPUP=0 leaves it out) the vault grows to
+// BENCH_POPUP_ENTRIES (10,000) logins through addMany, and the popup is
+// opened BENCH_POPUP_RUNS (10) times each: unlocked with the worker
+// running, unlocked right after the worker was stopped, and locked then
+// unlocked in it. Its marks (popup/dom.js markPainted) give the first
+// paint (the Passwords page with this site's logins painted) and the list
+// of all logins painted, from the popup's navigation start; after an
+// unlock, from the unlock's answer. Each run checks that this site's
+// login is listed and that the list built only the rows on screen. Then
+// warm and cold fills again, from the large vault.
+//
 // Then the same warm and cold fills of plain.html in Firefox ESR
 // (extension/dist-firefox through firefox.mjs; BENCH_FIREFOX=0 leaves it
 // out), where a cold start is the event page stopped by Firefox when idle.
@@ -62,6 +79,14 @@ const FIREFOX_IDLE_WAIT_MS = 3000;
 // BENCH_DIST: another build of the extension (same manifest key), e.g. one
 // with extra timing marks; default extension/dist.
 const BENCH_DIST = process.env.BENCH_DIST || DIST;
+
+// BENCH_POPUP=0 leaves out the popup and fills of a large vault;
+// BENCH_POPUP_ENTRIES (10,000) is its size, BENCH_POPUP_RUNS (10) how
+// many times each popup case is timed.
+const POPUP = process.env.BENCH_POPUP !== "0";
+const POPUP_ENTRIES = Number(process.env.BENCH_POPUP_ENTRIES || 10_000);
+const POPUP_RUNS = Number(process.env.BENCH_POPUP_RUNS || 10);
+const PASSPHRASE = "correct horse battery bench";
 
 const USERNAME = "alice@bank";
 const PASSWORD = "hunter2-bank-Σ9";
@@ -244,6 +269,171 @@ function row(name, s, note = "") {
   return `${name.padEnd(44)} ${String(s.n).padStart(4)} ${s.p50.toFixed(1).padStart(9)} ${s.p95.toFixed(1).padStart(9)} ${s.max.toFixed(1).padStart(9)} ${s.min.toFixed(1).padStart(9)}  ${note}`;
 }
 
+// popupMarks opens the popup for tabId (as a page of its own, ?tab=N, as
+// the end to end does), waits for its "meshpass:first-paint" mark (the
+// Passwords page with this site's logins painted) and the
+// "meshpass:list-painted" one (the list of all logins painted), checks
+// what it shows, and returns the marks in ms from the popup's navigation
+// start (its time origin: the moment it opens). before(popup), if given,
+// runs first (the unlock).
+async function popupMarks(b, tabId, entries, { before } = {}) {
+  const popup = await b.ctx.newPage();
+  try {
+    await popup.setViewportSize({ width: 380, height: 600 });
+    const opened = performance.now();
+    await popup.goto(`chrome-extension://${EXTENSION_ID}/popup.html?tab=${tabId}`);
+    if (before) await before(popup);
+    const marks = () => popup.evaluate(() => Object.fromEntries(performance.getEntriesByType("mark").map((m) => [m.name, m.startTime])));
+    await popup.waitForFunction(() => performance.getEntriesByName("meshpass:list-painted").length > 0, null, { timeout: 60_000 });
+    const driver = performance.now() - opened;
+    const m = await marks();
+    // What it shows: this site's login, and of all the logins only the
+    // rows on screen, each knowing its place among them all.
+    const site = await popup.locator("[data-role=matches] li", { hasText: USERNAME }).count();
+    const rows = await popup.locator("[data-role=entries] li").count();
+    const setsize = await popup.locator("[data-role=entries] li").first().getAttribute("aria-setsize");
+    if (site !== 1) throw new Error(`the popup lists ${site} logins of ${USERNAME} for this site`);
+    if (Number(setsize) !== entries) throw new Error(`the list says it has ${setsize} rows, not ${entries}`);
+    if (rows > 40) throw new Error(`the popup built ${rows} rows of ${entries}: not a virtual list`);
+    // The popup syncs after its first paint: let that end before the next
+    // run, whose worker would otherwise still be busy with it.
+    await popup.locator("[data-role=sync]:is(.ok, .warn, .bad)").waitFor({ timeout: 60_000 });
+    await popup.waitForFunction(() => performance.getEntriesByName("meshpass:refreshed").length > 0, null, { timeout: 60_000 });
+    return { marks: m, driver, rows };
+  } finally {
+    await popup.close();
+  }
+}
+
+// popupBench fills the profile up to POPUP_ENTRIES logins (one bulk write
+// in batches), then times: the popup opened unlocked, with the worker
+// running and right after it was stopped; the site's logins after an
+// unlock in the popup; and fills (warm, and cold after the worker was
+// stopped) from that vault, with the core's start in parts.
+async function popupBench(b, page, tabId, id) {
+  const added = [];
+  for (let i = 0; added.length < POPUP_ENTRIES - 1; i++) {
+    const batch = [];
+    for (let j = 0; j < 2500 && added.length + batch.length < POPUP_ENTRIES - 1; j++) {
+      const n = added.length + batch.length;
+      batch.push({ sites: [`site${n}.example.com`], username: `user${n}@example.com`, password: `pw-${n}`, name: `Login ${n}` });
+    }
+    added.push(...(await b.bg("addMany", { entries: batch })).ids);
+  }
+  await b.bg("sync");
+  const total = (await b.bg("list")).length;
+  if (total !== POPUP_ENTRIES) throw new Error(`the vault has ${total} entries, not ${POPUP_ENTRIES}`);
+
+  const out = { entries: total };
+  await popupMarks(b, tabId, total); // warm-up, not counted
+  const open = [];
+  for (let i = 0; i < POPUP_RUNS; i++) open.push(await popupMarks(b, tabId, total));
+  const stopped = [];
+  for (let i = 0; i < POPUP_RUNS; i++) {
+    await b.stopWorker();
+    stopped.push(await popupMarks(b, tabId, total));
+  }
+  const unlocked = [];
+  for (let i = 0; i < POPUP_RUNS; i++) {
+    await b.bg("lock");
+    unlocked.push(
+      await popupMarks(b, tabId, total, {
+        before: async (popup) => {
+          await popup.locator("#unlock-passphrase").fill(PASSPHRASE);
+          await popup.locator("#unlock").click();
+        },
+      }),
+    );
+  }
+  const pick = (runs, f) => stats(runs.map(f));
+  for (const [name, runs] of [
+    ["open", open],
+    ["stopped", stopped],
+  ]) {
+    out[name] = {
+      scriptStart: pick(runs, (r) => r.marks["meshpass:popup-start"]),
+      status: pick(runs, (r) => r.marks["meshpass:status"]),
+      matches: pick(runs, (r) => r.marks["meshpass:matches"]),
+      firstPaint: pick(runs, (r) => r.marks["meshpass:first-paint"]),
+      listPainted: pick(runs, (r) => r.marks["meshpass:list-painted"]),
+      driver: pick(runs, (r) => r.driver),
+      rows: runs[0].rows,
+    };
+  }
+  out.unlock = {
+    sitePainted: pick(unlocked, (r) => r.marks["meshpass:first-paint"] - r.marks["meshpass:unlocked"]),
+    listPainted: pick(unlocked, (r) => r.marks["meshpass:list-painted"] - r.marks["meshpass:unlocked"]),
+  };
+
+  // Fills from the large vault: warm, then cold with the start in parts.
+  for (let i = 0; i < 3; i++) await fillOnce(b, page, tabId, id);
+  const warm = [];
+  for (let i = 0; i < WARM; i++) warm.push(await fillOnce(b, page, tabId, id));
+  out.warmFill = pick(warm, (r) => r.page);
+  out.cold = await coldFills(b, page, tabId, id);
+  return out;
+}
+
+// coldFills fills COLD times, each right after the worker was stopped,
+// and reads the restarted worker's clock: when it started, and the
+// core's marks (core.js: load, fetched, instantiated, ready; the Go core:
+// go-started, opened, resumed, warmed), as times from the fill command.
+async function coldFills(b, page, tabId, id) {
+  const runs = [];
+  for (let i = 0; i < COLD; i++) {
+    await b.stopWorker();
+    const r = await fillOnce(b, page, tabId, id);
+    // The vault is read and indexed after the fill when the fill did
+    // not need it all: wait for it before reading the marks.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const wt = await workerTimes(b);
+    if (wt) {
+      // Worker start: from the fill command to the restarted worker's time origin.
+      r.workerStart = wt.origin - r.t0;
+      if (wt.wasm) r.wasmFetched = wt.origin + wt.wasm.end - r.t0;
+      for (const [k, v] of Object.entries(wt.marks)) r[`mark:${k}`] = wt.origin + v - r.t0;
+      const at = (k) => r[`mark:meshpass:${k}`];
+      const part = (name, from, to) => {
+        if (from !== undefined && to !== undefined) r[name] = to - from;
+      };
+      part("partLoad", r.workerStart, at("instantiated"));
+      part("partStart", at("instantiated"), at("ready"));
+      part("partFill", at("ready"), r.page);
+      part("part:worker start to core load", r.workerStart, at("load"));
+      part("part:fetch (headers)", at("load"), at("fetched"));
+      part("part:compile + instantiate (streaming)", at("fetched"), at("instantiated"));
+      part("part:Go start", at("instantiated"), at("go-started"));
+      part("part:device state read", at("go-started"), at("opened"));
+      part("part:session resume", at("opened"), at("resumed"));
+      part("part:vault read + index", at("resumed"), at("warmed"));
+      part("part:ready to first fill", at("ready"), r.page);
+    }
+    runs.push(r);
+  }
+  const keys = new Set(runs.flatMap((r) => Object.keys(r)));
+  keys.delete("t0");
+  const cold = Object.fromEntries([...keys].map((k) => [k, stats(runs.map((r) => r[k]))]));
+  cold.samples = runs.map(({ t0, ...r }) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)])));
+  return cold;
+}
+
+// coldRows are the table's rows of a coldFills result.
+function coldRows(c, title) {
+  const lines = [];
+  lines.push(row(`${title}: roundtrip`, c.roundtrip));
+  lines.push(row(`${title}: page sees filled`, c.page, c.clockOffsetMs !== undefined ? `(clock offset ${c.clockOffsetMs} ms)` : ""));
+  lines.push(row(`${title}: driver`, c.driver));
+  lines.push(row("  at: worker started (its time origin)", c.workerStart));
+  if (c.wasmFetched) lines.push(row("  at: meshpass.wasm fetched", c.wasmFetched));
+  for (const k of Object.keys(c)) if (k.startsWith("mark:")) lines.push(row(`  at: ${k.slice(5)} (mark)`, c[k]));
+  for (const k of Object.keys(c)) if (k.startsWith("part:")) lines.push(row(`  ${k}`, c[k]));
+  if (!c.partLoad)
+    lines.push(
+      "  (no meshpass:instantiated / meshpass:ready marks in this build: the wasm load is not separated; see the core-alone rows)",
+    );
+  return lines;
+}
+
 // firefoxBench runs the warm and cold fills of plain.html in Firefox ESR
 // (firefox.mjs): the extension's background is an event page there, which
 // Firefox stops after FIREFOX_IDLE_MS without events; a cold fill waits
@@ -301,7 +491,7 @@ async function main() {
   try {
     b = await launch("bench");
     const host = `bank.localhost:${sites.port}`;
-    await b.bg("create", { portal: portal.url, account: "bench", passphrase: "correct horse battery bench", deviceName: "bench" });
+    await b.bg("create", { portal: portal.url, account: "bench", passphrase: PASSPHRASE, deviceName: "bench" });
     await b.bg("add", { sites: [host], username: USERNAME, password: PASSWORD });
     const id = (await b.bg("list")).find((e) => e.username === USERNAME).id;
 
@@ -346,38 +536,17 @@ async function main() {
     const tabId = await b.tabId(page);
     await fillOnce(b, page, tabId, id);
     const offset = await clockOffset(b, page);
-    const runs = [];
-    for (let i = 0; i < COLD; i++) {
-      await b.stopWorker();
-      const r = await fillOnce(b, page, tabId, id);
-      const wt = await workerTimes(b);
-      if (wt) {
-        // Worker start: from the fill command to the restarted worker's time origin.
-        r.workerStart = wt.origin - r.t0;
-        if (wt.wasm) r.wasmFetched = wt.origin + wt.wasm.end - r.t0;
-        for (const [k, v] of Object.entries(wt.marks)) r[`mark:${k}`] = wt.origin + v - r.t0;
-        // With the core's marks: the parts between them.
-        const inst = r["mark:meshpass:instantiated"];
-        const ready = r["mark:meshpass:ready"];
-        if (inst !== undefined) r.partLoad = inst - r.workerStart;
-        if (inst !== undefined && ready !== undefined) r.partStart = ready - inst;
-        if (ready !== undefined) r.partFill = r.page - ready;
-      }
-      runs.push(r);
-    }
+    result.cold = await coldFills(b, page, tabId, id);
     const status = await b.bg("status");
     if (!status.unlocked) throw new Error("the session did not survive the worker restarts");
-    const keys = new Set(runs.flatMap((r) => Object.keys(r)));
-    keys.delete("t0");
-    result.cold = Object.fromEntries([...keys].map((k) => [k, stats(runs.map((r) => r[k]))]));
     result.cold.clockOffsetMs = round(offset);
-    result.cold.samples = runs.map(({ t0, ...r }) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)])));
     const loads = [];
     for (let i = 0; i < 3; i++) loads.push(await coreLoad(b));
     result.coreLoad = Object.fromEntries(
       ["fetch", "compile", "instantiate", "instantiateStreaming"].map((k) => [k, stats(loads.map((l) => l[k]))]),
     );
     result.coreLoad.bytes = loads[0].bytes;
+    if (POPUP) result.popup = await popupBench(b, page, tabId, id);
     await page.close();
 
     await b.close();
@@ -397,24 +566,33 @@ async function main() {
       lines.push(row(`warm fill ${name}.html: driver (CDP incl.)`, w.driver));
     }
     const c = result.cold;
-    lines.push(row("cold start to first fill: roundtrip", c.roundtrip));
-    lines.push(row("cold start to first fill: page sees filled", c.page, `(clock offset ${c.clockOffsetMs} ms)`));
-    lines.push(row("cold start to first fill: driver", c.driver));
-    lines.push(row("  at: worker started (its time origin)", c.workerStart));
-    if (c.wasmFetched) lines.push(row("  at: meshpass.wasm fetched", c.wasmFetched));
-    for (const k of keys) if (k.startsWith("mark:")) lines.push(row(`  at: ${k.slice(5)} (mark)`, c[k]));
-    if (c.partLoad) lines.push(row("  part: fetch+compile+instantiate", c.partLoad, "(worker start to instantiated)"));
-    if (c.partStart) lines.push(row("  part: Go start + session resume", c.partStart, "(instantiated to ready)"));
-    if (c.partFill) lines.push(row("  part: first fill", c.partFill, "(ready to page sees filled)"));
-    if (!c.partLoad)
-      lines.push(
-        "  (no meshpass:instantiated / meshpass:ready marks in this build: the wasm load is not separated; see the core-alone rows)",
-      );
+    lines.push(...coldRows(c, "cold start to first fill"));
+    const ratio = (a, b) => (a && b ? `${(a.p50 / b.p50).toFixed(1)}× the warm fill's p50` : "");
+    lines.push(row("  cold / warm (page sees filled, p50)", c.page, ratio(c.page, result.warm.plain.page)));
     const cl = result.coreLoad;
     lines.push(row(`core alone in a running worker: fetch`, cl.fetch, `(${(cl.bytes / 1e6).toFixed(1)} MB)`));
     lines.push(row(`core alone: WebAssembly.compile`, cl.compile));
     lines.push(row(`core alone: WebAssembly.instantiate`, cl.instantiate));
     lines.push(row(`core alone: instantiateStreaming(fetch)`, cl.instantiateStreaming));
+    const p = result.popup;
+    if (p) {
+      lines.push(`popup and fills with ${p.entries} entries (ms from the popup's navigation start, or as said):`);
+      lines.push(row("popup unlocked: at: its script runs", p.open.scriptStart));
+      lines.push(row("popup unlocked: at: status answered", p.open.status));
+      lines.push(row("popup unlocked: at: site's logins answered", p.open.matches));
+      lines.push(row("popup unlocked: first paint (site's logins)", p.open.firstPaint, `(${p.open.rows} rows built)`));
+      lines.push(row("popup unlocked: all logins painted", p.open.listPainted));
+      lines.push(row("popup unlocked: driver (goto to list painted)", p.open.driver));
+      lines.push(row("popup, worker stopped: at: status answered", p.stopped.status));
+      lines.push(row("popup, worker stopped: at: site's logins answered", p.stopped.matches));
+      lines.push(row("popup, worker stopped: first paint", p.stopped.firstPaint));
+      lines.push(row("popup, worker stopped: all logins painted", p.stopped.listPainted));
+      lines.push(row("unlock in the popup: to site's logins painted", p.unlock.sitePainted, "(from unlock's answer)"));
+      lines.push(row("unlock in the popup: to all logins painted", p.unlock.listPainted, "(from unlock's answer)"));
+      lines.push(row("warm fill plain.html: page sees both filled", p.warmFill));
+      lines.push(...coldRows(p.cold, "cold start to first fill"));
+      lines.push(row("  cold / warm (page sees filled, p50)", p.cold.page, ratio(p.cold.page, p.warmFill)));
+    }
     const f = result.firefox;
     if (f) {
       lines.push(`Firefox (${f.firefox}), extension/dist-firefox, background event page:`);

@@ -47,6 +47,42 @@ after(async () => {
   await portal?.stop();
 });
 
+// virtualListWorks checks the popup's list of all n logins: only the rows
+// on screen are built, each says its place among all n; scrolling builds
+// the rows scrolled to; Up, Down, Home and End move the focus between
+// rows (scrolling the list); a search finds a login far down the list.
+async function virtualListWorks(popup, n) {
+  const rows = popup.locator("[data-role=entries] li");
+  const built = async () => {
+    const c = await rows.count();
+    assert.ok(c > 0 && c < 40, `${c} rows built of ${n}`);
+  };
+  await popup.locator(`[data-role=entries] li[aria-setsize="${n}"]`).first().waitFor();
+  await built();
+  await popup.locator(".vlist").evaluate((el) => {
+    el.scrollTop = el.scrollHeight;
+  });
+  await popup.locator(`[data-role=entries] li[aria-posinset="${n}"]`).waitFor();
+  await built();
+  const focusedAt = () => popup.evaluate(() => document.activeElement?.closest("li")?.getAttribute("aria-posinset"));
+  await popup.locator(`[data-role=entries] li[aria-posinset="${n}"] [data-action=edit]`).focus();
+  await popup.keyboard.press("Home");
+  await waitFor(async () => (await focusedAt()) === "1", "Home to focus the first row");
+  assert.equal(await popup.evaluate(() => document.activeElement.dataset.action), "edit", "the same control of the row");
+  await popup.keyboard.press("ArrowDown");
+  await waitFor(async () => (await focusedAt()) === "2", "Down to focus the second row");
+  await popup.keyboard.press("End");
+  await waitFor(async () => (await focusedAt()) === String(n), "End to focus the last row");
+  await popup.keyboard.press("ArrowUp");
+  await waitFor(async () => (await focusedAt()) === String(n - 1), "Up to focus the row before");
+  await built();
+  await popup.locator("#search").fill("user4321@");
+  await popup.locator("[data-role=entries] li", { hasText: "user4321@example.com" }).waitFor();
+  assert.equal(await rows.count(), 1, "the search shows the one login");
+  await popup.locator("#search").fill("");
+  await popup.locator(`[data-role=entries] li[aria-setsize="${n}"]`).first().waitFor();
+}
+
 // fillFromPopup opens the popup for page and clicks Fill on the entry of
 // username among "For this site".
 async function fillFromPopup(browser, page, username) {
@@ -632,6 +668,7 @@ test("extension end to end", async (t) => {
     const popup = await D.popup(page);
     await popup.locator("[data-role=matches] li", { hasText: "dora@bank" }).waitFor();
     console.log(`# 5,000 entries: popup open to this site's login listed ${Date.now() - shown} ms`);
+    await virtualListWorks(popup, 5000);
     await popup.close();
     t0 = Date.now();
     await fillFromPopup(D, page, "dora@bank");

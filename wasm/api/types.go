@@ -414,6 +414,13 @@ type Candidate struct {
 	Sites []string `json:"sites"`
 	// Username is the login's user name.
 	Username string `json:"username"`
+	// Name is the entry's name, if it has one.
+	Name string `json:"name,omitempty"`
+	// TOTP is true if the entry has a one-time code secret.
+	TOTP bool `json:"totp,omitempty"`
+	// Pending is true if the entry has changes made on this device that
+	// the portal has not accepted yet.
+	Pending bool `json:"pending,omitempty"`
 	// Match is how the entry matched the page.
 	Match MatchInfo `json:"match"`
 }

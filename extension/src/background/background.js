@@ -7,7 +7,7 @@
 // unlocked keys come back from chrome.storage.session (the core resumes
 // its session when it loads), so a restart costs the person nothing.
 
-import { CoreError } from "./core.js";
+import { CoreError, startCore } from "./core.js";
 import * as core from "./core-api.js";
 import { t } from "../i18n.js";
 import { fillBest, fillTab, onFields } from "./fill.js";
@@ -46,6 +46,7 @@ async function lockIfIdle() {
  * says the same in both cases.
  */
 async function fillByShortcut(tab) {
+  startCore(); // loads beside the lock timeout's check
   await lockIfIdle();
   try {
     const r = await fillBest(tab.id);
@@ -73,10 +74,25 @@ async function flash(tabId, text, title) {
 // fromExtension serves the popup (or the options tab): the commands of the
 // extension itself, and the core functions the contract lets the popup
 // call (POPUP_FUNCTIONS, from wasm/api).
+// The use is recorded (state.touch) while the command runs, not before
+// (but before a lock): the answer does not wait for storage writes that
+// can run beside it.
 async function fromExtension(msg) {
-  const arg = msg.arg || {};
+  // The core loads while the lock timeout is checked, for the commands
+  // that call it (a fill, the popup's core functions, lock).
+  if (msg.cmd === "fillTab" || msg.cmd === "lock" || POPUP_FUNCTIONS.has(msg.cmd)) startCore();
   await lockIfIdle();
-  await state.touch();
+  const touched = state.touch();
+  if (msg.cmd === "lock") await touched; // lock then forgets the use
+  try {
+    return await command(msg);
+  } finally {
+    await touched;
+  }
+}
+
+async function command(msg) {
+  const arg = msg.arg || {};
   switch (msg.cmd) {
     case "settings":
       return state.settings();

@@ -333,6 +333,9 @@ import { call } from "./core.js";
  * @property {string} id ID is the entry's identifier.
  * @property {Array<string>} sites Sites are the entry's sites.
  * @property {string} username Username is the login's user name.
+ * @property {string} [name] Name is the entry's name, if it has one.
+ * @property {boolean} [totp] TOTP is true if the entry has a one-time code secret.
+ * @property {boolean} [pending] Pending is true if the entry has changes made on this device that the portal has not accepted yet.
  * @property {MatchInfo} match Match is how the entry matched the page.
  */
 

@@ -1,7 +1,9 @@
 // The Go client core (wasm/, built as meshpass.wasm) inside the service
-// worker. It is loaded by the first call that needs it (about 0.3 s for
-// 13 MB of wasm), not whenever the browser wakes the worker for an event
-// that turns out not to need it; every call waits for it, so a handler run
+// worker. It is loaded by the first call that needs it, or a little
+// earlier by startCore when a message will need it (16 MB of wasm,
+// compiled while it streams in; make bench times each part), not whenever
+// the browser wakes the worker for an event that turns out not to need
+// it; every call waits for it, so a handler run
 // right after the browser restarted the worker simply waits. The rest of
 // the worker calls it through the generated core-api.js (one function per
 // core function, from wasm/api), not by name.
@@ -20,6 +22,15 @@ export function useCore(impl) {
   ready = Promise.resolve(impl);
 }
 
+/**
+ * startCore starts loading the core now, if it is not loaded or loading,
+ * for a call that will need it after other work (storage reads): the
+ * load runs beside that work. A failure is left to that call to meet.
+ */
+export function startCore() {
+  core().catch(() => {});
+}
+
 function core() {
   if (!ready) {
     ready = load();
@@ -36,7 +47,9 @@ async function load() {
   const started = new Promise((resolve) => {
     globalThis.meshpassReady = resolve;
   });
+  performance.mark("meshpass:load");
   const response = await fetch(chrome.runtime.getURL("meshpass.wasm"));
+  performance.mark("meshpass:fetched"); // the response's headers: compiling streams the body
   const { instance } = await WebAssembly.instantiateStreaming(response, go.importObject);
   performance.mark("meshpass:instantiated"); // make bench reports the marks
   // go.run resolves only if the Go program exits, which it must not.

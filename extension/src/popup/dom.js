@@ -98,3 +98,13 @@ export function confirmClick(button, label) {
   button.textContent = t("$1 — sure?", label);
   return false;
 }
+
+/**
+ * markPainted sets the performance mark name once what the page holds now
+ * has been painted: after the next frame's rendering (a task queued from
+ * requestAnimationFrame runs after that frame's paint). make bench reads
+ * the popup's marks.
+ */
+export function markPainted(name) {
+  requestAnimationFrame(() => setTimeout(() => performance.mark(name), 0));
+}

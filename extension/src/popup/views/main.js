@@ -6,7 +6,7 @@
 
 import { CODES } from "../../background/core-api.js";
 import { t } from "../../i18n.js";
-import { h, header, notice, show, tabs } from "../dom.js";
+import { h, header, markPainted, notice, show, tabs } from "../dom.js";
 import { bg, describe, inPopup, start } from "../popup.js";
 import { devicesPage, isUnapproved, unapprovedNotice } from "./devices.js";
 import { needsReanchor, reanchorNotice } from "./reanchor.js";
@@ -87,9 +87,12 @@ export async function mainView(status, page = current, note = null) {
       );
     }
   };
+  // After a sync the page shows what the sync brought: a page that can
+  // (the Passwords page) updates in place, another is built again.
+  const again = (stale) => (body.refresh ? body.refresh() : renderPage(status, page, body, stale));
   syncButton.addEventListener("click", async () => {
     await sync();
-    renderPage(status, page, body);
+    again();
   });
   let used = false;
   for (const event of ["input", "click"])
@@ -97,8 +100,9 @@ export async function mainView(status, page = current, note = null) {
       used = true;
     });
   await renderPage(status, page, body);
+  markPainted("meshpass:first-paint"); // the page with this site's logins
   await sync();
-  if (!used && body.isConnected) renderPage(status, page, body, () => used || !body.isConnected);
+  if (!used && body.isConnected) again(() => used || !body.isConnected);
 }
 
 // showLog shows the log code of the last verified checkpoint (two devices
@@ -166,6 +170,8 @@ async function renderPage(status, page, body, stale = () => false) {
     if (e.code === CODES.LOCKED) return start();
     nodes = [notice("bad", describe(e))];
   }
-  if (!stale()) body.replaceChildren(...nodes);
+  if (stale()) return undefined;
+  body.replaceChildren(...nodes);
+  body.refresh = nodes.refresh;
   return undefined;
 }

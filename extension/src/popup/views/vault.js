@@ -1,11 +1,14 @@
 // The Passwords page of the unlocked view: save offers waiting for an
 // answer, the logins for the tab's site first (Fill), then every login
-// with a search; copy the username or password (the clipboard is cleared
-// 30 s later), edit, add.
+// with a search (a virtual list: only the rows on screen are built);
+// copy the username or password (the clipboard is cleared 30 s later),
+// edit, add.
 
 import { t } from "../../i18n.js";
-import { h, rich, statusLine } from "../dom.js";
-import { bg, busy, inPopup, targetTab } from "../popup.js";
+import { CODES } from "../../background/core-api.js";
+import { h, markPainted, rich, statusLine } from "../dom.js";
+import { bg, busy, describe, inPopup, siteMatches, start } from "../popup.js";
+import { virtualList } from "../vlist.js";
 import { entryForm } from "./entry.js";
 import { mainView } from "./main.js";
 import { copyCode } from "./totp.js";
@@ -62,20 +65,24 @@ export async function copy(text, line) {
   line.set("ok", t("Copied. The clipboard is cleared in 30 seconds."));
 }
 
-/** LIST_PAGE is how many rows of all logins the popup builds at a time. */
-const LIST_PAGE = 100;
-
-/** passwordsPage builds the page's nodes. */
+/**
+ * passwordsPage builds the page's nodes. It resolves as soon as the
+ * logins for the tab's site (asked of the core first, ranked by the
+ * site index) and the save offers are there: the list of all logins
+ * loads after that first paint, into a virtual list (vlist.js) that
+ * builds only the rows on screen. The nodes' refresh() reads the vault
+ * again and updates the page in place (after a sync), keeping the
+ * search, the scroll position and the focus.
+ */
 export async function passwordsPage(status) {
   const line = statusLine();
-  const [entries, tab, offers] = await Promise.all([bg("list"), targetTab(), bg("offers")]);
+  const [{ tab, matches }, offers] = await Promise.all([siteMatches(), bg("offers")]);
+  performance.mark("meshpass:matches"); // make bench: this site's logins answered
   const web = tab && /^https?:/.test(tab.url || "");
-  const byId = new Map(entries.map((e) => [e.id, e]));
-  // A match names the entry; its name and pending mark are the list's.
-  const matches = (web ? await bg("match", { url: tab.url, allowHTTP: true }) : []).map((m) => ({ ...byId.get(m.id), ...m }));
-  const out = offers.map((o) => offer(status, o, line));
+  const askMatches = () => (web ? bg("match", { url: tab.url, allowHTTP: true }) : Promise.resolve([]));
 
-  const row = (e, canFill) => {
+  const row = (e, canFill) => h("li", { "data-entry": e.id }, rowContent(e, canFill));
+  const rowContent = (e, canFill) => {
     const who = e.name
       ? t("$1 ($2 on $3)", e.name, e.username || t("(no username)"), e.sites[0] || "?")
       : t("$1 on $2", e.username || t("(no username)"), e.sites[0] || "?");
@@ -135,9 +142,7 @@ export async function passwordsPage(status) {
     if (copyTotp) copyTotp.addEventListener("click", () => busy(copyTotp, line, () => copyCode(e.id, line)));
     const edit = h("button", { class: "small", "data-action": "edit", "aria-label": t("Edit $1", who) }, t("Edit"));
     edit.addEventListener("click", () => busy(edit, line, () => entryForm(status, e.id)));
-    return h(
-      "li",
-      { "data-entry": e.id },
+    return [
       siteIcon(e.sites[0], canFill && e.match?.kind !== "registrable-domain" ? tab.url : null),
       h(
         "div",
@@ -151,19 +156,20 @@ export async function passwordsPage(status) {
       copyPass,
       copyTotp,
       edit,
-    );
+    ];
   };
 
-  if (web) {
-    let host = "";
-    try {
-      host = new URL(tab.url).host;
-    } catch {
-      // an unparsable URL: no host to name
-    }
-    out.push(h("h2", {}, t("For $1", host)));
-    if (matches.some((m) => m.match?.insecure)) {
-      out.push(
+  const offered = h("div", { "data-role": "offers" });
+  const showOffers = (list) => offered.replaceChildren(...list.map((o) => offer(status, o, line)));
+  showOffers(offers);
+  const out = [offered];
+
+  // This site's logins: the few the core matched, built whole.
+  const site = h("div", { "data-role": "site" });
+  const showMatches = (list) => {
+    const nodes = [];
+    if (list.some((m) => m.match?.insecure)) {
+      nodes.push(
         h(
           "p",
           { class: "notice warn", "data-role": "insecure" },
@@ -171,52 +177,90 @@ export async function passwordsPage(status) {
         ),
       );
     }
-    out.push(
-      matches.length
+    nodes.push(
+      list.length
         ? h(
             "ul",
             { class: "list", "data-role": "matches" },
-            matches.map((m) => row(m, true)),
+            list.map((m) => row(m, true)),
           )
         : h("p", { class: "muted", "data-role": "matches" }, t("No saved login for this site.")),
     );
-  }
-  const search = h("input", { type: "search", id: "search", placeholder: t("Search $1 logins", entries.length) });
-  const list = h("ul", { class: "list", "data-role": "entries" });
-  // A large vault shows its first rows, and more on request: searching
-  // is how one finds a login among thousands, and building every row
-  // would make the popup wait.
-  let limit = LIST_PAGE;
-  const render = () => {
-    const q = search.value.trim().toLowerCase();
-    const has = (s) => (s || "").toLowerCase().includes(q);
-    const shown = entries.filter(
-      (e) => !q || has(e.name) || has(e.username) || e.sites.some(has) || has(e.notes) || has(e.folder) || (e.tags || []).some(has),
-    );
-    list.replaceChildren(...shown.slice(0, limit).map((e) => row(e, false)));
-    if (shown.length === 0) list.append(h("li", { class: "muted" }, q ? t("Nothing matches.") : t("No logins saved yet.")));
-    if (shown.length > limit) {
-      const more = h(
-        "button",
-        { class: "small", "data-action": "more" },
-        t("Show $1 more of $2", Math.min(LIST_PAGE, shown.length - limit), shown.length),
-      );
-      more.addEventListener("click", () => {
-        limit += LIST_PAGE;
-        render();
-      });
-      list.append(h("li", { class: "more" }, more));
+    site.replaceChildren(...nodes);
+  };
+  if (web) {
+    let host = "";
+    try {
+      host = new URL(tab.url).host;
+    } catch {
+      // an unparsable URL: no host to name
     }
+    showMatches(matches);
+    out.push(h("h2", {}, t("For $1", host)), site);
+  }
+
+  // Every login: a virtual list, filled once the list arrives.
+  let entries = null;
+  const search = h("input", { type: "search", id: "search", placeholder: t("Search logins") });
+  const all = virtualList({
+    attrs: { "data-role": "entries", "aria-label": t("All logins") },
+    key: (e) => e.id,
+    fill: (li, e) => {
+      li.dataset.entry = e.id;
+      li.replaceChildren(...rowContent(e, false).filter(Boolean));
+    },
+    empty: () => (entries === null ? t("Loading all logins…") : search.value.trim() ? t("Nothing matches.") : t("No logins saved yet.")),
+  });
+  const shown = () => {
+    const q = search.value.trim().toLowerCase();
+    return q ? entries.filter((e) => haystack(e).includes(q)) : entries;
   };
   search.addEventListener("input", () => {
-    limit = LIST_PAGE;
-    render();
+    if (entries !== null) all.setItems(shown());
   });
-  render();
+  const showAll = (list) => {
+    if (entries === null) markPainted("meshpass:list-painted");
+    entries = list;
+    search.placeholder = t("Search $1 logins", list.length);
+    all.setItems(shown());
+  };
+  all.setItems([]);
+  // A failure after first paint is said on the page's status line; a
+  // lock meanwhile shows the locked view.
+  const failed = (e) => (e.code === CODES.LOCKED ? start() : line.set("bad", describe(e)));
+  // After first paint: the list, asked once the matches were answered so
+  // that the core answers the site's logins first.
+  const listed = bg("list").then(showAll, failed);
+
   const add = h("button", { class: "primary", id: "add" }, t("Add login"));
   add.addEventListener("click", () => busy(add, line, () => entryForm(status, null, tab)));
-  out.push(h("div", { class: "row" }, h("h2", { class: "grow" }, t("All logins")), add), search, list, line);
+  out.push(h("div", { class: "row" }, h("h2", { class: "grow" }, t("All logins")), add), search, all.element, line);
+
+  out.refresh = async () => {
+    await listed;
+    try {
+      const [m, o, list] = await Promise.all([askMatches(), bg("offers"), bg("list")]);
+      showOffers(o);
+      if (web) showMatches(m);
+      showAll(list);
+    } catch (e) {
+      await failed(e);
+    }
+    performance.mark("meshpass:refreshed"); // make bench: the page updated after its sync
+  };
   return out;
+}
+
+// The text a search looks in, lower case, kept per entry object (a new
+// list from the core is new objects).
+const haystacks = new WeakMap();
+function haystack(e) {
+  let s = haystacks.get(e);
+  if (s === undefined) {
+    s = [e.name, e.username, ...e.sites, e.notes, e.folder, ...(e.tags || [])].filter(Boolean).join("\n").toLowerCase();
+    haystacks.set(e, s);
+  }
+  return s;
 }
 
 // offer is a save offer a page made, with its two answers; or the warning
