@@ -196,11 +196,21 @@ test("extension end to end", async (t) => {
 
   let witnessB;
   await t.test("B asks to connect; both show the same witness code; A approves", async () => {
+    // A issues a connect code (the portal keeps a request made with it
+    // however many other requests arrive); B's request carries it.
+    const codePopup = await A.popup();
+    await goTo(codePopup, "devices");
+    await codePopup.locator("#issue-connect-code").click();
+    const code = (await codePopup.locator("[data-role=connect-code]").innerText({ timeout: 30_000 })).trim();
+    assert.match(code, /^[A-Za-z0-9_-]{20}$/);
+    await codePopup.close();
+
     const popupB = await B.popup();
     await popupB.locator("[data-tab=connect]").click();
     await popupB.locator("#portal").fill(proxy.url);
     await popupB.locator("#account").fill("alice");
     await popupB.locator("#device").fill("Alice's phone");
+    await popupB.locator("#connect-code").fill(code);
     await popupB.locator("#passphrase").fill(PASS_B);
     await popupB.locator("#passphrase2").fill(PASS_B);
     await popupB.locator("#connect").click();
@@ -242,6 +252,25 @@ test("extension end to end", async (t) => {
       list.map((e) => e.username),
       ["alice@bank"],
     );
+  });
+
+  await t.test("A moves to the same portal at another address (checked), and back; a wrong one is refused", async () => {
+    const popup = await A.popup();
+    await goTo(popup, "settings");
+    const shown = popup.locator("[data-role=device-portal]");
+    assert.equal((await shown.innerText()).trim(), portal.url);
+    await popup.locator("#move-portal").fill("http://127.0.0.1:9");
+    await popup.locator("#move-portal-go").click();
+    await popup.locator(".notice.bad").first().waitFor({ timeout: 30_000 });
+    assert.equal((await A.bg("status")).portal, portal.url, "a refused move changes nothing");
+    await popup.locator("#move-portal").fill(proxy.url); // the proxy in front of the same portal
+    await popup.locator("#move-portal-go").click();
+    await popup.locator("[data-role=device-portal]", { hasText: proxy.url }).waitFor({ timeout: 30_000 });
+    assert.equal((await A.bg("status")).portal, proxy.url);
+    await A.bg("sync");
+    await A.bg("movePortal", { portal: portal.url });
+    assert.equal((await A.bg("status")).portal, portal.url);
+    await popup.close();
   });
 
   await t.test("B fills the bank login: plain, React-style and two-step forms", async () => {

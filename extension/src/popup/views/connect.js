@@ -11,18 +11,21 @@ import { bg, busy, describe, start } from "../popup.js";
 /** connectForm is the Connect tab's content, over the shared setup fields. */
 export function connectForm(form) {
   const { line } = form;
+  const code = h("input", { type: "text", id: "connect-code", autocomplete: "off", spellcheck: "false" });
   const go = h("button", { class: "primary", id: "connect" }, t("Ask to connect"));
   go.addEventListener("click", () =>
     busy(go, line, async () => {
       await form.checkPassphrase();
       await form.savePortal();
-      await bg("startConnect", form.value());
+      await bg("startConnect", { ...form.value(), code: code.value.trim() });
       await start();
     }),
   );
   return [
     h("p", { class: "muted" }, t("Connect this browser to a profile you already have; approve it on an administration device.")),
     form.fields,
+    h("label", { for: "connect-code" }, t("Connect code (optional: Devices, Issue a connect code, on your other device)")),
+    code,
     form.passFields,
     h("div", { class: "row end" }, go),
     line,

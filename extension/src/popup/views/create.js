@@ -35,19 +35,22 @@ export function createForm(form) {
   account.addEventListener("input", check);
   portal.addEventListener("change", check);
 
+  const invitation = h("input", { type: "text", id: "invitation", autocomplete: "off", spellcheck: "false" });
   const go = h("button", { class: "primary", id: "create" }, t("Create profile"));
   go.addEventListener("click", () =>
     busy(go, line, async () => {
       await form.checkPassphrase();
       line.set("", t("Creating keys and the profile…"));
       await form.savePortal();
-      await bg("create", form.value());
+      await bg("create", { ...form.value(), invitation: invitation.value.trim() });
       await start();
     }),
   );
   return [
     h("p", { class: "muted" }, t("A new profile on a portal: this browser becomes its first administration device.")),
     form.fields,
+    h("label", { for: "invitation" }, t("Invitation code (only if the portal's operator gave you one)")),
+    invitation,
     form.passFields,
     h("div", { class: "row end" }, go),
     line,

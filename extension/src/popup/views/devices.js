@@ -33,7 +33,33 @@ export async function devicesPage(status) {
 async function pendingSection(status, line) {
   const box = h("div", { "data-role": "pending-section" });
   await fillPending(box, status, line);
-  return [box];
+  return [box, connectCodeSection(line)];
+}
+
+// connectCodeSection issues a connect code for the device about to
+// connect: a request made with it is kept however many other requests a
+// flood sends to the portal.
+function connectCodeSection(line) {
+  const shown = h("div", { class: "mono", "data-role": "connect-code" });
+  const issue = h("button", { class: "small", id: "issue-connect-code" }, t("Issue a connect code"));
+  issue.addEventListener("click", () =>
+    busy(issue, line, async () => {
+      const { code } = await bg("issueConnectCode");
+      shown.replaceChildren(code);
+      line.set("ok", t("Type this code in the new device's Connect tab. It works once, for a day."));
+    }),
+  );
+  return h(
+    "div",
+    {},
+    h(
+      "p",
+      { class: "muted" },
+      t("Connecting a new device? A connect code lets its request through even if others flood the portal with requests."),
+    ),
+    h("div", { class: "row" }, issue),
+    shown,
+  );
 }
 
 // fillPending lists the requests into box; while a device is still

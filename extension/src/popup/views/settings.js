@@ -61,8 +61,36 @@ export async function settingsPage() {
     line,
     h("h2", {}, t("Keyboard shortcuts")),
     await shortcuts(),
+    ...(await movePortalSection()),
     h("h2", {}, t("Import and export")),
     h("p", { class: "muted" }, t("Import another password manager's export, or export this vault, on a page of its own.")),
     h("div", { class: "row" }, h("button", { id: "transfer-open", onclick: () => openTransferPage(inPopup) }, t("Import or export…"))),
+  ];
+}
+
+// movePortalSection shows the portal this device uses and moves it to the
+// same portal at a new address; the core checks the move first (the same
+// log key, a log extending the one verified here, this account's profile).
+async function movePortalSection() {
+  const status = await bg("status");
+  if (!status.device || status.connecting) return [];
+  const line = statusLine();
+  const current = h("div", { class: "mono", "data-role": "device-portal" }, status.portal);
+  const to = h("input", { type: "url", id: "move-portal", placeholder: "https://" });
+  const move = h("button", { id: "move-portal-go" }, t("Move"));
+  move.addEventListener("click", () =>
+    busy(move, line, async () => {
+      const moved = await bg("movePortal", { portal: to.value.trim() });
+      current.replaceChildren(moved.portal);
+      to.value = "";
+      line.set("ok", t("This device now uses $1: the same log and the same profile.", moved.portal));
+    }),
+  );
+  return [
+    h("h2", {}, t("This device's portal")),
+    current,
+    h("label", { for: "move-portal" }, t("The portal moved? Its new address (checked: it must serve the same log and profile)")),
+    h("div", { class: "row" }, to, move),
+    line,
   ];
 }
