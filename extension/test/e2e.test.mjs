@@ -201,7 +201,7 @@ test("extension end to end", async (t) => {
     const codePopup = await A.popup();
     await goTo(codePopup, "devices");
     await codePopup.locator("#issue-connect-code").click();
-    const code = (await codePopup.locator("[data-role=connect-code]").innerText({ timeout: 30_000 })).trim();
+    const code = (await codePopup.locator("[data-role=connect-code]").filter({ hasText: /\S/ }).innerText({ timeout: 30_000 })).trim();
     assert.match(code, /^[A-Za-z0-9_-]{20}$/);
     await codePopup.close();
 
