@@ -146,7 +146,7 @@ async function fillOnce(b, page, tabId, id, { react = false } = {}) {
       const t1 = performance.timeOrigin + performance.now();
       return { t0, t1, r };
     },
-    { tabId, id },
+    { tabId, id, url: page.url() },
   );
   const driver = performance.now() - d0;
   if (!sent.r || sent.r.error) throw new Error(`fillTab: ${JSON.stringify(sent.r)}`);
