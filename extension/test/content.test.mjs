@@ -535,7 +535,10 @@ test("askFirst is refused: a credential never waits in the page while a banner d
   const { page, out } = await newPage(t);
   await page.goto(`${server.origin}/plain.html`);
   await ready(page, out);
-  assert.deepEqual(await deliver(page.mainFrame(), fillMsg({ askFirst: true, host: "bank.example" })), { filled: null, reason: "ask-first" });
+  assert.deepEqual(await deliver(page.mainFrame(), fillMsg({ askFirst: true, host: "bank.example" })), {
+    filled: null,
+    reason: "ask-first",
+  });
   assert.equal(await hasBanner(page), false);
   assert.deepEqual(await values(page), { username: "", password: "" });
   assert.ok(!(await page.content()).includes(PASS));
@@ -957,7 +960,10 @@ test("popup fill is bound to the page it listed: a tab that moved to a sibling h
   // Between the popup's listing and the click, the tab goes to another host of the site.
   await page.goto(`http://user-content.bank.localhost:${server.port}/sibling.html`);
   await ready(page, out);
-  await assert.rejects(fillTab(1, "acme", listed), /moved to user-content\.bank\.localhost:\d+ after meshpass listed the logins for bank\.localhost/);
+  await assert.rejects(
+    fillTab(1, "acme", listed),
+    /moved to user-content\.bank\.localhost:\d+ after meshpass listed the logins for bank\.localhost/,
+  );
   await sleep(300);
   assert.deepEqual(await values(page), { username: "", password: "" });
   assert.deepEqual(loop.sent, [], "not even probed");

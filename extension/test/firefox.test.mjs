@@ -191,7 +191,10 @@ test("extension end to end in Firefox", async (t) => {
     await until(async () => (await F2.badge(shop.url())) === "+", "the toolbar button's mark");
     assert.equal(await shop.evaluate(() => document.querySelectorAll("[data-meshpass]").length), 0, "nothing on the page");
     const popup = await F2.popup(shop.url());
-    await until(async () => /Save the login alice@shop on shop\.localhost/.test(await text(popup, "[data-role=offer]")), "the popup's offer");
+    await until(
+      async () => /Save the login alice@shop on shop\.localhost/.test(await text(popup, "[data-role=offer]")),
+      "the popup's offer",
+    );
     await press(popup, "[data-role=offer] [data-action=save-offer]");
     await until(async () => (await F2.bg("list")).some((e) => e.username === "alice@shop"), "F2's vault to hold the new login");
     await popup.close();
@@ -257,7 +260,10 @@ test("extension end to end in Firefox", async (t) => {
     await page.waitForSelector("[data-page=passwords]", { timeout: 30_000 });
     await page.close();
     const all = await Promise.all((await F3.bg("list")).map((e) => F3.bg("secret", { id: e.id })));
-    assert.deepEqual(Object.fromEntries(all.map((e) => [e.username, e.password])), { "alice@bank": "hunter2-bank", "alice@shop": "shop-secret-1" });
+    assert.deepEqual(Object.fromEntries(all.map((e) => [e.username, e.password])), {
+      "alice@bank": "hunter2-bank",
+      "alice@shop": "shop-secret-1",
+    });
     assert.equal((await F3.bg("status")).administrator, true);
   });
 

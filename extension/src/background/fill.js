@@ -220,7 +220,11 @@ export async function fillTab(tabId, id, listed) {
   if (listed !== undefined && (!originOf(listed) || originOf(listed) !== originOf(top.url))) {
     throw new CoreError({
       code: core.CODES.NOT_ALLOWED,
-      message: t("This tab moved to $1 after meshpass listed the logins for $2. Open meshpass again to fill.", hostOf(top.url) || "?", hostOf(listed) || "?"),
+      message: t(
+        "This tab moved to $1 after meshpass listed the logins for $2. Open meshpass again to fill.",
+        hostOf(top.url) || "?",
+        hostOf(listed) || "?",
+      ),
     });
   }
   const cred = await credentialFor(id, top.url);

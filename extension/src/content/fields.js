@@ -552,7 +552,8 @@ export function formActionOrigin(field) {
   if (!form) return "";
   const actions = [form.getAttribute("action")];
   for (const e of form.elements) {
-    const submitter = (e.localName === "button" && e.type === "submit") || (e.localName === "input" && (e.type === "submit" || e.type === "image"));
+    const submitter =
+      (e.localName === "button" && e.type === "submit") || (e.localName === "input" && (e.type === "submit" || e.type === "image"));
     if (submitter && e.hasAttribute("formaction")) actions.push(e.getAttribute("formaction"));
   }
   const own = form.ownerDocument.defaultView?.location.origin;

@@ -22,7 +22,9 @@ beforeEach((t) => {
 
 describe("fillTab", () => {
   it("is bound to the origin the popup listed: a tab that moved to a sibling host gets nothing", async () => {
-    const t = { 1: { url: "https://login.bank.test/", frames: [{ frameId: 0, documentId: "top", url: "https://login.bank.test/", fields: LOGIN }] } };
+    const t = {
+      1: { url: "https://login.bank.test/", frames: [{ frameId: 0, documentId: "top", url: "https://login.bank.test/", fields: LOGIN }] },
+    };
     const chrome = fakeBrowser(t);
     const core = fakeCore([BANK]);
     await assert.rejects(fillTab(1, "bank", "https://bank.test/login"), {

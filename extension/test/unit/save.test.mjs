@@ -36,7 +36,9 @@ describe("onSubmitted", () => {
     const chrome = fakeBrowser(t);
     const core = fakeCore([]);
     await save.onSubmitted(sender(t, 1, 0), { username: "alice", password: "pw" });
-    assert.deepEqual(offersShown(chrome), [{ tabId: 1, title: "meshpass: save the login for alice on bank.test? Open meshpass to answer." }]);
+    assert.deepEqual(offersShown(chrome), [
+      { tabId: 1, title: "meshpass: save the login for alice on bank.test? Open meshpass to answer." },
+    ]);
     assert.deepEqual(await save.offers(), [{ tabId: 1, host: "bank.test", username: "alice", update: false }], "offers carry no password");
     assertNoSecretsAsked(core);
   });
