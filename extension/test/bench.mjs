@@ -251,9 +251,10 @@ function row(name, s, note = "") {
 // answered is a new one (its performance.timeOrigin changed).
 async function firefoxBench(portal, sites) {
   const b = await FirefoxBrowser.launch("bench", { prefs: { "extensions.background.idle.timeout": FIREFOX_IDLE_MS } });
-  // Firefox stops an idle event page even while it works on an answer
-  // (create takes longer than FIREFOX_IDLE_MS): until the cold fills, a
-  // message every 300 ms keeps it running, as any event does.
+  // Until the cold fills, a message every 300 ms keeps the event page
+  // running, as any event does, so that no warm fill pays for a restart.
+  // (The extension keeps its background alive only while an answer is in
+  // flight, keepalive.js; between two calls Firefox may stop it.)
   let keep = setInterval(() => b.bg("status").catch(() => {}), 300);
   try {
     const host = `bank.localhost:${sites.port}`;
