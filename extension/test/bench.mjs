@@ -171,7 +171,7 @@ async function fillOnce(b, page, tabId, id, { react = false } = {}) {
       const t1 = performance.timeOrigin + performance.now();
       return { t0, t1, r };
     },
-    { tabId, id },
+    { tabId, id, url: page.url() },
   );
   const driver = performance.now() - d0;
   if (!sent.r || sent.r.error) throw new Error(`fillTab: ${JSON.stringify(sent.r)}`);
@@ -441,9 +441,10 @@ function coldRows(c, title) {
 // answered is a new one (its performance.timeOrigin changed).
 async function firefoxBench(portal, sites) {
   const b = await FirefoxBrowser.launch("bench", { prefs: { "extensions.background.idle.timeout": FIREFOX_IDLE_MS } });
-  // Firefox stops an idle event page even while it works on an answer
-  // (create takes longer than FIREFOX_IDLE_MS): until the cold fills, a
-  // message every 300 ms keeps it running, as any event does.
+  // Until the cold fills, a message every 300 ms keeps the event page
+  // running, as any event does, so that no warm fill pays for a restart.
+  // (The extension keeps its background alive only while an answer is in
+  // flight, keepalive.js; between two calls Firefox may stop it.)
   let keep = setInterval(() => b.bg("status").catch(() => {}), 300);
   try {
     const host = `bank.localhost:${sites.port}`;

@@ -137,6 +137,21 @@ function totpCode(secret, ms) {
   return String((mac.readUInt32BE(off) & 0x7fffffff) % 1_000_000).padStart(6, "0");
 }
 
+// answerOffer opens the popup for page, checks its save offer says what
+// (a RegExp), and answers it: "save" or "dismiss" (Not now); a screenshot
+// of the offer is taken when name is given.
+async function answerOffer(browser, page, what, answer, name) {
+  const popup = await browser.popup(page);
+  const offer = popup.locator("[data-role=offer]");
+  await offer.waitFor({ timeout: 15_000 });
+  assert.match(await offer.innerText(), what);
+  if (name) await shot(popup, name);
+  if (answer === "save") await offer.locator("[data-action=save-offer]").click();
+  else await offer.locator("button", { hasText: "Not now" }).click();
+  await offer.waitFor({ state: "detached", timeout: 15_000 });
+  await popup.close();
+}
+
 async function values(page, frame = page) {
   return { username: await frame.inputValue("#username"), password: await frame.inputValue("#password") };
 }
@@ -387,7 +402,7 @@ test("extension end to end", async (t) => {
     await B.bg("add", { sites: [new URL(url).host], username: "alice@insecure", password: "pw-insecure" });
     const page = await B.open(url);
     const id = (await B.bg("match", { url, allowHTTP: true }))[0].id;
-    const filling = B.bg("fillTab", { tabId: await B.tabId(page), id });
+    const filling = B.bg("fillTab", { tabId: await B.tabId(page), id, url: page.url() });
     assert.match(await bannerText(page, { timeout: 15_000 }), /not secure/);
     await page.waitForTimeout(700); // the banner ignores clicks in its first 500 ms
     assert.deepEqual(await values(page), { username: "", password: "" }, "nothing filled before the click");
@@ -399,15 +414,16 @@ test("extension end to end", async (t) => {
     await page.close();
   });
 
-  await t.test("B submits a new login on shop.localhost and saves it from the page", async () => {
+  await t.test("B submits a new login on shop.localhost and saves it from the popup (nothing on the page)", async () => {
     const shop = await B.open(sites.site("shop.localhost", "plain.html"));
     await shop.locator("#username").fill("alice@shop");
     await shop.locator("#password").fill("shop-secret-1");
     await Promise.all([shop.waitForURL(/welcome/), shop.locator("#submit").click()]);
-    assert.match(await bannerText(shop, { timeout: 15_000 }), /Save login for alice@shop/);
-    await shop.waitForTimeout(700); // the banner ignores clicks in its first 500 ms
-    await shot(shop, "06-offer-save-on-page");
-    await clickBanner(shop, "save");
+    // The offer is the browser's: the toolbar button's badge, and the popup.
+    const tabId = await B.tabId(shop);
+    await waitFor(async () => (await B.control.evaluate((id) => chrome.action.getBadgeText({ tabId: id }), tabId)) === "+", "the badge");
+    assert.equal(await hasBanner(shop), false, "nothing on the page");
+    await answerOffer(B, shop, /Save the login alice@shop on shop\.localhost/, "save", "06-offer-save-in-popup");
     await waitFor(async () => (await B.bg("list")).some((e) => e.username === "alice@shop"), "B's vault to hold the new login");
     await shop.close();
   });
@@ -421,8 +437,7 @@ test("extension end to end", async (t) => {
     await page.locator("#username").fill("alice@bank");
     await page.locator("#password").fill("hunter2-bank");
     await Promise.all([page.waitForURL(/welcome/), page.locator("#submit").click()]);
-    assert.match(await bannerText(page, { timeout: 15_000 }), /Save login for alice@bank on login\.bank\.localhost/);
-    await clickBanner(page, "save");
+    await answerOffer(B, page, /Save the login alice@bank on login\.bank\.localhost/, "save");
     await waitFor(async () => (await B.bg("list")).find((e) => e.username === "alice@bank").sites.length === 2, "the host added");
     assert.equal((await B.bg("list")).filter((e) => e.username === "alice@bank").length, 1, "no second entry");
     // Typed again there: saved now, nothing to offer.
@@ -439,8 +454,8 @@ test("extension end to end", async (t) => {
     await page.locator("#username").fill("alice@bank");
     await page.locator("#password").fill("other-password");
     await Promise.all([page.waitForURL(/welcome/), page.locator("#submit").click()]);
-    assert.match(await bannerText(page, { timeout: 15_000 }), /Save login for alice@bank/);
-    await clickBanner(page, "dismiss");
+    assert.equal(await hasBanner(page), false, "nothing on the page");
+    await answerOffer(B, page, /Save the login alice@bank on www\.bank\.localhost/, "dismiss");
     await waitFor(async () => (await B.bg("offers")).length === 0, "the offer to be dropped");
     await page.close();
   });
@@ -460,7 +475,7 @@ test("extension end to end", async (t) => {
       const popup = await B.popup(page);
       await popup.locator("[data-role=matches]").waitFor();
       assert.equal(await popup.locator("[data-role=matches] li").count(), 0, `${host} is offered no login`);
-      await assert.rejects(B.bg("fillTab", { tabId: await B.tabId(page), id: bankId }), /not for/);
+      await assert.rejects(B.bg("fillTab", { tabId: await B.tabId(page), id: bankId, url: page.url() }), /not for/);
       assert.deepEqual(await values(page), { username: "", password: "" });
       await popup.close();
       await page.close();
@@ -473,7 +488,7 @@ test("extension end to end", async (t) => {
     const framed = await B.open(`${bank("iframe.html")}?src=${encodeURIComponent(sites.site("evil.localhost", "plain.html"))}`);
     const evilFrame = framed.frameLocator("#frame");
     await evilFrame.locator("#username").waitFor();
-    const r = await B.bg("fillTab", { tabId: await B.tabId(framed), id: bankId });
+    const r = await B.bg("fillTab", { tabId: await B.tabId(framed), id: bankId, url: framed.url() });
     assert.deepEqual(gotFill(r), { username: false, password: false });
     assert.equal(await evilFrame.locator("#username").inputValue(), "");
     assert.equal(await evilFrame.locator("#password").inputValue(), "");
@@ -482,14 +497,14 @@ test("extension end to end", async (t) => {
     const clickjack = await B.open(`${sites.site("evil.localhost", "iframe.html")}?src=${encodeURIComponent(bank("plain.html"))}`);
     const bankFrame = clickjack.frameLocator("#frame");
     await bankFrame.locator("#username").waitFor();
-    await assert.rejects(B.bg("fillTab", { tabId: await B.tabId(clickjack), id: bankId }), /not for/);
+    await assert.rejects(B.bg("fillTab", { tabId: await B.tabId(clickjack), id: bankId, url: clickjack.url() }), /not for/);
     assert.equal(await bankFrame.locator("#password").inputValue(), "");
 
     // The bank framing its own login is filled.
     const own = await B.open(`${bank("iframe.html")}?src=plain.html`);
     const ownFrame = own.frameLocator("#frame");
     await ownFrame.locator("#username").waitFor();
-    const filled = await B.bg("fillTab", { tabId: await B.tabId(own), id: bankId });
+    const filled = await B.bg("fillTab", { tabId: await B.tabId(own), id: bankId, url: own.url() });
     assert.deepEqual(gotFill(filled), { username: true, password: true });
     assert.equal(await ownFrame.locator("#password").inputValue(), "hunter2-bank");
     for (const p of [framed, clickjack, own]) await p.close();
@@ -668,8 +683,14 @@ test("extension end to end", async (t) => {
     await shop.locator("#username").fill("dora@shop");
     await shop.locator("#password").fill("dora-shop-1");
     await Promise.all([shop.waitForURL(/welcome/), shop.locator("#submit").click()]);
-    assert.match(await bannerText(shop, { timeout: 15_000 }), /Zugangsdaten für dora@shop auf .* in meshpass speichern\?/);
-    await shot(shop, "26-de-offer-save-on-page");
+    // The offer is in the popup (nothing on the page), in German.
+    const offerPopup = await D.popup(shop);
+    const offer = offerPopup.locator("[data-role=offer]");
+    await offer.waitFor({ timeout: 15_000 });
+    assert.match(await offer.innerText(), /dora@shop/);
+    assert.match(await offer.locator("[data-action=save-offer]").innerText(), /Speichern/);
+    await shot(offerPopup, "26-de-offer-save-in-popup");
+    await offerPopup.close();
     await shop.close();
   });
 

@@ -126,12 +126,14 @@ export class FirefoxBrowser {
 
   /**
    * extensionPage opens path (an extension page) in a new tab through
-   * tabs.create, and finds that tab's puppeteer page by its location.
+   * tabs.create, or through open() (a click on an extension page that
+   * opens it), and finds that tab's puppeteer page by its location.
    */
-  async extensionPage(path) {
+  async extensionPage(path, open) {
     const url = `${EXTENSION_ORIGIN}/${path}`;
     const before = new Set(await this.browser.pages());
-    await this.control.evaluate((u) => chrome.tabs.create({ url: u }), url);
+    if (open) await open();
+    else await this.control.evaluate((u) => chrome.tabs.create({ url: u }), url);
     const page = await until(async () => {
       for (const p of await this.browser.pages()) {
         if (before.has(p)) continue;
@@ -149,6 +151,20 @@ export class FirefoxBrowser {
     const p = await this.extensionPage(`popup.html?tab=${tab}`);
     await p.setViewport({ width: 380, height: 600 });
     return p;
+  }
+
+  /**
+   * backgroundStarted is the time origin of the running background page: it
+   * changes when Firefox stopped the page and a later event started it anew.
+   */
+  async backgroundStarted() {
+    return this.control.evaluate(async () => (await browser.runtime.getBackgroundPage()).performance.timeOrigin);
+  }
+
+  /** badge is the toolbar button's badge text on the tab showing url. */
+  async badge(url) {
+    const tabId = await this.tabId(url);
+    return this.control.evaluate((id) => chrome.action.getBadgeText({ tabId: id }), tabId);
   }
 
   async close() {

@@ -7,8 +7,13 @@
 // F2 asks to connect and F1 approves it in its popup after both show the
 // same witness code; F2 fills the bank login from the popup (plain and
 // React-style forms) and by the shortcut's path; a look-alike host gets
-// nothing; F2 saves a new login from the page's banner; F1 sees it after
-// sync.
+// nothing; F2 saves a new login from the popup's offer (the page shows
+// nothing); F1 sees it after sync. F1 escrows 2-of-3 on its escrow page;
+// F3, with nothing, recovers from shares 1 and 3. F3 runs with the event
+// page's idle timeout at 2 s (extensions.background.idle.timeout): on a
+// plain-http page the fill waits for the person's click on the "not
+// secure" banner three times that long, and the background page that
+// answers must be the one that started (kept alive, not stopped mid-answer).
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -22,6 +27,10 @@ let portal;
 let sites;
 let F1;
 let F2;
+let F3;
+/** IDLE_MS is F3's event page idle timeout. */
+const IDLE_MS = 2000;
+const PASS_3 = "correct horse battery F3";
 
 before(async () => {
   // Keep whatever started, so that after() stops it even when one failed.
@@ -32,7 +41,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.allSettled([F1?.close(), F2?.close()]);
+  await Promise.allSettled([F1?.close(), F2?.close(), F3?.close()]);
   await sites?.close();
   await portal?.stop();
 });
@@ -162,30 +171,33 @@ test("extension end to end in Firefox", async (t) => {
     // an extension page of the same add-on.
     const commands = await F2.control.evaluate(() => chrome.commands.getAll());
     assert.ok(commands.some((c) => c.name === "fill-login"));
-    const r = await F2.bg("fillTab", { tabId, id: (await F2.bg("list"))[0].id });
+    const r = await F2.bg("fillTab", { tabId, id: (await F2.bg("list"))[0].id, url: page.url() });
     assert.deepEqual([r.username, r.password], [true, true]);
     assert.deepEqual(await values(page), { username: "alice@bank", password: "hunter2-bank" });
     await page.close();
 
     const evil = await F2.open(sites.site("bank.localhost.evil.localhost", "plain.html"));
     const id = (await F2.bg("list"))[0].id;
-    await assert.rejects(F2.bg("fillTab", { tabId: await F2.tabId(evil.url()), id }), /not for/);
+    await assert.rejects(F2.bg("fillTab", { tabId: await F2.tabId(evil.url()), id, url: evil.url() }), /not for/);
     assert.deepEqual(await values(evil), { username: "", password: "" });
     await evil.close();
   });
 
-  await t.test("F2 saves a new login from the page's banner; F1 sees it after sync", async () => {
+  await t.test("F2 saves a new login from the popup's offer (nothing on the page); F1 sees it after sync", async () => {
     const shop = await F2.open(sites.site("shop.localhost", "plain.html"));
     await fill(shop, "#username", "alice@shop");
     await fill(shop, "#password", "shop-secret-1");
     await Promise.all([shop.waitForNavigation(), shop.click("#submit")]);
-    const offers = await until(async () => {
-      const o = await F2.bg("offers");
-      return o.length ? o : null;
-    }, "the save offer");
-    assert.equal(offers[0].username, "alice@shop");
-    await clickBannerButton(shop, ["Save", "Not now"], 0);
+    await until(async () => (await F2.badge(shop.url())) === "+", "the toolbar button's mark");
+    assert.equal(await shop.evaluate(() => document.querySelectorAll("[data-meshpass]").length), 0, "nothing on the page");
+    const popup = await F2.popup(shop.url());
+    await until(
+      async () => /Save the login alice@shop on shop\.localhost/.test(await text(popup, "[data-role=offer]")),
+      "the popup's offer",
+    );
+    await press(popup, "[data-role=offer] [data-action=save-offer]");
     await until(async () => (await F2.bg("list")).some((e) => e.username === "alice@shop"), "F2's vault to hold the new login");
+    await popup.close();
     await shop.close();
 
     await F1.bg("sync");
@@ -193,5 +205,86 @@ test("extension end to end in Firefox", async (t) => {
     assert.deepEqual(list.map((e) => e.username).sort(), ["alice@bank", "alice@shop"]);
     const secret = await F1.bg("secret", { id: list.find((e) => e.username === "alice@shop").id });
     assert.equal(secret.password, "shop-secret-1");
+  });
+
+  let shares;
+  await t.test("F1 escrows 2-of-3 on its escrow page, beside the account and portal", async () => {
+    const popup = await F1.popup();
+    await press(popup, "[data-page=devices]");
+    await settled(popup);
+    const page = await F1.extensionPage("popup.html?page=escrow", () => press(popup, "#escrow-open"));
+    await popup.close();
+    assert.equal(await text(page, "[data-role=escrow-account] [data-role=account]"), "alice");
+    assert.equal(await text(page, "[data-role=escrow-account] [data-role=portal]"), portal.url);
+    await fill(page, "#escrow-passphrase", PASS_1);
+    await page.click("#escrow");
+    shares = await until(
+      async () => {
+        const error = await text(page, "[data-role=status] .notice.bad");
+        if (error) throw new Error(`escrow failed: ${error}`);
+        const got = await page.$$eval("[data-role=share] .mono", (els) => els.map((e) => e.innerText));
+        return got.length === 3 ? got : null;
+      },
+      "the escrow shares",
+      60_000,
+    );
+    await page.close();
+  });
+
+  await t.test("F3, with nothing, recovers from shares 1 and 3 (its event page stopped after 2 s idle)", async () => {
+    F3 = await FirefoxBrowser.launch("f3", { prefs: { "extensions.background.idle.timeout": IDLE_MS } });
+    const page = await F3.extensionPage("popup.html?page=recover");
+    await fill(page, "#portal", portal.url);
+    await fill(page, "#account", "alice");
+    await fill(page, "#device", "Alice's new Firefox");
+    await fill(page, "#passphrase", PASS_3);
+    await fill(page, "#passphrase2", PASS_3);
+    // A mistyped share is named.
+    const typo = shares[1].replace(/[A-Z2-7](?=[^A-Z2-7]*$)/, (ch) => (ch === "A" ? "B" : "A"));
+    await page.$eval("#shares", (e, v) => (e.value = v), `${shares[0]}\n${typo}`);
+    await page.click("#recover");
+    await until(async () => (await text(page, "[data-role=status]")).includes("share 2"), "the mistyped share named", 30_000);
+    await page.$eval("#shares", (e, v) => (e.value = v), `${shares[0]}\n${shares[2]}`);
+    await page.click("#recover");
+    // Recovery replaced the keys the old shares open: it shows new ones.
+    const fresh = await until(
+      async () => {
+        const got = await page.$$eval("[data-role=share] .mono", (els) => els.map((e) => e.innerText));
+        return got.length === 3 ? got : null;
+      },
+      "the new shares",
+      90_000,
+    );
+    for (const s of fresh) assert.ok(!shares.includes(s), "the new shares are new");
+    await press(page, "#recovered-continue");
+    await page.waitForSelector("[data-page=passwords]", { timeout: 30_000 });
+    await page.close();
+    const all = await Promise.all((await F3.bg("list")).map((e) => F3.bg("secret", { id: e.id })));
+    assert.deepEqual(Object.fromEntries(all.map((e) => [e.username, e.password])), {
+      "alice@bank": "hunter2-bank",
+      "alice@shop": "shop-secret-1",
+    });
+    assert.equal((await F3.bg("status")).administrator, true);
+  });
+
+  await t.test("plain http asks before filling; the background page stays up while the person decides", async () => {
+    const url = sites.site("insecure.test", "plain.html");
+    await F3.bg("add", { sites: [new URL(url).host], username: "alice@insecure", password: "pw-insecure" });
+    const page = await F3.open(url);
+    const id = (await F3.bg("match", { url, allowHTTP: true }))[0].id;
+    // Idle first: the next call starts a background page of its own.
+    await new Promise((r) => setTimeout(r, IDLE_MS * 2));
+    const filling = F3.bg("fillTab", { tabId: await F3.tabId(url), id, url });
+    await until(() => page.evaluate(() => document.querySelectorAll('[data-meshpass="banner"]').length === 1), "the not-secure banner");
+    const started = await F3.backgroundStarted();
+    // The person takes three idle timeouts to decide.
+    await new Promise((r) => setTimeout(r, IDLE_MS * 3));
+    assert.deepEqual(await values(page), { username: "", password: "" }, "nothing filled before the click");
+    assert.equal(await F3.backgroundStarted(), started, "the background page was not stopped mid-answer");
+    await clickBannerButton(page, ["Fill", "Cancel"], 0);
+    const r = await filling;
+    assert.deepEqual([r.username, r.password], [true, true]);
+    assert.deepEqual(await values(page), { username: "alice@insecure", password: "pw-insecure" });
+    await page.close();
   });
 });

@@ -78,7 +78,6 @@ export function workerLoop(page, entries, settings = {}) {
         try {
           if (msg.type === "meshpass:fields") await onFields(s);
           else if (msg.type === "meshpass:submitted") await save.onSubmitted(s, msg);
-          else if (msg.type === "meshpass:saveAnswer") await save.answer(1, msg.save === true, new URL(s.url).origin);
         } catch (e) {
           errors.push(e);
         }

@@ -5,12 +5,16 @@
 // it fills. Every listener is registered at the top level, so the browser
 // can stop the worker at any time and wake it for the next event; the
 // unlocked keys come back from chrome.storage.session (the core resumes
-// its session when it loads), so a restart costs the person nothing.
+// its session when it loads), so a restart costs the person nothing. What
+// a listener starts runs under whileBusy (keepalive.js): the browser does
+// not stop the worker (Firefox: the event page) while an answer is still
+// being worked out, such as a fill waiting for the person's click.
 
 import { CoreError, startCore } from "./core.js";
 import * as core from "./core-api.js";
 import { t } from "../i18n.js";
 import { fillBest, fillTab, onFields } from "./fill.js";
+import { whileBusy } from "./keepalive.js";
 import * as save from "./save.js";
 import * as state from "./state.js";
 
@@ -105,7 +109,11 @@ async function command(msg) {
         throw new CoreError({ code: CODES.BAD_REQUEST, message: e.message });
       }
     case "fillTab":
-      return fillTab(Number(arg.tabId), String(arg.id));
+      // The page the popup listed the entry for: the fill is refused if
+      // the tab shows another origin now.
+      if (typeof arg.url !== "string" || !arg.url)
+        throw new CoreError({ code: CODES.BAD_REQUEST, message: "fillTab needs url: the page the logins were listed for" });
+      return fillTab(Number(arg.tabId), String(arg.id), arg.url);
     case "offers":
       return save.offers();
     case "answerOffer":
@@ -133,13 +141,6 @@ async function fromPage(msg, sender) {
     case "meshpass:submitted":
       await lockIfIdle();
       return save.onSubmitted(sender, msg);
-    case "meshpass:saveAnswer": {
-      await lockIfIdle();
-      // The page learns whether its login was saved, not whether the
-      // portal is reachable (pending).
-      const { saved, updated, otherSite } = await save.answer(sender.tab.id, msg.save === true, new URL(sender.url).origin);
-      return { saved, updated, otherSite };
-    }
     default:
       return null;
   }
@@ -175,7 +176,7 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   if (isExtensionPage(sender) && typeof msg.cmd === "string") work = fromExtension(msg);
   else if (isContentScript(sender) && typeof msg.type === "string") work = fromPage(msg, sender);
   else return false;
-  work.then(
+  whileBusy(work).then(
     (result) => sendResponse({ ok: result ?? null }),
     (e) => sendResponse({ error: e instanceof CoreError ? e.toJSON() : { code: CODES.INTERNAL, message: String(e.message || e) } }),
   );
@@ -183,22 +184,20 @@ chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
 });
 
 chrome.commands.onCommand.addListener((command, tab) => {
-  if (command === "fill-login" && tab) fillByShortcut(tab).catch(() => {});
+  if (command === "fill-login" && tab) whileBusy(fillByShortcut(tab)).catch(() => {});
 });
 
 chrome.contextMenus.onClicked.addListener((info, tab) => {
-  if (info.menuItemId === "meshpass-fill" && tab) fillByShortcut(tab).catch(() => {});
+  if (info.menuItemId === "meshpass-fill" && tab) whileBusy(fillByShortcut(tab)).catch(() => {});
 });
 
 chrome.webNavigation.onCompleted.addListener((details) => {
-  lockIfIdle()
-    .then(() => save.onNavigated(details))
-    .catch(() => {});
+  whileBusy(lockIfIdle().then(() => save.onNavigated(details))).catch(() => {});
 });
 
 chrome.alarms.onAlarm.addListener((alarm) => {
-  if (alarm.name === "autolock") lockIfIdle().catch(() => {});
-  if (alarm.name === "clear-clipboard") clearClipboard().catch(() => {});
+  if (alarm.name === "autolock") whileBusy(lockIfIdle()).catch(() => {});
+  if (alarm.name === "clear-clipboard") whileBusy(clearClipboard()).catch(() => {});
 });
 
 chrome.runtime.onInstalled.addListener(() => {

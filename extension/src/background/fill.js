@@ -137,8 +137,16 @@ async function fillFrame(tabId, frameId, documentId, url, topOrigin, cred, { may
     const asked = await send(tabId, frameId, documentId, { type: "meshpass:ask", host: hostOf(url), insecure, action, origin });
     if (!asked || asked.ok !== true) return { ...none, fields, cancelled: Boolean(asked) };
   }
-  // The code step gets the code alone; a login step never gets it.
-  const secret = otp ? { code: oneTime } : { username: cred.username, password: cred.password };
+  // The code step gets the code alone; a login step never gets it. A
+  // login step gets only what its fields take: a username step does not
+  // get the password to keep for a later field (that field's document
+  // reports it, and gets the password after its own probe and checks).
+  const secret = {};
+  if (otp) secret.code = oneTime;
+  else {
+    if (fields.username && cred.username) secret.username = cred.username;
+    if (fields.password) secret.password = cred.password;
+  }
   const answer = await send(tabId, frameId, documentId, {
     type: "meshpass:fill",
     ...secret,
@@ -148,6 +156,9 @@ async function fillFrame(tabId, frameId, documentId, url, topOrigin, cred, { may
     // documentId (older Firefox), the frame may have navigated since the
     // probe, and the content script refuses a fill meant for another origin.
     origin,
+    // Where the form posts, as checked (and asked about) above: the
+    // content script refuses if the page changed it since the probe.
+    ...(otp ? {} : { action: typeof probe.action === "string" ? probe.action : "" }),
   });
   return { ...none, fields, filled: answer && answer.filled ? answer.filled : null };
 }
@@ -200,9 +211,22 @@ async function topFrame(tabId) {
 /**
  * fillTab fills entry id, chosen by the person in the popup, into the
  * tab's login form (see fillWith), when the entry matches the top page.
+ * listed is the URL of the page the popup listed the entry for: the fill
+ * is refused if the tab shows another origin now (it navigated, say to
+ * another host of the site, between the listing and the click).
  */
-export async function fillTab(tabId, id) {
+export async function fillTab(tabId, id, listed) {
   const { frames, top } = await topFrame(tabId);
+  if (listed !== undefined && (!originOf(listed) || originOf(listed) !== originOf(top.url))) {
+    throw new CoreError({
+      code: core.CODES.NOT_ALLOWED,
+      message: t(
+        "This tab moved to $1 after meshpass listed the logins for $2. Open meshpass again to fill.",
+        hostOf(top.url) || "?",
+        hostOf(listed) || "?",
+      ),
+    });
+  }
   const cred = await credentialFor(id, top.url);
   if (!cred) {
     throw new CoreError({ code: core.CODES.NOT_ALLOWED, message: `this login is not for ${hostOf(top.url) || "this page"}` });
@@ -253,24 +277,28 @@ export async function onFields(sender) {
   const cred = await autoCredentialFor(topURL, { unique: true });
   if (!cred || cred.match.insecure) {
     const n = (await core.match({ url: topURL, allowHTTP: true })).length;
-    if (n) await hint(tabId, n, n === 1 ? t("not filled automatically") : t("$1 logins match", n));
+    if (n === 1) await hint(tabId, n, t("meshpass did not fill this page automatically. Open meshpass to fill."));
+    else if (n) await hint(tabId, n, t("$1 meshpass logins match this page. Open meshpass to choose one.", n));
     return;
   }
   const r = await fillFrame(tabId, sender.frameId, sender.documentId, sender.url, topOrigin, cred, {
     mayAsk: false,
     code: () => codeFor(cred.id),
   });
-  if (r.declined) await hint(tabId, 1, r.declined === "action" ? t("its form posts to another site") : t("the page is not secure"));
+  if (r.declined === "action")
+    await hint(tabId, 1, t("meshpass did not fill this page automatically: its form posts to another site. Open meshpass to fill."));
+  else if (r.declined) await hint(tabId, 1, t("meshpass did not fill this page automatically: it is not secure. Open meshpass to fill."));
 }
 
 /**
  * hint marks the tab's toolbar button when fill on page load declined: the
- * number of logins for the page, and why in the button's title.
+ * number of logins for the page, and why in the button's title (a whole
+ * sentence).
  */
-async function hint(tabId, n, why) {
+async function hint(tabId, n, title) {
   try {
     await chrome.action.setBadgeText({ tabId, text: String(n) });
-    await chrome.action.setTitle({ tabId, title: t("meshpass: $1; open meshpass to fill", why) });
+    await chrome.action.setTitle({ tabId, title });
   } catch {
     // the tab is gone
   }

@@ -1,20 +1,23 @@
 // Saving logins the person typed: a page's content script reports a
 // submitted login; if the vault lacks it (or has another password for that
-// username on exactly that host) the extension offers, on the page and in
-// the popup, to save or update it. Nothing is saved without the person's
-// click. The core decides (page: is the page insecure; typedLogin: saved,
-// update, addSite, new, or otherSite), so no saved password comes into
-// JavaScript here.
+// username on exactly that host) the extension offers to save or update
+// it, in the browser's own UI: the toolbar button's badge ("+") and title
+// say so, and the popup holds the offer with its Save and Not now. Nothing
+// is saved without the person's click. The core decides (page: is the
+// page insecure; typedLogin: saved, update, addSite, new, or otherSite),
+// so no saved password comes into JavaScript here.
 //
-// A password the vault holds only for another registrable domain, typed
-// here, is not offered: the page gets a warning naming the site the
-// password belongs to (a look-alike may be phishing for it). A login saved
-// only for a sibling host is offered exactly as a new one would be (saving
-// adds this host to that entry), so the page cannot tell the two apart.
+// Nothing is ever shown on the page, whatever the core decided: a page
+// sees the same DOM whether the login it captured is new, saved already,
+// saved for a sibling host, or another site's (and cannot learn which
+// from a banner's presence). A password the vault holds only for another
+// registrable domain, typed here, is not offered: the badge ("!") and the
+// popup warn, naming the site the password belongs to (a look-alike may
+// be phishing for it).
 
 import * as core from "./core-api.js";
 import { CODES } from "./core-api.js";
-import { originOf, send } from "./fill.js";
+import { originOf } from "./fill.js";
 import { t } from "../i18n.js";
 import * as state from "./state.js";
 
@@ -52,7 +55,7 @@ export async function onSubmitted(sender, msg) {
     offer.update = typed.state === "update";
   }
   await state.setPendingSave(tabId, offer);
-  if (status.unlocked) await show(tabId, sender.frameId, sender.documentId, offer);
+  if (status.unlocked) await show(tabId, offer);
 }
 
 /**
@@ -70,19 +73,27 @@ async function warn(tabId, w) {
   }
 }
 
-async function show(tabId, frameId, documentId, offer) {
+/**
+ * show marks the tab's toolbar button with the offer (the browser resets
+ * a tab's badge when it navigates). The page is told nothing.
+ */
+async function show(tabId, offer) {
   if (offer.otherSite) return warn(tabId, offer);
-  await send(tabId, frameId, documentId, {
-    type: "meshpass:offerSave",
-    host: offer.host,
-    username: offer.username,
-    update: offer.update,
-  });
+  const title = offer.update
+    ? t("meshpass: update the password for $1 on $2? Open meshpass to answer.", offer.username, offer.host)
+    : t("meshpass: save the login for $1 on $2? Open meshpass to answer.", offer.username, offer.host);
+  try {
+    await chrome.action.setBadgeText({ tabId, text: "+" });
+    await chrome.action.setTitle({ tabId, title });
+  } catch {
+    // the tab is gone
+  }
 }
 
 /**
- * onNavigated shows a tab's offer again on the page its login led to, if
- * that page is of the same origin (a login usually loads a new page).
+ * onNavigated marks the toolbar button again on the page a login led to,
+ * if that page is of the same origin (a login usually loads a new page,
+ * and the browser clears the badge).
  */
 export async function onNavigated(details) {
   if (details.frameId !== 0) return;
@@ -90,7 +101,7 @@ export async function onNavigated(details) {
   if (!offer || originOf(details.url) !== offer.origin) return;
   const status = await core.status();
   if (!status.unlocked) return;
-  await show(details.tabId, 0, details.documentId, offer);
+  await show(details.tabId, offer);
 }
 
 /**
@@ -110,15 +121,21 @@ async function kept(write) {
 }
 
 /**
- * answer saves (save true) or drops the login on offer in tabId. origin,
- * if given, must be the offer's (a page may answer only its own offer).
- * A save kept on this device until the next sync resolves with pending
- * true as well.
+ * answer saves (save true) or drops the login on offer in tabId: the
+ * person's click in the popup (a page cannot answer). A save kept on this
+ * device until the next sync resolves with pending true as well. The
+ * toolbar button's mark goes.
  */
-export async function answer(tabId, save, origin) {
+export async function answer(tabId, save) {
   const offer = await state.pendingSave(tabId);
-  if (!offer || (origin !== undefined && origin !== offer.origin)) return { saved: false };
+  if (!offer) return { saved: false };
   await state.setPendingSave(tabId, undefined);
+  try {
+    await chrome.action.setBadgeText({ tabId, text: "" });
+    await chrome.action.setTitle({ tabId, title: "meshpass" });
+  } catch {
+    // the tab is gone (or no toolbar button here)
+  }
   if (offer.otherSite) return { saved: false, otherSite: offer.otherSite };
   if (!save) return { saved: false };
   // Ask again: the vault may have changed since the offer was made (or

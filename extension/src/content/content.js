@@ -34,25 +34,28 @@
 //     (askFirst false). This is how the password is kept from reaching a
 //     plain-http page before the user agreed.
 //
-//   {type:"meshpass:fill", username, password, askFirst: bool, host}
-//     Fills the login fields of this frame.
+//   {type:"meshpass:fill", username?, password?, host, origin, action}
+//     Fills the login fields of this frame with what it is given: the
+//     background sends the username only where the probe found a username
+//     field, the password only where it found a password field.
 //     -> {filled: {username: bool, password: bool}}
 //        each true only if the field holds the value after the fill (a
 //        page that resets it at once does not count as filled).
-//      | {filled: null, reason: "no-fields" | "cancelled" | "opaque-origin"}
+//      | {filled: null, reason: "no-fields" | "opaque-origin" |
+//                             "action-changed" | "ask-first"}
 //     "opaque-origin": this document's origin is opaque (self.origin is
 //     "null", a sandboxed frame): nothing is ever filled there.
-//     askFirst is still accepted for compatibility (the banner of
-//     meshpass:ask is shown first, and only a trusted click on Fill fills)
-//     but the background no longer uses it: the password would already be
-//     in the page's process while the banner waits.
-//     Multi-step: a username-only step gets the username, a password-only
-//     step the password. When the username was filled and no password field
-//     was present, the password is kept in this script's closure for at most
-//     60 s and filled if a password field appears in the same document (SPA
-//     style), then dropped. A password page that is a new page load is the
-//     background's job: it sends fill again after that page's
-//     meshpass:fields message.
+//     "action-changed": action (the origin the background checked, and
+//     asked about, that the form posts to: "" for its own) is no longer
+//     what the form's action says (the page rewrote it since the probe).
+//     "ask-first": askFirst true, the old way of asking, is refused: the
+//     credential must not wait in the page's process while a banner does
+//     (the background asks with meshpass:ask, then fills).
+//     The script keeps nothing of the credential after it answers: a
+//     username-only step gets the username; the password of a login in two
+//     steps (SPA or a new page) is the background's to send when this
+//     document reports its password field (meshpass:fields), after the
+//     same probe and checks as any fill.
 //
 //   {type:"meshpass:fill", code, askFirst: false, host, origin}
 //     The code step: fills the one-time-code field with code (the entry's
@@ -61,12 +64,10 @@
 //     -> {filled: {username: false, password: false, code: bool}}
 //      | {filled: null, reason: "no-fields" | "opaque-origin"}
 //
-//   {type:"meshpass:offerSave", host, username, update: bool}
-//     Shows a banner "Save login for <username> on <host> to meshpass?"
-//     (update: "Update password for <username> on <host> in meshpass?")
-//     [Save] [Not now]; a trusted click sends meshpass:saveAnswer and removes
-//     the banner.
-//     -> {shown: true}
+//   Save offers are never shown on the page (the background offers them in
+//   the browser's own UI: the toolbar badge and the popup), so a page sees
+//   the same DOM whether the login it captured is new, saved already, or
+//   another site's.
 //
 // Content -> background: chrome.runtime.sendMessage(msg). Never sent from a
 // document with an opaque origin (self.origin "null").
@@ -95,10 +96,7 @@
 //     username is the visible username field's value, else the one typed
 //     (or filled) on an earlier step of the same document, else one the
 //     page keeps in a hidden username field. Sent once per submission (the
-//     same credentials are not sent again within 5 s).
-//
-//   {type:"meshpass:saveAnswer", save: bool}
-//     The user's trusted click on the save banner.
+//     same credentials are not sent again within 5 s). Nothing comes back.
 //
 // The script reads only the login fields, keeps no globals on window, writes
 // nothing secret into the DOM, and decides what a banner click means from
@@ -118,8 +116,6 @@ import {
 import { t } from "../i18n.js";
 import { showBanner } from "./banner.js";
 
-/** How long a password waits for the password step of an SPA login. */
-const PENDING_MS = 60_000;
 /** Delay between a DOM mutation and the rescan of login fields. */
 const SCAN_MS = 300;
 /** Window in which identical submitted credentials count as one submission. */
@@ -180,8 +176,6 @@ function opaqueOrigin(g = self) {
  * @param {Document} doc
  */
 function start(doc) {
-  /** Password waiting for the SPA password step: {password, until, timer}. */
-  let pending = null;
   /** Username typed or filled on an earlier step of this document. */
   let rememberedUsername = "";
   /** Fingerprint of the last submission sent, and its expiry timer. */
@@ -206,31 +200,6 @@ function start(doc) {
     if (roots && records.some((r) => r.type === "childList")) roots = null;
     scheduleScan();
   });
-
-  function clearPending() {
-    if (!pending) return;
-    clearTimeout(pending.timer);
-    pending = null;
-  }
-
-  function setPending(password) {
-    clearPending();
-    pending = { password, until: Date.now() + PENDING_MS, timer: setTimeout(clearPending, PENDING_MS) };
-  }
-
-  /** Fill the pending password if its password field has appeared. */
-  function fillPending(fields) {
-    if (!pending) return;
-    if (Date.now() > pending.until) {
-      clearPending();
-      return;
-    }
-    if (!fields.password) return;
-    const pw = pending.password;
-    clearPending();
-    fillInput(fields.password, pw);
-    markInput(fields.password);
-  }
 
   /** Observe a root (document or shadow root) for mutations and submits. */
   function watch(root) {
@@ -267,7 +236,6 @@ function start(doc) {
       for (const r of roots) watch(r);
     }
     const fields = findLoginFields(doc, roots);
-    fillPending(fields);
     const s = fieldSummary(fields);
     const otp = !s.username && !s.password && Boolean(findOneTimeCodeField(doc, roots));
     const key = `${s.username},${s.password},${otp}`;
@@ -375,19 +343,16 @@ function start(doc) {
     const username = typeof msg.username === "string" ? msg.username : "";
     const password = typeof msg.password === "string" ? msg.password : "";
     if (opaqueOrigin()) return { filled: null, reason: "opaque-origin" };
+    if (msg.askFirst) return { filled: null, reason: "ask-first" };
     if (typeof msg.code === "string" && msg.code && !username && !password) return fillCode(msg.code);
-    let f = findLoginFields(doc);
+    const f = findLoginFields(doc);
     // No password field we may fill and no username step: nothing to do.
     // (Two new-password fields only = sign-up/change form: no fill.)
-    const usable = (x) => !!x.password || (!!x.username && x.passwords.length === 0);
-    if (!usable(f)) return { filled: null, reason: "no-fields" };
-    if (msg.askFirst) {
-      // Compatibility only: the background asks with meshpass:ask first.
-      if (!(await askUser(String(msg.host || location.host)))) return { filled: null, reason: "cancelled" };
-      f = findLoginFields(doc);
-      if (!usable(f)) return { filled: null, reason: "no-fields" };
-    }
-    clearPending();
+    if (!f.password && !(f.username && f.passwords.length === 0)) return { filled: null, reason: "no-fields" };
+    // The background checked (and asked about) where the form posts when it
+    // probed; a page that rewrote the action since gets nothing.
+    if (typeof msg.action === "string" && formActionOrigin(f.password || f.username) !== msg.action)
+      return { filled: null, reason: "action-changed" };
     const filled = { username: false, password: false };
     if (f.username && username) {
       fillInput(f.username, username);
@@ -398,27 +363,8 @@ function start(doc) {
       fillInput(f.password, password);
       markInput(f.password);
       filled.password = readValue(f.password) === password;
-    } else if (filled.username && password && f.passwords.length === 0) {
-      setPending(password);
-      scheduleScan();
     }
     return { filled };
-  }
-
-  async function offerSave(msg) {
-    const host = String(msg.host || location.host);
-    const user = String(msg.username || "");
-    const text = msg.update
-      ? t("Update password for $1 on $2 in meshpass?", user, host)
-      : t("Save login for $1 on $2 to meshpass?", user, host);
-    const action = await showBanner({
-      text,
-      buttons: [
-        { action: "save", label: msg.update ? t("Update") : t("Save"), primary: true },
-        { action: "dismiss", label: t("Not now") },
-      ],
-    });
-    if (action === "save" || action === "dismiss") send({ type: "meshpass:saveAnswer", save: action === "save" });
   }
 
   chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
@@ -456,10 +402,6 @@ function start(doc) {
         }
         ask(msg).then(sendResponse, () => sendResponse({ ok: false }));
         return true;
-      case "meshpass:offerSave":
-        offerSave(msg);
-        sendResponse({ shown: true });
-        return false;
       default:
         return false;
     }

@@ -536,29 +536,37 @@ export function submitButtonIn(path) {
 }
 
 /**
- * The origin a login form sends its fields to, if it is not the page's
- * own: the submit button's formaction, else the form's action, resolved
- * against the document. "" when there is no form, it posts to the
- * document's own origin, or its action is not an http(s) URL (javascript:,
- * a page script handles it).
+ * The origin a login form may send its fields to, if it is not the page's
+ * own: the form's action (implicit submission, form.submit()) and the
+ * formaction of every submit button of the form (buttons outside it tied
+ * to it by form= included), each resolved against the document. Any one
+ * that posts to another origin makes the form cross-origin: the first of
+ * those is returned, whichever button the person ends up pressing. ""
+ * when there is no form, every way posts to the document's own origin, or
+ * an action is not an http(s) URL (javascript:, a page script handles it).
  * @param {HTMLInputElement|null} field the password (or username) field
  * @returns {string}
  */
 export function formActionOrigin(field) {
   const form = field?.form;
   if (!form) return "";
-  let action = form.getAttribute("action");
-  const submit = [...form.elements].find(
-    (e) => (e.localName === "button" || e.localName === "input") && e.type === "submit" && e.hasAttribute("formaction"),
-  );
-  if (submit) action = submit.getAttribute("formaction");
-  if (!action || !action.trim()) return "";
-  let url;
-  try {
-    url = new URL(action.trim(), form.ownerDocument.baseURI);
-  } catch {
-    return "";
+  const actions = [form.getAttribute("action")];
+  for (const e of form.elements) {
+    const submitter =
+      (e.localName === "button" && e.type === "submit") || (e.localName === "input" && (e.type === "submit" || e.type === "image"));
+    if (submitter && e.hasAttribute("formaction")) actions.push(e.getAttribute("formaction"));
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return "";
-  return url.origin === form.ownerDocument.defaultView?.location.origin ? "" : url.origin;
+  const own = form.ownerDocument.defaultView?.location.origin;
+  for (const action of actions) {
+    if (!action || !action.trim()) continue; // the document's own URL
+    let url;
+    try {
+      url = new URL(action.trim(), form.ownerDocument.baseURI);
+    } catch {
+      continue;
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") continue;
+    if (url.origin !== own) return url.origin;
+  }
+  return "";
 }

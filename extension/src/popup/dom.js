@@ -83,12 +83,17 @@ export function tabs(key, list, selected, choose) {
 }
 
 /**
- * rich is t(english, ...subs) as nodes, each substitution in bold (so a
- * translation may put the names where its language wants them).
+ * rich is t(english, ...subs) as nodes, each text substitution in bold and
+ * each node (an input, a <kbd>) as it is, so a translation of the whole
+ * sentence may put them where its language wants them.
  */
 export function rich(english, ...subs) {
   const marked = t(english, ...subs.map((_, i) => `\ue000${i}\ue000`));
-  return marked.split(/\ue000(\d)\ue000/).map((part, i) => (i % 2 ? h("b", {}, subs[Number(part)]) : part));
+  return marked.split(/\ue000(\d)\ue000/).map((part, i) => {
+    if (i % 2 === 0) return part;
+    const sub = subs[Number(part)];
+    return sub instanceof Node ? sub : h("b", {}, sub);
+  });
 }
 
 /** confirmClick makes button ask "sure?" on the first click; it says whether to go on. */

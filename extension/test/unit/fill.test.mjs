@@ -21,6 +21,22 @@ beforeEach((t) => {
 });
 
 describe("fillTab", () => {
+  it("is bound to the origin the popup listed: a tab that moved to a sibling host gets nothing", async () => {
+    const t = {
+      1: { url: "https://login.bank.test/", frames: [{ frameId: 0, documentId: "top", url: "https://login.bank.test/", fields: LOGIN }] },
+    };
+    const chrome = fakeBrowser(t);
+    const core = fakeCore([BANK]);
+    await assert.rejects(fillTab(1, "bank", "https://bank.test/login"), {
+      code: "not_allowed",
+      message: /moved to login\.bank\.test after meshpass listed the logins for bank\.test/,
+    });
+    assert.deepEqual(chrome.sent, [], "not even probed");
+    assert.ok(!core.calls.some((c) => c.name === "fill"), "no password asked for");
+    // The listed origin, any path: filled.
+    assert.deepEqual(got(await fillTab(1, "bank", "https://login.bank.test/other")), { username: true, password: true });
+  });
+
   it("fills the top page and frames of its origin only", async () => {
     const tabs = {
       1: {
@@ -126,7 +142,7 @@ describe("automatic fills: exact host or wildcard only", () => {
       c.badges.map((b) => b.text),
       ["1"],
     );
-    assert.match(c.badges[0].title, /not filled automatically/);
+    assert.match(c.badges[0].title, /did not fill this page automatically\. Open meshpass to fill\./);
   });
 
   it("fill on load fills the exact host and a wildcard the person wrote", async () => {
@@ -220,10 +236,35 @@ describe("a login in two steps", () => {
     clock += 30_000;
     await onFields(sender(t, 1, 0));
     assert.deepEqual(
-      fills(chrome).map((f) => f.documentId),
-      ["step1", "step2"],
+      fills(chrome),
+      [
+        { documentId: "step1", username: "alice", password: undefined },
+        { documentId: "step2", username: undefined, password: "pw-bank" },
+      ],
+      "the username step is not given the password to keep",
     );
     assert.equal(await state.pendingFill(1), undefined, "done once the password is filled");
+  });
+
+  it("the password step of the same document goes through the checks of any fill: a form posting elsewhere asks first", async () => {
+    const t = tabs();
+    const chrome = fakeBrowser(t);
+    fakeCore([BANK]);
+    await fillTab(1, "bank");
+    // The same document (an SPA) now shows a password field whose form
+    // posts to another origin.
+    t[1].frames[0].fields = { username: false, password: true };
+    t[1].frames[0].action = "https://collector.test";
+    await onFields(sender(t, 1, 0));
+    const asked = chrome.sent.filter((s) => s.msg.type === "meshpass:ask");
+    assert.equal(asked.length, 1, "asked before the password goes");
+    assert.equal(asked[0].msg.action, "https://collector.test");
+    assert.deepEqual(fills(chrome), [{ documentId: "step1", username: "alice", password: undefined }], "no password without a yes");
+    // Yes: filled, and the fill names the action agreed to.
+    t[1].frames[0].agree = true;
+    await onFields(sender(t, 1, 0));
+    const last = chrome.sent.filter((s) => s.msg.type === "meshpass:fill").at(-1).msg;
+    assert.deepEqual([last.password, last.action, last.username], ["pw-bank", "https://collector.test", undefined]);
   });
 
   it("forgets the fill after a minute", async () => {

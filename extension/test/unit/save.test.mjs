@@ -13,8 +13,15 @@ function tab(url, frames) {
   return { 1: { url, frames: frames ?? [{ frameId: 0, documentId: "top", url, fields: LOGIN }] } };
 }
 
+// offersShown are the offers marked on the toolbar button ("+", the title
+// saying what); asserting that nothing went to a page is part of it.
 function offersShown(chrome) {
-  return chrome.sent.filter((s) => s.msg.type === "meshpass:offerSave").map((s) => ({ documentId: s.documentId, ...s.msg }));
+  assert.deepEqual(
+    chrome.sent.map((s) => s.msg.type),
+    [],
+    "nothing is sent to a page about a submitted login",
+  );
+  return chrome.badges.filter((b) => b.text === "+").map(({ tabId, title }) => ({ tabId, title }));
 }
 
 // No password comes out of the core while deciding about a typed login.
@@ -24,13 +31,13 @@ function assertNoSecretsAsked(core) {
 }
 
 describe("onSubmitted", () => {
-  it("offers a new login on a secure page, and shows it to that document", async () => {
+  it("offers a new login on a secure page in the browser's UI (badge and popup), never on the page", async () => {
     const t = tab("https://bank.test/login");
     const chrome = fakeBrowser(t);
     const core = fakeCore([]);
     await save.onSubmitted(sender(t, 1, 0), { username: "alice", password: "pw" });
     assert.deepEqual(offersShown(chrome), [
-      { documentId: "top", type: "meshpass:offerSave", host: "bank.test", username: "alice", update: false },
+      { tabId: 1, title: "meshpass: save the login for alice on bank.test? Open meshpass to answer." },
     ]);
     assert.deepEqual(await save.offers(), [{ tabId: 1, host: "bank.test", username: "alice", update: false }], "offers carry no password");
     assertNoSecretsAsked(core);
@@ -76,10 +83,7 @@ describe("onSubmitted", () => {
     const chrome = fakeBrowser(t);
     fakeCore([]);
     await save.onSubmitted(sender(t, 1, 1), { username: "alice", password: "pw" });
-    assert.deepEqual(
-      offersShown(chrome).map((o) => o.documentId),
-      ["same"],
-    );
+    assert.equal(offersShown(chrome).length, 1);
   });
 
   it("offers nothing for a login already saved, and drops an earlier offer", async () => {
@@ -135,7 +139,7 @@ describe("onSubmitted", () => {
     );
     const kept = JSON.stringify(chrome.storage.session.map.get("ext.saves"));
     assert.ok(!kept.includes("pw-bank"), "the warning keeps no password");
-    assert.deepEqual(await save.answer(1, true, "https://bank-test.evil.test"), { saved: false, otherSite: "bank.test" });
+    assert.deepEqual(await save.answer(1, true), { saved: false, otherSite: "bank.test" });
     assert.equal(core.entries.length, 1);
     assertNoSecretsAsked(core);
   });
@@ -164,10 +168,10 @@ describe("onSubmitted", () => {
     await save.onSubmitted(sender(t, 1, 0), { username: "alice", password: "new" });
     await save.onSubmitted(sender(t, 1, 0), { username: "bob", password: "new" });
     assert.deepEqual(
-      offersShown(chrome).map((o) => [o.username, o.update]),
+      offersShown(chrome).map((o) => o.title),
       [
-        ["alice", true],
-        ["bob", false],
+        "meshpass: update the password for alice on login.bank.test? Open meshpass to answer.",
+        "meshpass: save the login for bob on login.bank.test? Open meshpass to answer.",
       ],
     );
     assertNoSecretsAsked(core);
@@ -183,13 +187,10 @@ describe("onSubmitted", () => {
     await save.onNavigated({ tabId: 1, frameId: 0, documentId: "next", url: "https://evil.test/" });
     core.unlocked = true;
     await save.onNavigated({ tabId: 1, frameId: 0, documentId: "next", url: "https://evil.test/" });
-    assert.deepEqual(chrome.sent, [], "not on another origin");
+    assert.deepEqual(offersShown(chrome), [], "not on another origin");
     t[1].frames.push({ frameId: 0, documentId: "next", url: "https://bank.test/home", fields: {} });
     await save.onNavigated({ tabId: 1, frameId: 0, documentId: "next", url: "https://bank.test/home" });
-    assert.deepEqual(
-      offersShown(chrome).map((o) => o.documentId),
-      ["next"],
-    );
+    assert.equal(offersShown(chrome).length, 1);
   });
 
   it("ignores what is not a login", async () => {
@@ -220,7 +221,7 @@ describe("answer", () => {
 
   it("saves a new login for the page's host", async () => {
     const core = await offered([]);
-    assert.deepEqual(await save.answer(1, true, "https://login.bank.test"), { saved: true, updated: false });
+    assert.deepEqual(await save.answer(1, true), { saved: true, updated: false });
     assert.deepEqual(
       core.entries.map((e) => [e.sites, e.username, e.password]),
       [[["login.bank.test"], "alice", "new"]],
@@ -261,15 +262,15 @@ describe("answer", () => {
     assert.equal(core.entries.length, 2);
   });
 
-  it("is taken only from a page of the offer's origin", async () => {
+  it("Not now drops the offer and clears the toolbar button's mark", async () => {
     const core = await offered([]);
-    assert.deepEqual(await save.answer(1, true, "https://evil.test"), { saved: false });
-    assert.deepEqual(await save.answer(1, true, "https://bank.test"), { saved: false });
-    assert.equal((await save.offers()).length, 1, "the offer is still there");
-    assert.deepEqual(core.entries, []);
-    assert.deepEqual(await save.answer(1, false, "https://login.bank.test"), { saved: false });
+    assert.deepEqual(await save.answer(1, false), { saved: false });
     assert.deepEqual(await save.offers(), []);
     assert.deepEqual(core.entries, []);
+    assert.deepEqual(
+      chrome.badges.map((b) => b.text),
+      ["+", ""],
+    );
   });
 
   it("saves nothing when the vault got the login meanwhile", async () => {

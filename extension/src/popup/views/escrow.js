@@ -6,7 +6,7 @@
 // shown once and never stored.
 
 import { t } from "../../i18n.js";
-import { h, header, show, statusLine } from "../dom.js";
+import { h, header, rich, show, statusLine } from "../dom.js";
 import { bg, busy, plain, refusal } from "../popup.js";
 import { sharesBlock } from "./recovered.js";
 
@@ -58,7 +58,7 @@ export async function escrowPage(status) {
     "div",
     { "data-role": "escrow-form" },
     h("p", {}, t("Split a recovery key into shares so you can get everything back after losing every device.")),
-    h("div", { class: "row" }, t("Need"), threshold, t("of"), count, t("shares")),
+    h("div", { class: "row" }, ...rich("Need $1 of $2 shares to recover", threshold, count)),
     h("label", { for: "escrow-passphrase" }, t("This device's passphrase")),
     h("div", { class: "row" }, h("div", { class: "grow" }, pass), go),
   );

@@ -4,7 +4,7 @@
 // (transfer.js).
 
 import { t } from "../../i18n.js";
-import { h, statusLine } from "../dom.js";
+import { h, rich, statusLine } from "../dom.js";
 import { bg, busy, inPopup } from "../popup.js";
 import { openTransferPage } from "./transfer.js";
 
@@ -21,14 +21,14 @@ export async function shortcuts() {
   const key = (name) => all.find((c) => c.name === name)?.shortcut || "";
   const fill = key("fill-login");
   const open = key("_execute_action");
-  const say = (what, k) => (k ? [what, " ", h("kbd", {}, k)] : t("$1: no key set", what));
+  const kbd = (k) => h("kbd", {}, k);
   return h(
     "p",
     { class: "muted", "data-role": "shortcuts" },
-    say(t("Fill the login"), fill),
+    ...(fill ? rich("Fill the login: $1", kbd(fill)) : [t("Fill the login: no key set")]),
     " · ",
-    say(t("open meshpass"), open),
-    fill && open ? "" : t(". Set keys at $1.", shortcutsURL()),
+    ...(open ? rich("Open meshpass: $1", kbd(open)) : [t("Open meshpass: no key set")]),
+    fill && open ? "" : [" ", t("Set keys at $1.", shortcutsURL())],
   );
 }
 

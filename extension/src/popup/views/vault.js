@@ -107,7 +107,7 @@ export async function passwordsPage(status) {
     if (fill) {
       fill.addEventListener("click", () =>
         busy(fill, line, async () => {
-          const r = await bg("fillTab", { tabId: tab.id, id: e.id });
+          const r = await bg("fillTab", { tabId: tab.id, id: e.id, url: tab.url });
           const [kind, text, all] = filledSays(r);
           if (all && inPopup) window.close();
           else line.set(kind, text);
