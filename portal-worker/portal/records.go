@@ -303,8 +303,9 @@ func (p *portal) getRecords(ctx context.Context, r *mmm.GetRecordsRequest) (mmm.
 // stored entry is stored (Data nil when none is stored) against the key
 // epochs of the stored one, and sets the catalog guard of wr: a vault
 // never goes back from format 2; a version adds at most one key epoch,
-// keeping the earlier ones, and the new epoch starts where the catalog
-// ends; the first format-2 version starts on an empty catalog.
+// keeping the earlier ones and their writers (profile.CheckEpochs), and
+// the new epoch starts where the catalog ends; the first format-2 version
+// starts on an empty catalog.
 func (p *portal) checkEpochs(ctx context.Context, id string, stored *Entry, ap *profile.PasswordProfile, wr *write) error {
 	var old *profile.PasswordProfile
 	if stored.Data != nil {
@@ -339,26 +340,17 @@ func (p *portal) checkEpochs(ctx context.Context, id string, stored *Entry, ap *
 		wr.catalog, wr.catalogSize = id, 0
 		return nil
 	}
-	if len(ap.Epochs) < len(old.Epochs) {
-		return mmm.Errorf(mmm.StatusConflict, "the stored PasswordProfile has %d key epochs, this one %d: key epochs are never removed", len(old.Epochs), len(ap.Epochs))
+	if err := profile.CheckEpochs(old, ap); err != nil {
+		return mmm.Errorf(mmm.StatusConflict, "refused against the stored PasswordProfile: %v", err)
 	}
-	for i, o := range old.Epochs {
-		if e := ap.Epochs[i]; e.Epoch != o.Epoch || e.Start != o.Start {
-			return mmm.Errorf(mmm.StatusConflict, "key epoch %d starts at position %d in the stored PasswordProfile, not %d: earlier key epochs do not change", o.Epoch, o.Start, e.Start)
-		}
-	}
-	switch len(ap.Epochs) - len(old.Epochs) {
-	case 0:
-		return nil
-	case 1:
+	if len(ap.Epochs) > len(old.Epochs) {
 		e := ap.Epochs[len(ap.Epochs)-1]
 		if e.Start != head.Size {
 			return moved(head.Size)
 		}
 		wr.catalog, wr.catalogSize = id, e.Start
-		return nil
 	}
-	return mmm.Errorf(mmm.StatusConflict, "this version adds %d key epochs; a version adds at most one", len(ap.Epochs)-len(old.Epochs))
+	return nil
 }
 
 // catalogMoved is the answer to a publish whose catalog guard failed.

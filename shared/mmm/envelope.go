@@ -85,6 +85,8 @@ func init() {
 		func() Request { return new(AuditRequest) },
 		func() Request { return new(AppendRecordsRequest) },
 		func() Request { return new(GetRecordsRequest) },
+		func() Request { return new(PutSnapshotRequest) },
+		func() Request { return new(GetSnapshotRequest) },
 	} {
 		requests[f().MessageType()] = f
 	}
@@ -104,6 +106,8 @@ func init() {
 		func() Response { return new(AuditResponse) },
 		func() Response { return new(AppendRecordsResponse) },
 		func() Response { return new(GetRecordsResponse) },
+		func() Response { return new(PutSnapshotResponse) },
+		func() Response { return new(GetSnapshotResponse) },
 		func() Response { return new(ErrorResponse) },
 	} {
 		responses[f().MessageType()] = f
