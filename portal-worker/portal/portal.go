@@ -415,6 +415,10 @@ func (p *portal) serve(ctx context.Context, req mmm.Request, now time.Time) (mmm
 		return p.appendRecords(ctx, r)
 	case *mmm.GetRecordsRequest:
 		return p.getRecords(ctx, r)
+	case *mmm.PutSnapshotRequest:
+		return p.putSnapshot(ctx, r)
+	case *mmm.GetSnapshotRequest:
+		return p.getSnapshot(ctx, r)
 	}
 	return nil, mmm.Errorf(mmm.StatusBadRequest, "unsupported request %s", req.MessageType())
 }
