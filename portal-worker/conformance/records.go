@@ -267,6 +267,8 @@ func (s *suite) records(t *testing.T) {
 	t.Run("AppendGet", s.recordsAppendGet)
 	t.Run("Refusals", s.recordsRefusals)
 	t.Run("Epochs", s.recordsEpochs)
+	t.Run("Parents", s.recordsParents)
+	t.Run("Snapshots", s.recordsSnapshots)
 	if s.MaxAnswer > 0 {
 		t.Run("Paged", s.recordsPaged)
 	}
