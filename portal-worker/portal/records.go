@@ -74,15 +74,11 @@ func storedPassword(data []byte) (*profile.PasswordProfile, error) {
 	if err != nil {
 		return nil, err
 	}
-	payload, err := s.SignedData.UnverifiedPayload()
+	pp, err := profile.UnverifiedPassword(s)
 	if err != nil {
 		return nil, mmm.Errorf(mmm.StatusInternalError, "stored application profile unreadable")
 	}
-	var pp profile.PasswordProfile
-	if err := profile.UnmarshalTagged(payload, profile.TagPasswordProfile, &pp); err != nil {
-		return nil, mmm.Errorf(mmm.StatusInternalError, "stored application profile unreadable")
-	}
-	return &pp, nil
+	return pp, nil
 }
 
 // formatVault reads the stored vault id, its owner's personal profile and

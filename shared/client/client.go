@@ -37,7 +37,15 @@ type Options struct {
 	// Freshness is how old the witnesses' newest cosignatures of the log
 	// may get before Freshness reports it stale; 0 means DefaultFreshness.
 	Freshness time.Duration
+	// SnapshotEvery is how many items the vault's catalog grows by, past
+	// the newest snapshot this device knows of, before a Sync of a device
+	// that writes the vault publishes a snapshot (docs/vault.md); 0 means
+	// DefaultSnapshotEvery, a negative value never.
+	SnapshotEvery int64
 }
+
+// DefaultSnapshotEvery is Options.SnapshotEvery's default.
+const DefaultSnapshotEvery = 1000
 
 // Client is one device. Its methods are safe for concurrent use.
 type Client struct {
@@ -73,6 +81,9 @@ func Open(opts Options) (*Client, error) {
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 5
+	}
+	if opts.SnapshotEvery == 0 {
+		opts.SnapshotEvery = DefaultSnapshotEvery
 	}
 	c := &Client{opts: opts}
 	b, err := opts.Storage.Get(StateKey)

@@ -52,3 +52,21 @@ func CheckEpochs(prev, next *PasswordProfile) error {
 	}
 	return nil
 }
+
+// UnverifiedPassword reads the password profile a signed application
+// profile holds without verifying it: for one verified when it was
+// stored.
+func UnverifiedPassword(s *SignedApplicationProfile) (*PasswordProfile, error) {
+	if s == nil || s.SignedData == nil {
+		return nil, fmt.Errorf("%w: no signed password profile", ErrMalformed)
+	}
+	payload, err := s.SignedData.UnverifiedPayload()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	var pp PasswordProfile
+	if err := UnmarshalTagged(payload, TagPasswordProfile, &pp); err != nil {
+		return nil, err
+	}
+	return &pp, nil
+}
