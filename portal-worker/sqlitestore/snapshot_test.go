@@ -165,7 +165,7 @@ func TestSnapshotStore(t *testing.T) {
 	}
 	n, c, err = put("h1", 2, 2, 1, 1000, portal.Quota{}) // again: charged once
 	check("h1 chunk 1 again", n, c, err, 1, false, cost("h1", 1000))
-	n, c, err = put("h1", 2, 2, 0, 500, portal.Quota{AccountBytes: base + 1000})
+	_, _, err = put("h1", 2, 2, 0, 500, portal.Quota{AccountBytes: base + 1000})
 	if !errors.Is(err, portal.ErrQuota) {
 		t.Fatalf("over the quota: %v", err)
 	}
