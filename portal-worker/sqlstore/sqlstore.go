@@ -333,15 +333,23 @@ func catalogGuard(catalog string, size int64) Stmt {
 
 // hashStmts inserts the log's new stored hashes from index stored on.
 func hashStmts(stored int64, hashes []tlog.Hash) []Stmt {
-	const perRow = 2
+	return insertRows(`INSERT INTO hashes (idx, hash)`, 2, len(hashes), func(i int) []any { return []any{stored + int64(i), hashes[i][:]} })
+}
+
+// insertRows inserts n rows of perRow values each (row(i) gives row i's)
+// with into ("INSERT INTO t (a, b)"), as many rows a statement as D1's
+// MaxParams allows.
+func insertRows(into string, perRow, n int, row func(i int) []any) []Stmt {
+	per := MaxParams / perRow
+	tuple := "(" + placeholders(perRow) + "),"
 	var b []Stmt
-	for start := 0; start < len(hashes); start += MaxParams / perRow {
-		chunk := hashes[start:min(start+MaxParams/perRow, len(hashes))]
-		var args []any
-		for k, h := range chunk {
-			args = append(args, stored+int64(start+k), h[:])
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
+		args := make([]any, 0, (end-start)*perRow)
+		for i := start; i < end; i++ {
+			args = append(args, row(i)...)
 		}
-		b = append(b, Stmt{`INSERT INTO hashes (idx, hash) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?),", len(chunk)), ","), args})
+		b = append(b, Stmt{into + ` VALUES ` + strings.TrimSuffix(strings.Repeat(tuple, end-start), ","), args})
 	}
 	return b
 }
@@ -413,15 +421,9 @@ func (s *Store) AppendRecords(ctx context.Context, a *portal.RecordsAppend) erro
 		guard("guard_moved", `NOT EXISTS (SELECT 1 FROM entries WHERE id = ? AND version = ?)`, a.Profile, int64(a.Version)),
 	}
 	b = append(b, versionStmts(h.Catalog, a.Versions)...)
-	const perRow = 4
-	for start := 0; start < len(a.Items); start += MaxParams / perRow {
-		chunk := a.Items[start:min(start+MaxParams/perRow, len(a.Items))]
-		var args []any
-		for k, item := range chunk {
-			args = append(args, h.Catalog, a.Start+int64(start+k), ItemHash(item), item)
-		}
-		b = append(b, Stmt{`INSERT INTO catalog_items (catalog, position, hash, data) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?),", len(chunk)), ","), args})
-	}
+	b = append(b, insertRows(`INSERT INTO catalog_items (catalog, position, hash, data)`, 4, len(a.Items), func(i int) []any {
+		return []any{h.Catalog, a.Start + int64(i), ItemHash(a.Items[i]), a.Items[i]}
+	})...)
 	b = append(b,
 		Stmt{`INSERT INTO catalog_heads (catalog, size, head, leaf, account, indexed) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (catalog) DO UPDATE SET size = excluded.size, head = excluded.head, leaf = excluded.leaf, account = excluded.account, indexed = excluded.indexed`,
@@ -443,17 +445,9 @@ func indexGuard(catalog string, n int64) Stmt {
 // versionStmts inserts versions of catalog (a version stored already
 // breaks the primary key: ErrConflict).
 func versionStmts(catalog string, versions []portal.Version) []Stmt {
-	const perRow = 3
-	var b []Stmt
-	for start := 0; start < len(versions); start += MaxParams / perRow {
-		chunk := versions[start:min(start+MaxParams/perRow, len(versions))]
-		var args []any
-		for _, v := range chunk {
-			args = append(args, catalog, v.Version, v.Entry)
-		}
-		b = append(b, Stmt{`INSERT INTO catalog_versions (catalog, version, entry) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?),", len(chunk)), ","), args})
-	}
-	return b
+	return insertRows(`INSERT INTO catalog_versions (catalog, version, entry)`, 3, len(versions), func(i int) []any {
+		return []any{catalog, versions[i].Version, versions[i].Entry}
+	})
 }
 
 // CatalogVersions implements portal.Store, MaxParams-1 versions a query.

@@ -281,13 +281,9 @@ func (c *Catalog) AddItem(item []byte) ([]string, error) { return c.addItem(item
 func (c *Catalog) AddTrusted(item []byte) ([]string, error) { return c.addItem(item, false) }
 
 func (c *Catalog) addItem(item []byte, verify bool) ([]string, error) {
-	s, err := ParseItem(item)
+	s, payload, err := parseItem(item)
 	if err != nil {
 		return nil, err
-	}
-	payload, err := s.UnverifiedPayload()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if isBatch(payload) {
 		return c.addBatch(s, verify)

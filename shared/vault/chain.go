@@ -65,6 +65,19 @@ func ParseItem(item []byte) (*Signed, error) {
 	return &jws.SignedData{Protected: vals[0], Payload: vals[1], Signature: vals[2]}, nil
 }
 
+// parseItem is ParseItem, also returning the signed payload, unverified.
+func parseItem(item []byte) (*Signed, []byte, error) {
+	s, err := ParseItem(item)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := s.UnverifiedPayload()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return s, p, nil
+}
+
 func isBase64URL(b byte) bool {
 	return 'A' <= b && b <= 'Z' || 'a' <= b && b <= 'z' || '0' <= b && b <= '9' || b == '-' || b == '_'
 }
@@ -85,13 +98,9 @@ type Summary struct {
 // signing key writerKey returns, signed it. writerKey returns an error
 // wrapping ErrWriter for a device that may not write the vault.
 func Inspect(item []byte, vaultID string, writerKey func(device string) (*keys.PublicKey, error)) (*Summary, error) {
-	s, err := ParseItem(item)
+	s, payload, err := parseItem(item)
 	if err != nil {
 		return nil, err
-	}
-	payload, err := s.UnverifiedPayload()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	var headers []Header
 	var sum Summary
@@ -184,13 +193,9 @@ type Ref struct {
 // ItemRefs returns the records of an item (a record or a batch) as Refs,
 // in order, without checking the signature.
 func ItemRefs(item []byte) ([]Ref, error) {
-	s, err := ParseItem(item)
+	_, payload, err := parseItem(item)
 	if err != nil {
 		return nil, err
-	}
-	payload, err := s.UnverifiedPayload()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	ref := func(raw []byte) (Ref, error) {
 		var h struct {

@@ -207,13 +207,9 @@ func MakeSnapshot(c *Catalog, position int64, head string, writerID string, epoc
 // ParseManifest reads a signed manifest (in the canonical form of Item)
 // without verifying it.
 func ParseManifest(b []byte) (*Signed, *Manifest, error) {
-	s, err := ParseItem(b)
+	s, payload, err := parseItem(b)
 	if err != nil {
 		return nil, nil, err
-	}
-	payload, err := s.UnverifiedPayload()
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	var m Manifest
 	if err := json.Unmarshal(payload, &m); err != nil {
