@@ -447,6 +447,8 @@ func (s *suite) recordsEpochs(t *testing.T) {
 	// checked against them), not even by a version that adds an epoch.
 	s.wantText(t, mmm.StatusConflict, "a writer is removed by a new epoch", publish([]profile.KeyEpoch{
 		{Epoch: 1, Writers: epochWriters(p)[:1]}, {Epoch: 2, Start: 2, Writers: epochWriters(p)}}))
+	s.wantText(t, mmm.StatusConflict, "the writers of an earlier epoch do not change", publish([]profile.KeyEpoch{
+		{Epoch: 1, Writers: append(epochWriters(p), epochWriters(p)[0])}, {Epoch: 2, Start: 2, Writers: epochWriters(p)}}))
 	// A third epoch, written by one device only.
 	s.must(t, publish(epochs(profile.KeyEpoch{Epoch: 2, Start: 2, Writers: epochWriters(p)}, profile.KeyEpoch{Epoch: 3, Start: 4, Writers: epochWriters(p)[:1]})), &mmm.PublishResponse{})
 	v.keys[3] = newKey(t)

@@ -440,7 +440,7 @@ func (p *portal) checkEpochs(ctx context.Context, id string, stored *Entry, ap *
 		wr.catalog, wr.catalogSize = id, 0
 		return nil
 	}
-	if err := profile.CheckEpochs(old, ap); err != nil {
+	if err := profile.CheckEpochs(old, ap, 1); err != nil {
 		return mmm.Errorf(mmm.StatusConflict, "refused against the stored PasswordProfile: %v", err)
 	}
 	if len(ap.Epochs) > len(old.Epochs) {

@@ -14,13 +14,14 @@ var ErrEpochs = errors.New("profile: key epochs changed")
 
 // CheckEpochs checks next, a later version of the format-2 password
 // profile prev, against prev's key epochs: none is removed, renumbered or
-// moved; at most one is added; the writers of every epoch but prev's
-// latest stay exactly as they were (records under them were checked
-// against them); and prev's latest epoch keeps each of its writers with
-// the same key (it may gain writers, and only while no epoch is added).
-// So no later version can authorise a writer, after the fact, for records
-// of an earlier epoch. A format-1 prev constrains nothing.
-func CheckEpochs(prev, next *PasswordProfile) error {
+// moved; at most maxAdded are added (1 from one version to the next); the
+// writers of every epoch before prev's latest stay exactly as they were
+// (records under them were checked against them); and prev's latest epoch
+// keeps each of its writers with the same key (it may gain writers: a
+// device added). So no later version can remove or change, after the
+// fact, a writer of records already written, nor add writers to an epoch
+// closed before prev. A format-1 prev constrains nothing.
+func CheckEpochs(prev, next *PasswordProfile, maxAdded int) error {
 	if prev.Format != FormatCatalog {
 		return nil
 	}
@@ -30,23 +31,21 @@ func CheckEpochs(prev, next *PasswordProfile) error {
 	if len(next.Epochs) < len(prev.Epochs) {
 		return fmt.Errorf("%w: %d key epochs, the earlier version has %d: key epochs are never removed", ErrEpochs, len(next.Epochs), len(prev.Epochs))
 	}
-	if d := len(next.Epochs) - len(prev.Epochs); d > 1 {
+	if d := len(next.Epochs) - len(prev.Epochs); d > maxAdded {
 		return fmt.Errorf("%w: this version adds %d key epochs; a version adds at most one", ErrEpochs, d)
 	}
-	added := len(next.Epochs) > len(prev.Epochs)
 	for i, o := range prev.Epochs {
 		n := next.Epochs[i]
 		if n.Epoch != o.Epoch || n.Start != o.Start {
 			return fmt.Errorf("%w: key epoch %d starts at position %d in the earlier version, not %d: earlier key epochs do not change", ErrEpochs, o.Epoch, o.Start, n.Start)
 		}
-		latest := i == len(prev.Epochs)-1 && !added
 		for _, w := range o.Writers {
 			j := slices.IndexFunc(n.Writers, func(x EpochWriter) bool { return udf.Equal(x.Device, w.Device) })
 			if j < 0 || n.Writers[j].Key == nil || w.Key == nil || !udf.Equal(n.Writers[j].Key.UDF, w.Key.UDF) {
 				return fmt.Errorf("%w: writer %s of key epoch %d is removed or its key changed: a writer is removed by a new epoch", ErrEpochs, w.Device, o.Epoch)
 			}
 		}
-		if !latest && len(n.Writers) != len(o.Writers) {
+		if i < len(prev.Epochs)-1 && len(n.Writers) != len(o.Writers) {
 			return fmt.Errorf("%w: key epoch %d has %d writers in the earlier version, %d in this one: the writers of an earlier epoch do not change", ErrEpochs, o.Epoch, len(o.Writers), len(n.Writers))
 		}
 	}
