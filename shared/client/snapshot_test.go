@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshpass/meshpass/shared/client/clienttest"
 	"github.com/meshpass/meshpass/shared/mmm"
+	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/vault"
 )
 
@@ -275,4 +276,44 @@ func TestSnapshotOfRemovedWriter(t *testing.T) {
 	}
 	must(t, b.Sync(ctx))
 	sameVault(t, a, b)
+}
+
+// TestEarlierEpochWritersFrozen: a password profile (signed by a device
+// that may sign it) whose later version removes a writer of a key epoch
+// without starting a new one, which would make every device refuse that
+// writer's records, is refused by the device reading it, which keeps
+// what it had.
+func TestEarlierEpochWritersFrozen(t *testing.T) {
+	ctx := context.Background()
+	p := clienttest.New(t)
+	a, _ := createAlice(t, p)
+	b := connect(t, p, a)
+	must(t, a.Sync(ctx))
+	pp, err := profile.VerifyApplicationProfile(a.st.Password, a.personal)
+	must(t, err)
+	if len(pp.Epochs) != 1 || len(pp.Epochs[0].Writers) != 2 {
+		t.Fatalf("epochs %+v", pp.Epochs)
+	}
+	pp.Epochs[0].Writers = pp.Epochs[0].Writers[:1]
+	pp.Versioned = profile.Versioned{Version: a.st.PasswordVersion}.Next()
+	sp, err := pp.Sign(a.keys.sign)
+	must(t, err)
+	before := b.st.PasswordVersion
+	p.SetRewrite(rewriteGet(t, func(gr *mmm.GetResponse) {
+		for i := range gr.Entries {
+			if gr.Entries[i].SignedApplicationProfile != nil {
+				gr.Entries[i].SignedApplicationProfile = sp
+			}
+		}
+	}))
+	err = b.Sync(ctx)
+	p.SetRewrite(nil)
+	if !errors.Is(err, ErrInvalidProfile) || !errors.Is(err, profile.ErrEpochs) {
+		t.Fatalf("a writer removed from epoch 1: %v", err)
+	}
+	t.Logf("%v", err)
+	if b.st.PasswordVersion != before {
+		t.Fatal("the device took the profile")
+	}
+	must(t, b.Sync(ctx))
 }
