@@ -6,15 +6,21 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/meshpass/meshpass/portal-worker/conformance"
 	"github.com/meshpass/meshpass/portal-worker/portal"
 	"github.com/meshpass/meshpass/portal-worker/sqlitestore"
+	"github.com/meshpass/meshpass/shared/mmm"
+	"github.com/meshpass/meshpass/shared/profile/profiletest"
 	"github.com/meshpass/meshpass/shared/translog"
 	"github.com/meshpass/meshpass/shared/vault"
 )
@@ -192,5 +198,88 @@ func TestSnapshotStore(t *testing.T) {
 	}
 	if _, err := s.SnapshotData(ctx, "V", "h1", 0); !errors.Is(err, portal.ErrNotFound) {
 		t.Fatalf("the replaced snapshot's chunks are kept: %v", err)
+	}
+}
+
+// A catalog written before migration 0006 (no versions kept) is indexed
+// at its next append: a record on an old record is accepted, one on an
+// unknown parent refused, and a record appended before is refused again.
+func TestIndexOldCatalog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.db")
+	store, err := sqlitestore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	opts, _ := conformance.Options(t)
+	opts.MaxAnswer = 2000 // indexed in several pages
+	srv := httptest.NewServer(portal.New(store, opts))
+	defer srv.Close()
+	cl := &client{url: srv.URL + mmm.Path, hc: srv.Client()}
+	p, err := profiletest.NewPerson(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(req mmm.Request, resp mmm.Response) int {
+		t.Helper()
+		if err := cl.call(req, resp); err != nil {
+			var me *mmm.Error
+			if errors.As(err, &me) {
+				return me.Code
+			}
+			t.Fatal(err)
+		}
+		return resp.Outcome().Status
+	}
+	call(&mmm.CreateRequest{Account: "alice", Profile: mmm.Entry{SignedPersonalProfile: p.SignedPersonal}}, &mmm.CreateResponse{})
+	if err := conformance.Format2(p, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if code := call(&mmm.PublishRequest{Entry: mmm.Entry{SignedApplicationProfile: p.SignedPasswords}}, &mmm.PublishResponse{}); code != mmm.StatusOK {
+		t.Fatalf("publish: %d", code)
+	}
+	key := make([]byte, vault.KeySize)
+	id := p.PasswordProfile.Identifier
+	dev := p.Devices[0]
+	seal := func(entry string, parents ...string) ([]byte, string) {
+		s, v, err := vault.Seal(vault.Header{Vault: id, Entry: entry, Parents: parents, Writer: dev.Profile.Identifier, Epoch: 1, Time: time.Now()},
+			vault.Entry{Name: entry}, key, dev.Sign)
+		if err != nil {
+			t.Fatal(err)
+		}
+		item, _ := vault.Item(s)
+		return item, v
+	}
+	var items []json.RawMessage
+	var versions []string
+	for i := range 20 {
+		item, v := seal(fmt.Sprint("e", i))
+		items, versions = append(items, item), append(versions, v)
+	}
+	if code := call(&mmm.AppendRecordsRequest{Catalog: id, Records: items}, &mmm.AppendRecordsResponse{}); code != mmm.StatusOK {
+		t.Fatalf("append: %d", code)
+	}
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE catalog_heads SET indexed = 0; DELETE FROM catalog_versions`); err != nil {
+		t.Fatal(err)
+	}
+	unknown, _ := seal("e3", "nosuchparent")
+	if code := call(&mmm.AppendRecordsRequest{Catalog: id, Records: []json.RawMessage{unknown}}, &mmm.AppendRecordsResponse{}); code != mmm.StatusBadRequest {
+		t.Fatalf("an unknown parent: %d", code)
+	}
+	if h, _ := store.Catalog(context.Background(), id); h.Indexed != 20 {
+		t.Fatalf("indexed %d of 20", h.Indexed)
+	}
+	edit, _ := seal("e19", versions[19])
+	if code := call(&mmm.AppendRecordsRequest{Catalog: id, Records: []json.RawMessage{edit}}, &mmm.AppendRecordsResponse{}); code != mmm.StatusOK {
+		t.Fatalf("an edit of an old record: %d", code)
+	}
+	wrongEntry, _ := seal("e1", versions[2])
+	if code := call(&mmm.AppendRecordsRequest{Catalog: id, Records: []json.RawMessage{wrongEntry}}, &mmm.AppendRecordsResponse{}); code != mmm.StatusBadRequest {
+		t.Fatalf("a parent of another entry: %d", code)
 	}
 }
