@@ -504,13 +504,16 @@ func (p *portal) putSnapshot(ctx context.Context, r *mmm.PutSnapshotRequest) (mm
 	if m.Position > head.Size {
 		return nil, mmm.Errorf(mmm.StatusConflict, "a snapshot at position %d of a catalog of %d items", m.Position, head.Size)
 	}
+	// The head at the position, recomputed from the items' hashes, is
+	// checked with chunk 0: the snapshot is complete only with it, and
+	// every chunk names the same manifest.
 	at := head.Head
-	if m.Position < head.Size {
+	if m.Position < head.Size && r.Chunk == 0 {
 		if at, err = p.store.CatalogHeadAt(ctx, id, m.Position); err != nil {
 			return nil, storeErr(err, "catalog head")
 		}
 	}
-	if at != m.Head {
+	if (m.Position == head.Size || r.Chunk == 0) && at != m.Head {
 		return nil, mmm.Errorf(mmm.StatusConflict, "refused: the snapshot says head %s at position %d; the catalog's is %s", m.Head, m.Position, at)
 	}
 	h := sha256.Sum256(r.Snapshot)
