@@ -18,8 +18,12 @@ func TestCheckEpochs(t *testing.T) {
 	a, b, c := w(), w(), w()
 	b2 := w() // b with another key
 	b2.Device = b.Device
-	pp := func(epochs ...KeyEpoch) *PasswordProfile { return &PasswordProfile{Format: FormatCatalog, Epochs: epochs} }
-	e := func(n int, start int64, ws ...EpochWriter) KeyEpoch { return KeyEpoch{Epoch: n, Start: start, Writers: ws} }
+	pp := func(epochs ...KeyEpoch) *PasswordProfile {
+		return &PasswordProfile{Format: FormatCatalog, Epochs: epochs}
+	}
+	e := func(n int, start int64, ws ...EpochWriter) KeyEpoch {
+		return KeyEpoch{Epoch: n, Start: start, Writers: ws}
+	}
 	prev := pp(e(1, 0, a, b), e(2, 5, a, b))
 	for _, tc := range []struct {
 		name     string
