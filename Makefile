@@ -150,10 +150,13 @@ test: check unit browser e2e fuzz
 # Every benchmark natively (BenchmarkVault10000 and BenchmarkVault50000:
 # vaults of that many entries through a real portal: bytes of one add and
 # of another device's sync of it, a new device's first sync, reading the
-# stored vault after unlock, the list for one site), then the client's
-# costs (profile creation, unlock, decrypt + match of a 10,000-entry vault,
-# a device's read of its stored 10,000-entry vault as after a restart of
-# the service worker, the 10,000-entry vault through the portal) again as
+# stored vault after unlock, the list for one site;
+# BenchmarkVault10000FirstSync: a new device's first sync of 10,000
+# entries written one record at a time, every item against a snapshot and
+# its tail), then the client's costs (profile creation, unlock, decrypt +
+# match of a 10,000-entry vault, a device's read of its stored 10,000-entry vault as after a restart of
+# the service worker, the 10,000-entry vault through the
+# portal, the first sync with and without a snapshot) again as
 # WebAssembly in headless Chromium, for the native/wasm ratio. Then the
 # extension's fills (extension/test/bench.mjs) in headless Chromium
 # against the portal in local workerd (built by the worker prerequisite,

@@ -1061,12 +1061,19 @@ func cmdSync(a *app, args []string) error {
 			"proofs and the new checkpoint's consistency with the last one; then publish the\n"+
 			"changes saved on this device while the portal was unreachable. On failure the\n"+
 			"last good state is kept.")
+	snapshot := fs.Bool("snapshot", false, "then publish a signed snapshot of the vault, which new devices read instead of\nevery record (a sync does so by itself every 1,000 records)")
 	c, err := a.start(fs, args, 0, needUnlocked, nil)
 	if err != nil {
 		return err
 	}
 	if err := syncClient(a, c); err != nil {
 		return err
+	}
+	if *snapshot {
+		if err := c.PublishSnapshot(a.ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(a.stdout, "Published a snapshot of the vault.")
 	}
 	list, err := c.List()
 	if err != nil {

@@ -259,6 +259,9 @@ func TestCLI(t *testing.T) {
 		t.Errorf("show on B:\n%s", out)
 	}
 	idB := strings.TrimSpace(b.ok("add", "--site", "b.example", "--username", "bob", "--password", "from B"))
+	if out = b.ok("sync", "--snapshot"); !strings.Contains(out, "Published a snapshot of the vault.") {
+		t.Errorf("sync --snapshot on B:\n%s", out)
+	}
 	if out = a.ok("list", "--sync"); !strings.Contains(out, idB) {
 		t.Errorf("A does not see B's entry %s:\n%s", idB, out)
 	}

@@ -62,8 +62,19 @@ func Format2(p *profiletest.Person, epochs []profile.KeyEpoch, next bool) error 
 // published as format 2 (one epoch, every device a writer).
 func (s *suite) newVault2(t *testing.T, devices int) *vault2 {
 	t.Helper()
+	return s.newVault2With(t, devices, 0)
+}
+
+// newVault2With is newVault2 whose one epoch has writers the first
+// writers devices (0: all).
+func (s *suite) newVault2With(t *testing.T, devices, writers int) *vault2 {
+	t.Helper()
 	a := s.newAccount(t, devices)
-	if err := Format2(a.person, nil, false); err != nil {
+	var epochs []profile.KeyEpoch
+	if writers > 0 {
+		epochs = []profile.KeyEpoch{{Epoch: 1, Writers: epochWriters(a.person)[:writers]}}
+	}
+	if err := Format2(a.person, epochs, false); err != nil {
 		t.Fatal(err)
 	}
 	s.must(t, &mmm.PublishRequest{Entry: mmm.Entry{SignedApplicationProfile: a.person.SignedPasswords}}, &mmm.PublishResponse{})
@@ -256,6 +267,8 @@ func (s *suite) records(t *testing.T) {
 	t.Run("AppendGet", s.recordsAppendGet)
 	t.Run("Refusals", s.recordsRefusals)
 	t.Run("Epochs", s.recordsEpochs)
+	t.Run("Parents", s.recordsParents)
+	t.Run("Snapshots", s.recordsSnapshots)
 	if s.MaxAnswer > 0 {
 		t.Run("Paged", s.recordsPaged)
 	}
@@ -320,13 +333,9 @@ func (s *suite) recordsAppendGet(t *testing.T) {
 }
 
 func (s *suite) recordsRefusals(t *testing.T) {
-	v := s.newVault2(t, 3)
-	p := v.person
 	// Device 3 is in the vault's SignID but not a writer of its epoch.
-	if err := Format2(p, []profile.KeyEpoch{{Epoch: 1, Writers: epochWriters(p)[:2]}}, true); err != nil {
-		t.Fatal(err)
-	}
-	s.must(t, &mmm.PublishRequest{Entry: mmm.Entry{SignedApplicationProfile: p.SignedPasswords}, Previous: 1}, &mmm.PublishResponse{})
+	v := s.newVault2With(t, 3, 2)
+	p := v.person
 	first := v.record(t, 0, 1)
 	s.appendItems(t, v, first)
 	add := func(items ...[]byte) *mmm.AppendRecordsRequest {
@@ -421,7 +430,9 @@ func (s *suite) recordsEpochs(t *testing.T) {
 	// Two new epochs at once.
 	s.wantText(t, mmm.StatusConflict, "at most one", publish(epochs(
 		profile.KeyEpoch{Epoch: 2, Start: 2, Writers: epochWriters(p)}, profile.KeyEpoch{Epoch: 3, Start: 2, Writers: epochWriters(p)})))
-	// The same epochs with other writers: no new epoch, no guard.
+	// The same epochs, the latest with a writer more: no new epoch, no
+	// guard. A writer is removed only by a new epoch.
+	s.wantText(t, mmm.StatusConflict, "a writer is removed by a new epoch", publish([]profile.KeyEpoch{{Epoch: 1, Writers: epochWriters(p)[:1]}}))
 	s.must(t, publish(epochs()), &mmm.PublishResponse{})
 	// The new epoch at the end of the catalog.
 	v.keys[2] = newKey(t)
@@ -432,6 +443,12 @@ func (s *suite) recordsEpochs(t *testing.T) {
 	s.wantText(t, mmm.StatusConflict, "earlier key epochs do not change", publish(epochs(
 		profile.KeyEpoch{Epoch: 2, Start: 3, Writers: epochWriters(p)}, profile.KeyEpoch{Epoch: 3, Start: 4, Writers: epochWriters(p)})))
 	s.wantText(t, mmm.StatusConflict, "never removed", publish(epochs()))
+	// The writers of an earlier epoch do not change (records under it were
+	// checked against them), not even by a version that adds an epoch.
+	s.wantText(t, mmm.StatusConflict, "a writer is removed by a new epoch", publish([]profile.KeyEpoch{
+		{Epoch: 1, Writers: epochWriters(p)[:1]}, {Epoch: 2, Start: 2, Writers: epochWriters(p)}}))
+	s.wantText(t, mmm.StatusConflict, "the writers of an earlier epoch do not change", publish([]profile.KeyEpoch{
+		{Epoch: 1, Writers: append(epochWriters(p), epochWriters(p)[0])}, {Epoch: 2, Start: 2, Writers: epochWriters(p)}}))
 	// A third epoch, written by one device only.
 	s.must(t, publish(epochs(profile.KeyEpoch{Epoch: 2, Start: 2, Writers: epochWriters(p)}, profile.KeyEpoch{Epoch: 3, Start: 4, Writers: epochWriters(p)[:1]})), &mmm.PublishResponse{})
 	v.keys[3] = newKey(t)

@@ -453,6 +453,10 @@ func (p *portal) serve(ctx context.Context, req mmm.Request, now time.Time) (mmm
 		return p.checkIn(ctx, r, now)
 	case *mmm.GetCheckInsRequest:
 		return p.getCheckIns(ctx, r)
+	case *mmm.PutSnapshotRequest:
+		return p.putSnapshot(ctx, r)
+	case *mmm.GetSnapshotRequest:
+		return p.getSnapshot(ctx, r)
 	}
 	return nil, mmm.Errorf(mmm.StatusBadRequest, "unsupported request %s", req.MessageType())
 }

@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,15 +74,11 @@ func storedPassword(data []byte) (*profile.PasswordProfile, error) {
 	if err != nil {
 		return nil, err
 	}
-	payload, err := s.SignedData.UnverifiedPayload()
+	pp, err := profile.UnverifiedPassword(s)
 	if err != nil {
 		return nil, mmm.Errorf(mmm.StatusInternalError, "stored application profile unreadable")
 	}
-	var pp profile.PasswordProfile
-	if err := profile.UnmarshalTagged(payload, profile.TagPasswordProfile, &pp); err != nil {
-		return nil, mmm.Errorf(mmm.StatusInternalError, "stored application profile unreadable")
-	}
-	return &pp, nil
+	return pp, nil
 }
 
 // formatVault reads the stored vault id, its owner's personal profile and
@@ -176,6 +173,16 @@ func (p *portal) appendRecords(ctx context.Context, r *mmm.AppendRecordsRequest)
 		if err != nil {
 			return nil, err
 		}
+		versions, err := p.checkParents(ctx, id, r.Records)
+		if errors.Is(err, ErrCatalogMoved) {
+			if attempt < maxAppendAttempts {
+				continue
+			}
+			return nil, mmm.Errorf(mmm.StatusServiceUnavailable, "the catalog kept moving while these records were checked; nothing was written: retry")
+		}
+		if err != nil {
+			return nil, err
+		}
 		// The owner's budget is spent only once the signatures are known
 		// to be of its devices.
 		if !spent {
@@ -184,7 +191,7 @@ func (p *portal) appendRecords(ctx context.Context, r *mmm.AppendRecordsRequest)
 			}
 			spent = true
 		}
-		resp, err := p.appendRecordsOnce(ctx, v, r.Records, records)
+		resp, err := p.appendRecordsOnce(ctx, v, r.Records, records, versions)
 		if errors.Is(err, ErrLogMoved) || errors.Is(err, ErrCatalogMoved) {
 			if attempt < maxAppendAttempts {
 				continue
@@ -198,7 +205,7 @@ func (p *portal) appendRecords(ctx context.Context, r *mmm.AppendRecordsRequest)
 	}
 }
 
-func (p *portal) appendRecordsOnce(ctx context.Context, v *vaultToCheck, items []json.RawMessage, records int64) (*mmm.AppendRecordsResponse, error) {
+func (p *portal) appendRecordsOnce(ctx context.Context, v *vaultToCheck, items []json.RawMessage, records int64, versions []Version) (*mmm.AppendRecordsResponse, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	head, err := p.store.Catalog(ctx, v.id)
@@ -239,7 +246,8 @@ func (p *portal) appendRecordsOnce(ctx context.Context, v *vaultToCheck, items [
 		Items:   data,
 		Profile: v.id, Version: v.entry.Version,
 		Leaf: leaf, Hashes: hashes, Checkpoint: cp,
-		Cost: cost + cost1(len(leaf)), Records: records, Quota: p.opts.Quota,
+		Cost: cost + cost1(len(leaf)) + versionCost*int64(len(versions)), Records: records, Quota: p.opts.Quota,
+		Versions: versions,
 	}
 	if err := p.store.AppendRecords(ctx, a); err != nil {
 		switch {
@@ -258,6 +266,98 @@ func (p *portal) appendRecordsOnce(ctx context.Context, v *vaultToCheck, items [
 		Position: head.Size, Head: ch,
 		Log: &mmm.LogProof{Index: n, TreeSize: tree.N, Inclusion: translog.EncodeHashes(proof), Checkpoint: cp},
 	}, nil
+}
+
+// versionCost is what keeping one record's version for the parent check
+// costs in the quotas.
+const versionCost = 128
+
+// checkParents indexes the catalog's records if it was written before
+// their versions were kept, then checks the records of items: each is new
+// to the catalog, and each of its parents is a record of its entry in the
+// catalog or earlier in items. It returns the items' records.
+func (p *portal) checkParents(ctx context.Context, id string, items []json.RawMessage) ([]Version, error) {
+	if err := p.indexCatalog(ctx, id); err != nil {
+		return nil, err
+	}
+	var out []Version
+	earlier := map[string]string{}
+	var parents, own []string
+	refs := make([][]vault.Ref, len(items))
+	for i, item := range items {
+		var err error
+		if refs[i], err = vault.ItemRefs(item); err != nil {
+			return nil, mmm.Errorf(mmm.StatusBadRequest, "refused: record %d: %v", i, err)
+		}
+		for _, r := range refs[i] {
+			if _, ok := earlier[r.Version]; ok {
+				return nil, mmm.Errorf(mmm.StatusConflict, "record %s is twice in this request; nothing was written", r.Version)
+			}
+			earlier[r.Version] = r.Entry
+			own = append(own, r.Version)
+			parents = append(parents, r.Parents...)
+			out = append(out, Version{Version: r.Version, Entry: r.Entry})
+		}
+	}
+	held, err := p.store.CatalogVersions(ctx, id, append(own, parents...))
+	if err != nil {
+		return nil, storeErr(err, "catalog versions")
+	}
+	for _, v := range own {
+		if _, ok := held[v]; ok {
+			return nil, mmm.Errorf(mmm.StatusConflict, "record %s is in the catalog already (it was appended before); nothing was written: sync", v)
+		}
+	}
+	seen := map[string]string{}
+	for i := range items {
+		for _, r := range refs[i] {
+			for _, par := range r.Parents {
+				e, ok := seen[par]
+				if !ok {
+					e, ok = held[par]
+				}
+				if !ok || e != r.Entry {
+					return nil, mmm.Errorf(mmm.StatusBadRequest, "refused: item %d: record %s of entry %s names parent %s, which is not a record of that entry in the catalog: sync, then write on the records the catalog holds", i, r.Version, r.Entry, par)
+				}
+			}
+			seen[r.Version] = r.Entry
+		}
+	}
+	return out, nil
+}
+
+// indexCatalog stores the versions of a catalog's items written before
+// the portal kept them (migration 0006), in pages.
+func (p *portal) indexCatalog(ctx context.Context, id string) error {
+	head, err := p.store.Catalog(ctx, id)
+	if err != nil {
+		return storeErr(err, "catalog")
+	}
+	for from := head.Indexed; from < head.Size; {
+		items, err := p.store.CatalogItems(ctx, id, from, head.Size, p.opts.MaxAnswer)
+		if err != nil {
+			return storeErr(err, "catalog items")
+		}
+		var vs []Version
+		for _, item := range items {
+			refs, err := vault.ItemRefs(item)
+			if err != nil {
+				return mmm.Errorf(mmm.StatusInternalError, "stored catalog item unreadable: %v", err)
+			}
+			for _, r := range refs {
+				vs = append(vs, Version{Version: r.Version, Entry: r.Entry})
+			}
+		}
+		to := from + int64(len(items))
+		if err := p.store.IndexVersions(ctx, id, from, to, vs); err != nil {
+			if errors.Is(err, ErrCatalogMoved) {
+				return err // another request indexed it meanwhile
+			}
+			return storeErr(err, "catalog versions")
+		}
+		from = to
+	}
+	return nil
 }
 
 // cost1 is what a leaf stored once (not also as an entry) costs: the leaf
@@ -303,8 +403,9 @@ func (p *portal) getRecords(ctx context.Context, r *mmm.GetRecordsRequest) (mmm.
 // stored entry is stored (Data nil when none is stored) against the key
 // epochs of the stored one, and sets the catalog guard of wr: a vault
 // never goes back from format 2; a version adds at most one key epoch,
-// keeping the earlier ones, and the new epoch starts where the catalog
-// ends; the first format-2 version starts on an empty catalog.
+// keeping the earlier ones and their writers (profile.CheckEpochs), and
+// the new epoch starts where the catalog ends; the first format-2 version
+// starts on an empty catalog.
 func (p *portal) checkEpochs(ctx context.Context, id string, stored *Entry, ap *profile.PasswordProfile, wr *write) error {
 	var old *profile.PasswordProfile
 	if stored.Data != nil {
@@ -339,26 +440,17 @@ func (p *portal) checkEpochs(ctx context.Context, id string, stored *Entry, ap *
 		wr.catalog, wr.catalogSize = id, 0
 		return nil
 	}
-	if len(ap.Epochs) < len(old.Epochs) {
-		return mmm.Errorf(mmm.StatusConflict, "the stored PasswordProfile has %d key epochs, this one %d: key epochs are never removed", len(old.Epochs), len(ap.Epochs))
+	if err := profile.CheckEpochs(old, ap, 1); err != nil {
+		return mmm.Errorf(mmm.StatusConflict, "refused against the stored PasswordProfile: %v", err)
 	}
-	for i, o := range old.Epochs {
-		if e := ap.Epochs[i]; e.Epoch != o.Epoch || e.Start != o.Start {
-			return mmm.Errorf(mmm.StatusConflict, "key epoch %d starts at position %d in the stored PasswordProfile, not %d: earlier key epochs do not change", o.Epoch, o.Start, e.Start)
-		}
-	}
-	switch len(ap.Epochs) - len(old.Epochs) {
-	case 0:
-		return nil
-	case 1:
+	if len(ap.Epochs) > len(old.Epochs) {
 		e := ap.Epochs[len(ap.Epochs)-1]
 		if e.Start != head.Size {
 			return moved(head.Size)
 		}
 		wr.catalog, wr.catalogSize = id, e.Start
-		return nil
 	}
-	return mmm.Errorf(mmm.StatusConflict, "this version adds %d key epochs; a version adds at most one", len(ap.Epochs)-len(old.Epochs))
+	return nil
 }
 
 // catalogMoved is the answer to a publish whose catalog guard failed.
@@ -368,4 +460,104 @@ func (p *portal) catalogMoved(ctx context.Context, id string) error {
 		return storeErr(err, "catalog")
 	}
 	return mmm.Errorf(mmm.StatusConflict, "the catalog moved to %d items; sync and publish again", head.Size)
+}
+
+// snapshotWriterKey returns the signing key of a device that may sign a
+// snapshot of v now: a writer of the vault's latest key epoch, under that
+// epoch (a snapshot is sealed under the key every current device holds).
+func (v *vaultToCheck) snapshotWriterKey(device string, epoch int) (*keys.PublicKey, error) {
+	if epoch != v.epoch.Epoch {
+		return nil, fmt.Errorf("%w: a snapshot under key epoch %d; the vault's latest is %d", vault.ErrWriter, epoch, v.epoch.Epoch)
+	}
+	return v.writerKey(device)
+}
+
+// putSnapshot stores a chunk of a snapshot after checking its manifest:
+// of the vault, signed by a writer of the latest epoch under it, at a
+// position the catalog has reached and with the catalog's head there.
+func (p *portal) putSnapshot(ctx context.Context, r *mmm.PutSnapshotRequest) (mmm.Response, error) {
+	id, _ := udf.Parse(r.Catalog)
+	if len(r.Data) > vault.MaxSnapshotChunk || len(r.Snapshot) > p.opts.MaxEntrySize {
+		return nil, mmm.Errorf(mmm.StatusTooLarge, "a snapshot chunk of %d bytes (at most %d) or manifest of %d (at most %d)", len(r.Data), vault.MaxSnapshotChunk, len(r.Snapshot), p.opts.MaxEntrySize)
+	}
+	v, err := p.formatVault(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	m, err := vault.InspectManifest(r.Snapshot, v.pp.Identifier, v.snapshotWriterKey)
+	switch {
+	case errors.Is(err, vault.ErrWriter):
+		return nil, mmm.Errorf(mmm.StatusForbidden, "refused: snapshot: %v", err)
+	case err != nil:
+		return nil, mmm.Errorf(mmm.StatusBadRequest, "refused: snapshot: %v", err)
+	}
+	if err := vault.CheckChunk(m, r.Chunk, r.Data); err != nil {
+		return nil, mmm.Errorf(mmm.StatusBadRequest, "refused: %v", err)
+	}
+	if err := p.spend(v.entry.Account); err != nil {
+		return nil, err
+	}
+	head, err := p.store.Catalog(ctx, id)
+	if err != nil {
+		return nil, storeErr(err, "catalog")
+	}
+	if m.Position > head.Size {
+		return nil, mmm.Errorf(mmm.StatusConflict, "a snapshot at position %d of a catalog of %d items", m.Position, head.Size)
+	}
+	// The head at the position, recomputed from the items' hashes, is
+	// checked with chunk 0: the snapshot is complete only with it, and
+	// every chunk names the same manifest.
+	at := head.Head
+	if m.Position < head.Size && r.Chunk == 0 {
+		if at, err = p.store.CatalogHeadAt(ctx, id, m.Position); err != nil {
+			return nil, storeErr(err, "catalog head")
+		}
+	}
+	if (m.Position == head.Size || r.Chunk == 0) && at != m.Head {
+		return nil, mmm.Errorf(mmm.StatusConflict, "refused: the snapshot says head %s at position %d; the catalog's is %s", m.Head, m.Position, at)
+	}
+	h := sha256.Sum256(r.Snapshot)
+	stored, complete, err := p.store.PutSnapshotChunk(ctx, &SnapshotChunk{
+		Snapshot: Snapshot{Catalog: id, Hash: base64.RawURLEncoding.EncodeToString(h[:]), Manifest: r.Snapshot, Position: m.Position, Chunks: len(m.Chunks), Account: v.entry.Account},
+		N:        r.Chunk, Data: r.Data, Quota: p.opts.Quota,
+	})
+	if errors.Is(err, ErrConflict) {
+		return nil, mmm.Errorf(mmm.StatusConflict, "the catalog has a snapshot at position %d or later already", m.Position)
+	}
+	if err != nil {
+		return nil, storeErr(err, "snapshot")
+	}
+	return &mmm.PutSnapshotResponse{Stored: stored, Complete: complete}, nil
+}
+
+// getSnapshot serves a chunk of the catalog's snapshot while its writer
+// is a writer of the vault's latest epoch and it is sealed under that
+// epoch; else (none, or stale after a new epoch) no snapshot.
+func (p *portal) getSnapshot(ctx context.Context, r *mmm.GetSnapshotRequest) (mmm.Response, error) {
+	id, _ := udf.Parse(r.Catalog)
+	sn, err := p.store.CatalogSnapshot(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		if _, err := p.storedVault(ctx, id); err != nil {
+			return nil, err
+		}
+		return &mmm.GetSnapshotResponse{}, nil
+	}
+	if err != nil {
+		return nil, storeErr(err, "snapshot")
+	}
+	v, err := p.formatVault(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := vault.InspectManifest(sn.Manifest, v.pp.Identifier, v.snapshotWriterKey); err != nil {
+		return &mmm.GetSnapshotResponse{}, nil // stale: a new epoch, or its writer removed
+	}
+	if r.Chunk >= sn.Chunks {
+		return nil, mmm.Errorf(mmm.StatusBadRequest, "chunk %d of a snapshot of %d chunks", r.Chunk, sn.Chunks)
+	}
+	data, err := p.store.SnapshotData(ctx, id, sn.Hash, r.Chunk)
+	if err != nil {
+		return nil, storeErr(err, "snapshot chunk")
+	}
+	return &mmm.GetSnapshotResponse{Snapshot: sn.Manifest, Chunk: r.Chunk, Data: data}, nil
 }

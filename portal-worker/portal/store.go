@@ -125,6 +125,41 @@ type CatalogHead struct {
 	Index int64
 	// Account owns the vault ("" when Size is 0).
 	Account string
+	// Indexed is how many of the items have their records' versions
+	// stored (Versions): all of them but in a catalog written before
+	// migration 0006, which the portal indexes (IndexVersions).
+	Indexed int64
+}
+
+// Version is one record of a catalog as the portal keeps it to check
+// parents: its version and entry.
+type Version struct {
+	Version string
+	Entry   string
+}
+
+// Snapshot is a catalog's snapshot as stored (docs/vault.md).
+type Snapshot struct {
+	// Catalog is the vault's Identifier; Hash the base64url SHA-256 of
+	// Manifest, the signed manifest.
+	Catalog  string
+	Hash     string
+	Manifest []byte
+	// Position is the manifest's, Chunks its number of chunks.
+	Position int64
+	Chunks   int
+	// Account owns the vault (charged for the snapshot).
+	Account string
+}
+
+// SnapshotChunk is one accepted PutSnapshot: chunk N of Snapshot.
+type SnapshotChunk struct {
+	Snapshot Snapshot
+	N        int
+	Data     []byte
+	// Quota bounds the account's bytes, which the snapshot's bytes count
+	// toward while it is stored (ErrQuota, ErrFull).
+	Quota Quota
 }
 
 // RecordsAppend is one accepted AppendRecords: items at positions
@@ -157,6 +192,10 @@ type RecordsAppend struct {
 	Cost    int64
 	Records int64
 	Quota   Quota
+	// Versions are the items' records, stored for the parent check of
+	// later appends (the catalog must have Start items indexed, else
+	// ErrCatalogMoved; a version stored already is ErrConflict).
+	Versions []Version
 }
 
 // Pending is a pending connection request.
@@ -235,6 +274,30 @@ type Store interface {
 	// a.Version), ErrConflict (an item is in the catalog already),
 	// ErrQuota or ErrFull.
 	AppendRecords(ctx context.Context, a *RecordsAppend) error
+	// CatalogVersions returns which of versions catalog id holds, with
+	// their entries.
+	CatalogVersions(ctx context.Context, id string, versions []string) (map[string]string, error)
+	// IndexVersions stores the versions of items [from, to) of catalog
+	// id, which must have exactly from items indexed (else
+	// ErrCatalogMoved), and marks to items indexed.
+	IndexVersions(ctx context.Context, id string, from, to int64, versions []Version) error
+	// CatalogHeadAt returns the chained head of catalog id's first
+	// position items (vault.ChainHead), recomputed from their hashes;
+	// ErrNotFound if it has fewer.
+	CatalogHeadAt(ctx context.Context, id string, position int64) (string, error)
+	// PutSnapshotChunk stores a chunk of a snapshot being uploaded (the
+	// catalog's other incomplete snapshot is dropped) and, once every
+	// chunk is stored, makes it the catalog's snapshot in place of the
+	// earlier one, which is dropped; the snapshot's bytes are charged to
+	// its account while stored. ErrConflict if the catalog has a complete
+	// snapshot at the same or a later position. It returns how many of
+	// the snapshot's chunks are stored and whether it is complete.
+	PutSnapshotChunk(ctx context.Context, c *SnapshotChunk) (int, bool, error)
+	// CatalogSnapshot returns catalog id's complete snapshot, or
+	// ErrNotFound.
+	CatalogSnapshot(ctx context.Context, id string) (*Snapshot, error)
+	// SnapshotData returns chunk n of the snapshot hash of catalog id.
+	SnapshotData(ctx context.Context, id, hash string, n int) ([]byte, error)
 
 	// StartConnection drops the account's expired requests (those that
 	// expire before now), then stores p in place of any request from the

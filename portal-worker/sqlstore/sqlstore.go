@@ -333,15 +333,23 @@ func catalogGuard(catalog string, size int64) Stmt {
 
 // hashStmts inserts the log's new stored hashes from index stored on.
 func hashStmts(stored int64, hashes []tlog.Hash) []Stmt {
-	const perRow = 2
+	return insertRows(`INSERT INTO hashes (idx, hash)`, 2, len(hashes), func(i int) []any { return []any{stored + int64(i), hashes[i][:]} })
+}
+
+// insertRows inserts n rows of perRow values each (row(i) gives row i's)
+// with into ("INSERT INTO t (a, b)"), as many rows a statement as D1's
+// MaxParams allows.
+func insertRows(into string, perRow, n int, row func(i int) []any) []Stmt {
+	per := MaxParams / perRow
+	tuple := "(" + placeholders(perRow) + "),"
 	var b []Stmt
-	for start := 0; start < len(hashes); start += MaxParams / perRow {
-		chunk := hashes[start:min(start+MaxParams/perRow, len(hashes))]
-		var args []any
-		for k, h := range chunk {
-			args = append(args, stored+int64(start+k), h[:])
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
+		args := make([]any, 0, (end-start)*perRow)
+		for i := start; i < end; i++ {
+			args = append(args, row(i)...)
 		}
-		b = append(b, Stmt{`INSERT INTO hashes (idx, hash) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?),", len(chunk)), ","), args})
+		b = append(b, Stmt{into + ` VALUES ` + strings.TrimSuffix(strings.Repeat(tuple, end-start), ","), args})
 	}
 	return b
 }
@@ -369,14 +377,15 @@ func chargeStmts(account string, cost, records, leaves int64, q portal.Quota) []
 
 // Catalog implements portal.Store.
 func (s *Store) Catalog(ctx context.Context, id string) (*portal.CatalogHead, error) {
-	row, err := s.one(ctx, `SELECT size, head, leaf, account FROM catalog_heads WHERE catalog = ?`, id)
+	row, err := s.one(ctx, `SELECT size, head, leaf, account, indexed FROM catalog_heads WHERE catalog = ?`, id)
 	if errors.Is(err, portal.ErrNotFound) {
 		return &portal.CatalogHead{Catalog: id, Head: vault.EmptyHead, Index: -1}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &portal.CatalogHead{Catalog: id, Size: toInt(row[0]), Head: toString(row[1]), Index: toInt(row[2]), Account: toString(row[3])}, nil
+	return &portal.CatalogHead{Catalog: id, Size: toInt(row[0]), Head: toString(row[1]), Index: toInt(row[2]), Account: toString(row[3]),
+		Indexed: toInt(row[4])}, nil
 }
 
 // CatalogItems implements portal.Store as Leaves does: sizes first, then
@@ -408,27 +417,177 @@ func (s *Store) AppendRecords(ctx context.Context, a *portal.RecordsAppend) erro
 	b := []Stmt{
 		guard("guard_log", `(SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves) != ? OR (SELECT COALESCE(MAX(idx) + 1, 0) FROM hashes) != ?`, h.Index, stored),
 		catalogGuard(h.Catalog, a.Start),
+		indexGuard(h.Catalog, a.Start),
 		guard("guard_moved", `NOT EXISTS (SELECT 1 FROM entries WHERE id = ? AND version = ?)`, a.Profile, int64(a.Version)),
 	}
-	const perRow = 4
-	for start := 0; start < len(a.Items); start += MaxParams / perRow {
-		chunk := a.Items[start:min(start+MaxParams/perRow, len(a.Items))]
-		var args []any
-		for k, item := range chunk {
-			args = append(args, h.Catalog, a.Start+int64(start+k), ItemHash(item), item)
-		}
-		b = append(b, Stmt{`INSERT INTO catalog_items (catalog, position, hash, data) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?),", len(chunk)), ","), args})
-	}
+	b = append(b, versionStmts(h.Catalog, a.Versions)...)
+	b = append(b, insertRows(`INSERT INTO catalog_items (catalog, position, hash, data)`, 4, len(a.Items), func(i int) []any {
+		return []any{h.Catalog, a.Start + int64(i), ItemHash(a.Items[i]), a.Items[i]}
+	})...)
 	b = append(b,
-		Stmt{`INSERT INTO catalog_heads (catalog, size, head, leaf, account) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (catalog) DO UPDATE SET size = excluded.size, head = excluded.head, leaf = excluded.leaf, account = excluded.account`,
-			[]any{h.Catalog, h.Size, h.Head, h.Index, h.Account}},
+		Stmt{`INSERT INTO catalog_heads (catalog, size, head, leaf, account, indexed) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (catalog) DO UPDATE SET size = excluded.size, head = excluded.head, leaf = excluded.leaf, account = excluded.account, indexed = excluded.indexed`,
+			[]any{h.Catalog, h.Size, h.Head, h.Index, h.Account, h.Size}},
 		Stmt{`INSERT INTO leaves (idx, data) VALUES (?, ?)`, []any{h.Index, a.Leaf}},
 	)
 	b = append(b, hashStmts(stored, a.Hashes)...)
 	b = append(b, Stmt{`INSERT INTO checkpoints (size, checkpoint) VALUES (?, ?)`, []any{h.Index + 1, a.Checkpoint}})
 	b = append(b, chargeStmts(h.Account, a.Cost, a.Records, 1, a.Quota)...)
 	return classify(s.db.Batch(ctx, b))
+}
+
+// indexGuard fails the batch with ErrCatalogMoved unless catalog has
+// exactly n items indexed.
+func indexGuard(catalog string, n int64) Stmt {
+	return guard("guard_moved", `COALESCE((SELECT indexed FROM catalog_heads WHERE catalog = ?), 0) != ?`, catalog, n)
+}
+
+// versionStmts inserts versions of catalog (a version stored already
+// breaks the primary key: ErrConflict).
+func versionStmts(catalog string, versions []portal.Version) []Stmt {
+	return insertRows(`INSERT INTO catalog_versions (catalog, version, entry)`, 3, len(versions), func(i int) []any {
+		return []any{catalog, versions[i].Version, versions[i].Entry}
+	})
+}
+
+// CatalogVersions implements portal.Store, MaxParams-1 versions a query.
+func (s *Store) CatalogVersions(ctx context.Context, id string, versions []string) (map[string]string, error) {
+	out := map[string]string{}
+	for start := 0; start < len(versions); start += MaxParams - 1 {
+		chunk := versions[start:min(start+MaxParams-1, len(versions))]
+		args := []any{id}
+		for _, v := range chunk {
+			args = append(args, v)
+		}
+		rows, err := s.db.Query(ctx, `SELECT version, entry FROM catalog_versions WHERE catalog = ? AND version IN (`+placeholders(len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out[toString(r[0])] = toString(r[1])
+		}
+	}
+	return out, nil
+}
+
+// IndexVersions implements portal.Store: one batch, guarded by the number
+// of items indexed. Duplicate versions in the catalog's history (which
+// the portal refused only from migration 0006 on) are kept once.
+func (s *Store) IndexVersions(ctx context.Context, id string, from, to int64, versions []portal.Version) error {
+	b := []Stmt{indexGuard(id, from)}
+	for _, st := range versionStmts(id, versions) {
+		st.SQL = strings.Replace(st.SQL, "INSERT INTO", "INSERT OR IGNORE INTO", 1)
+		b = append(b, st)
+	}
+	b = append(b, Stmt{`UPDATE catalog_heads SET indexed = ? WHERE catalog = ?`, []any{to, id}})
+	return classify(s.db.Batch(ctx, b))
+}
+
+// CatalogHeadAt implements portal.Store from the items' stored hashes,
+// read in pages.
+func (s *Store) CatalogHeadAt(ctx context.Context, id string, position int64) (string, error) {
+	head := vault.EmptyHead
+	const page = 5000
+	for from := int64(0); from < position; {
+		rows, err := s.db.Query(ctx, `SELECT position, hash FROM catalog_items WHERE catalog = ? AND position >= ? AND position < ? ORDER BY position LIMIT ?`,
+			id, from, position, page)
+		if err != nil {
+			return "", err
+		}
+		if len(rows) == 0 {
+			return "", portal.ErrNotFound
+		}
+		for _, r := range rows {
+			h, err := base64.RawURLEncoding.DecodeString(toString(r[1]))
+			if toInt(r[0]) != from || err != nil {
+				return "", portal.ErrNotFound
+			}
+			if head, err = vault.ChainHash(head, h); err != nil {
+				return "", err
+			}
+			from++
+		}
+	}
+	return head, nil
+}
+
+// PutSnapshotChunk implements portal.Store in one batch: drop the
+// catalog's other incomplete snapshot (refunding it), store the chunk and
+// charge the snapshot's bytes afresh, check the quotas, then, if every
+// chunk is stored, drop the earlier complete snapshot (refunding it) and
+// mark this one complete.
+func (s *Store) PutSnapshotChunk(ctx context.Context, c *portal.SnapshotChunk) (int, bool, error) {
+	sn := c.Snapshot
+	id, hash, acct := sn.Catalog, sn.Hash, sn.Account
+	// refund subtracts the bytes of the snapshots cond selects (SQL with
+	// its args) from the account and the portal's totals.
+	refund := func(cond string, args ...any) []Stmt {
+		sum := `COALESCE((SELECT SUM(bytes) FROM catalog_snapshots WHERE catalog = ? AND ` + cond + `), 0)`
+		a := append([]any{id}, args...)
+		return []Stmt{
+			{`UPDATE usage SET bytes = bytes - ` + sum + ` WHERE account = ?`, append(slices.Clone(a), acct)},
+			{`UPDATE totals SET bytes = bytes - ` + sum + ` WHERE id = 1`, slices.Clone(a)},
+		}
+	}
+	drop := func(cond string, args ...any) []Stmt {
+		a := append([]any{id, id}, args...)
+		return append(refund(cond, args...),
+			Stmt{`DELETE FROM catalog_snapshot_chunks WHERE catalog = ? AND hash IN (SELECT hash FROM catalog_snapshots WHERE catalog = ? AND ` + cond + `)`, a},
+			Stmt{`DELETE FROM catalog_snapshots WHERE catalog = ? AND ` + cond, append([]any{id}, args...)})
+	}
+	done := `(SELECT COUNT(*) FROM catalog_snapshot_chunks WHERE catalog = ? AND hash = ?) = ?`
+	b := []Stmt{guard("guard_conflict", `EXISTS (SELECT 1 FROM catalog_snapshots WHERE catalog = ? AND complete = 1 AND position >= ?)`, id, sn.Position)}
+	b = append(b, drop(`complete = 0 AND hash != ?`, hash)...)
+	b = append(b, Stmt{`INSERT OR IGNORE INTO catalog_snapshots (catalog, hash, manifest, position, chunks, complete, account, bytes) VALUES (?, ?, ?, ?, ?, 0, ?, 0)`,
+		[]any{id, hash, sn.Manifest, sn.Position, int64(sn.Chunks), acct}})
+	b = append(b, refund(`hash = ?`, hash)...)
+	b = append(b,
+		Stmt{`INSERT OR REPLACE INTO catalog_snapshot_chunks (catalog, hash, n, data) VALUES (?, ?, ?, ?)`, []any{id, hash, int64(c.N), c.Data}},
+		Stmt{`UPDATE catalog_snapshots SET bytes = length(manifest) + 64 + (SELECT COALESCE(SUM(length(data) + 64), 0) FROM catalog_snapshot_chunks WHERE catalog = ? AND hash = ?) WHERE catalog = ? AND hash = ?`,
+			[]any{id, hash, id, hash}})
+	charged := `(SELECT bytes FROM catalog_snapshots WHERE catalog = ? AND hash = ?)`
+	b = append(b,
+		Stmt{`INSERT INTO usage (account, bytes, records) VALUES (?, ` + charged + `, 0) ON CONFLICT (account) DO UPDATE SET bytes = bytes + excluded.bytes`, []any{acct, id, hash}},
+		Stmt{`UPDATE totals SET bytes = bytes + ` + charged + ` WHERE id = 1`, []any{id, hash}})
+	if q := c.Quota; q.AccountBytes > 0 {
+		b = append(b, guard("guard_quota", `EXISTS (SELECT 1 FROM usage WHERE account = ? AND bytes > ?)`, acct, q.AccountBytes))
+	}
+	if q := c.Quota; q.TotalBytes > 0 {
+		b = append(b, guard("guard_full", `(SELECT bytes FROM totals WHERE id = 1) > ?`, q.TotalBytes))
+	}
+	// Complete: the earlier snapshot goes.
+	n := int64(sn.Chunks)
+	b = append(b, drop(`complete = 1 AND `+done, id, hash, n)...)
+	b = append(b, Stmt{`UPDATE catalog_snapshots SET complete = 1 WHERE catalog = ? AND hash = ? AND ` + done, []any{id, hash, id, hash, n}})
+	if err := classify(s.db.Batch(ctx, b)); err != nil {
+		return 0, false, err
+	}
+	row, err := s.one(ctx, `SELECT complete, (SELECT COUNT(*) FROM catalog_snapshot_chunks WHERE catalog = ? AND hash = ?) FROM catalog_snapshots WHERE catalog = ? AND hash = ?`, id, hash, id, hash)
+	if errors.Is(err, portal.ErrNotFound) {
+		return 0, false, nil // replaced meanwhile by another upload
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	return int(toInt(row[1])), toInt(row[0]) == 1, nil
+}
+
+// CatalogSnapshot implements portal.Store.
+func (s *Store) CatalogSnapshot(ctx context.Context, id string) (*portal.Snapshot, error) {
+	row, err := s.one(ctx, `SELECT hash, manifest, position, chunks, account FROM catalog_snapshots WHERE catalog = ? AND complete = 1`, id)
+	if err != nil {
+		return nil, err
+	}
+	return &portal.Snapshot{Catalog: id, Hash: toString(row[0]), Manifest: toBytes(row[1]), Position: toInt(row[2]), Chunks: int(toInt(row[3])), Account: toString(row[4])}, nil
+}
+
+// SnapshotData implements portal.Store.
+func (s *Store) SnapshotData(ctx context.Context, id, hash string, n int) ([]byte, error) {
+	row, err := s.one(ctx, `SELECT data FROM catalog_snapshot_chunks WHERE catalog = ? AND hash = ? AND n = ?`, id, hash, int64(n))
+	if err != nil {
+		return nil, err
+	}
+	return toBytes(row[0]), nil
 }
 
 // Usage returns what account has written (bytes, as charged by Append) and

@@ -35,13 +35,30 @@ type catalogState struct {
 	// Pending are this device's items (signed records or batches) not
 	// yet accepted by the portal, oldest first.
 	Pending []json.RawMessage `json:"Pending,omitempty"`
+	// Base is the position of the snapshot this device started from: it
+	// stores the items from Base on, and the snapshot (snapshotKey) for
+	// those before; 0 when it read every item.
+	Base int64 `json:"Base,omitempty"`
+	// Snapshot is the position of the newest snapshot this device knows
+	// the portal holds (the one it started from, or its own).
+	Snapshot int64 `json:"Snapshot,omitempty"`
 }
 
 // chunkItems is how many items one storage chunk holds.
 const chunkItems = 64
 
-// chunkKey is the Storage key of chunk n of the catalog's items.
+// chunkKey is the Storage key of chunk n of the catalog's items (n counts
+// from the catalog's Base).
 func chunkKey(n int64) string { return fmt.Sprintf("%s-catalog-%06d", StateKey, n) }
+
+// snapshotKey is the Storage key of the snapshot a device started from.
+var snapshotKey = StateKey + "-snapshot"
+
+// storedSnapshot is a snapshot as a device keeps it: as it came.
+type storedSnapshot struct {
+	Manifest json.RawMessage `json:"Manifest"`
+	Chunks   [][]byte        `json:"Chunks"`
+}
 
 // vaultKeys is the plaintext of a format-2 PasswordProfile's EncryptedData.
 type vaultKeys struct {
@@ -262,13 +279,18 @@ func (c *Client) view() (*vaultView, error) {
 	}
 	v.verified = vault.NewCatalog(ring)
 	cs := c.catalog()
-	for n := int64(0); n*chunkItems < cs.Size; n++ {
+	if cs.Base > 0 {
+		if v.verified, err = c.storedSnapshot(ring); err != nil {
+			return nil, err
+		}
+	}
+	for n := int64(0); cs.Base+n*chunkItems < cs.Size; n++ {
 		items, err := c.readChunk(n)
 		if err != nil {
 			return nil, err
 		}
 		for i, item := range items {
-			ring.pos = n*chunkItems + int64(i)
+			ring.pos = cs.Base + n*chunkItems + int64(i)
 			if ring.pos >= cs.Size {
 				break
 			}
@@ -361,8 +383,9 @@ func (c *Client) readChunk(n int64) ([]json.RawMessage, error) {
 }
 
 // storeItems writes items as positions [from, from+len(items)) of the
-// stored catalog.
-func (c *Client) storeItems(from int64, items []json.RawMessage) error {
+// stored catalog, whose first stored item is at base.
+func (c *Client) storeItems(base, from int64, items []json.RawMessage) error {
+	from -= base
 	for len(items) > 0 {
 		n := from / chunkItems
 		chunk, err := c.readChunk(n)
@@ -393,16 +416,22 @@ func (c *Client) deleteChunks() error {
 	if c.st == nil || c.st.Catalog == nil {
 		return nil
 	}
-	for n := int64(0); n*chunkItems < c.st.Catalog.Size; n++ {
+	for n := int64(0); c.st.Catalog.Base+n*chunkItems < c.st.Catalog.Size; n++ {
 		if err := c.opts.Storage.Delete(chunkKey(n)); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
 	}
+	if err := c.opts.Storage.Delete(snapshotKey); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
 	return nil
 }
 
-// records is a verified read of the catalog's new items.
+// records is a verified read of the catalog's new items: the items from
+// position from on, which chain from head start.
 type records struct {
+	from  int64
+	start string
 	items []json.RawMessage
 	head  *mmm.CatalogHead
 	cp    string // the checkpoint of the head's proof, "" for none
@@ -413,10 +442,9 @@ type records struct {
 // commits, whose inclusion proof verifies and whose checkpoint extends the
 // last verified one. A portal that omits, reorders, replaces, replays or
 // cuts items fails here.
-func (c *Client) fetchRecords(ctx context.Context, catalog string) (*records, error) {
-	cs := c.catalog()
-	r := &records{}
-	after := cs.Size
+func (c *Client) fetchRecords(ctx context.Context, catalog string, from int64, start string) (*records, error) {
+	r := &records{from: from, start: start}
+	after := from
 	for range 100000 {
 		var gr mmm.GetRecordsResponse
 		if err := c.do(ctx, &mmm.GetRecordsRequest{Catalog: catalog, After: after}, &gr); err != nil {
@@ -444,24 +472,23 @@ func (c *Client) fetchRecords(ctx context.Context, catalog string) (*records, er
 	return nil, fmt.Errorf("%w: too many pages", ErrLog)
 }
 
-// checkRecords checks r against the stored head and the log.
+// checkRecords checks r against the head it starts from and the log.
 func (c *Client) checkRecords(ctx context.Context, catalog string, r *records, proof *mmm.LogProof) error {
-	cs := c.catalog()
 	h := r.head
 	if !udf.Equal(h.Catalog, catalog) {
 		return fmt.Errorf("%w: the portal answered with the head of catalog %s, not %s", ErrLog, h.Catalog, catalog)
 	}
-	if h.Size < cs.Size {
-		return fmt.Errorf("%w: the catalog has %d items, but this device has verified %d", ErrRollback, h.Size, cs.Size)
+	if h.Size < r.from {
+		return fmt.Errorf("%w: the catalog has %d items, but this device has verified %d", ErrRollback, h.Size, r.from)
 	}
-	if want := cs.Size + int64(len(r.items)); h.Size != want {
-		return fmt.Errorf("%w: the portal sent %d items after %d, its head says %d in all", ErrLog, len(r.items), cs.Size, h.Size)
+	if want := r.from + int64(len(r.items)); h.Size != want {
+		return fmt.Errorf("%w: the portal sent %d items after %d, its head says %d in all", ErrLog, len(r.items), r.from, h.Size)
 	}
-	head := cs.Head
+	head := r.start
 	for i, item := range r.items {
 		var err error
 		if head, err = vault.ChainHead(head, item); err != nil {
-			return fmt.Errorf("%w: item %d: %w", ErrLog, cs.Size+int64(i), err)
+			return fmt.Errorf("%w: item %d: %w", ErrLog, r.from+int64(i), err)
 		}
 	}
 	if head != h.Head {
@@ -719,7 +746,7 @@ func (c *Client) appendPending(ctx context.Context) error {
 		// Other items came first: read them all, ours included.
 		return c.refresh(ctx)
 	}
-	r := &records{items: items, head: ar.Head}
+	r := &records{from: cs.Size, start: cs.Head, items: items, head: ar.Head}
 	if err := c.checkRecords(ctx, v.ring.Vault(), r, ar.Log); err != nil {
 		return err
 	}
@@ -734,7 +761,7 @@ func (c *Client) commitRecords(v *vaultView, r *records, checkpoint string) erro
 	if err != nil {
 		return err
 	}
-	if err := c.storeItems(cs.Size, r.items); err != nil {
+	if err := c.storeItems(cs.Base, cs.Size, r.items); err != nil {
 		return err
 	}
 	cs.Size, cs.Head = r.head.Size, r.head.Head
@@ -761,7 +788,15 @@ func (c *Client) syncRecords(ctx context.Context) error {
 	if v.ring == nil {
 		return nil
 	}
-	r, err := c.fetchRecords(ctx, v.ring.Vault())
+	cs := c.catalog()
+	if cs.Size == 0 {
+		// A device that holds nothing yet starts from the portal's
+		// snapshot, if it has one.
+		if done, err := c.syncFromSnapshot(ctx, v); done || err != nil {
+			return err
+		}
+	}
+	r, err := c.fetchRecords(ctx, v.ring.Vault(), cs.Size, cs.Head)
 	if err != nil {
 		return err
 	}

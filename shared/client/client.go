@@ -41,7 +41,15 @@ type Options struct {
 	// profile's other devices before Quiet reports it (checkin.go); 0
 	// means DefaultQuietWindow.
 	QuietWindow time.Duration
+	// SnapshotEvery is how many items the vault's catalog grows by, past
+	// the newest snapshot this device knows of, before a Sync of a device
+	// that writes the vault publishes a snapshot (docs/vault.md); 0 means
+	// DefaultSnapshotEvery, a negative value never.
+	SnapshotEvery int64
 }
+
+// DefaultSnapshotEvery is Options.SnapshotEvery's default.
+const DefaultSnapshotEvery = 1000
 
 // Client is one device. Its methods are safe for concurrent use.
 type Client struct {
@@ -79,6 +87,9 @@ func Open(opts Options) (*Client, error) {
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 5
+	}
+	if opts.SnapshotEvery == 0 {
+		opts.SnapshotEvery = DefaultSnapshotEvery
 	}
 	c := &Client{opts: opts}
 	b, err := opts.Storage.Get(StateKey)

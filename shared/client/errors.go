@@ -82,6 +82,13 @@ var (
 	// *UnapprovedError naming them; show them to the person and Repair
 	// with their confirmation.
 	ErrUnapprovedDevice = errors.New("client: the profile lists devices this device has not approved")
+	// ErrSnapshot means the portal's snapshot of the vault's catalog does
+	// not verify: not signed by a writer of the vault's latest key epoch,
+	// of another vault, its chunks changed or missing, or the catalog's
+	// items after it do not chain from the head it states to the head the
+	// log proves (an old snapshot replayed, items dropped between the
+	// snapshot and the rest). The device keeps the state it had.
+	ErrSnapshot = errors.New("client: the portal's snapshot of the vault does not verify")
 	// ErrTransport means the portal could not be reached or its answer
 	// could not be read.
 	ErrTransport = errors.New("client: portal unreachable")

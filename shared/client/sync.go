@@ -268,6 +268,15 @@ func (c *Client) fetch(ctx context.Context, pin string, read, anyRecipients bool
 			return nil, fmt.Errorf("%w: password profile version %d, but this device has seen version %d", ErrRollback, pp.Version, c.st.PasswordVersion)
 		case pp.Version == c.st.PasswordVersion && c.st.Password != nil && !sameEntry(e, mmm.Entry{SignedApplicationProfile: c.st.Password}):
 			return nil, fmt.Errorf("%w: a different password profile with the version %d this device has seen", ErrRollback, pp.Version)
+		case pp.Version > c.st.PasswordVersion && c.st.Password != nil:
+			// A later version may not change the writers of earlier key
+			// epochs (records under them were checked against them); it
+			// adds at most one epoch a version.
+			if prev, err := profile.UnverifiedPassword(c.st.Password); err != nil {
+				return nil, fmt.Errorf("%w: the stored password profile: %w", ErrTampered, err)
+			} else if err := profile.CheckEpochs(prev, pp, int(max(1, pp.Version-prev.Version))); err != nil {
+				return nil, fmt.Errorf("%w: password profile version %d against version %d: %w", ErrInvalidProfile, pp.Version, prev.Version, err)
+			}
 		}
 	}
 	if pp == nil && c.st.PasswordVersion > 0 {
@@ -386,6 +395,7 @@ func (c *Client) sync(ctx context.Context) error {
 	if err := c.syncCatalog(ctx); err != nil {
 		return err
 	}
+	c.autoSnapshot(ctx)
 	return c.crossCheck(ctx, from)
 }
 

@@ -130,13 +130,8 @@ func (c *Client) unapproved() []Device {
 		return nil
 	}
 	var readers []string
-	if c.st.Password != nil && c.st.Password.SignedData != nil {
-		if payload, err := c.st.Password.SignedData.UnverifiedPayload(); err == nil {
-			var pp profile.PasswordProfile
-			if profile.UnmarshalTagged(payload, profile.TagPasswordProfile, &pp) == nil && pp.EncryptedData != nil {
-				readers = pp.EncryptedData.RecipientIDs()
-			}
-		}
+	if pp, err := profile.UnverifiedPassword(c.st.Password); err == nil && pp.EncryptedData != nil {
+		readers = pp.EncryptedData.RecipientIDs()
 	}
 	trusted := c.initTrust()
 	var out []Device

@@ -130,6 +130,13 @@ func (w *world) payloads() (map[string][]byte, error) {
 		return nil, err
 	}
 	out["Record"] = rec
+	var manifest jws.SignedData
+	if err := json.Unmarshal(w.messages["PutSnapshotRequest"].(*mmm.PutSnapshotRequest).Snapshot, &manifest); err != nil {
+		return nil, err
+	}
+	if out["SnapshotManifest"], err = manifest.UnverifiedPayload(); err != nil {
+		return nil, err
+	}
 	pw, err := profile.MarshalTagged(profile.TagPasswordData, p.Passwords)
 	if err != nil {
 		return nil, err

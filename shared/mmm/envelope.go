@@ -87,6 +87,8 @@ func init() {
 		func() Request { return new(GetRecordsRequest) },
 		func() Request { return new(CheckInRequest) },
 		func() Request { return new(GetCheckInsRequest) },
+		func() Request { return new(PutSnapshotRequest) },
+		func() Request { return new(GetSnapshotRequest) },
 	} {
 		requests[f().MessageType()] = f
 	}
@@ -108,6 +110,8 @@ func init() {
 		func() Response { return new(GetRecordsResponse) },
 		func() Response { return new(CheckInResponse) },
 		func() Response { return new(GetCheckInsResponse) },
+		func() Response { return new(PutSnapshotResponse) },
+		func() Response { return new(GetSnapshotResponse) },
 		func() Response { return new(ErrorResponse) },
 	} {
 		responses[f().MessageType()] = f

@@ -9,6 +9,7 @@ import (
 
 	"github.com/meshpass/meshpass/shared/jwe"
 	"github.com/meshpass/meshpass/shared/jws"
+	"github.com/meshpass/meshpass/shared/keys"
 	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/profile/profiletest"
@@ -159,6 +160,19 @@ func newWorld(t *testing.T) *world {
 	add(&mmm.CheckInResponse{Status: ok})
 	add(&mmm.GetCheckInsRequest{AccountID: "alice"})
 	add(&mmm.GetCheckInsResponse{Status: ok, CheckIns: []*jws.SignedData{checkIn}})
+	// A snapshot of that catalog at position 1.
+	ring := &exampleRing{vault: p.SignedPasswords.Identifier, writer: admin.Profile.Identifier, pub: admin.Sign.Public()}
+	cat := vault.NewCatalog(ring)
+	_, err = cat.AddItem(item)
+	must(t, err)
+	manifest, chunks, err := vault.MakeSnapshot(cat, 1, headHash, admin.Profile.Identifier, 1, ring.ContentKeyBytes(), admin.Sign, exampleTime)
+	must(t, err)
+	manifestItem, err := vault.Item(manifest)
+	must(t, err)
+	add(&mmm.PutSnapshotRequest{Catalog: head.Catalog, Snapshot: manifestItem, Chunk: 0, Data: chunks[0]})
+	add(&mmm.PutSnapshotResponse{Status: ok, Stored: 1, Complete: true})
+	add(&mmm.GetSnapshotRequest{Catalog: head.Catalog})
+	add(&mmm.GetSnapshotResponse{Status: ok, Snapshot: manifestItem, Chunk: 0, Data: chunks[0]})
 	add(&mmm.ErrorResponse{Status: mmm.Status{Status: mmm.StatusBadRequest, StatusDescription: `unknown request type "FrobRequest"`}})
 	// Escrow entries are published like any other entry (seed §8.5).
 	// An escrow entry travels with a personal profile update (shown here
@@ -242,3 +256,23 @@ func (l *exampleLog) consistency(oldSize, newSize int64) []string {
 	must(l.t, err)
 	return translog.EncodeHashes(proof)
 }
+
+// exampleRing is the keyring of the example's vault: one writer, the
+// content key of epoch 1 all zeros.
+type exampleRing struct {
+	vault, writer string
+	pub           *keys.PublicKey
+}
+
+func (r *exampleRing) Vault() string { return r.vault }
+
+func (r *exampleRing) Writer(w string, _ int) (*keys.PublicKey, error) {
+	if w != r.writer {
+		return nil, vault.ErrWriter
+	}
+	return r.pub, nil
+}
+
+func (r *exampleRing) ContentKey(int) ([]byte, error) { return r.ContentKeyBytes(), nil }
+
+func (r *exampleRing) ContentKeyBytes() []byte { return make([]byte, vault.KeySize) }

@@ -119,3 +119,87 @@ func (r *GetRecordsRequest) Check() error {
 	}
 	return nil
 }
+
+// A snapshot (docs/vault.md, "Snapshots") is a writer's signed summary of
+// a catalog's first Position items: a manifest (vault.Manifest, signed,
+// in the canonical form of an item) naming the catalog's chained head at
+// that position and the SHA-256 of each sealed chunk, and the chunks. A
+// new device reads the latest snapshot and the items after its position
+// instead of every item.
+
+// PutSnapshotRequest uploads chunk Chunk of the snapshot Snapshot names.
+// The portal checks the manifest (vault, a writer of the latest key epoch,
+// signature, a position the catalog has reached, the catalog's head at
+// that position) and the chunk's hash; once it holds every chunk of the
+// manifest, the snapshot replaces the catalog's earlier one, if older.
+type PutSnapshotRequest struct {
+	// Catalog is the vault's identifier.
+	Catalog string `json:"Catalog"`
+	// Snapshot is the signed manifest.
+	Snapshot json.RawMessage `json:"Snapshot"`
+	// Chunk numbers the chunk, from 0, and Data is its sealed bytes.
+	Chunk int    `json:"Chunk"`
+	Data  []byte `json:"Data"`
+}
+
+// PutSnapshotResponse says how many of the manifest's chunks the portal
+// holds, and whether the snapshot is complete (the one it now serves).
+type PutSnapshotResponse struct {
+	Status
+	Stored   int  `json:"Stored"`
+	Complete bool `json:"Complete,omitempty"`
+}
+
+// GetSnapshotRequest asks for chunk Chunk of the catalog's latest
+// complete snapshot, with its manifest.
+type GetSnapshotRequest struct {
+	Catalog string `json:"Catalog"`
+	Chunk   int    `json:"Chunk,omitempty"`
+}
+
+// GetSnapshotResponse holds the manifest of the catalog's latest complete
+// snapshot and the chunk asked for; no Snapshot when the catalog has none.
+type GetSnapshotResponse struct {
+	Status
+	Snapshot json.RawMessage `json:"Snapshot,omitempty"`
+	Chunk    int             `json:"Chunk,omitempty"`
+	Data     []byte          `json:"Data,omitempty"`
+}
+
+// MessageType returns "PutSnapshotRequest".
+func (*PutSnapshotRequest) MessageType() string { return "PutSnapshotRequest" }
+
+// MessageType returns "PutSnapshotResponse".
+func (*PutSnapshotResponse) MessageType() string { return "PutSnapshotResponse" }
+
+// MessageType returns "GetSnapshotRequest".
+func (*GetSnapshotRequest) MessageType() string { return "GetSnapshotRequest" }
+
+// MessageType returns "GetSnapshotResponse".
+func (*GetSnapshotResponse) MessageType() string { return "GetSnapshotResponse" }
+
+// Check requires a Catalog fingerprint, a manifest, a chunk number not
+// negative and chunk bytes.
+func (r *PutSnapshotRequest) Check() error {
+	if _, err := udf.Parse(r.Catalog); err != nil {
+		return badRequest("Catalog: %v", err)
+	}
+	if len(r.Snapshot) == 0 {
+		return badRequest("a PutSnapshotRequest without its Snapshot manifest")
+	}
+	if r.Chunk < 0 || len(r.Data) == 0 {
+		return badRequest("a PutSnapshotRequest needs a Chunk number (from 0) and its Data")
+	}
+	return nil
+}
+
+// Check requires a Catalog fingerprint and a chunk number not negative.
+func (r *GetSnapshotRequest) Check() error {
+	if _, err := udf.Parse(r.Catalog); err != nil {
+		return badRequest("Catalog: %v", err)
+	}
+	if r.Chunk < 0 {
+		return badRequest("Chunk %d is negative", r.Chunk)
+	}
+	return nil
+}

@@ -17,12 +17,19 @@ type Catalog struct {
 	children map[string]int
 	// generation is 1 + the greatest generation of a record's parents.
 	generation map[string]int
+	// dropped are versions a snapshot compacted away (records of entries
+	// deleted at the snapshot's position), by version: their entry. A
+	// record may still name them as parents. droppedOf lists them by
+	// entry, droppedBy by the snapshot record that listed them.
+	dropped              map[string]string
+	droppedOf, droppedBy map[string][]string
 }
 
 // NewCatalog returns an empty catalog of the vault whose keys k gives.
 func NewCatalog(k Keyring) *Catalog {
 	return &Catalog{keys: k, records: map[string]*Opened{}, entries: map[string][]string{},
-		children: map[string]int{}, generation: map[string]int{}}
+		children: map[string]int{}, generation: map[string]int{},
+		dropped: map[string]string{}, droppedOf: map[string][]string{}, droppedBy: map[string][]string{}}
 }
 
 // Add verifies and adds a signed record. A record already in the catalog
@@ -39,7 +46,7 @@ func (c *Catalog) addRecord(s *Signed, verify bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, ok := c.records[v]; ok {
+	if c.Has(v) {
 		return v, nil
 	}
 	o, err := open(s, c.keys, verify)
@@ -67,6 +74,10 @@ func (c *Catalog) addBatch(s *Signed, verify bool) ([]string, error) {
 	earlier := map[string]string{} // version -> entry, for this batch
 	versions := make([]string, len(opened))
 	for i, o := range opened {
+		if c.Has(o.Version) {
+			versions[i] = o.Version
+			continue
+		}
 		if err := c.checkParents(o, earlier); err != nil {
 			return nil, err
 		}
@@ -74,7 +85,7 @@ func (c *Catalog) addBatch(s *Signed, verify bool) ([]string, error) {
 		versions[i] = o.Version
 	}
 	for _, o := range opened {
-		if _, ok := c.records[o.Version]; !ok {
+		if !c.Has(o.Version) {
 			c.add(o)
 		}
 	}
@@ -89,6 +100,9 @@ func (c *Catalog) checkParents(o *Opened, earlier map[string]string) error {
 			continue
 		}
 		if id, ok := earlier[p]; ok && id == o.Entry.ID {
+			continue
+		}
+		if id, ok := c.dropped[p]; ok && id == o.Entry.ID {
 			continue
 		}
 		return fmt.Errorf("%w: record %s of entry %s names parent %s", ErrParents, o.Version, o.Entry.ID, p)
@@ -195,7 +209,9 @@ func (c *Catalog) ancestors(v string) map[string]bool {
 			continue
 		}
 		seen[x] = true
-		stack = append(stack, c.records[x].Parents...)
+		if r := c.records[x]; r != nil { // nil: compacted by a snapshot
+			stack = append(stack, r.Parents...)
+		}
 	}
 	return seen
 }
@@ -206,7 +222,7 @@ func (c *Catalog) ancestors(v string) map[string]bool {
 func (c *Catalog) commonBase(a, b map[string]bool) *Entry {
 	best := ""
 	for v := range a {
-		if !b[v] {
+		if !b[v] || c.records[v] == nil {
 			continue
 		}
 		if best == "" || c.generation[v] > c.generation[best] || c.generation[v] == c.generation[best] && v > best {
@@ -265,13 +281,9 @@ func (c *Catalog) AddItem(item []byte) ([]string, error) { return c.addItem(item
 func (c *Catalog) AddTrusted(item []byte) ([]string, error) { return c.addItem(item, false) }
 
 func (c *Catalog) addItem(item []byte, verify bool) ([]string, error) {
-	s, err := ParseItem(item)
+	s, payload, err := parseItem(item)
 	if err != nil {
 		return nil, err
-	}
-	payload, err := s.UnverifiedPayload()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if isBatch(payload) {
 		return c.addBatch(s, verify)
@@ -283,9 +295,13 @@ func (c *Catalog) addItem(item []byte, verify bool) ([]string, error) {
 	return []string{v}, nil
 }
 
-// Has reports whether the catalog holds the record of that version.
+// Has reports whether the catalog holds the record of that version, or
+// held it before a snapshot compacted it away.
 func (c *Catalog) Has(version string) bool {
-	_, ok := c.records[version]
+	if _, ok := c.records[version]; ok {
+		return true
+	}
+	_, ok := c.dropped[version]
 	return ok
 }
 
@@ -294,7 +310,9 @@ func (c *Catalog) Has(version string) bool {
 // shared).
 func (c *Catalog) Clone(k Keyring) *Catalog {
 	out := &Catalog{keys: k, records: make(map[string]*Opened, len(c.records)), entries: make(map[string][]string, len(c.entries)),
-		children: make(map[string]int, len(c.children)), generation: make(map[string]int, len(c.generation))}
+		children: make(map[string]int, len(c.children)), generation: make(map[string]int, len(c.generation)),
+		dropped: make(map[string]string, len(c.dropped)), droppedOf: make(map[string][]string, len(c.droppedOf)),
+		droppedBy: make(map[string][]string, len(c.droppedBy))}
 	for v, o := range c.records {
 		out.records[v] = o
 	}
@@ -306,6 +324,15 @@ func (c *Catalog) Clone(k Keyring) *Catalog {
 	}
 	for v, g := range c.generation {
 		out.generation[v] = g
+	}
+	for v, id := range c.dropped {
+		out.dropped[v] = id
+	}
+	for id, vs := range c.droppedOf {
+		out.droppedOf[id] = slices.Clone(vs)
+	}
+	for v, vs := range c.droppedBy {
+		out.droppedBy[v] = slices.Clone(vs)
 	}
 	return out
 }

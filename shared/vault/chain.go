@@ -33,11 +33,7 @@ func ChainHead(prev string, item []byte) (string, error) {
 		return "", fmt.Errorf("%w: catalog head %q", ErrMalformed, prev)
 	}
 	ih := sha256.Sum256(item)
-	h := sha256.New()
-	h.Write([]byte(chainDomain))
-	h.Write(p)
-	h.Write(ih[:])
-	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)), nil
+	return ChainHash(base64.RawURLEncoding.EncodeToString(p), ih[:])
 }
 
 // Item returns the bytes of a signed record or batch as a catalog holds
@@ -69,6 +65,19 @@ func ParseItem(item []byte) (*Signed, error) {
 	return &jws.SignedData{Protected: vals[0], Payload: vals[1], Signature: vals[2]}, nil
 }
 
+// parseItem is ParseItem, also returning the signed payload, unverified.
+func parseItem(item []byte) (*Signed, []byte, error) {
+	s, err := ParseItem(item)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := s.UnverifiedPayload()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return s, p, nil
+}
+
 func isBase64URL(b byte) bool {
 	return 'A' <= b && b <= 'Z' || 'a' <= b && b <= 'z' || '0' <= b && b <= '9' || b == '-' || b == '_'
 }
@@ -89,13 +98,9 @@ type Summary struct {
 // signing key writerKey returns, signed it. writerKey returns an error
 // wrapping ErrWriter for a device that may not write the vault.
 func Inspect(item []byte, vaultID string, writerKey func(device string) (*keys.PublicKey, error)) (*Summary, error) {
-	s, err := ParseItem(item)
+	s, payload, err := parseItem(item)
 	if err != nil {
 		return nil, err
-	}
-	payload, err := s.UnverifiedPayload()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	var headers []Header
 	var sum Summary
@@ -160,4 +165,63 @@ func Inspect(item []byte, vaultID string, writerKey func(device string) (*keys.P
 // decoded as a Batch, which checks it, or as a Record.
 func isBatch(payload []byte) bool {
 	return bytes.Contains(payload, []byte(`"Records":`))
+}
+
+// ChainHash is ChainHead given the SHA-256 of the item rather than the
+// item: a portal that keeps items' hashes recomputes a past head from
+// them alone.
+func ChainHash(prev string, itemHash []byte) (string, error) {
+	p, err := base64.RawURLEncoding.DecodeString(prev)
+	if err != nil || len(p) != sha256.Size || len(itemHash) != sha256.Size {
+		return "", fmt.Errorf("%w: catalog head %q", ErrMalformed, prev)
+	}
+	h := sha256.New()
+	h.Write([]byte(chainDomain))
+	h.Write(p)
+	h.Write(itemHash)
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)), nil
+}
+
+// Ref is what a portal learns of one record of an item without its
+// content key: its version, entry and parents.
+type Ref struct {
+	Version string
+	Entry   string
+	Parents []string
+}
+
+// ItemRefs returns the records of an item (a record or a batch) as Refs,
+// in order, without checking the signature.
+func ItemRefs(item []byte) ([]Ref, error) {
+	_, payload, err := parseItem(item)
+	if err != nil {
+		return nil, err
+	}
+	ref := func(raw []byte) (Ref, error) {
+		var h struct {
+			Entry   string   `json:"Entry"`
+			Parents []string `json:"Parents"`
+		}
+		if err := json.Unmarshal(raw, &h); err != nil {
+			return Ref{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+		return Ref{Version: versionOf(raw), Entry: h.Entry, Parents: h.Parents}, nil
+	}
+	if !isBatch(payload) {
+		r, err := ref(payload)
+		return []Ref{r}, err
+	}
+	var b struct {
+		Records []json.RawMessage `json:"Records"`
+	}
+	if err := json.Unmarshal(payload, &b); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	out := make([]Ref, len(b.Records))
+	for i, raw := range b.Records {
+		if out[i], err = ref(raw); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
