@@ -258,3 +258,28 @@ type Store interface {
 	// that expired before now.
 	UseNonce(ctx context.Context, device, nonce string, expires, now time.Time) error
 }
+
+// GroupStore is a Store that can commit several Appends in one
+// transaction (group commit: one fsync for many writes). The portal then
+// writes concurrent Creates and Publishes as one group: each is still
+// checked and refused on its own (Group.Append), the group shares one log
+// tree update and one signed checkpoint, and none is acknowledged before
+// the group's commit returned. A Store without it (D1, which has no
+// transactions that span calls) gets one Append per write.
+type GroupStore interface {
+	Store
+	// AppendGroup runs fn in one transaction and commits it if fn returns
+	// nil; when AppendGroup returns nil, everything fn wrote is durable.
+	// An error (fn's, or the commit's) writes nothing at all.
+	AppendGroup(ctx context.Context, fn func(g Group) error) error
+}
+
+// Group is the transaction of one GroupStore.AppendGroup.
+type Group interface {
+	// Append writes a as Store.Append does, except its Checkpoint (the
+	// group writes one, Checkpoint): on an error (ErrLogMoved,
+	// ErrConflict, …) nothing of a is written and the group goes on.
+	Append(ctx context.Context, a *Append) error
+	// Checkpoint stores the signed checkpoint of the tree of size leaves.
+	Checkpoint(ctx context.Context, size int64, checkpoint string) error
+}

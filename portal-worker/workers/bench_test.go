@@ -4,6 +4,7 @@ package workers_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,6 +38,9 @@ var (
 	benchTargets map[string]string // name -> base URL
 	benchStops   []func()
 	benchErr     error
+	// benchStore is the native target's database, for its growth per
+	// publish.
+	benchStore *sqlitestore.Store
 )
 
 var benchWorkers []*workerd.Worker
@@ -71,6 +75,7 @@ func targets(b *testing.B) map[string]string {
 		signer, _ := translog.NewSigner(skey)
 		srv := httptest.NewServer(portal.New(store, portal.Options{Signer: signer, VerifierKey: vkey}))
 		benchTargets["native"] = srv.URL
+		benchStore = store
 		benchStops = append(benchStops, srv.Close, func() { store.Close(); os.RemoveAll(dir) })
 
 		if os.Getenv("MESHPASS_SKIP_WORKERD") == "1" {
@@ -181,10 +186,14 @@ func account(b *testing.B, url string) (string, *profiletest.Person) {
 }
 
 // each runs bench as a sub-benchmark for every named target at 1 and 16
-// clients.
+// clients (the native one also at 4).
 func each(b *testing.B, names []string, bench func(b *testing.B, url string, clients int)) {
 	for _, name := range names {
-		for _, clients := range []int{1, 16} {
+		counts := []int{1, 16}
+		if name == "native" {
+			counts = []int{1, 4, 16}
+		}
+		for _, clients := range counts {
 			b.Run(fmt.Sprintf("%s/clients=%d", name, clients), func(b *testing.B) {
 				url, ok := targets(b)[name]
 				if !ok {
@@ -233,8 +242,30 @@ func BenchmarkPublish(b *testing.B) {
 			}
 			bodies[i] = encode(b, &mmm.PublishRequest{Entry: mmm.Entry{SignedApplicationProfile: p.SignedPasswords}, Previous: previous})
 		}
+		grown := growth(b, url)
 		load(b, url, clients, func(i int) []byte { return bodies[i] })
+		grown(b.N)
 	})
+}
+
+// growth returns, on the native target, a function that reports the
+// database's growth in bytes per publish since growth was called (pages
+// in use, after a WAL checkpoint); elsewhere one that does nothing.
+func growth(b *testing.B, url string) func(n int) {
+	if url != benchTargets["native"] || benchStore == nil {
+		return func(int) {}
+	}
+	before, err := benchStore.Size(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return func(n int) {
+		after, err := benchStore.Size(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(after-before)/float64(n), "db-B/publish")
+	}
 }
 
 // BenchmarkAppendRecords appends one record (vault format 2) per request
