@@ -118,6 +118,10 @@ type portal struct {
 	mu sync.Mutex
 	// queue holds the writes waiting for a group commit (group.go).
 	queue writeQueue
+	// hashes keeps log hashes read from the store (hashcache.go);
+	// answers keeps encoded Get answers (answercache.go).
+	hashes  *hashCache
+	answers *answerCache
 	ipLimit *limiter
 	acLimit *limiter
 	// crLimit limits account creations per client address.
@@ -165,6 +169,8 @@ func New(store Store, opts Options) http.Handler {
 		store: store, opts: opts,
 		ipLimit:  newLimiter(opts.RatePerIP, opts.BurstPerIP),
 		verified: newVerifiedCache(verifiedCacheSize),
+		hashes:   newHashCache(hashCacheSize),
+		answers:  newAnswerCache(answerCacheBytes),
 		acLimit:  newLimiter(opts.RatePerAccount, opts.BurstPerAccount),
 		crLimit:  newLimiter(opts.CreatesPerIPPerHour/3600, opts.CreatesBurst),
 		audits:   make(chan struct{}, maxAudits),
@@ -265,6 +271,10 @@ func (p *portal) serveHTTP(w *statusWriter, r *http.Request) {
 	resp, err := p.serve(r.Context(), req, now)
 	if err != nil {
 		writeError(w, req, err)
+		return
+	}
+	if e, ok := resp.(*encodedAnswer); ok {
+		writeEncoded(w, e.body)
 		return
 	}
 	o := resp.Outcome()
@@ -676,9 +686,10 @@ func checkVersions(previous, version, stored uint64) error {
 	return nil
 }
 
-// hashReader reads the store's hashes.
+// hashReader reads the store's hashes, through the portal's cache of them
+// (hashcache.go).
 func (p *portal) hashReader(ctx context.Context) tlog.HashReader {
-	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) { return p.store.ReadHashes(ctx, idx) })
+	return p.hashes.reader(ctx, p.store)
 }
 
 // write is one accepted Create or Publish: entry (and escrow, if set)
@@ -925,10 +936,21 @@ func (p *portal) get(ctx context.Context, r *mmm.GetRequest) (mmm.Response, erro
 	if r.Offset >= len(found) {
 		return nil, mmm.Errorf(mmm.StatusBadRequest, "Offset %d: %d entries found", r.Offset, len(found))
 	}
+	// One tree proves every entry of the answer, read after them: each
+	// entry read is in it.
+	n, cp, err := p.latest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := getAnswerKey(r.Offset, n, cp, found)
+	if body, ok := p.answers.get(key); ok {
+		return &encodedAnswer{Response: &mmm.GetResponse{}, body: body}, nil
+	}
 	// The answer carries entries up to MaxAnswer bytes (always at least
 	// one); Next says where the rest starts.
-	resp := &mmm.GetResponse{}
+	resp := &rawGetResponse{}
 	size := 0
+	hr := p.hashReader(ctx)
 	for i := r.Offset; i < len(found); i++ {
 		e := found[i]
 		if size > 0 && size+len(e.Data) > p.opts.MaxAnswer {
@@ -936,18 +958,22 @@ func (p *portal) get(ctx context.Context, r *mmm.GetRequest) (mmm.Response, erro
 			break
 		}
 		size += len(e.Data)
-		var me mmm.Entry
-		if err := json.Unmarshal(e.Data, &me); err != nil {
-			return nil, mmm.Errorf(mmm.StatusInternalError, "stored entry unreadable")
+		if e.Index < 0 || e.Index >= n {
+			return nil, mmm.Errorf(mmm.StatusInternalError, "leaf outside the log")
 		}
-		proof, err := p.proof(ctx, e.Index)
+		proofs, err := p.prove(tlog.Tree{N: n}, e.Index, e.Index+1, cp, hr)
 		if err != nil {
 			return nil, err
 		}
-		resp.Entries = append(resp.Entries, me)
-		resp.Proofs = append(resp.Proofs, proof)
+		resp.Entries = append(resp.Entries, e.Data)
+		resp.Proofs = append(resp.Proofs, proofs[0])
 	}
-	return resp, nil
+	body, err := encodeGet(resp)
+	if err != nil {
+		return nil, mmm.Errorf(mmm.StatusInternalError, "stored entry unreadable")
+	}
+	p.answers.put(key, body)
+	return &encodedAnswer{Response: &mmm.GetResponse{}, body: body}, nil
 }
 
 // latest returns the log's size and latest checkpoint, with the
