@@ -4,6 +4,7 @@ package sqlitestore_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/http/httptest"
@@ -29,7 +30,8 @@ import (
 // nothing at all.
 func TestAppendGroup(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlitestore.Open(filepath.Join(t.TempDir(), "p.db"))
+	path := filepath.Join(t.TempDir(), "p.db")
+	s, err := sqlitestore.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,10 +108,23 @@ func TestAppendGroup(t *testing.T) {
 		t.Fatalf("the refused append was charged %d bytes", b)
 	}
 
+	// Only the latest checkpoint is kept, by a group as by one Append.
+	a, tree := appendOf(reader, 3, "E", 0)
+	a.Checkpoint = fmt.Sprint(tree.N)
+	if err := s.Append(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if rows := countRows(t, path, "checkpoints"); rows != 1 {
+		t.Fatalf("%d checkpoints kept, want only the latest", rows)
+	}
+	if n, cp, _ := s.Latest(ctx); n != 4 || cp != "4" {
+		t.Fatalf("latest after the pruning: %d %q", n, cp)
+	}
+
 	// A group that fails writes nothing, not even what was accepted in it.
 	boom := errors.New("boom")
 	err = s.AppendGroup(ctx, func(g portal.Group) error {
-		a, _ := appendOf(reader, 3, "D", 0)
+		a, _ := appendOf(reader, 4, "D", 0)
 		if err := g.Append(ctx, a); err != nil {
 			return err
 		}
@@ -118,7 +133,7 @@ func TestAppendGroup(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("failed group: %v", err)
 	}
-	if n, _, _ := s.Latest(ctx); n != 3 {
+	if n, _, _ := s.Latest(ctx); n != 4 {
 		t.Fatalf("log after a failed group: %d leaves", n)
 	}
 	if _, err := s.Entry(ctx, "D"); !errors.Is(err, portal.ErrNotFound) {
@@ -126,13 +141,28 @@ func TestAppendGroup(t *testing.T) {
 	}
 	// A grouped append that would write its own checkpoint is refused.
 	err = s.AppendGroup(ctx, func(g portal.Group) error {
-		a, _ := appendOf(reader, 3, "D", 0)
-		a.Checkpoint = "4"
+		a, _ := appendOf(reader, 4, "D", 0)
+		a.Checkpoint = "5"
 		return g.Append(ctx, a)
 	})
 	if err == nil {
 		t.Fatal("a grouped append with a checkpoint was taken")
 	}
+}
+
+// countRows counts the rows of table in the database at path.
+func countRows(t *testing.T, path, table string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // mustTree returns the tree of leaves, built from them alone.

@@ -409,5 +409,5 @@ func (g group) Append(ctx context.Context, a *portal.Append) error {
 
 // Checkpoint implements portal.Group.
 func (g group) Checkpoint(ctx context.Context, size int64, checkpoint string) error {
-	return g.t.exec(ctx, []sqlstore.Stmt{sqlstore.CheckpointStmt(size, checkpoint)})
+	return g.t.exec(ctx, sqlstore.CheckpointStmts(size, checkpoint))
 }

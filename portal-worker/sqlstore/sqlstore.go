@@ -284,7 +284,7 @@ func (s *Store) Append(ctx context.Context, a *portal.Append) error {
 // (or savepoint), they write a or fail with the error that Classify maps
 // to ErrLogMoved, ErrConflict, … The checkpoint is written only when
 // a.Checkpoint is set: a group commit (portal.GroupStore) writes one
-// checkpoint for the whole group with CheckpointStmt.
+// checkpoint for the whole group with CheckpointStmts.
 func AppendStmts(a *portal.Append) []Stmt {
 	e := a.Entry
 	stored := tlog.StoredHashCount(e.Index)
@@ -331,15 +331,23 @@ func AppendStmts(a *portal.Append) []Stmt {
 		b = append(b, Stmt{`INSERT OR IGNORE INTO applications (id, account) VALUES (?, ?)`, []any{id, e.Account}})
 	}
 	if a.Checkpoint != "" {
-		b = append(b, CheckpointStmt(e.Index+leaves, a.Checkpoint))
+		b = append(b, CheckpointStmts(e.Index+leaves, a.Checkpoint)...)
 	}
 	// Quotas: charge, then check (the checks fail the whole batch).
 	return append(b, chargeStmts(e.Account, a.Cost, a.Records, leaves, a.Quota)...)
 }
 
-// CheckpointStmt stores the signed checkpoint of the tree of size leaves.
-func CheckpointStmt(size int64, checkpoint string) Stmt {
-	return Stmt{`INSERT INTO checkpoints (size, checkpoint) VALUES (?, ?)`, []any{size, checkpoint}}
+// CheckpointStmts store the signed checkpoint of the tree of size leaves
+// and drop the older ones. Only the latest checkpoint is ever read
+// (Latest, and Cosign updates it): an answer carries the checkpoint of
+// the tree it was made in, and a client keeps the ones it verified. The
+// leaves and hashes are never dropped (docs/protocol.md, "What the portal
+// keeps").
+func CheckpointStmts(size int64, checkpoint string) []Stmt {
+	return []Stmt{
+		{`INSERT INTO checkpoints (size, checkpoint) VALUES (?, ?)`, []any{size, checkpoint}},
+		{`DELETE FROM checkpoints WHERE size < ?`, []any{size}},
+	}
 }
 
 // catalogGuard fails the batch with ErrCatalogMoved unless catalog holds
@@ -443,7 +451,7 @@ func (s *Store) AppendRecords(ctx context.Context, a *portal.RecordsAppend) erro
 		Stmt{`INSERT INTO leaves (idx, data) VALUES (?, ?)`, []any{h.Index, a.Leaf}},
 	)
 	b = append(b, hashStmts(stored, a.Hashes)...)
-	b = append(b, CheckpointStmt(h.Index+1, a.Checkpoint))
+	b = append(b, CheckpointStmts(h.Index+1, a.Checkpoint)...)
 	b = append(b, chargeStmts(h.Account, a.Cost, a.Records, 1, a.Quota)...)
 	return classify(s.db.Batch(ctx, b))
 }
