@@ -125,3 +125,44 @@ func TestHashCache(t *testing.T) {
 		t.Fatalf("%d hashes kept, bound 8", len(c.cur)+len(c.old))
 	}
 }
+
+// accountStore answers Account from a map, counting the calls.
+type accountStore struct {
+	Store
+	calls int
+	m     map[string]string
+}
+
+func (s *accountStore) Account(_ context.Context, name string) (string, error) {
+	s.calls++
+	if id, ok := s.m[name]; ok {
+		return id, nil
+	}
+	return "", ErrNotFound
+}
+
+// The account cache keeps found accounts only, up to its bound.
+func TestAccountCache(t *testing.T) {
+	s := &accountStore{m: map[string]string{"a": "A", "b": "B", "c": "C"}}
+	c := newAccountCache(2)
+	ctx := context.Background()
+	for range 2 {
+		if id, err := c.profileOf(ctx, s, "a"); err != nil || id != "A" {
+			t.Fatal(id, err)
+		}
+	}
+	if s.calls != 1 {
+		t.Fatalf("%d reads of a kept account", s.calls)
+	}
+	if _, err := c.profileOf(ctx, s, "new"); !errors.Is(err, ErrNotFound) {
+		t.Fatal(err)
+	}
+	s.m["new"] = "N" // created since: found at once
+	if id, err := c.profileOf(ctx, s, "new"); err != nil || id != "N" {
+		t.Fatal(id, err)
+	}
+	c.profileOf(ctx, s, "b")
+	if len(c.m) > 2 {
+		t.Fatalf("%d accounts kept, bound 2", len(c.m))
+	}
+}

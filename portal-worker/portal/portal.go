@@ -118,12 +118,14 @@ type portal struct {
 	mu sync.Mutex
 	// queue holds the writes waiting for a group commit (group.go).
 	queue writeQueue
-	// hashes keeps log hashes read from the store (hashcache.go);
-	// answers keeps encoded Get answers (answercache.go).
-	hashes  *hashCache
-	answers *answerCache
-	ipLimit *limiter
-	acLimit *limiter
+	// hashes keeps log hashes read from the store (hashcache.go),
+	// answers encoded Get answers (answercache.go), accounts the
+	// profile each account names (accountcache.go).
+	hashes   *hashCache
+	answers  *answerCache
+	accounts *accountCache
+	ipLimit  *limiter
+	acLimit  *limiter
 	// crLimit limits account creations per client address.
 	crLimit *limiter
 	// verified caches verified stored personal profiles.
@@ -171,6 +173,7 @@ func New(store Store, opts Options) http.Handler {
 		verified: newVerifiedCache(verifiedCacheSize),
 		hashes:   newHashCache(hashCacheSize),
 		answers:  newAnswerCache(answerCacheBytes),
+		accounts: newAccountCache(accountCacheSize),
 		acLimit:  newLimiter(opts.RatePerAccount, opts.BurstPerAccount),
 		crLimit:  newLimiter(opts.CreatesPerIPPerHour/3600, opts.CreatesBurst),
 		audits:   make(chan struct{}, maxAudits),
@@ -488,7 +491,7 @@ func (p *portal) storedPersonal(data []byte) (*profile.Personal, error) {
 
 // accountProfile returns the verified personal profile of account.
 func (p *portal) accountProfile(ctx context.Context, account string) (*profile.Personal, *Entry, error) {
-	id, err := p.store.Account(ctx, fold(account))
+	id, err := p.accounts.profileOf(ctx, p.store, fold(account))
 	if err != nil {
 		return nil, nil, storeErr(err, "account")
 	}
@@ -901,7 +904,7 @@ func (p *portal) get(ctx context.Context, r *mmm.GetRequest) (mmm.Response, erro
 	id := r.Identifier
 	if r.Account != "" {
 		var err error
-		if id, err = p.store.Account(ctx, fold(r.Account)); err != nil {
+		if id, err = p.accounts.profileOf(ctx, p.store, fold(r.Account)); err != nil {
 			return nil, storeErr(err, "account")
 		}
 	} else {

@@ -187,6 +187,8 @@ type Pending struct {
 // batches of statements (D1 batch()).
 type Store interface {
 	// Account returns the Identifier of the personal profile of account.
+	// An account, once stored, is never changed or removed: the portal
+	// keeps what Account returns (accountcache.go).
 	Account(ctx context.Context, account string) (string, error)
 	// Entry returns the stored entry named id (canonical UDF).
 	Entry(ctx context.Context, id string) (*Entry, error)
