@@ -341,8 +341,8 @@ func AppendStmts(a *portal.Append) []Stmt {
 // and drop the older ones. Only the latest checkpoint is ever read
 // (Latest, and Cosign updates it): an answer carries the checkpoint of
 // the tree it was made in, and a client keeps the ones it verified. The
-// leaves and hashes are never dropped (docs/protocol.md, "What the portal
-// keeps").
+// leaves and hashes are never dropped (portal-worker/README.md, "What the
+// portal keeps, and why").
 func CheckpointStmts(size int64, checkpoint string) []Stmt {
 	return []Stmt{
 		{`INSERT INTO checkpoints (size, checkpoint) VALUES (?, ?)`, []any{size, checkpoint}},
