@@ -85,12 +85,7 @@ func call(url string, req mmm.Request, resp mmm.Response) error {
 // restarts it: every acknowledged write is there, and the new checkpoint
 // is consistent with every acknowledged one.
 func TestCrash(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the portal")
-	}
-	dir := t.TempDir()
-	bin := buildPortal(t, dir)
-	db := filepath.Join(dir, "data", "portal.db")
+	bin, db := crashSetup(t)
 	url, vkey, cmd := start(t, bin, db)
 	total, tree := crashAndCheck(t, url, vkey, 4, func() {
 		time.Sleep(700 * time.Millisecond)
@@ -115,12 +110,7 @@ const (
 // database, every acknowledged write is there, nothing of the crashed
 // group is, and the log is consistent with every acknowledged checkpoint.
 func TestCrashInGroup(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the portal")
-	}
-	dir := t.TempDir()
-	bin := buildPortal(t, dir)
-	db := filepath.Join(dir, "data", "portal.db")
+	bin, db := crashSetup(t)
 	helper := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$")
 	helper.Env = append(os.Environ(), crashEnv+"="+db)
 	url, vkey, cmd := startCmd(t, helper)
@@ -209,14 +199,20 @@ func (g *crashingGroup) Append(ctx context.Context, a *portal.Append) error {
 	return g.Group.Append(ctx, a)
 }
 
-// buildPortal builds the portal binary into dir.
-func buildPortal(t *testing.T, dir string) string {
+// crashSetup skips a crash test under -short; else it builds the portal
+// binary into a temporary directory and returns its path and that of a
+// database beside it.
+func crashSetup(t *testing.T) (bin, db string) {
 	t.Helper()
-	bin := filepath.Join(dir, "portal")
+	if testing.Short() {
+		t.Skip("builds and runs the portal")
+	}
+	dir := t.TempDir()
+	bin = filepath.Join(dir, "portal")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	return bin
+	return bin, filepath.Join(dir, "data", "portal.db")
 }
 
 // crashAndCheck publishes password profile versions from clients
