@@ -70,18 +70,37 @@ func (p *portal) appendGrouped(ctx context.Context, gs GroupStore, w *write, dat
 	}
 	q := &queuedWrite{w: w, data: data, escrow: escrow}
 	p.queue.push(q)
-	for {
-		p.mu.Lock()
-		// q is either written (done) or still queued: a group is taken
-		// and finished under p.mu.
-		if q.done {
-			p.mu.Unlock()
-			return q.proofs, q.err
-		}
-		// The group outlives this request: other writers wait for it.
-		p.commitGroup(context.WithoutCancel(ctx), gs, p.queue.take(maxGroup))
-		p.mu.Unlock()
+	for !p.groupRound(ctx, gs, q) {
 	}
+	return q.proofs, q.err
+}
+
+// groupRound takes the log's lock; if q is written by then it reports
+// true, else it writes the queue's first group (which may hold q).
+func (p *portal) groupRound(ctx context.Context, gs GroupStore, q *queuedWrite) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// q is either written (done) or still queued: a group is taken and
+	// finished under p.mu.
+	if q.done {
+		return true
+	}
+	group := p.queue.take(maxGroup)
+	defer func() {
+		// A panic answers the group's writes (ServeHTTP recovers it for
+		// this one) rather than leave them waiting.
+		if v := recover(); v != nil {
+			for _, g := range group {
+				if !g.done {
+					g.proofs, g.err, g.done = nil, mmm.Errorf(mmm.StatusInternalError, "internal error"), true
+				}
+			}
+			panic(v)
+		}
+	}()
+	// The group outlives this request: other writers wait for it.
+	p.commitGroup(context.WithoutCancel(ctx), gs, group)
+	return false
 }
 
 // commitGroup writes group (under p.mu) and answers every write in it.

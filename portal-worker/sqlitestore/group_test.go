@@ -305,3 +305,35 @@ func TestGroupCommit(t *testing.T) {
 		t.Fatalf("log of %d leaves, want %d", n, people+1)
 	}
 }
+
+// A panic inside a group rolls it back and leaves the writer working.
+func TestAppendGroupPanic(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlitestore.Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the panic was swallowed")
+			}
+		}()
+		s.AppendGroup(ctx, func(g portal.Group) error {
+			if err := g.Checkpoint(ctx, 1, "1"); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	}()
+	if n, cp, err := s.Latest(ctx); err != nil || n != 0 || cp != "" {
+		t.Fatalf("after a panicking group: %d %q %v", n, cp, err)
+	}
+	if err := s.AppendGroup(ctx, func(g portal.Group) error { return g.Checkpoint(ctx, 1, "1") }); err != nil {
+		t.Fatalf("the writer after a panic: %v", err)
+	}
+	if n, _, _ := s.Latest(ctx); n != 1 {
+		t.Fatalf("log after a group following a panic: %d", n)
+	}
+}

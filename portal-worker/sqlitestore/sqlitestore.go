@@ -247,7 +247,11 @@ type writer struct {
 func (w *writer) run(ctx context.Context, fn func(t *wtx) error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.conn.Raw(func(dc any) error {
+	// A panic in fn rolls the transaction back and goes on up once the
+	// connection is handed back (Raw would otherwise discard it, and the
+	// writer with it).
+	var panicked any
+	err := w.conn.Raw(func(dc any) error {
 		c, ok := dc.(driver.ConnPrepareContext)
 		if !ok {
 			return fmt.Errorf("sqlitestore: the driver's connection cannot prepare statements")
@@ -256,7 +260,14 @@ func (w *writer) run(ctx context.Context, fn func(t *wtx) error) error {
 		if err := t.run(ctx, `BEGIN IMMEDIATE`); err != nil {
 			return err
 		}
-		err := fn(t)
+		err := func() (err error) {
+			defer func() {
+				if v := recover(); v != nil {
+					panicked, err = v, fmt.Errorf("sqlitestore: panic in a transaction: %v", v)
+				}
+			}()
+			return fn(t)
+		}()
 		if err == nil {
 			err = t.run(ctx, `COMMIT`)
 		}
@@ -265,6 +276,10 @@ func (w *writer) run(ctx context.Context, fn func(t *wtx) error) error {
 		}
 		return err
 	})
+	if panicked != nil {
+		panic(panicked)
+	}
+	return err
 }
 
 // close closes the kept statements and the connection.
