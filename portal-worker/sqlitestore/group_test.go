@@ -31,11 +31,7 @@ import (
 func TestAppendGroup(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "p.db")
-	s, err := sqlitestore.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t, path)
 	reader := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) { return s.ReadHashes(ctx, idx) })
 	// appendOf makes the append of entry id as leaf n of the log that r
 	// reads; prev is the version it replaces.
@@ -53,7 +49,7 @@ func TestAppendGroup(t *testing.T) {
 		err error
 	}
 	var results []result
-	err = s.AppendGroup(ctx, func(g portal.Group) error {
+	err := s.AppendGroup(ctx, func(g portal.Group) error {
 		n, r := int64(0), tlog.HashReader(reader)
 		var added []tlog.Hash
 		var tree tlog.Tree
@@ -150,6 +146,17 @@ func TestAppendGroup(t *testing.T) {
 	}
 }
 
+// openTemp opens the store at path, closed when the test ends.
+func openTemp(t *testing.T, path string) *sqlitestore.Store {
+	t.Helper()
+	s, err := sqlitestore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // countRows counts the rows of table in the database at path.
 func countRows(t *testing.T, path, table string) int {
 	t.Helper()
@@ -209,11 +216,7 @@ func (s *gatedStore) AppendGroup(ctx context.Context, fn func(g portal.Group) er
 // and one the store refuses in the group (the second of two publishes of
 // the same version) is answered 409 without failing the others.
 func TestGroupCommit(t *testing.T) {
-	s, err := sqlitestore.Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t, filepath.Join(t.TempDir(), "p.db"))
 	gs := &gatedStore{Store: s, entered: make(chan struct{}), gate: make(chan struct{})}
 	opts, _ := conformance.Options(t)
 	srv := httptest.NewServer(portal.New(gs, opts))
@@ -309,11 +312,7 @@ func TestGroupCommit(t *testing.T) {
 // A panic inside a group rolls it back and leaves the writer working.
 func TestAppendGroupPanic(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlitestore.Open(filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t, filepath.Join(t.TempDir(), "p.db"))
 	func() {
 		defer func() {
 			if recover() == nil {
