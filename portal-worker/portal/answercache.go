@@ -15,12 +15,15 @@ import (
 // portal keeps.
 const answerCacheBytes = 32 << 20
 
-// A Get answer is a function of the entries it carries (their bytes and
-// leaf indexes), the offset it starts at and the tree it proves them in
-// (size and checkpoint, cosignatures included): answerKey hashes all of
-// them, so a kept answer is served only for exactly the same inputs,
-// which get still reads from the Store every time. What is saved is
-// building the inclusion proofs and encoding the answer.
+// A Get answer is a function of the entries it carries, the offset it
+// starts at and the tree it proves them in (size and checkpoint,
+// cosignatures included). An entry is the bytes of its leaf, and the
+// checkpoint's signed root hash commits to every leaf of the tree: so the
+// entries' leaf indexes (and sizes) with the checkpoint name their bytes,
+// without hashing them. answerKey hashes all of that, so a kept answer is
+// served only for exactly the same inputs, which get still reads from the
+// Store every time. What is saved is building the inclusion proofs and
+// encoding the answer.
 type answerKey [sha256.Size]byte
 
 // getAnswerKey returns the key of the answer carrying found[offset:] in
@@ -40,7 +43,6 @@ func getAnswerKey(offset int, n int64, cp string, found []*Entry) answerKey {
 	for _, e := range found {
 		put(e.Index)
 		put(int64(len(e.Data)))
-		h.Write(e.Data)
 	}
 	var k answerKey
 	h.Sum(k[:0])

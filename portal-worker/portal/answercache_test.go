@@ -56,7 +56,8 @@ func TestAnswerCache(t *testing.T) {
 	c := newAnswerCache(80)
 	e := []*Entry{{Index: 1, Data: []byte("x")}}
 	k1, k2, k3 := getAnswerKey(0, 5, "cp", e), getAnswerKey(0, 6, "cp", e), getAnswerKey(1, 5, "cp", e)
-	if k1 == k2 || k1 == k3 || k1 == getAnswerKey(0, 5, "cp2", e) || k1 == getAnswerKey(0, 5, "cp", []*Entry{{Index: 1, Data: []byte("y")}}) {
+	if k1 == k2 || k1 == k3 || k1 == getAnswerKey(0, 5, "cp2", e) || k1 == getAnswerKey(0, 5, "cp", []*Entry{{Index: 2, Data: []byte("x")}}) ||
+		k1 == getAnswerKey(0, 5, "cp", []*Entry{{Index: 1, Data: []byte("xy")}}) || k1 == getAnswerKey(0, 5, "cp", append(e, e[0])) {
 		t.Fatal("different answers share a key")
 	}
 	c.put(k1, make([]byte, 10))
