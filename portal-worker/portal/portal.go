@@ -123,9 +123,17 @@ type portal struct {
 	opts  Options
 	// mu serializes log appends in this process; the Store's
 	// preconditions catch writers in other processes.
-	mu      sync.Mutex
-	ipLimit *limiter
-	acLimit *limiter
+	mu sync.Mutex
+	// queue holds the writes waiting for a group commit (group.go).
+	queue writeQueue
+	// hashes keeps log hashes read from the store (hashcache.go),
+	// answers encoded Get answers (answercache.go), accounts the
+	// profile each account names (accountcache.go).
+	hashes   *hashCache
+	answers  *answerCache
+	accounts *accountCache
+	ipLimit  *limiter
+	acLimit  *limiter
 	// sched orders the requests that wait for a slot.
 	sched *scheduler
 	// crLimit limits account creations per client address.
@@ -180,6 +188,9 @@ func New(store Store, opts Options) http.Handler {
 		ipLimit:  newLimiter(opts.RatePerIP, opts.BurstPerIP),
 		sched:    newScheduler(opts.Slots, opts.MaxWaiting, opts.Now),
 		verified: newVerifiedCache(verifiedCacheSize),
+		hashes:   newHashCache(hashCacheSize),
+		answers:  newAnswerCache(answerCacheBytes),
+		accounts: newAccountCache(accountCacheSize),
 		acLimit:  newLimiter(opts.RatePerAccount, opts.BurstPerAccount),
 		crLimit:  newLimiter(opts.CreatesPerIPPerHour/3600, opts.CreatesBurst),
 		audits:   make(chan struct{}, maxAudits),
@@ -288,6 +299,10 @@ func (p *portal) serveHTTP(w *statusWriter, r *http.Request) {
 	resp, err := p.serve(r.Context(), req, now)
 	if err != nil {
 		writeError(w, req, err)
+		return
+	}
+	if e, ok := resp.(*encodedAnswer); ok {
+		writeEncoded(w, e.body)
 		return
 	}
 	o := resp.Outcome()
@@ -518,7 +533,7 @@ func (p *portal) storedPersonal(data []byte) (*profile.Personal, error) {
 
 // accountProfile returns the verified personal profile of account.
 func (p *portal) accountProfile(ctx context.Context, account string) (*profile.Personal, *Entry, error) {
-	id, err := p.store.Account(ctx, fold(account))
+	id, err := p.accounts.profileOf(ctx, p.store, fold(account))
 	if err != nil {
 		return nil, nil, storeErr(err, "account")
 	}
@@ -716,9 +731,10 @@ func checkVersions(previous, version, stored uint64) error {
 	return nil
 }
 
-// hashReader reads the store's hashes.
+// hashReader reads the store's hashes, through the portal's cache of them
+// (hashcache.go).
 func (p *portal) hashReader(ctx context.Context) tlog.HashReader {
-	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) { return p.store.ReadHashes(ctx, idx) })
+	return p.hashes.reader(ctx, p.store)
 }
 
 // write is one accepted Create or Publish: entry (and escrow, if set)
@@ -757,28 +773,45 @@ func (p *portal) append(ctx context.Context, w *write) ([]*mmm.LogProof, error) 
 			return nil, refused(err)
 		}
 	}
-	proofs, err := p.appendLocked(ctx, w, data, escrow)
+	var proofs []*mmm.LogProof
+	if gs, ok := p.store.(GroupStore); ok {
+		proofs, err = p.appendGrouped(ctx, gs, w, data, escrow)
+	} else {
+		proofs, err = p.appendLocked(ctx, w, data, escrow)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return p.witnessed(ctx, proofs...), nil
 }
 
-// appendLocked is append under the log's lock.
+// precheck refuses, before it is placed in the log, a Create whose account
+// or profile is stored already (the Store's guards refuse it too, if it
+// is written meanwhile).
+func (p *portal) precheck(ctx context.Context, w *write) error {
+	if w.account == "" {
+		return nil
+	}
+	if _, err := p.store.Account(ctx, w.account); err == nil {
+		return mmm.Errorf(mmm.StatusConflict, "account %q exists", w.account)
+	} else if !errors.Is(err, ErrNotFound) {
+		return storeErr(err, "account")
+	}
+	if w.previous == 0 {
+		if _, err := p.store.Entry(ctx, w.id); err == nil {
+			return mmm.Errorf(mmm.StatusConflict, "profile %s is already stored", w.id)
+		}
+	}
+	return nil
+}
+
+// appendLocked is append under the log's lock, one Append per write (a
+// Store without group commit).
 func (p *portal) appendLocked(ctx context.Context, w *write, data, escrow []byte) ([]*mmm.LogProof, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if w.account != "" {
-		if _, err := p.store.Account(ctx, w.account); err == nil {
-			return nil, mmm.Errorf(mmm.StatusConflict, "account %q exists", w.account)
-		} else if !errors.Is(err, ErrNotFound) {
-			return nil, storeErr(err, "account")
-		}
-		if w.previous == 0 {
-			if _, err := p.store.Entry(ctx, w.id); err == nil {
-				return nil, mmm.Errorf(mmm.StatusConflict, "profile %s is already stored", w.id)
-			}
-		}
+	if err := p.precheck(ctx, w); err != nil {
+		return nil, err
 	}
 	// Another process (a second Workers isolate) may append between Latest
 	// and Append; the store then refuses with ErrLogMoved and the leaf is
@@ -789,11 +822,15 @@ func (p *portal) appendLocked(ctx context.Context, w *write, data, escrow []byte
 			if attempt < maxAppendAttempts {
 				continue
 			}
-			return nil, mmm.Errorf(mmm.StatusServiceUnavailable, "the log kept moving while this entry was written; nothing was written: retry")
+			return nil, errLogKeptMoving
 		}
 		return proofs, err
 	}
 }
+
+// errLogKeptMoving answers a write that lost the race for the log's next
+// leaf maxAppendAttempts times.
+var errLogKeptMoving = mmm.Errorf(mmm.StatusServiceUnavailable, "the log kept moving while this entry was written; nothing was written: retry")
 
 // maxAppendAttempts bounds the retries of an append that lost a race for
 // the log's next leaf.
@@ -809,9 +846,26 @@ func (p *portal) appendOnce(ctx context.Context, w *write, data, escrow []byte) 
 		return nil, storeErr(err, "log")
 	}
 	hr := p.hashReader(ctx)
+	a, tree, err := p.build(hr, n, w, data, escrow)
+	if err != nil {
+		return nil, err
+	}
+	if a.Checkpoint, err = translog.SignCheckpoint(p.opts.Signer, tree); err != nil {
+		return nil, err
+	}
+	if err := p.store.Append(ctx, a); err != nil {
+		return nil, p.appendErr(ctx, w, err)
+	}
+	return p.prove(tree, n, tree.N, a.Checkpoint, translog.Overlay(hr, tlog.StoredHashCount(n), a.Hashes))
+}
+
+// build returns the Append of w as leaf n of the log that hr reads (its
+// escrow entry, if any, as leaf n+1), with the log's new stored hashes,
+// and the tree it makes; the Checkpoint is left for the caller to sign.
+func (p *portal) build(hr tlog.HashReader, n int64, w *write, data, escrow []byte) (*Append, tlog.Tree, error) {
 	hashes, tree, err := translog.Append(hr, n, data)
 	if err != nil {
-		return nil, storeErr(err, "log")
+		return nil, tlog.Tree{}, storeErr(err, "log")
 	}
 	a := &Append{
 		Account:      w.account,
@@ -830,7 +884,7 @@ func (p *portal) appendOnce(ctx context.Context, w *write, data, escrow []byte) 
 	if escrow != nil {
 		more, t2, err := translog.Append(translog.Overlay(hr, tlog.StoredHashCount(n), hashes), n+1, escrow)
 		if err != nil {
-			return nil, storeErr(err, "log")
+			return nil, tlog.Tree{}, storeErr(err, "log")
 		}
 		hashes, tree = append(hashes, more...), t2
 		a.Escrow = &Entry{Identifier: w.escrowID, Kind: w.escrow.Kind(), Account: w.owner, Version: 1, Data: escrow, Index: n + 1}
@@ -838,27 +892,36 @@ func (p *portal) appendOnce(ctx context.Context, w *write, data, escrow []byte) 
 		a.Records++
 	}
 	a.Hashes = hashes
-	if a.Checkpoint, err = translog.SignCheckpoint(p.opts.Signer, tree); err != nil {
-		return nil, err
-	}
-	if err := p.store.Append(ctx, a); err != nil {
-		switch {
-		case errors.Is(err, ErrLogMoved):
-			return nil, err
-		case errors.Is(err, ErrCatalogMoved):
-			return nil, p.catalogMoved(ctx, w.catalog)
-		case errors.Is(err, ErrConflict):
-			return nil, mmm.Errorf(mmm.StatusConflict, "entry %s changed while this write was made; fetch it and try again", w.id)
+	return a, tree, nil
+}
+
+// appendErr is the answer to w when the Store refused its Append
+// (ErrLogMoved is returned as is, for the caller to place w again).
+func (p *portal) appendErr(ctx context.Context, w *write, err error) error {
+	switch {
+	case errors.Is(err, ErrLogMoved):
+		return err
+	case errors.Is(err, ErrCatalogMoved):
+		return p.catalogMoved(ctx, w.catalog)
+	case errors.Is(err, ErrConflict):
+		if w.account != "" {
+			return mmm.Errorf(mmm.StatusConflict, "account %q or profile %s was created while this one was made", w.account, w.id)
 		}
-		return nil, storeErr(err, "write")
+		return mmm.Errorf(mmm.StatusConflict, "entry %s changed while this write was made; fetch it and try again", w.id)
 	}
+	return storeErr(err, "write")
+}
+
+// prove returns the inclusion proofs of leaves [from, to) in tree, whose
+// signed checkpoint is cp, reading the log's hashes with hr.
+func (p *portal) prove(tree tlog.Tree, from, to int64, cp string, hr tlog.HashReader) ([]*mmm.LogProof, error) {
 	var proofs []*mmm.LogProof
-	for i := n; i < tree.N; i++ {
-		proof, err := tlog.ProveRecord(tree.N, i, p.hashReader(ctx))
+	for i := from; i < to; i++ {
+		proof, err := tlog.ProveRecord(tree.N, i, hr)
 		if err != nil {
 			return nil, storeErr(err, "log")
 		}
-		proofs = append(proofs, &mmm.LogProof{Index: i, TreeSize: tree.N, Inclusion: translog.EncodeHashes(proof), Checkpoint: a.Checkpoint})
+		proofs = append(proofs, &mmm.LogProof{Index: i, TreeSize: tree.N, Inclusion: translog.EncodeHashes(proof), Checkpoint: cp})
 	}
 	return proofs, nil
 }
@@ -883,7 +946,7 @@ func (p *portal) get(ctx context.Context, r *mmm.GetRequest) (mmm.Response, erro
 	id := r.Identifier
 	if r.Account != "" {
 		var err error
-		if id, err = p.store.Account(ctx, fold(r.Account)); err != nil {
+		if id, err = p.accounts.profileOf(ctx, p.store, fold(r.Account)); err != nil {
 			return nil, storeErr(err, "account")
 		}
 	} else {
@@ -918,10 +981,21 @@ func (p *portal) get(ctx context.Context, r *mmm.GetRequest) (mmm.Response, erro
 	if r.Offset >= len(found) {
 		return nil, mmm.Errorf(mmm.StatusBadRequest, "Offset %d: %d entries found", r.Offset, len(found))
 	}
+	// One tree proves every entry of the answer, read after them: each
+	// entry read is in it.
+	n, cp, err := p.latest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := getAnswerKey(r.Offset, n, cp, found)
+	if body, ok := p.answers.get(key); ok {
+		return &encodedAnswer{Response: &mmm.GetResponse{}, body: body}, nil
+	}
 	// The answer carries entries up to MaxAnswer bytes (always at least
 	// one); Next says where the rest starts.
-	resp := &mmm.GetResponse{}
+	resp := &rawGetResponse{}
 	size := 0
+	hr := p.hashReader(ctx)
 	for i := r.Offset; i < len(found); i++ {
 		e := found[i]
 		if size > 0 && size+len(e.Data) > p.opts.MaxAnswer {
@@ -929,18 +1003,22 @@ func (p *portal) get(ctx context.Context, r *mmm.GetRequest) (mmm.Response, erro
 			break
 		}
 		size += len(e.Data)
-		var me mmm.Entry
-		if err := json.Unmarshal(e.Data, &me); err != nil {
-			return nil, mmm.Errorf(mmm.StatusInternalError, "stored entry unreadable")
+		if e.Index < 0 || e.Index >= n {
+			return nil, mmm.Errorf(mmm.StatusInternalError, "leaf outside the log")
 		}
-		proof, err := p.proof(ctx, e.Index)
+		proofs, err := p.prove(tlog.Tree{N: n}, e.Index, e.Index+1, cp, hr)
 		if err != nil {
 			return nil, err
 		}
-		resp.Entries = append(resp.Entries, me)
-		resp.Proofs = append(resp.Proofs, proof)
+		resp.Entries = append(resp.Entries, e.Data)
+		resp.Proofs = append(resp.Proofs, proofs[0])
 	}
-	return resp, nil
+	body, err := encodeGet(resp)
+	if err != nil {
+		return nil, mmm.Errorf(mmm.StatusInternalError, "stored entry unreadable")
+	}
+	p.answers.put(key, body)
+	return &encodedAnswer{Response: &mmm.GetResponse{}, body: body}, nil
 }
 
 // latest returns the log's size and latest checkpoint, with the

@@ -237,6 +237,8 @@ type CheckIn struct {
 // batches of statements (D1 batch()).
 type Store interface {
 	// Account returns the Identifier of the personal profile of account.
+	// An account, once stored, is never changed or removed: the portal
+	// keeps what Account returns (accountcache.go).
 	Account(ctx context.Context, account string) (string, error)
 	// Entry returns the stored entry named id (canonical UDF).
 	Entry(ctx context.Context, id string) (*Entry, error)
@@ -338,4 +340,29 @@ type Store interface {
 	PutCheckIn(ctx context.Context, c *CheckIn, max int) error
 	// CheckIns returns the profile's stored check-ins.
 	CheckIns(ctx context.Context, profile string) ([]*CheckIn, error)
+}
+
+// GroupStore is a Store that can commit several Appends in one
+// transaction (group commit: one fsync for many writes). The portal then
+// writes concurrent Creates and Publishes as one group: each is still
+// checked and refused on its own (Group.Append), the group shares one log
+// tree update and one signed checkpoint, and none is acknowledged before
+// the group's commit returned. A Store without it (D1, which has no
+// transactions that span calls) gets one Append per write.
+type GroupStore interface {
+	Store
+	// AppendGroup runs fn in one transaction and commits it if fn returns
+	// nil; when AppendGroup returns nil, everything fn wrote is durable.
+	// An error (fn's, or the commit's) writes nothing at all.
+	AppendGroup(ctx context.Context, fn func(g Group) error) error
+}
+
+// Group is the transaction of one GroupStore.AppendGroup.
+type Group interface {
+	// Append writes a as Store.Append does, except its Checkpoint (the
+	// group writes one, Checkpoint): on an error (ErrLogMoved,
+	// ErrConflict, …) nothing of a is written and the group goes on.
+	Append(ctx context.Context, a *Append) error
+	// Checkpoint stores the signed checkpoint of the tree of size leaves.
+	Checkpoint(ctx context.Context, size int64, checkpoint string) error
 }

@@ -54,8 +54,10 @@ var _ portal.Store = (*Store)(nil)
 // New returns a Store over db, whose schema must be migrated.
 func New(db DB) *Store { return &Store{db: db} }
 
-// classify turns the error of a failed batch into a portal error: a guard
+// Classify turns the error of a failed batch into a portal error: a guard
 // or a uniqueness constraint is a precondition that did not hold.
+func Classify(err error) error { return classify(err) }
+
 func classify(err error) error {
 	if err == nil {
 		return nil
@@ -275,6 +277,15 @@ func (s *Store) numbered(ctx context.Context, table, col, filter string, args []
 // the account, entry, leaf, hashes, application claims and checkpoint,
 // charges the quotas and checks them last (a failed check undoes all).
 func (s *Store) Append(ctx context.Context, a *portal.Append) error {
+	return classify(s.db.Batch(ctx, AppendStmts(a)))
+}
+
+// AppendStmts returns the statements of Append: run as one transaction
+// (or savepoint), they write a or fail with the error that Classify maps
+// to ErrLogMoved, ErrConflict, … The checkpoint is written only when
+// a.Checkpoint is set: a group commit (portal.GroupStore) writes one
+// checkpoint for the whole group with CheckpointStmts.
+func AppendStmts(a *portal.Append) []Stmt {
 	e := a.Entry
 	stored := tlog.StoredHashCount(e.Index)
 	leaves := int64(1)
@@ -319,10 +330,24 @@ func (s *Store) Append(ctx context.Context, a *portal.Append) error {
 	for _, id := range a.Applications {
 		b = append(b, Stmt{`INSERT OR IGNORE INTO applications (id, account) VALUES (?, ?)`, []any{id, e.Account}})
 	}
-	b = append(b, Stmt{`INSERT INTO checkpoints (size, checkpoint) VALUES (?, ?)`, []any{e.Index + leaves, a.Checkpoint}})
+	if a.Checkpoint != "" {
+		b = append(b, CheckpointStmts(e.Index+leaves, a.Checkpoint)...)
+	}
 	// Quotas: charge, then check (the checks fail the whole batch).
-	b = append(b, chargeStmts(e.Account, a.Cost, a.Records, leaves, a.Quota)...)
-	return classify(s.db.Batch(ctx, b))
+	return append(b, chargeStmts(e.Account, a.Cost, a.Records, leaves, a.Quota)...)
+}
+
+// CheckpointStmts store the signed checkpoint of the tree of size leaves
+// and drop the older ones. Only the latest checkpoint is ever read
+// (Latest, and Cosign updates it): an answer carries the checkpoint of
+// the tree it was made in, and a client keeps the ones it verified. The
+// leaves and hashes are never dropped (portal-worker/README.md, "What the
+// portal keeps, and why").
+func CheckpointStmts(size int64, checkpoint string) []Stmt {
+	return []Stmt{
+		{`INSERT INTO checkpoints (size, checkpoint) VALUES (?, ?)`, []any{size, checkpoint}},
+		{`DELETE FROM checkpoints WHERE size < ?`, []any{size}},
+	}
 }
 
 // catalogGuard fails the batch with ErrCatalogMoved unless catalog holds
@@ -431,7 +456,7 @@ func (s *Store) AppendRecords(ctx context.Context, a *portal.RecordsAppend) erro
 		Stmt{`INSERT INTO leaves (idx, data) VALUES (?, ?)`, []any{h.Index, a.Leaf}},
 	)
 	b = append(b, hashStmts(stored, a.Hashes)...)
-	b = append(b, Stmt{`INSERT INTO checkpoints (size, checkpoint) VALUES (?, ?)`, []any{h.Index + 1, a.Checkpoint}})
+	b = append(b, CheckpointStmts(h.Index+1, a.Checkpoint)...)
 	b = append(b, chargeStmts(h.Account, a.Cost, a.Records, 1, a.Quota)...)
 	return classify(s.db.Batch(ctx, b))
 }

@@ -4,6 +4,7 @@ package workers_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,6 +39,9 @@ var (
 	benchTargets map[string]string // name -> base URL
 	benchStops   []func()
 	benchErr     error
+	// benchStore is the native target's database, for its growth per
+	// publish.
+	benchStore *sqlitestore.Store
 )
 
 var benchWorkers []*workerd.Worker
@@ -71,6 +76,7 @@ func targets(b *testing.B) map[string]string {
 		signer, _ := translog.NewSigner(skey)
 		srv := httptest.NewServer(portal.New(store, portal.Options{Signer: signer, VerifierKey: vkey}))
 		benchTargets["native"] = srv.URL
+		benchStore = store
 		benchStops = append(benchStops, srv.Close, func() { store.Close(); os.RemoveAll(dir) })
 
 		if os.Getenv("MESHPASS_SKIP_WORKERD") == "1" {
@@ -119,6 +125,7 @@ func load(b *testing.B, url string, clients int, bodies func(i int) []byte) {
 	var wg sync.WaitGroup
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
 	b.ResetTimer()
+	cpu0 := processCPU(b)
 	start := time.Now()
 	for c := range clients {
 		wg.Add(1)
@@ -145,12 +152,26 @@ func load(b *testing.B, url string, clients int, bodies func(i int) []byte) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := processCPU(b) - cpu0
 	b.StopTimer()
 	slices.Sort(lat)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	// CPU time of this process (server and load generator, when the
+	// target is native) per request: less sensitive than req/s to what
+	// else the machine runs.
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/req")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(0, "ns/op") // throughput and latency say it better
+}
+
+// processCPU returns the user and system CPU time this process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func encode(b *testing.B, m mmm.Message) []byte {
@@ -181,10 +202,14 @@ func account(b *testing.B, url string) (string, *profiletest.Person) {
 }
 
 // each runs bench as a sub-benchmark for every named target at 1 and 16
-// clients.
+// clients (the native one also at 4).
 func each(b *testing.B, names []string, bench func(b *testing.B, url string, clients int)) {
 	for _, name := range names {
-		for _, clients := range []int{1, 16} {
+		counts := []int{1, 16}
+		if name == "native" {
+			counts = []int{1, 4, 16}
+		}
+		for _, clients := range counts {
 			b.Run(fmt.Sprintf("%s/clients=%d", name, clients), func(b *testing.B) {
 				url, ok := targets(b)[name]
 				if !ok {
@@ -213,6 +238,8 @@ func BenchmarkGet(b *testing.B) {
 
 // BenchmarkPublish publishes new versions of a password profile; each
 // client has its own account, so no version conflicts with another.
+// Natively it also reports the database's growth per publish (db-B/publish)
+// beside the size of the leaf published (leaf-B).
 func BenchmarkPublish(b *testing.B) {
 	each(b, []string{"native", "workerd"}, func(b *testing.B, url string, clients int) {
 		people := make([]*profiletest.Person, clients)
@@ -220,6 +247,7 @@ func BenchmarkPublish(b *testing.B) {
 			_, people[c] = account(b, url)
 		}
 		bodies := make([][]byte, b.N)
+		leafBytes := 0 // of the leaves published, for the growth per publish beyond them
 		for i := range bodies {
 			p := people[i%clients]
 			previous := p.PasswordProfile.Version
@@ -231,10 +259,39 @@ func BenchmarkPublish(b *testing.B) {
 			if err := p.Seal(); err != nil {
 				b.Fatal(err)
 			}
-			bodies[i] = encode(b, &mmm.PublishRequest{Entry: mmm.Entry{SignedApplicationProfile: p.SignedPasswords}, Previous: previous})
+			e := mmm.Entry{SignedApplicationProfile: p.SignedPasswords}
+			bodies[i] = encode(b, &mmm.PublishRequest{Entry: e, Previous: previous})
+			leaf, err := translog.LeafData(&e)
+			if err != nil {
+				b.Fatal(err)
+			}
+			leafBytes += len(leaf)
 		}
+		grown := growth(b, url)
 		load(b, url, clients, func(i int) []byte { return bodies[i] })
+		grown(b.N)
+		b.ReportMetric(float64(leafBytes)/float64(b.N), "leaf-B")
 	})
+}
+
+// growth returns, on the native target, a function that reports the
+// database's growth in bytes per publish since growth was called (pages
+// in use, after a WAL checkpoint); elsewhere one that does nothing.
+func growth(b *testing.B, url string) func(n int) {
+	if url != benchTargets["native"] || benchStore == nil {
+		return func(int) {}
+	}
+	before, err := benchStore.Size(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return func(n int) {
+		after, err := benchStore.Size(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(after-before)/float64(n), "db-B/publish")
+	}
 }
 
 // BenchmarkAppendRecords appends one record (vault format 2) per request
