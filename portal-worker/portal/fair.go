@@ -115,6 +115,25 @@ func (s *scheduler) admit(ctx context.Context, ip string) (release func(), err e
 	}
 }
 
+// slotKey is the context key of a request's slot release function.
+type slotKey struct{}
+
+// withSlot returns ctx carrying release, the function that frees the
+// request's slot, so that a request that goes on to wait for something
+// other than the CPU (its group's commit and fsync) can give the slot to
+// the next request early (yieldSlot).
+func withSlot(ctx context.Context, release func()) context.Context {
+	return context.WithValue(ctx, slotKey{}, release)
+}
+
+// yieldSlot frees the slot of the request ctx belongs to, if it holds one
+// (releasing twice is a no-op).
+func yieldSlot(ctx context.Context) {
+	if release, ok := ctx.Value(slotKey{}).(func()); ok {
+		release()
+	}
+}
+
 // releaser returns the function that frees the slot taken at start,
 // charges ip the time served and hands the slot to the lightest waiter.
 func (s *scheduler) releaser(ip string, start time.Time) func() {

@@ -209,3 +209,31 @@ func TestSchedulerConcurrent(t *testing.T) {
 		t.Fatalf("left: %d busy, %d waiting", s.busy, len(s.waiting))
 	}
 }
+
+// TestSchedulerYield: a request that yields its slot (waiting for its
+// group's commit) lets the next one in at once, and its own release later
+// frees nothing twice.
+func TestSchedulerYield(t *testing.T) {
+	s := newScheduler(1, 8, time.Now)
+	r, err := s.admit(context.Background(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := withSlot(context.Background(), r)
+	next := waitFor(s, context.Background(), "b")
+	waiting(t, s, 1)
+	yieldSlot(ctx)
+	got := <-next
+	if got.err != nil {
+		t.Fatal(got.err)
+	}
+	r() // the deferred release: a no-op now
+	if s.busy != 1 {
+		t.Fatalf("%d slots busy, want 1 (b's)", s.busy)
+	}
+	got.release()
+	yieldSlot(context.Background()) // no slot: nothing happens
+	if s.busy != 0 {
+		t.Fatalf("%d slots busy after every release", s.busy)
+	}
+}

@@ -70,6 +70,10 @@ func (p *portal) appendGrouped(ctx context.Context, gs GroupStore, w *write, dat
 	}
 	q := &queuedWrite{w: w, data: data, escrow: escrow}
 	p.queue.push(q)
+	// Verified: from here the write waits for its group's commit, not for
+	// the CPU, so its slot goes to the next request (fair.go) and the
+	// group can grow.
+	yieldSlot(ctx)
 	for !p.groupRound(ctx, gs, q) {
 	}
 	return q.proofs, q.err

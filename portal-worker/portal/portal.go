@@ -296,7 +296,7 @@ func (p *portal) serveHTTP(w *statusWriter, r *http.Request) {
 	// The account's own budget is spent only by requests that prove to
 	// come from it (spend, after their signatures are checked): a request
 	// that merely names an account spends only its address's budget.
-	resp, err := p.serve(r.Context(), req, now)
+	resp, err := p.serve(withSlot(r.Context(), release), req, now)
 	if err != nil {
 		writeError(w, req, err)
 		return
