@@ -32,8 +32,10 @@ import (
 // main starts when the glue loads the module, before any request: the
 // Go runtime's start is not billed to a request. The worker's env (its
 // D1 binding, variables and secrets) comes with the first request, so the
-// handler is made then, once.
+// handler is made then, once. warm runs the requests' code once first,
+// so that the first request does not pay for compiling it either.
 func main() {
+	warm()
 	jsbridge.Serve(&lazy{})
 }
 

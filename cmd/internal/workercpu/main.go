@@ -341,7 +341,7 @@ func measureWorker(selected []kind, results []result, skey, vkey string) error {
 		per := func(us int64) float64 { return float64(us) / 1000 / float64(*count) * scale }
 		r.isolates = split(parts, per)
 		r.Rest = r.Process - r.Worker - r.D1 - r.Entry
-		r.Top, r.TopD1 = top(functions[isolateWorker], 8, per), top(functions[isolateD1], 5, per)
+		r.Top, r.TopD1 = top(functions[isolateWorker], 16, per), top(functions[isolateD1], 5, per)
 		fmt.Printf("workerd %-18s worker %.3f (go %.3f js %.3f api %.3f gc %.3f program %.3f) d1 %.3f entry %.3f process %.3f (profiled %.3f) latency %.3f ms\n",
 			k.name, r.Worker, r.Go, r.JS, r.API, r.GC, r.Program, r.D1, r.Entry, r.Process, r.ProfiledProcess, r.Latency)
 	}
