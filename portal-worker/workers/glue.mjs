@@ -123,13 +123,14 @@ function setRuntimeContext(env, ctx) {
   runtimeContext.ctx = ctx;
 }
 
-function start() {
+// start starts a Go instance; newGo makes its Go object (wasm_exec.js).
+function start(newGo = () => new Go()) {
   // Wake-ups of an instance that was dropped must not run into the new one.
   for (const entry of pending.values()) platformClearTimeout(entry.timer);
   pending.clear();
   return new Promise((resolve, reject) => {
     globalThis.meshpassReady = resolve;
-    const go = new Go();
+    const go = newGo();
     const instance = new WebAssembly.Instance(mod, go.importObject);
     go.run(instance).then(
       () => {
@@ -200,15 +201,46 @@ function headerLines(headers) {
   return lines;
 }
 
-// Start Go now, while the isolate loads the module. A failure here is
-// left to the first request, which starts Go again and reports it.
-try {
-  ready = start();
-  ready.catch(() => {});
-} catch (err) {
-  ready = undefined;
-  console.error("portal start at load failed:", err);
+// startAtLoad starts Go while the isolate loads the module, so that no
+// request pays for the Go runtime's start. Outside a request Workers'
+// clock reads 0 and it refuses random values, and Go's runtime, as it
+// starts, refuses a monotonic clock of 0 and reads 32 random bytes: the
+// seed of its own generator (map hashing, scheduling; crypto/rand reads
+// crypto.getRandomValues afresh each time, inside requests). So for the
+// start only, the glue sets wasm_exec.js's clock origin 1 ms past the
+// platform's, and serves the runtime's one seed from Math.random (V8's
+// generator, which workerd seeds). A second read at load would be for
+// Go code that wants random values: it fails as Workers makes it fail,
+// and Go starts again in the first request. Like the timers, this relies
+// on the wasm_exec.js that scripts/build-worker.sh pins (its nanotime is
+// timeOrigin + performance.now(), timeOrigin taken in the constructor).
+function startAtLoad() {
+  const seed = (a) => {
+    delete crypto.getRandomValues; // the platform's again, for any later read
+    for (let i = 0; i < a.length; i++) a[i] = Math.floor(Math.random() * 256);
+    return a;
+  };
+  crypto.getRandomValues = seed;
+  try {
+    ready = start(() => {
+      const now = performance.now;
+      performance.now = () => -1; // timeOrigin = Date.now() + 1
+      try {
+        return new Go();
+      } finally {
+        performance.now = now;
+      }
+    });
+    ready.catch(() => {}); // the first request starts Go again
+  } catch (err) {
+    ready = undefined;
+    console.error("portal: starting Go at load failed:", err);
+  } finally {
+    if (crypto.getRandomValues === seed) delete crypto.getRandomValues;
+  }
 }
+
+startAtLoad();
 
 export default {
   async fetch(request, env, ctx) {
