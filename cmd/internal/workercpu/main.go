@@ -4,7 +4,7 @@
 // Workers build, for the Workers free plan's limit of 10 ms CPU per
 // request (issues 16 and 17), beside the same requests' CPU natively.
 //
-//	go run ./cmd/internal/workercpu [-n 250] [-warmup 20] [-interval 100µs] [-run REGEXP] [-out FILE]
+//	go run ./cmd/internal/workercpu [-n 250] [-warmup 20] [-interval 100µs] [-run REGEXP] [-cold REGEXP] [-settle 3s] [-out FILE]
 //
 // It starts the worker in local workerd (wrangler dev, local D1) and, for
 // each kind of request, sends -warmup requests, then -n sequential
@@ -26,7 +26,14 @@
 // the same kinds, -n sequential requests after a warm-up, and divides the
 // process's CPU time (getrusage) by -n.
 //
-// It prints one table and writes it as JSON to -out. `make bench` runs it.
+// Then, for the kinds -cold selects, it measures the first request of a
+// cold isolate: a first workerd prepares the request on a local D1
+// database kept in a directory and stops; a second starts on that
+// database without being sent anything (workerd.Options.Cold), is left
+// -settle to load the worker (glue.mjs starts Go then), and its first
+// request is profiled alone, unscaled (the profilers' cost is in it).
+//
+// It prints two tables and writes them as JSON to -out. `make bench` runs it.
 // Every request goes to 127.0.0.1.
 package main
 
