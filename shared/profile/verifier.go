@@ -49,24 +49,30 @@ func key(s *Signed) (memo.Key, bool) {
 	return memo.Sum(s.Identifier, d.Protected, d.Payload, d.Signature), true
 }
 
+// keep returns what cache kept for the signed object s, or verifies it and
+// keeps the result when it verifies.
+func keep[V any](cache *memo.Cache[V], s *Signed, verify func() (V, error)) (V, error) {
+	k, ok := key(s)
+	if !ok {
+		return verify()
+	}
+	if v, ok := cache.Get(k); ok {
+		return v, nil
+	}
+	v, err := verify()
+	if err == nil {
+		cache.Put(k, v)
+	}
+	return v, err
+}
+
 // VerifyMasterProfile is the package's VerifyMasterProfile, keeping its
 // result.
 func (c *Verifier) VerifyMasterProfile(s *SignedMasterProfile) (*MasterProfile, error) {
 	if c == nil || s == nil {
 		return verifyMasterProfile(s)
 	}
-	k, ok := key(&s.Signed)
-	if !ok {
-		return verifyMasterProfile(s)
-	}
-	if m, ok := c.masters.Get(k); ok {
-		return m, nil
-	}
-	m, err := verifyMasterProfile(s)
-	if err == nil {
-		c.masters.Put(k, m)
-	}
-	return m, err
+	return keep(c.masters, &s.Signed, func() (*MasterProfile, error) { return verifyMasterProfile(s) })
 }
 
 // VerifyDeviceProfile is the package's VerifyDeviceProfile, keeping its
@@ -75,18 +81,7 @@ func (c *Verifier) VerifyDeviceProfile(s *SignedDeviceProfile) (*DeviceProfile, 
 	if c == nil || s == nil {
 		return verifyDeviceProfile(s)
 	}
-	k, ok := key(&s.Signed)
-	if !ok {
-		return verifyDeviceProfile(s)
-	}
-	if d, ok := c.devices.Get(k); ok {
-		return d, nil
-	}
-	d, err := verifyDeviceProfile(s)
-	if err == nil {
-		c.devices.Put(k, d)
-	}
-	return d, err
+	return keep(c.devices, &s.Signed, func() (*DeviceProfile, error) { return verifyDeviceProfile(s) })
 }
 
 // VerifyPersonalProfile is the package's VerifyPersonalProfile, with the
@@ -103,16 +98,9 @@ func (c *Verifier) VerifyConnectionRequest(s *SignedConnectionRequest) (*Connect
 	if c == nil || s == nil {
 		return c.verifyConnectionRequest(s)
 	}
-	k, ok := key(&s.Signed)
-	if !ok {
-		return c.verifyConnectionRequest(s)
-	}
-	if v, ok := c.requests.Get(k); ok {
-		return v.r, v.d, nil
-	}
-	r, d, err := c.verifyConnectionRequest(s)
-	if err == nil {
-		c.requests.Put(k, verifiedRequest{r, d})
-	}
-	return r, d, err
+	v, err := keep(c.requests, &s.Signed, func() (verifiedRequest, error) {
+		r, d, err := c.verifyConnectionRequest(s)
+		return verifiedRequest{r, d}, err
+	})
+	return v.r, v.d, err
 }

@@ -120,12 +120,8 @@ func printCold(results []coldResult) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "kind\tworker Go(wasm) ms\tworker JS ms\tworkerd API ms\tV8 GC+(program) ms\tworker total ms\tover 10 ms?\tlocal D1 ms\tworkerd process ms\tlatency ms\t")
 	for _, r := range results {
-		over := "no"
-		if r.Over {
-			over = "YES"
-		}
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%.3f\t%.3f\t%.1f\t\n",
-			r.Kind, r.Go, r.JS, r.API, r.GC+r.Program, r.Worker, over, r.D1, r.Process, r.Latency)
+			r.Kind, r.Go, r.JS, r.API, r.GC+r.Program, r.Worker, yesNo(r.Over), r.D1, r.Process, r.Latency)
 	}
 	tw.Flush()
 }

@@ -457,12 +457,16 @@ func printTable(results []result) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "kind\tnative CPU ms\tworker Go(wasm) ms\tworker JS ms\tworkerd API ms\tV8 GC+(program) ms\tworker total ms\tratio\tover 10 ms?\tlocal D1 ms\tdev entry+rest ms\t")
 	for _, r := range results {
-		over := "no"
-		if r.Over {
-			over = "YES"
-		}
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.0f×\t%s\t%.3f\t%.3f\t\n",
-			r.Kind, r.Native, r.Go, r.JS, r.API, r.GC+r.Program, r.Worker, r.Ratio, over, r.D1, r.Entry+r.Rest)
+			r.Kind, r.Native, r.Go, r.JS, r.API, r.GC+r.Program, r.Worker, r.Ratio, yesNo(r.Over), r.D1, r.Entry+r.Rest)
 	}
 	tw.Flush()
+}
+
+// yesNo is a table's answer to "over 10 ms?".
+func yesNo(over bool) string {
+	if over {
+		return "YES"
+	}
+	return "no"
 }
