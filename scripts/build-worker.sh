@@ -4,7 +4,9 @@
 # runtime's JavaScript support that portal-worker/workers/glue.mjs imports.
 #
 # The glue hands Go's timer wake-ups from one request to the next, which
-# relies on how wasm_exec.js schedules them (through the global setTimeout).
+# relies on how wasm_exec.js schedules them (through the global setTimeout),
+# and starts Go at module load, which relies on how it reads the clock
+# (timeOrigin + performance.now()) and random values (crypto.getRandomValues).
 # So the build takes only the wasm_exec.js the glue was written for: its
 # SHA-256 is pinned in portal-worker/workers/wasm_exec.js.sha256, and a Go
 # whose wasm_exec.js differs stops the build with a message saying what to

@@ -4,7 +4,8 @@
 // Cloudflare Workers: the same handler as the self-hosted server
 // (cmd/meshpass-portal), on the D1 database bound as DB. The Workers build
 // in portal-worker/workers (scripts/build-worker.sh, make worker) puts it
-// beside its JavaScript glue, glue.mjs, which starts it once per isolate.
+// beside its JavaScript glue, glue.mjs, which starts it once per isolate,
+// when the isolate loads the module.
 // The log's signing key is the secret LOG_SIGNING_KEY and its verifier key
 // the variable LOG_VERIFIER_KEY (both made by
 // `go run ./cmd/meshpass-portal -keygen`).
@@ -15,6 +16,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/syumai/workers/cloudflare"
@@ -27,21 +29,45 @@ import (
 	"github.com/meshpass/meshpass/shared/translog"
 )
 
+// main starts when the glue loads the module, before any request: the
+// Go runtime's start is not billed to a request. The worker's env (its
+// D1 binding, variables and secrets) comes with the first request, so the
+// handler is made then, once. warm runs the requests' code once first,
+// so that the first request does not pay for compiling it either.
 func main() {
-	h, err := newHandler()
-	if err != nil {
-		// Serve the error rather than crash-looping: every request gets
-		// a clear 503 until the configuration is fixed.
-		msg := err.Error()
-		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Access-Control-Allow-Origin", "*") // as portal.Handler does
-			w.WriteHeader(mmm.StatusServiceUnavailable)
-			b, _ := mmm.Encode(&mmm.ErrorResponse{Status: mmm.Status{Status: mmm.StatusServiceUnavailable, StatusDescription: "portal misconfigured: " + msg}})
-			w.Write(b)
-		})
-	}
-	jsbridge.Serve(h)
+	warm()
+	jsbridge.Serve(&lazy{})
+}
+
+// lazy makes the portal's handler from the env of the first request it
+// serves, and keeps it.
+type lazy struct {
+	once sync.Once
+	h    http.Handler
+}
+
+func (l *lazy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	l.once.Do(func() {
+		h, err := newHandler()
+		if err != nil {
+			h = misconfigured(err)
+		}
+		l.h = h
+	})
+	l.h.ServeHTTP(w, r)
+}
+
+// misconfigured serves err rather than crash-looping: every request gets
+// a clear 503 until the configuration is fixed.
+func misconfigured(err error) http.Handler {
+	msg := err.Error()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Access-Control-Allow-Origin", "*") // as portal.Handler does
+		w.WriteHeader(mmm.StatusServiceUnavailable)
+		b, _ := mmm.Encode(&mmm.ErrorResponse{Status: mmm.Status{Status: mmm.StatusServiceUnavailable, StatusDescription: "portal misconfigured: " + msg}})
+		w.Write(b)
+	})
 }
 
 func newHandler() (http.Handler, error) {

@@ -1,45 +1,56 @@
 package portal
 
 import (
-	"sync"
+	"crypto/sha256"
 
+	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/profile"
 )
 
-// verifiedCacheSize is how many verified stored profiles a portal keeps.
+// verifiedCacheSize is how many verified stored personal profiles a
+// portal keeps (portal.verified), how many stored password profiles
+// (portal.apps), and how many master and device profiles and connection
+// requests its profile.Verifier keeps.
 const verifiedCacheSize = 512
 
-// verifiedCache maps the SHA-256 of a stored entry's bytes to its verified
-// personal profile. It is bounded: when full, it forgets the oldest entry.
-// Callers must not modify what it returns.
-type verifiedCache struct {
-	mu    sync.Mutex
-	max   int
-	order [][32]byte
-	m     map[[32]byte]*profile.Personal
+// verifiedApp is a stored password profile verified against its owner's
+// personal profile, as portal.apps keeps it.
+type verifiedApp struct {
+	owner *profile.Personal
+	pp    *profile.PasswordProfile
 }
 
-func newVerifiedCache(max int) *verifiedCache {
-	return &verifiedCache{max: max, m: make(map[[32]byte]*profile.Personal, max)}
-}
-
-func (c *verifiedCache) get(k [32]byte) (*profile.Personal, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.m[k]
-	return v, ok
-}
-
-func (c *verifiedCache) put(k [32]byte, v *profile.Personal) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.m[k]; ok {
-		return
+// verifiedApplication verifies the stored password profile of vault id,
+// its entry's data, against owner, or returns the result kept for the same bytes and the
+// same owner (the very *profile.Personal that portal.verified keeps for
+// the owner's stored entry: another version of the owner's profile is
+// another pointer, and a new check). Every record write reads the vault's
+// profile: without this, each would check its signature and recipients
+// again.
+func (p *portal) verifiedApplication(id string, data []byte, owner *profile.Personal) (*profile.PasswordProfile, error) {
+	k := sha256.Sum256(data)
+	if v, ok := p.apps.Get(k); ok && v.owner == owner {
+		return v.pp, nil
 	}
-	if len(c.order) >= c.max {
-		delete(c.m, c.order[0])
-		c.order = c.order[1:]
+	s, err := storedApplication(data)
+	if err != nil {
+		return nil, err
 	}
-	c.order = append(c.order, k)
-	c.m[k] = v
+	pp, err := profile.VerifyApplicationProfile(s, owner)
+	if err != nil {
+		return nil, mmm.Errorf(mmm.StatusConflict, "the stored PasswordProfile of vault %s no longer verifies against its owner's personal profile (%v): publish it again", id, err)
+	}
+	p.apps.Put(k, verifiedApp{owner, pp})
+	return pp, nil
+}
+
+// keepVerified keeps what w's entry was verified to be, under the bytes
+// it is stored as, once it is stored.
+func (p *portal) keepVerified(w *write, data []byte) {
+	switch {
+	case w.personal != nil:
+		p.verified.Put(sha256.Sum256(data), w.personal)
+	case w.application != nil:
+		p.apps.Put(sha256.Sum256(data), verifiedApp{w.appOwner, w.application})
+	}
 }

@@ -1,31 +1,64 @@
 //go:build !js
 
-package portal
+package portal_test
 
 import (
 	"testing"
 
-	"github.com/meshpass/meshpass/shared/profile"
+	"github.com/meshpass/meshpass/portal-worker/conformance"
+	"github.com/meshpass/meshpass/portal-worker/portal"
+	"github.com/meshpass/meshpass/shared/mmm"
+	"github.com/meshpass/meshpass/shared/translog"
 )
 
-func TestVerifiedCacheBounded(t *testing.T) {
-	c := newVerifiedCache(2)
-	a, b, d := [32]byte{1}, [32]byte{2}, [32]byte{3}
-	pa, pb, pd := &profile.Personal{}, &profile.Personal{}, &profile.Personal{}
-	c.put(a, pa)
-	c.put(b, pb)
-	c.put(a, pd) // already there: kept as is
-	if v, ok := c.get(a); !ok || v != pa {
-		t.Fatal("a lost or replaced")
+// A personal profile the portal stores is kept as verified under the bytes
+// it stored: the next Publish of the account (which reads the stored
+// profile) does not verify it a second time.
+func TestStoredProfileKeptVerified(t *testing.T) {
+	opts, _ := conformance.Options(t)
+	h := portal.New(newStore(t), opts)
+	p, code, desc := create(t, h, "kept-verified", "")
+	if code != mmm.StatusOK {
+		t.Fatalf("create: %d %s", code, desc)
 	}
-	c.put(d, pd) // evicts the oldest, a
-	if _, ok := c.get(a); ok {
-		t.Error("a still cached past the bound")
+	stored := func() []byte {
+		t.Helper()
+		data, err := translog.LeafData(&mmm.Entry{SignedPersonalProfile: p.SignedPersonal})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
 	}
-	if v, ok := c.get(b); !ok || v != pb {
-		t.Error("b lost")
+	if !portal.KeepsVerified(h, stored()) {
+		t.Error("the created profile is not kept as verified")
 	}
-	if v, ok := c.get(d); !ok || v != pd {
-		t.Error("d lost")
+	previous := p.PersonalProfile.Version
+	p.PersonalProfile.Versioned = p.PersonalProfile.Next()
+	s, err := p.PersonalProfile.Sign(p.Online)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SignedPersonal = s
+	if code, desc := status(t, h, &mmm.PublishRequest{Entry: mmm.Entry{SignedPersonalProfile: s}, Previous: previous}); code != mmm.StatusOK {
+		t.Fatalf("publish: %d %s", code, desc)
+	}
+	if !portal.KeepsVerified(h, stored()) {
+		t.Error("the published profile is not kept as verified")
+	}
+	// A refused publish keeps nothing.
+	p.PersonalProfile.Versioned = p.PersonalProfile.Next()
+	bad, err := p.PersonalProfile.Sign(p.Devices[0].Sign) // not an online key
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := status(t, h, &mmm.PublishRequest{Entry: mmm.Entry{SignedPersonalProfile: bad}}); code == mmm.StatusOK {
+		t.Fatal("a profile signed by a device key was accepted")
+	}
+	data, err := translog.LeafData(&mmm.Entry{SignedPersonalProfile: bad})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if portal.KeepsVerified(h, data) {
+		t.Error("a refused profile is kept as verified")
 	}
 }

@@ -19,7 +19,7 @@ const RetryAfter = 5
 const MaxConnectCodes = 8
 
 func (p *portal) connectStart(ctx context.Context, r *mmm.ConnectStartRequest, now time.Time) (mmm.Response, error) {
-	req, dev, err := profile.VerifyConnectionRequest(r.SignedRequest)
+	req, dev, err := p.verifier.VerifyConnectionRequest(r.SignedRequest)
 	if err != nil {
 		return nil, refused(err)
 	}
@@ -148,7 +148,7 @@ func (p *portal) pendingRequest(ctx context.Context, account, device string, now
 	if err := json.Unmarshal(pending.Request, &s); err != nil {
 		return nil, nil, nil, mmm.Errorf(mmm.StatusInternalError, "stored request unreadable")
 	}
-	r, d, err := profile.VerifyConnectionRequest(&s)
+	r, d, err := p.verifier.VerifyConnectionRequest(&s)
 	if err != nil {
 		return nil, nil, nil, mmm.Errorf(mmm.StatusInternalError, "stored request does not verify")
 	}
@@ -269,7 +269,7 @@ func (p *portal) connectComplete(ctx context.Context, r *mmm.ConnectCompleteRequ
 	if err := p.spend(account); err != nil {
 		return nil, err
 	}
-	_, dev, err := profile.VerifyConnectionResult(r.Result, v)
+	_, dev, err := p.verifier.VerifyConnectionResult(r.Result, v)
 	if err != nil {
 		return nil, refused(err)
 	}
@@ -302,7 +302,7 @@ func (p *portal) connectStatus(ctx context.Context, r *mmm.ConnectStatusRequest,
 		if json.Unmarshal(pending.Request, &s) != nil {
 			return nil
 		}
-		_, d, err := profile.VerifyConnectionRequest(&s)
+		_, d, err := p.verifier.VerifyConnectionRequest(&s)
 		if err != nil {
 			return nil
 		}

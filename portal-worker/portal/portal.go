@@ -26,6 +26,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 	"golang.org/x/text/cases"
 
+	"github.com/meshpass/meshpass/shared/memo"
 	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/profile"
 	"github.com/meshpass/meshpass/shared/translog"
@@ -138,8 +139,14 @@ type portal struct {
 	sched *scheduler
 	// crLimit limits account creations per client address.
 	crLimit *limiter
-	// verified caches verified stored personal profiles.
-	verified *verifiedCache
+	// verified caches verified stored personal profiles, by the SHA-256
+	// of the stored entry; verifier the master and device profiles and
+	// connection requests it verified, so that what does not change from
+	// one version of a profile to the next is verified once.
+	verified *memo.Cache[*profile.Personal]
+	verifier *profile.Verifier
+	// apps caches verified stored password profiles (verifiedApplication).
+	apps *memo.Cache[verifiedApp]
 	// audits bounds the Audits that read leaves at once: each reads up to
 	// MaxAnswer bytes, and anyone may ask.
 	audits chan struct{}
@@ -187,7 +194,9 @@ func New(store Store, opts Options) http.Handler {
 		store: store, opts: opts,
 		ipLimit:  newLimiter(opts.RatePerIP, opts.BurstPerIP),
 		sched:    newScheduler(opts.Slots, opts.MaxWaiting, opts.Now),
-		verified: newVerifiedCache(verifiedCacheSize),
+		verified: memo.New[*profile.Personal](verifiedCacheSize),
+		verifier: profile.NewVerifier(verifiedCacheSize),
+		apps:     memo.New[verifiedApp](verifiedCacheSize),
 		hashes:   newHashCache(hashCacheSize),
 		answers:  newAnswerCache(answerCacheBytes),
 		accounts: newAccountCache(accountCacheSize),
@@ -513,21 +522,22 @@ func (p *portal) personal(ctx context.Context, id string) (*profile.Personal, *E
 // verifies them again rather than trust its database blindly; the result
 // is cached by the entry's exact bytes, since verification is the largest
 // part of a request's CPU time in WebAssembly (about 5 ms for a profile of
-// three devices).
+// three devices). An entry this portal wrote is cached as it writes it
+// (append), so its first read is a hit too.
 func (p *portal) storedPersonal(data []byte) (*profile.Personal, error) {
 	key := sha256.Sum256(data)
-	if v, ok := p.verified.get(key); ok {
+	if v, ok := p.verified.Get(key); ok {
 		return v, nil
 	}
 	var me mmm.Entry
 	if err := json.Unmarshal(data, &me); err != nil || me.SignedPersonalProfile == nil {
 		return nil, mmm.Errorf(mmm.StatusInternalError, "stored profile unreadable")
 	}
-	v, err := profile.VerifyPersonalProfile(me.SignedPersonalProfile)
+	v, err := p.verifier.VerifyPersonalProfile(me.SignedPersonalProfile)
 	if err != nil {
 		return nil, mmm.Errorf(mmm.StatusInternalError, "stored profile does not verify")
 	}
-	p.verified.put(key, v)
+	p.verified.Put(key, v)
 	return v, nil
 }
 
@@ -554,14 +564,14 @@ func (p *portal) create(ctx context.Context, r *mmm.CreateRequest) (mmm.Response
 	if why := checkAccount(r.Account); why != "" {
 		return nil, mmm.Errorf(mmm.StatusBadRequest, "%s", why)
 	}
-	v, err := profile.VerifyPersonalProfile(r.Profile.SignedPersonalProfile)
+	v, err := p.verifier.VerifyPersonalProfile(r.Profile.SignedPersonalProfile)
 	if err != nil {
 		return nil, refused(err)
 	}
 	id, _ := udf.Parse(v.Profile.Identifier)
 	proofs, err := p.append(ctx, &write{
 		account: fold(r.Account), invitation: invitation,
-		entry: &r.Profile, id: id, version: v.Profile.Version, owner: fold(r.Account), apps: appIDs(v),
+		entry: &r.Profile, id: id, version: v.Profile.Version, owner: fold(r.Account), apps: appIDs(v), personal: v,
 	})
 	if err != nil {
 		return nil, err
@@ -579,7 +589,7 @@ func (p *portal) publish(ctx context.Context, r *mmm.PublishRequest) (mmm.Respon
 	id, _ := udf.Parse(r.Entry.Identifier())
 	switch {
 	case r.Entry.SignedPersonalProfile != nil:
-		v, err := profile.VerifyPersonalProfile(r.Entry.SignedPersonalProfile)
+		v, err := p.verifier.VerifyPersonalProfile(r.Entry.SignedPersonalProfile)
 		if err != nil {
 			return nil, refused(err)
 		}
@@ -599,7 +609,7 @@ func (p *portal) publish(ctx context.Context, r *mmm.PublishRequest) (mmm.Respon
 		if err := checkVersions(r.Previous, v.Profile.Version, stored.Version); err != nil {
 			return nil, err
 		}
-		wr := &write{entry: &r.Entry, id: id, version: v.Profile.Version, previous: stored.Version, owner: stored.Account, apps: appIDs(v)}
+		wr := &write{entry: &r.Entry, id: id, version: v.Profile.Version, previous: stored.Version, owner: stored.Account, apps: appIDs(v), personal: v}
 		if r.Escrow != nil {
 			if err := p.checkEscrow(ctx, r.Escrow, wr); err != nil {
 				return nil, err
@@ -641,7 +651,7 @@ func (p *portal) publish(ctx context.Context, r *mmm.PublishRequest) (mmm.Respon
 		if err := checkVersions(r.Previous, ap.Version, stored.Version); err != nil {
 			return nil, err
 		}
-		wr := &write{entry: &r.Entry, id: id, version: ap.Version, previous: stored.Version, owner: stored.Account}
+		wr := &write{entry: &r.Entry, id: id, version: ap.Version, previous: stored.Version, owner: stored.Account, application: ap, appOwner: owner}
 		if err := p.checkEpochs(ctx, id, stored, ap, wr); err != nil {
 			return nil, err
 		}
@@ -755,6 +765,13 @@ type write struct {
 	// profile starting a key epoch there).
 	catalog     string
 	catalogSize int64
+	// personal is the verified personal profile entry holds, if it holds
+	// one: once stored, it is what storedPersonal would verify again;
+	// application the verified password profile it holds, against
+	// appOwner (keepVerified).
+	personal    *profile.Personal
+	application *profile.PasswordProfile
+	appOwner    *profile.Personal
 }
 
 // append logs and stores w, returning the log proof of its entry and, if
@@ -782,6 +799,7 @@ func (p *portal) append(ctx context.Context, w *write) ([]*mmm.LogProof, error) 
 	if err != nil {
 		return nil, err
 	}
+	p.keepVerified(w, data)
 	return p.witnessed(ctx, proofs...), nil
 }
 

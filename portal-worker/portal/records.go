@@ -92,13 +92,9 @@ func (p *portal) formatVault(ctx context.Context, id string) (*vaultToCheck, err
 	if err != nil {
 		return nil, err
 	}
-	s, err := storedApplication(e.Data)
+	pp, err := p.verifiedApplication(id, e.Data, owner)
 	if err != nil {
 		return nil, err
-	}
-	pp, err := profile.VerifyApplicationProfile(s, owner)
-	if err != nil {
-		return nil, mmm.Errorf(mmm.StatusConflict, "the stored PasswordProfile of vault %s no longer verifies against its owner's personal profile (%v): publish it again", id, err)
 	}
 	if pp.Format != profile.FormatCatalog || len(pp.Epochs) == 0 {
 		return nil, mmm.Errorf(mmm.StatusConflict, "vault %s is format 1: publish its PasswordProfile as format 2 first", id)

@@ -1,9 +1,11 @@
 // The Cloudflare Workers entry point of the meshpass portal.
 //
-// It starts the Go WebAssembly portal once per isolate and hands it every
-// request through globalThis.meshpassHandle (portal-worker/workers/jsbridge), so a
-// request costs a function call rather than a new Go runtime. If the Go
-// program ever exits, the next request starts a new one.
+// It starts the Go WebAssembly portal once per isolate, when the isolate
+// loads this module (so no request's CPU time pays for the Go runtime's
+// start), and hands it every request through globalThis.meshpassHandle
+// (portal-worker/workers/jsbridge), so a request costs a function call
+// rather than a new Go runtime. If the Go program ever exits, the next
+// request starts a new one.
 //
 // Requests enter Go one at a time. Workers ties every I/O (a D1 query) to
 // the request that started it; with two requests inside Go at once, one
@@ -61,6 +63,11 @@ const turnLimit = 20000;
 const pending = new Map(); // handle -> { fn, args, due, timer }
 let nextHandle = 1;
 
+// inRequest says whether a request is running: outside one (while the
+// module loads and starts Go) Workers allows no timer, so a wake-up is
+// only remembered, and the next request arms it.
+let inRequest = false;
+
 globalThis.setTimeout = (fn, delay = 0, ...args) => {
   const handle = nextHandle++;
   const wait = Math.max(0, Number(delay) || 0);
@@ -82,6 +89,7 @@ globalThis.clearTimeout = (handle) => {
 // have ended yet (Workers cancels only the current request's timers), and
 // its timer must not run Go inside another request's turn.
 function arm(handle, entry, wait) {
+  if (!inRequest) return;
   const timer = platformSetTimeout(() => fire(handle, timer), wait);
   entry.timer = timer;
 }
@@ -115,13 +123,14 @@ function setRuntimeContext(env, ctx) {
   runtimeContext.ctx = ctx;
 }
 
-function start() {
+// start starts a Go instance; newGo makes its Go object (wasm_exec.js).
+function start(newGo = () => new Go()) {
   // Wake-ups of an instance that was dropped must not run into the new one.
   for (const entry of pending.values()) platformClearTimeout(entry.timer);
   pending.clear();
   return new Promise((resolve, reject) => {
     globalThis.meshpassReady = resolve;
-    const go = new Go();
+    const go = newGo();
     const instance = new WebAssembly.Instance(mod, go.importObject);
     go.run(instance).then(
       () => {
@@ -158,6 +167,9 @@ async function readBody(request) {
   const announced = request.headers.get("Content-Length");
   if (announced !== null && Number(announced) > maxBody) return undefined;
   if (request.body === null) return new Uint8Array(0);
+  // A body of announced length (HTTP holds it to that length) is read
+  // whole, at once; only one of unknown length is read piece by piece.
+  if (announced !== null) return new Uint8Array(await request.arrayBuffer());
   const reader = request.body.getReader();
   const chunks = [];
   let size = 0;
@@ -180,11 +192,64 @@ async function readBody(request) {
   return body;
 }
 
+// headerLines returns the request's headers as jsbridge takes them: one
+// string of "name:value" lines (Workers' Headers hold no line break in a
+// name or value, and no colon in a name).
+function headerLines(headers) {
+  let lines = "";
+  for (const [name, value] of headers) lines += name + ":" + value + "\n";
+  return lines;
+}
+
+// startAtLoad starts Go while the isolate loads the module, so that no
+// request pays for the Go runtime's start. Outside a request Workers'
+// clock reads 0 and it refuses random values, and Go's runtime, as it
+// starts, refuses a monotonic clock of 0 and reads 32 random bytes: the
+// seed of its own generator (map hashing, scheduling; crypto/rand reads
+// crypto.getRandomValues afresh each time, inside requests). So for the
+// start only, the glue sets wasm_exec.js's clock origin 1 ms past the
+// platform's, and serves the runtime's one seed from Math.random (V8's
+// generator, which workerd seeds). A second read at load would be for
+// Go code that wants random values: it fails as Workers makes it fail,
+// and Go starts again in the first request. Like the timers, this relies
+// on the wasm_exec.js that scripts/build-worker.sh pins (its nanotime is
+// timeOrigin + performance.now(), timeOrigin taken in the constructor).
+function startAtLoad() {
+  const seed = (a) => {
+    delete crypto.getRandomValues; // the platform's again, for any later read
+    for (let i = 0; i < a.length; i++) a[i] = Math.floor(Math.random() * 256);
+    return a;
+  };
+  crypto.getRandomValues = seed;
+  try {
+    ready = start(() => {
+      const now = performance.now;
+      performance.now = () => -1; // timeOrigin = Date.now() + 1
+      try {
+        return new Go();
+      } finally {
+        performance.now = now;
+      }
+    });
+    ready.catch(() => {}); // the first request starts Go again
+  } catch (err) {
+    ready = undefined;
+    console.error("portal: starting Go at load failed:", err);
+  } finally {
+    if (crypto.getRandomValues === seed) delete crypto.getRandomValues;
+  }
+}
+
+startAtLoad();
+
 export default {
   async fetch(request, env, ctx) {
     const body = await readBody(request);
     if (body === undefined) return tooLarge();
-    await turn();
+    // The fast path, no request inside Go: take the turn at once.
+    if (busy) await turn();
+    else busy = true;
+    inRequest = true;
     let timer;
     try {
       setRuntimeContext(env, ctx);
@@ -194,7 +259,7 @@ export default {
       const limit = new Promise((_, reject) => {
         timer = platformSetTimeout(() => reject(new Error("request took longer than " + turnLimit + " ms")), turnLimit);
       });
-      const res = await Promise.race([globalThis.meshpassHandle(request.method, request.url, [...request.headers], body), limit]);
+      const res = await Promise.race([globalThis.meshpassHandle(request.method, request.url, headerLines(request.headers), body), limit]);
       return new Response(res.body, { status: res.status, headers: res.headers });
     } catch (err) {
       ready = undefined;
@@ -203,6 +268,7 @@ export default {
     } finally {
       platformClearTimeout(timer);
       runtimeContext.ctx = undefined; // this request's context ends here
+      inRequest = false;
       busy = false;
     }
   },

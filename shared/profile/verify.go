@@ -92,6 +92,10 @@ func checkVersion(tag string, v Versioned) error {
 // of its master signature key and signed by that key, and that its online
 // and escrow keys are usable.
 func VerifyMasterProfile(s *SignedMasterProfile) (*MasterProfile, error) {
+	return (*Verifier)(nil).VerifyMasterProfile(s)
+}
+
+func verifyMasterProfile(s *SignedMasterProfile) (*MasterProfile, error) {
 	const tag = TagMasterProfile
 	if s == nil {
 		return nil, fmt.Errorf("%w: missing master profile", ErrMalformed)
@@ -184,6 +188,10 @@ func (p *MasterProfile) OnlineKey(id string) *keys.PublicKey {
 // UDF of its signature key and signed by that key, with an Ed25519
 // authentication key and an X25519 encryption key.
 func VerifyDeviceProfile(s *SignedDeviceProfile) (*DeviceProfile, error) {
+	return (*Verifier)(nil).VerifyDeviceProfile(s)
+}
+
+func verifyDeviceProfile(s *SignedDeviceProfile) (*DeviceProfile, error) {
 	const tag = TagDeviceProfile
 	if s == nil {
 		return nil, fmt.Errorf("%w: missing device profile", ErrMalformed)
@@ -254,6 +262,10 @@ func (v *Personal) Application(id string) *ApplicationProfileEntry {
 // every device profile verifies and appears once; and that every
 // application entry names only devices of the profile.
 func VerifyPersonalProfile(s *SignedPersonalProfile) (*Personal, error) {
+	return (*Verifier)(nil).VerifyPersonalProfile(s)
+}
+
+func (c *Verifier) verifyPersonalProfile(s *SignedPersonalProfile) (*Personal, error) {
 	const tag = TagPersonalProfile
 	if s == nil {
 		return nil, fmt.Errorf("%w: missing personal profile", ErrMalformed)
@@ -265,7 +277,7 @@ func VerifyPersonalProfile(s *SignedPersonalProfile) (*Personal, error) {
 	if p.SignedMasterProfile == nil {
 		return nil, fmt.Errorf("%w: personal profile without a master profile", ErrMalformed)
 	}
-	master, err := VerifyMasterProfile(p.SignedMasterProfile)
+	master, err := c.VerifyMasterProfile(p.SignedMasterProfile)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +303,7 @@ func VerifyPersonalProfile(s *SignedPersonalProfile) (*Personal, error) {
 	}
 	v := &Personal{Profile: &p, Master: master, Signer: online.UDF}
 	for i, sd := range p.Devices {
-		d, err := VerifyDeviceProfile(sd)
+		d, err := c.VerifyDeviceProfile(sd)
 		if err != nil {
 			return nil, fmt.Errorf("device %d: %w", i, err)
 		}
@@ -426,6 +438,10 @@ func VerifyRecipients(p *PasswordProfile, personal *Personal) error {
 // VerifyConnectionRequest checks that s holds a connection request whose
 // device profile verifies and that the device signed it.
 func VerifyConnectionRequest(s *SignedConnectionRequest) (*ConnectionRequest, *DeviceProfile, error) {
+	return (*Verifier)(nil).VerifyConnectionRequest(s)
+}
+
+func (c *Verifier) verifyConnectionRequest(s *SignedConnectionRequest) (*ConnectionRequest, *DeviceProfile, error) {
 	const tag = TagConnectionRequest
 	if s == nil {
 		return nil, nil, fmt.Errorf("%w: missing connection request", ErrMalformed)
@@ -434,7 +450,7 @@ func VerifyConnectionRequest(s *SignedConnectionRequest) (*ConnectionRequest, *D
 	if err := open(&s.Signed, tag, &r); err != nil {
 		return nil, nil, err
 	}
-	d, err := VerifyDeviceProfile(r.Device)
+	d, err := c.VerifyDeviceProfile(r.Device)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -457,6 +473,12 @@ func VerifyConnectionRequest(s *SignedConnectionRequest) (*ConnectionRequest, *D
 // an online signature key of personal, about a device profile that
 // verifies.
 func VerifyConnectionResult(s *SignedConnectionResult, personal *Personal) (*ConnectionResult, *DeviceProfile, error) {
+	return (*Verifier)(nil).VerifyConnectionResult(s, personal)
+}
+
+// VerifyConnectionResult is the package's VerifyConnectionResult, with the
+// device profile verified through c.
+func (c *Verifier) VerifyConnectionResult(s *SignedConnectionResult, personal *Personal) (*ConnectionResult, *DeviceProfile, error) {
 	const tag = TagConnectionResult
 	if s == nil {
 		return nil, nil, fmt.Errorf("%w: missing connection result", ErrMalformed)
@@ -465,7 +487,7 @@ func VerifyConnectionResult(s *SignedConnectionResult, personal *Personal) (*Con
 	if err := open(&s.Signed, tag, &r); err != nil {
 		return nil, nil, err
 	}
-	d, err := VerifyDeviceProfile(r.Device)
+	d, err := c.VerifyDeviceProfile(r.Device)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -4,7 +4,7 @@
 // Workers build, for the Workers free plan's limit of 10 ms CPU per
 // request (issues 16 and 17), beside the same requests' CPU natively.
 //
-//	go run ./cmd/internal/workercpu [-n 250] [-warmup 20] [-interval 100µs] [-run REGEXP] [-out FILE]
+//	go run ./cmd/internal/workercpu [-n 250] [-warmup 20] [-interval 100µs] [-run REGEXP] [-cold REGEXP] [-settle 3s] [-out FILE]
 //
 // It starts the worker in local workerd (wrangler dev, local D1) and, for
 // each kind of request, sends -warmup requests, then -n sequential
@@ -26,7 +26,14 @@
 // the same kinds, -n sequential requests after a warm-up, and divides the
 // process's CPU time (getrusage) by -n.
 //
-// It prints one table and writes it as JSON to -out. `make bench` runs it.
+// Then, for the kinds -cold selects, it measures the first request of a
+// cold isolate: a first workerd prepares the request on a local D1
+// database kept in a directory and stops; a second starts on that
+// database without being sent anything (workerd.Options.Cold), is left
+// -settle to load the worker (glue.mjs starts Go then), and its first
+// request is profiled alone, unscaled (the profilers' cost is in it).
+//
+// It prints two tables and writes them as JSON to -out. `make bench` runs it.
 // Every request goes to 127.0.0.1.
 package main
 
@@ -58,6 +65,8 @@ var (
 	only     = flag.String("run", "", "measure only the kinds whose name matches this regular expression")
 	out      = flag.String("out", "portal-worker/workers/test-artifacts/workercpu.json", "the JSON report, relative to the repository root")
 	build    = flag.Bool("build", true, "build the worker first (make bench has built it)")
+	settle   = flag.Duration("settle", 3*time.Second, "how long a cold worker is left loaded before its first request")
+	cold     = flag.String("cold", "^(Hello|Get|Publish personal 5|AppendRecords)$", "measure the first request of a cold isolate for the kinds (among -run's) whose name matches this regular expression (each starts workerd twice)")
 )
 
 // limit is the Workers free plan's CPU time per request.
@@ -70,20 +79,7 @@ type result struct {
 	What string `json:"what"`
 	// Native is the native portal's CPU time (handler and SQLite).
 	Native float64 `json:"native_cpu_ms"`
-	// The worker's isolate, from its V8 profile, by part.
-	Go      float64 `json:"worker_go_wasm_ms"`
-	JS      float64 `json:"worker_js_glue_ms"`
-	API     float64 `json:"worker_workerd_api_ms"`
-	GC      float64 `json:"worker_v8_gc_ms"`
-	Program float64 `json:"worker_program_ms"`
-	// Worker is the sum of those: the CPU time the platform counts
-	// against the limit.
-	Worker float64 `json:"worker_total_ms"`
-	// D1 is local D1's isolates (its SQLite included), Entry miniflare's
-	// entry worker, both from their V8 profiles: neither runs in the
-	// worker's isolate on Cloudflare.
-	D1    float64 `json:"local_d1_ms"`
-	Entry float64 `json:"dev_entry_worker_ms"`
+	isolates
 	// Process is the workerd process's CPU time, measured without the
 	// profiler, and Rest what it spent outside the isolates above (HTTP,
 	// workerd's event loop).
@@ -104,6 +100,39 @@ type result struct {
 	TopD1 []string `json:"local_d1_top_functions"`
 }
 
+// isolates are the CPU times of the isolates profiled, in ms per request.
+type isolates struct {
+	// The worker's isolate, from its V8 profile, by part.
+	Go      float64 `json:"worker_go_wasm_ms"`
+	JS      float64 `json:"worker_js_glue_ms"`
+	API     float64 `json:"worker_workerd_api_ms"`
+	GC      float64 `json:"worker_v8_gc_ms"`
+	Program float64 `json:"worker_program_ms"`
+	// Worker is the sum of those: the CPU time the platform counts
+	// against the limit.
+	Worker float64 `json:"worker_total_ms"`
+	// D1 is local D1's isolates (its SQLite included), Entry miniflare's
+	// entry worker, both from their V8 profiles: neither runs in the
+	// worker's isolate on Cloudflare.
+	D1    float64 `json:"local_d1_ms"`
+	Entry float64 `json:"dev_entry_worker_ms"`
+}
+
+// split sums profiles' self time (µs, by isolate and part) into
+// isolates, per turning µs into ms per request.
+func split(parts map[string]map[string]int64, per func(int64) float64) isolates {
+	busy := func(p map[string]int64) float64 {
+		return per(p[partGo] + p[partJS] + p[partRuntime] + p[partGC] + p[partProgram])
+	}
+	wp := parts[isolateWorker]
+	return isolates{
+		Go: per(wp[partGo]), JS: per(wp[partJS]), API: per(wp[partRuntime]), GC: per(wp[partGC]), Program: per(wp[partProgram]),
+		Worker: busy(wp),
+		D1:     busy(parts[isolateD1]) + busy(parts[isolateD1In]),
+		Entry:  busy(parts[isolateEntry]),
+	}
+}
+
 // report is the JSON written to -out.
 type report struct {
 	Date       time.Time `json:"date"`
@@ -113,6 +142,8 @@ type report struct {
 	Warmup     int       `json:"warmup"`
 	IntervalUS int64     `json:"sampling_interval_us"`
 	Results    []result  `json:"results"`
+	// Cold are the first requests of cold isolates.
+	Cold []coldResult `json:"cold"`
 }
 
 func main() {
@@ -139,6 +170,16 @@ func main() {
 		check(workerd.Build(root))
 	}
 	check(measureWorker(selected, results, skey, vkey))
+	coldRe, err := regexp.Compile(*cold)
+	check(err)
+	var coldKinds []kind
+	for _, k := range selected {
+		if *cold != "" && coldRe.MatchString(k.name) {
+			coldKinds = append(coldKinds, k)
+		}
+	}
+	colds, err := measureCold(coldKinds, skey, vkey)
+	check(err)
 
 	for i := range results {
 		r := &results[i]
@@ -148,8 +189,9 @@ func main() {
 		r.Over = r.Worker > ms(limit)
 	}
 	printTable(results)
+	printCold(colds)
 	rep := report{Date: time.Now().UTC(), GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), N: *count, Warmup: *warmup,
-		IntervalUS: interval.Microseconds(), Results: results}
+		IntervalUS: interval.Microseconds(), Results: results, Cold: colds}
 	b, err := json.MarshalIndent(rep, "", "  ")
 	check(err)
 	path := *out
@@ -226,45 +268,27 @@ const (
 	isolateEntry  = "core:entry"
 )
 
+// workerVars are the worker's variables: the log's keys, no rate limits.
+func workerVars(skey, vkey string) map[string]string {
+	return map[string]string{
+		"LOG_SIGNING_KEY": skey, "LOG_VERIFIER_KEY": vkey, "RATE_PER_IP": "0", "RATE_PER_ACCOUNT": "0", "CREATES_PER_HOUR": "0",
+	}
+}
+
 // measureWorker fills each result's worker columns.
 func measureWorker(selected []kind, results []result, skey, vkey string) error {
-	w, err := workerd.Start(workerd.Options{Inspector: true, Vars: map[string]string{
-		"LOG_SIGNING_KEY": skey, "LOG_VERIFIER_KEY": vkey, "RATE_PER_IP": "0", "RATE_PER_ACCOUNT": "0", "CREATES_PER_HOUR": "0",
-	}})
+	w, err := workerd.Start(workerd.Options{Inspector: true, Vars: workerVars(skey, vkey)})
 	if err != nil {
 		return err
 	}
 	stop = w.Stop
 	defer w.Stop()
-	pid, err := runtimePID(w.PID())
+	pid, profilers, err := openProfilers(w)
 	if err != nil {
 		return err
 	}
-	base, err := findInspector(pid)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("worker in local workerd at %s (cold start and first Hello %v), workerd pid %d, inspector %s\n", w.URL, w.FirstRequest.Round(time.Millisecond), pid, base)
-	profilers := map[string]*inspector{}
-	for _, id := range []string{isolateWorker, isolateD1, isolateD1In, isolateEntry} {
-		var in *inspector
-		if id == isolateWorker {
-			in, err = dialWrangler(w.Inspector)
-		} else {
-			in, err = dialInspector(base, id)
-		}
-		if err != nil {
-			return err
-		}
-		defer in.close()
-		if err := in.call("Profiler.enable", nil, nil); err != nil {
-			return fmt.Errorf("%s: %v", id, err)
-		}
-		if err := in.call("Profiler.setSamplingInterval", map[string]any{"interval": interval.Microseconds()}, nil); err != nil {
-			return fmt.Errorf("%s: %v", id, err)
-		}
-		profilers[id] = in
-	}
+	defer closeAll(profilers)
+	fmt.Printf("worker in local workerd at %s (cold start and first Hello %v), workerd pid %d\n", w.URL, w.FirstRequest.Round(time.Millisecond), pid)
 	t := remote{url: w.URL, client: &http.Client{Timeout: time.Minute}}
 	// Warm miniflare's entry worker and workerd up first.
 	if err := sendAll(t, repeat(100, []byte(`{"HelloRequest":{}}`))); err != nil {
@@ -298,23 +322,15 @@ func measureWorker(selected []kind, results []result, skey, vkey string) error {
 		r.Process = ms(since(before, after)) / float64(*count)
 
 		// Under the profilers: each isolate's time.
-		for _, in := range profilers {
-			if err := in.call("Profiler.start", nil, nil); err != nil {
-				return err
-			}
+		if err := startProfiles(profilers); err != nil {
+			return err
 		}
 		if err := sendAll(t, profiled); err != nil {
 			return fmt.Errorf("workerd %s: %v", k.name, err)
 		}
-		parts, functions := map[string]map[string]int64{}, map[string]map[string]int64{}
-		for id, in := range profilers {
-			var stopped struct {
-				Profile cpuProfile `json:"profile"`
-			}
-			if err := in.call("Profiler.stop", nil, &stopped); err != nil {
-				return err
-			}
-			parts[id], functions[id] = stopped.Profile.attribute()
+		parts, functions, err := stopProfiles(profilers)
+		if err != nil {
+			return err
 		}
 		end, err := threads(pid)
 		if err != nil {
@@ -330,20 +346,88 @@ func measureWorker(selected []kind, results []result, skey, vkey string) error {
 			scale = r.Process / r.ProfiledProcess
 		}
 		per := func(us int64) float64 { return float64(us) / 1000 / float64(*count) * scale }
-		busy := func(p map[string]int64) float64 {
-			return per(p[partGo] + p[partJS] + p[partRuntime] + p[partGC] + p[partProgram])
-		}
-		wp := parts[isolateWorker]
-		r.Go, r.JS, r.API, r.GC, r.Program = per(wp[partGo]), per(wp[partJS]), per(wp[partRuntime]), per(wp[partGC]), per(wp[partProgram])
-		r.Worker = busy(wp)
-		r.D1 = busy(parts[isolateD1]) + busy(parts[isolateD1In])
-		r.Entry = busy(parts[isolateEntry])
+		r.isolates = split(parts, per)
 		r.Rest = r.Process - r.Worker - r.D1 - r.Entry
-		r.Top, r.TopD1 = top(functions[isolateWorker], 8, per), top(functions[isolateD1], 5, per)
+		r.Top, r.TopD1 = top(functions[isolateWorker], 16, per), top(functions[isolateD1], 5, per)
 		fmt.Printf("workerd %-18s worker %.3f (go %.3f js %.3f api %.3f gc %.3f program %.3f) d1 %.3f entry %.3f process %.3f (profiled %.3f) latency %.3f ms\n",
 			k.name, r.Worker, r.Go, r.JS, r.API, r.GC, r.Program, r.D1, r.Entry, r.Process, r.ProfiledProcess, r.Latency)
 	}
 	return nil
+}
+
+// openProfilers finds the workerd process that runs w and opens a V8
+// inspector session, its profiler enabled, on each isolate profiled.
+func openProfilers(w *workerd.Worker) (int, map[string]*inspector, error) {
+	// A worker started cold may not have opened workerd's inspector yet.
+	var pid int
+	var base string
+	var err error
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		if pid, err = runtimePID(w.PID()); err == nil {
+			if base, err = findInspector(pid); err == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			return 0, nil, err
+		}
+	}
+	profilers := map[string]*inspector{}
+	for _, id := range []string{isolateWorker, isolateD1, isolateD1In, isolateEntry} {
+		var in *inspector
+		if id == isolateWorker {
+			in, err = dialWrangler(w.Inspector)
+		} else {
+			in, err = dialInspector(base, id)
+		}
+		if err != nil {
+			closeAll(profilers)
+			return 0, nil, err
+		}
+		profilers[id] = in
+		if err := in.call("Profiler.enable", nil, nil); err != nil {
+			closeAll(profilers)
+			return 0, nil, fmt.Errorf("%s: %v", id, err)
+		}
+		if err := in.call("Profiler.setSamplingInterval", map[string]any{"interval": interval.Microseconds()}, nil); err != nil {
+			closeAll(profilers)
+			return 0, nil, fmt.Errorf("%s: %v", id, err)
+		}
+	}
+	return pid, profilers, nil
+}
+
+// startProfiles starts every profiler.
+func startProfiles(profilers map[string]*inspector) error {
+	for _, in := range profilers {
+		if err := in.call("Profiler.start", nil, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stopProfiles stops every profiler and returns each isolate's self time
+// by part and by function, in µs.
+func stopProfiles(profilers map[string]*inspector) (parts, functions map[string]map[string]int64, err error) {
+	parts, functions = map[string]map[string]int64{}, map[string]map[string]int64{}
+	for id, in := range profilers {
+		var stopped struct {
+			Profile cpuProfile `json:"profile"`
+		}
+		if err := in.call("Profiler.stop", nil, &stopped); err != nil {
+			return nil, nil, err
+		}
+		parts[id], functions[id] = stopped.Profile.attribute()
+	}
+	return parts, functions, nil
+}
+
+// closeAll closes the inspector sessions.
+func closeAll(profilers map[string]*inspector) {
+	for _, in := range profilers {
+		in.close()
+	}
 }
 
 // top returns the n functions with the most self time, with their ms
@@ -373,12 +457,16 @@ func printTable(results []result) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "kind\tnative CPU ms\tworker Go(wasm) ms\tworker JS ms\tworkerd API ms\tV8 GC+(program) ms\tworker total ms\tratio\tover 10 ms?\tlocal D1 ms\tdev entry+rest ms\t")
 	for _, r := range results {
-		over := "no"
-		if r.Over {
-			over = "YES"
-		}
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.0f×\t%s\t%.3f\t%.3f\t\n",
-			r.Kind, r.Native, r.Go, r.JS, r.API, r.GC+r.Program, r.Worker, r.Ratio, over, r.D1, r.Entry+r.Rest)
+			r.Kind, r.Native, r.Go, r.JS, r.API, r.GC+r.Program, r.Worker, r.Ratio, yesNo(r.Over), r.D1, r.Entry+r.Rest)
 	}
 	tw.Flush()
+}
+
+// yesNo is a table's answer to "over 10 ms?".
+func yesNo(over bool) string {
+	if over {
+		return "YES"
+	}
+	return "no"
 }

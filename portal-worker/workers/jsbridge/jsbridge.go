@@ -23,9 +23,12 @@ const (
 )
 
 // Serve registers h as globalThis.meshpassHandle(method, url, headers,
-// body) → Promise<{status, headers, body}>, where headers are [name, value]
-// pairs and body a Uint8Array, then tells the glue it is ready and blocks
-// forever.
+// body) → Promise<{status, headers, body}>, where the request's headers
+// are one string of "name:value" lines ending in "\n" (a header's name
+// and value hold no line break, and a name no colon: one string crosses
+// into Go at once, where pairs would cost calls of their own), the
+// response's [name, value] pairs, and both bodies Uint8Arrays; then it
+// tells the glue it is ready and blocks forever.
 func Serve(h http.Handler) {
 	js.Global().Set(HandleFunc, js.FuncOf(func(this js.Value, args []js.Value) any {
 		promise := js.Global().Get("Promise")
@@ -61,9 +64,8 @@ func handle(h http.Handler, args []js.Value) (res js.Value, err error) {
 	if err != nil {
 		return js.Value{}, err
 	}
-	pairs := args[2]
-	for i := range pairs.Length() {
-		req.Header.Add(pairs.Index(i).Index(0).String(), pairs.Index(i).Index(1).String())
+	if err := addHeaders(req.Header, args[2].String()); err != nil {
+		return js.Value{}, err
 	}
 	req.ContentLength = int64(len(body))
 	req.RemoteAddr = req.Header.Get("CF-Connecting-IP")

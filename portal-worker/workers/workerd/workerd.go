@@ -8,6 +8,7 @@ package workerd
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -54,6 +55,12 @@ type Options struct {
 	// (wrangler dev --inspector-port). Otherwise wrangler opens it on a
 	// port of its own choosing, 9229 if free.
 	Inspector bool
+	// Cold, with Inspector, starts the worker without sending it a
+	// request: Start returns once wrangler says it is ready (its log at
+	// level info, unless MESHPASS_WRANGLER_LOG_LEVEL says otherwise) and
+	// its inspector lists the worker's isolate, so that the caller's
+	// first request is the isolate's first (FirstRequest stays 0).
+	Cold bool
 }
 
 // RepoRoot returns the repository root (where go.mod is).
@@ -149,7 +156,7 @@ func Start(opts Options) (*Worker, error) {
 	}
 	w := &Worker{URL: fmt.Sprintf("http://127.0.0.1:%d", port), log: &lockedBuffer{}}
 	args := []string{"dev", "-c", config, "--local", "--ip", "127.0.0.1", "--port", fmt.Sprint(port),
-		"--persist-to", state, "--show-interactive-dev-session=false", "--log-level", logLevel()}
+		"--persist-to", state, "--show-interactive-dev-session=false", "--log-level", logLevel(opts.Cold)}
 	for k, v := range opts.Vars {
 		args = append(args, "--var", k+":"+v)
 	}
@@ -171,6 +178,16 @@ func Start(opts Options) (*Worker, error) {
 	w.exited = make(chan struct{})
 	go func() { w.cmd.Wait(); close(w.exited) }()
 	deadline := time.Now().Add(90 * time.Second)
+	if opts.Cold {
+		if !opts.Inspector {
+			w.Stop()
+			return nil, errors.New("workerd: Options.Cold needs Options.Inspector")
+		}
+		if err := w.waitInspector(deadline); err != nil {
+			return nil, err
+		}
+		return w, nil
+	}
 	for time.Now().Before(deadline) {
 		start := time.Now()
 		resp, err := http.Post(w.URL+"/.well-known/mmm/", "application/json", strings.NewReader(`{"HelloRequest":{}}`))
@@ -189,6 +206,30 @@ func Start(opts Options) (*Worker, error) {
 	}
 	w.Stop()
 	return nil, fmt.Errorf("workerd: the worker did not answer Hello within 90s; log:\n%s", w.Log())
+}
+
+// waitInspector waits until wrangler's inspector lists a target: the
+// worker's isolate is loaded.
+func (w *Worker) waitInspector(deadline time.Time) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	for time.Now().Before(deadline) {
+		resp, err := client.Get(w.Inspector + "/json")
+		if err == nil {
+			var targets []json.RawMessage
+			err = json.NewDecoder(resp.Body).Decode(&targets)
+			resp.Body.Close()
+			if err == nil && len(targets) > 0 && strings.Contains(w.Log(), readyLine) {
+				return nil
+			}
+		}
+		select {
+		case <-w.exited:
+			return fmt.Errorf("workerd: wrangler exited; log:\n%s", w.Log())
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	w.Stop()
+	return fmt.Errorf("workerd: the worker's inspector listed no isolate within 90s; log:\n%s", w.Log())
 }
 
 // PID returns wrangler's process id, which is also the process group of
@@ -214,13 +255,21 @@ func (w *Worker) Stop() {
 	syscall.Kill(pgid, syscall.SIGKILL) // anything wrangler left behind
 }
 
-// logLevel is wrangler's log level: MESHPASS_WRANGLER_LOG_LEVEL, or warn.
-func logLevel() string {
+// logLevel is wrangler's log level: MESHPASS_WRANGLER_LOG_LEVEL, or warn
+// (info for a cold start).
+func logLevel(cold bool) string {
 	if l := os.Getenv("MESHPASS_WRANGLER_LOG_LEVEL"); l != "" {
 		return l
 	}
+	if cold {
+		return "info" // for readyLine
+	}
 	return "warn"
 }
+
+// readyLine is what wrangler logs (at level info) once the worker is
+// loaded and served.
+const readyLine = "Ready on http"
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
