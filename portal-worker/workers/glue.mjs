@@ -30,17 +30,65 @@ const platformClearTimeout = globalThis.clearTimeout;
 let ready;
 let busy = false;
 
+// Turns are fair between clients: while requests wait, the one whose
+// client address (CF-Connecting-IP, set by Cloudflare's edge) used Go the
+// least lately (its turns' time, halved every usageHalfLife ms) goes
+// first, so a flood from a few addresses waits behind itself rather than
+// in front of everyone (portal-worker/portal/fair.go does the same for the
+// native portal, whose requests run side by side). At most maxWaiting
+// wait: past that the heaviest user's request is answered 503 at once.
+const usageHalfLife = 10000;
+const maxWaiting = 32;
+const usage = new Map(); // address -> { ms, at }
+const waiters = new Set(); // { ip, weight, seq, evicted }
+let seq = 0;
+
+function used(ip, now) {
+  const u = usage.get(ip);
+  return u ? u.ms * 2 ** (-(now - u.at) / usageHalfLife) : 0;
+}
+
+// charge adds a turn of ms to ip's usage (at least 1 ms: Workers' clock
+// stands still while code runs, so a turn of pure CPU reads as 0).
+function charge(ip, ms) {
+  const now = Date.now();
+  usage.set(ip, { ms: used(ip, now) + Math.max(1, ms), at: now });
+  if (usage.size > 10000) {
+    for (const [k] of usage) if (used(k, now) < 0.1) usage.delete(k);
+  }
+}
+
+// after reports whether waiter a goes after waiter b.
+function after(a, b) {
+  return a.weight !== b.weight ? a.weight > b.weight : a.seq > b.seq;
+}
+
 // turn resolves, in the calling request's own context, once no other
-// request is inside Go.
-function turn() {
+// request is inside Go and no lighter user's request waits; it resolves
+// false when a lighter user's request took this one's place in a full
+// waiting room.
+function turn(ip) {
   return new Promise((resolve) => {
+    const me = { ip, weight: used(ip, Date.now()), seq: seq++, evicted: false };
+    if (waiters.size >= maxWaiting) {
+      let heaviest;
+      for (const w of waiters) if (!heaviest || after(w, heaviest)) heaviest = w;
+      if (!after(heaviest, me)) return resolve(false);
+      heaviest.evicted = true;
+      waiters.delete(heaviest);
+    }
+    waiters.add(me);
     const take = () => {
-      if (busy) {
+      if (me.evicted) return resolve(false);
+      let first = !busy;
+      if (first) for (const w of waiters) if (w !== me && after(me, w)) first = false;
+      if (!first) {
         platformSetTimeout(take, 1);
-        return;
+        return undefined;
       }
+      waiters.delete(me);
       busy = true;
-      resolve();
+      return resolve(true);
     };
     take();
   });
@@ -246,9 +294,16 @@ export default {
   async fetch(request, env, ctx) {
     const body = await readBody(request);
     if (body === undefined) return tooLarge();
-    // The fast path, no request inside Go: take the turn at once.
-    if (busy) await turn();
-    else busy = true;
+    // The fast path, no request inside Go or waiting: take the turn at once.
+    const ip = request.headers.get("CF-Connecting-IP") || "";
+    if (busy || waiters.size > 0) {
+      if (!(await turn(ip))) {
+        const busyAnswer = jsonError(503, "the portal is busy with requests from addresses that asked less; retry in a few seconds");
+        busyAnswer.headers.set("Retry-After", "2");
+        return busyAnswer;
+      }
+    } else busy = true;
+    const began = Date.now();
     inRequest = true;
     let timer;
     try {
@@ -270,6 +325,7 @@ export default {
       runtimeContext.ctx = undefined; // this request's context ends here
       inRequest = false;
       busy = false;
+      charge(ip, Date.now() - began);
     }
   },
 };
