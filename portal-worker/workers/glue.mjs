@@ -180,6 +180,9 @@ function start(newGo = () => new Go()) {
     globalThis.meshpassReady = resolve;
     const go = newGo();
     const instance = new WebAssembly.Instance(mod, go.importObject);
+    // For a memory probe over the inspector (cmd/internal/load): the Go
+    // instance's linear memory, which V8's heap statistics leave out.
+    globalThis.meshpassMemory = instance.exports.mem;
     go.run(instance).then(
       () => {
         ready = undefined;

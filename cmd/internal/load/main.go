@@ -71,8 +71,11 @@ type target struct {
 	// wrangler dev sets CF-Connecting-IP itself).
 	ipHeader string
 	rss      func() (int64, error)
-	storage  func() (int64, error)
-	stop     func()
+	// isolate, for workerd, reads the worker isolate's memory through the
+	// inspector: the Go instance's linear memory and V8's heap, bytes.
+	isolate func() (wasm, heap int64, err error)
+	storage func() (int64, error)
+	stop    func()
 }
 
 var client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
@@ -193,12 +196,26 @@ func startWorkerd(root string) *target {
 	// The production limits. wrangler dev passes a CF-Connecting-IP the
 	// client sends (on Cloudflare the edge sets it), so one machine can
 	// play many clients as on the native portal.
-	w, err := workerd.Start(workerd.Options{StateDir: dir, Vars: map[string]string{
+	w, err := workerd.Start(workerd.Options{StateDir: dir, Inspector: true, Vars: map[string]string{
 		"LOG_SIGNING_KEY": skey, "LOG_VERIFIER_KEY": vkey,
 		"MAX_STORAGE_BYTES": fmt.Sprint(*maxStore), "ACCOUNT_BYTES": fmt.Sprint(4 << 20),
 	}})
 	check(err)
 	t := &target{name: "workerd", url: w.URL, ipHeader: "CF-Connecting-IP", rss: w.RSS}
+	var in *workerd.Inspector
+	t.isolate = func() (int64, int64, error) {
+		if in == nil {
+			if in, err = workerd.DialWrangler(w.Inspector); err != nil {
+				return 0, 0, err
+			}
+		}
+		var wasm int64
+		if err := in.Evaluate("globalThis.meshpassMemory.buffer.byteLength", &wasm); err != nil {
+			return 0, 0, err
+		}
+		_, heap, err := in.HeapUsage()
+		return wasm, heap, err
+	}
 	t.storage = func() (int64, error) {
 		var total int64
 		filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
@@ -209,7 +226,13 @@ func startWorkerd(root string) *target {
 		})
 		return total, nil
 	}
-	t.stop = func() { w.Stop(); os.RemoveAll(dir) }
+	t.stop = func() {
+		if in != nil {
+			in.Close()
+		}
+		w.Stop()
+		os.RemoveAll(dir)
+	}
 	return t
 }
 
@@ -314,7 +337,8 @@ func run(t *target) {
 	check(child.Start())
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	var peakRSS atomic.Int64
+	var peakRSS, peakWasm, peakHeap atomic.Int64
+	var isolateErr error
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -327,6 +351,13 @@ func run(t *target) {
 			case <-tick.C:
 				if r, err := t.rss(); err == nil && r > peakRSS.Load() {
 					peakRSS.Store(r)
+				}
+				if t.isolate != nil && isolateErr == nil {
+					wasm, heap, err := t.isolate()
+					if isolateErr = err; err == nil && wasm+heap > peakWasm.Load()+peakHeap.Load() {
+						peakWasm.Store(wasm)
+						peakHeap.Store(heap)
+					}
 				}
 			}
 		}
@@ -388,6 +419,15 @@ func run(t *target) {
 		fmt.Printf("abuse %-8s 2xx=%d 4xx=%d 5xx=%d errors=%d\n", a, c[2], c[4], c[5], c[0])
 	}
 	fmt.Printf("storage on disk: %.1f MiB (watermark %d MiB charged)\n", float64(storage)/(1<<20), *maxStore>>20)
+	if t.isolate != nil {
+		if isolateErr != nil {
+			fmt.Printf("memory of the worker's isolate: not read (%v)\n", isolateErr)
+		} else {
+			total := peakWasm.Load() + peakHeap.Load()
+			fmt.Printf("memory of the worker's isolate (inspector), peak: Go's linear memory %.1f MiB + V8 heap %.1f MiB = %.1f MiB (Workers allows 128 MB: %s)\n",
+				float64(peakWasm.Load())/(1<<20), float64(peakHeap.Load())/(1<<20), float64(total)/(1<<20), map[bool]string{true: "under", false: "OVER"}[total < 128e6])
+		}
+	}
 	fmt.Printf("memory (%s RSS): before %.0f MiB, peak %.0f MiB\n", map[string]string{"native": "portal process", "workerd": "workerd processes, an upper bound of the isolate"}[t.name], float64(rss0)/(1<<20), float64(peakRSS.Load())/(1<<20))
 	fmt.Printf("honest data lost: %s; new device with a connect code still pending after the connect flood: %v\n", lost, kept)
 }

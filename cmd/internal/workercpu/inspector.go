@@ -9,16 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"golang.org/x/net/websocket"
 )
-
-// inspector is a Chrome DevTools Protocol session with one isolate of
-// workerd.
-type inspector struct {
-	ws     *websocket.Conn
-	nextID int
-}
 
 // findInspector returns the base URL of the inspector of workerd process
 // pid: the one of its listening loopback ports whose /json lists
@@ -46,78 +37,6 @@ func findInspector(pid int) (string, error) {
 	}
 	return "", fmt.Errorf("no inspector among the ports workerd (pid %d) listens on: %v", pid, ports)
 }
-
-// dialInspector connects to the isolate id of workerd's inspector at
-// base.
-func dialInspector(base, id string) (*inspector, error) {
-	return dial("ws"+strings.TrimPrefix(base, "http")+"/"+id, base)
-}
-
-// dialWrangler connects to the worker's isolate through wrangler's
-// inspector proxy at base (workerd takes one session per isolate, and
-// wrangler holds the worker's).
-func dialWrangler(base string) (*inspector, error) {
-	resp, err := http.Get(base + "/json")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var targets []struct {
-		WebSocketDebuggerURL string `json:"webSocketDebuggerUrl"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&targets); err != nil || len(targets) == 0 {
-		return nil, fmt.Errorf("wrangler's inspector at %s lists no target (%v)", base, err)
-	}
-	return dial(targets[0].WebSocketDebuggerURL, base)
-}
-
-func dial(url, origin string) (*inspector, error) {
-	ws, err := websocket.Dial(url, "", origin)
-	if err != nil {
-		return nil, fmt.Errorf("inspector %s: %v", url, err)
-	}
-	ws.MaxPayloadBytes = 256 << 20 // a profile of many requests
-	return &inspector{ws: ws}, nil
-}
-
-// call sends a CDP command and decodes its result into result (if not
-// nil), skipping the events that arrive meanwhile.
-func (in *inspector) call(method string, params, result any) error {
-	in.nextID++
-	id := in.nextID
-	msg := map[string]any{"id": id, "method": method}
-	if params != nil {
-		msg["params"] = params
-	}
-	if err := websocket.JSON.Send(in.ws, msg); err != nil {
-		return err
-	}
-	in.ws.SetReadDeadline(time.Now().Add(2 * time.Minute))
-	for {
-		var answer struct {
-			ID     int             `json:"id"`
-			Result json.RawMessage `json:"result"`
-			Error  *struct {
-				Message string `json:"message"`
-			} `json:"error"`
-		}
-		if err := websocket.JSON.Receive(in.ws, &answer); err != nil {
-			return fmt.Errorf("%s: %v", method, err)
-		}
-		if answer.ID != id {
-			continue // an event, or an answer to a command of the proxy's
-		}
-		if answer.Error != nil {
-			return fmt.Errorf("%s: %s", method, answer.Error.Message)
-		}
-		if result == nil {
-			return nil
-		}
-		return json.Unmarshal(answer.Result, result)
-	}
-}
-
-func (in *inspector) close() { in.ws.Close() }
 
 // cpuProfile is the Profiler.stop result (CDP Profiler.Profile).
 type cpuProfile struct {

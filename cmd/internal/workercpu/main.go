@@ -357,7 +357,7 @@ func measureWorker(selected []kind, results []result, skey, vkey string) error {
 
 // openProfilers finds the workerd process that runs w and opens a V8
 // inspector session, its profiler enabled, on each isolate profiled.
-func openProfilers(w *workerd.Worker) (int, map[string]*inspector, error) {
+func openProfilers(w *workerd.Worker) (int, map[string]*workerd.Inspector, error) {
 	// A worker started cold may not have opened workerd's inspector yet.
 	var pid int
 	var base string
@@ -372,24 +372,24 @@ func openProfilers(w *workerd.Worker) (int, map[string]*inspector, error) {
 			return 0, nil, err
 		}
 	}
-	profilers := map[string]*inspector{}
+	profilers := map[string]*workerd.Inspector{}
 	for _, id := range []string{isolateWorker, isolateD1, isolateD1In, isolateEntry} {
-		var in *inspector
+		var in *workerd.Inspector
 		if id == isolateWorker {
-			in, err = dialWrangler(w.Inspector)
+			in, err = workerd.DialWrangler(w.Inspector)
 		} else {
-			in, err = dialInspector(base, id)
+			in, err = workerd.DialIsolate(base, id)
 		}
 		if err != nil {
 			closeAll(profilers)
 			return 0, nil, err
 		}
 		profilers[id] = in
-		if err := in.call("Profiler.enable", nil, nil); err != nil {
+		if err := in.Call("Profiler.enable", nil, nil); err != nil {
 			closeAll(profilers)
 			return 0, nil, fmt.Errorf("%s: %v", id, err)
 		}
-		if err := in.call("Profiler.setSamplingInterval", map[string]any{"interval": interval.Microseconds()}, nil); err != nil {
+		if err := in.Call("Profiler.setSamplingInterval", map[string]any{"interval": interval.Microseconds()}, nil); err != nil {
 			closeAll(profilers)
 			return 0, nil, fmt.Errorf("%s: %v", id, err)
 		}
@@ -398,9 +398,9 @@ func openProfilers(w *workerd.Worker) (int, map[string]*inspector, error) {
 }
 
 // startProfiles starts every profiler.
-func startProfiles(profilers map[string]*inspector) error {
+func startProfiles(profilers map[string]*workerd.Inspector) error {
 	for _, in := range profilers {
-		if err := in.call("Profiler.start", nil, nil); err != nil {
+		if err := in.Call("Profiler.start", nil, nil); err != nil {
 			return err
 		}
 	}
@@ -409,13 +409,13 @@ func startProfiles(profilers map[string]*inspector) error {
 
 // stopProfiles stops every profiler and returns each isolate's self time
 // by part and by function, in µs.
-func stopProfiles(profilers map[string]*inspector) (parts, functions map[string]map[string]int64, err error) {
+func stopProfiles(profilers map[string]*workerd.Inspector) (parts, functions map[string]map[string]int64, err error) {
 	parts, functions = map[string]map[string]int64{}, map[string]map[string]int64{}
 	for id, in := range profilers {
 		var stopped struct {
 			Profile cpuProfile `json:"profile"`
 		}
-		if err := in.call("Profiler.stop", nil, &stopped); err != nil {
+		if err := in.Call("Profiler.stop", nil, &stopped); err != nil {
 			return nil, nil, err
 		}
 		parts[id], functions[id] = stopped.Profile.attribute()
@@ -424,9 +424,9 @@ func stopProfiles(profilers map[string]*inspector) (parts, functions map[string]
 }
 
 // closeAll closes the inspector sessions.
-func closeAll(profilers map[string]*inspector) {
+func closeAll(profilers map[string]*workerd.Inspector) {
 	for _, in := range profilers {
-		in.close()
+		in.Close()
 	}
 }
 
