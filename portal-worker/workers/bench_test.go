@@ -115,10 +115,16 @@ func targets(b *testing.B) map[string]string {
 	return benchTargets
 }
 
-// load posts bodies[i] for i in [0, b.N) from clients goroutines (client
-// c sends bodies c, c+clients, …, in order) and reports throughput and
-// latency percentiles.
+// load posts bodies[i] for i in [0, b.N) to url from clients goroutines
+// (client c sends bodies c, c+clients, …, in order) and reports
+// throughput and latency percentiles.
 func load(b *testing.B, url string, clients int, bodies func(i int) []byte) {
+	b.Helper()
+	loadRouted(b, func(int) string { return url }, clients, bodies)
+}
+
+// loadRouted is load with client c posting to urls(c).
+func loadRouted(b *testing.B, urls func(c int) string, clients int, bodies func(i int) []byte) {
 	b.Helper()
 	lat := make([]time.Duration, b.N)
 	var failed sync.Once
@@ -131,6 +137,7 @@ func load(b *testing.B, url string, clients int, bodies func(i int) []byte) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			url := urls(c)
 			for i := c; i < b.N; i += clients {
 				t0 := time.Now()
 				resp, err := client.Post(url+mmm.Path, "application/json", bytes.NewReader(bodies(i)))
@@ -246,32 +253,39 @@ func BenchmarkPublish(b *testing.B) {
 		for c := range people {
 			_, people[c] = account(b, url)
 		}
-		bodies := make([][]byte, b.N)
-		leafBytes := 0 // of the leaves published, for the growth per publish beyond them
-		for i := range bodies {
-			p := people[i%clients]
-			previous := p.PasswordProfile.Version
-			if i >= clients {
-				p.PasswordProfile.Versioned = p.PasswordProfile.Next()
-			} else {
-				previous = 0 // the first publication of each profile
-			}
-			if err := p.Seal(); err != nil {
-				b.Fatal(err)
-			}
-			e := mmm.Entry{SignedApplicationProfile: p.SignedPasswords}
-			bodies[i] = encode(b, &mmm.PublishRequest{Entry: e, Previous: previous})
-			leaf, err := translog.LeafData(&e)
-			if err != nil {
-				b.Fatal(err)
-			}
-			leafBytes += len(leaf)
-		}
+		bodies, leafBytes := publishBodies(b, people)
 		grown := growth(b, url)
 		load(b, url, clients, func(i int) []byte { return bodies[i] })
 		grown(b.N)
 		b.ReportMetric(float64(leafBytes)/float64(b.N), "leaf-B")
 	})
+}
+
+// publishBodies makes b.N Publish requests, new password profile versions
+// of people's in turn (request i is people[i%len(people)]'s), and returns
+// them with the bytes of the leaves they log.
+func publishBodies(b *testing.B, people []*profiletest.Person) (bodies [][]byte, leafBytes int) {
+	bodies = make([][]byte, b.N)
+	for i := range bodies {
+		p := people[i%len(people)]
+		previous := p.PasswordProfile.Version
+		if i >= len(people) {
+			p.PasswordProfile.Versioned = p.PasswordProfile.Next()
+		} else {
+			previous = 0 // the first publication of each profile
+		}
+		if err := p.Seal(); err != nil {
+			b.Fatal(err)
+		}
+		e := mmm.Entry{SignedApplicationProfile: p.SignedPasswords}
+		bodies[i] = encode(b, &mmm.PublishRequest{Entry: e, Previous: previous})
+		leaf, err := translog.LeafData(&e)
+		if err != nil {
+			b.Fatal(err)
+		}
+		leafBytes += len(leaf)
+	}
+	return bodies, leafBytes
 }
 
 // growth returns, on the native target, a function that reports the

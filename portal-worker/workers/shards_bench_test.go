@@ -3,19 +3,12 @@
 package workers_test
 
 import (
-	"bytes"
 	"fmt"
 	"hash/fnv"
-	"io"
-	"net/http"
 	"os"
-	"slices"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/meshpass/meshpass/portal-worker/workers/workerd"
-	"github.com/meshpass/meshpass/shared/mmm"
 	"github.com/meshpass/meshpass/shared/profile/profiletest"
 	"github.com/meshpass/meshpass/shared/translog"
 )
@@ -64,56 +57,8 @@ func BenchmarkShards(b *testing.B) {
 				urls[c] = shards[int(h.Sum32())%n]
 				_, people[c] = account(b, urls[c])
 			}
-			bodies := make([][]byte, b.N)
-			for i := range bodies {
-				p := people[i%clients]
-				previous := p.PasswordProfile.Version
-				if i >= clients {
-					p.PasswordProfile.Versioned = p.PasswordProfile.Next()
-				} else {
-					previous = 0
-				}
-				if err := p.Seal(); err != nil {
-					b.Fatal(err)
-				}
-				bodies[i] = encode(b, &mmm.PublishRequest{Entry: mmm.Entry{SignedApplicationProfile: p.SignedPasswords}, Previous: previous})
-			}
-			lat := make([]time.Duration, b.N)
-			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
-			var failed sync.Once
-			var wg sync.WaitGroup
-			b.ResetTimer()
-			start := time.Now()
-			for c := range clients {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := c; i < b.N; i += clients {
-						t0 := time.Now()
-						resp, err := client.Post(urls[c]+mmm.Path, "application/json", bytes.NewReader(bodies[i]))
-						if err == nil {
-							answer, rerr := io.ReadAll(resp.Body)
-							resp.Body.Close()
-							if err = rerr; err == nil && resp.StatusCode != mmm.StatusOK {
-								err = fmt.Errorf("HTTP %d: %.300s", resp.StatusCode, answer)
-							}
-						}
-						lat[i] = time.Since(t0)
-						if err != nil {
-							failed.Do(func() { b.Error(err) })
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			elapsed := time.Since(start)
-			b.StopTimer()
-			slices.Sort(lat)
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "publish/s")
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-			b.ReportMetric(0, "ns/op")
+			bodies, _ := publishBodies(b, people)
+			loadRouted(b, func(c int) string { return urls[c] }, clients, func(i int) []byte { return bodies[i] })
 		})
 	}
 }
