@@ -53,6 +53,13 @@ type Client struct {
 	// vault is the vault as verified (st.Password decrypted, the stored
 	// catalog opened); nil until first read after Unlock.
 	vault *vaultView
+	// load is the read of the stored vault Warm runs without c.mu, until
+	// a view takes it (adopt).
+	load *vaultLoad
+	// sites is the site index's manifest last read or written
+	// (siteindex.go); indexMu orders writers of the index.
+	sites   *siteManifest
+	indexMu sync.Mutex
 	// keys are the unlocked private keys; nil while locked.
 	keys *deviceKeys
 	// noVault makes Create publish no vault (tests of format-1 vaults).
@@ -141,7 +148,7 @@ func (c *Client) CheckPassphrase(passphrase string) error {
 func (c *Client) Lock() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.keys, c.vault = nil, nil
+	c.keys, c.vault, c.load = nil, nil, nil
 }
 
 // Fingerprint returns the pinned profile fingerprint (the master profile's
@@ -466,6 +473,9 @@ func (c *Client) Forget() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.deleteChunks(); err != nil {
+		return err
+	}
+	if err := c.deleteSiteIndex(); err != nil {
 		return err
 	}
 	if err := c.opts.Storage.Delete(StateKey); err != nil {

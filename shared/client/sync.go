@@ -303,10 +303,15 @@ func (c *Client) fetch(ctx context.Context, pin string, read, anyRecipients bool
 
 // decrypt opens a password profile's data with this device's key.
 func (c *Client) decrypt(ed *jwe.EncryptedData) (*profile.PasswordData, error) {
-	if c.keys == nil {
+	return decryptData(c.keys, ed)
+}
+
+// decryptData decrypts a format-1 password profile's data with k.
+func decryptData(k *deviceKeys, ed *jwe.EncryptedData) (*profile.PasswordData, error) {
+	if k == nil {
 		return nil, ErrLocked
 	}
-	plain, err := ed.Decrypt(c.keys.enc)
+	plain, err := ed.Decrypt(k.enc)
 	if errors.Is(err, jwe.ErrNotRecipient) {
 		return nil, fmt.Errorf("%w: the passwords are not encrypted to this device: %w", ErrNotAuthorized, err)
 	}
