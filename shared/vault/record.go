@@ -87,10 +87,7 @@ func Version(s *Signed) (string, error) {
 
 // ad is the associated data: the header's JSON, parents sorted.
 func (h Header) ad() ([]byte, error) {
-	h.Parents = slices.Clone(h.Parents)
-	slices.Sort(h.Parents)
-	h.Time = h.Time.UTC()
-	return json.Marshal(h)
+	return encodeHeader(sortedParents(h))
 }
 
 // Seal encrypts e's fields under key (the content key of h.Epoch), binds
@@ -162,7 +159,7 @@ func open(s *Signed, k Keyring, verify bool) (*Opened, error) {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	var r Record
-	if err := json.Unmarshal(payload, &r); err != nil {
+	if err := decodeRecord(payload, &r); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if r.Vault != k.Vault() {
@@ -283,19 +280,16 @@ func openBatch(s *Signed, k Keyring, verify bool) ([]*Opened, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	var b Batch
-	if err := json.Unmarshal(payload, &b); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if b.Vault != k.Vault() {
+	b, recs, err := decodeBatch(payload)
+	var re *recordError
+	if errors.As(err, &re) && b.Vault != k.Vault() || err == nil && b.Vault != k.Vault() {
 		return nil, fmt.Errorf("%w: %s, not %s", ErrOtherVault, b.Vault, k.Vault())
 	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
 	epochs := map[int]bool{}
-	recs := make([]Record, len(b.Records))
-	for i, raw := range b.Records {
-		if err := json.Unmarshal(raw, &recs[i]); err != nil {
-			return nil, fmt.Errorf("%w: record %d: %v", ErrMalformed, i, err)
-		}
+	for i := range recs {
 		if recs[i].Vault != b.Vault || recs[i].Writer != b.Writer || recs[i].Key != b.Key || recs[i].Entry == "" {
 			return nil, fmt.Errorf("%w: record %d is not of the batch's vault and writer", ErrMalformed, i)
 		}
