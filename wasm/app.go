@@ -70,7 +70,9 @@ func (a *app) refreshIndex() {
 	a.mu.Unlock()
 	go func() {
 		for {
-			_ = a.c.SaveSiteIndex() // a failure leaves an index that is not trusted
+			if a.c.SaveSiteIndex() == nil { // a failure leaves an index that is not trusted
+				mark("meshpass:indexed")
+			}
 			a.mu.Lock()
 			if !a.indexAgain {
 				a.indexing = false

@@ -286,6 +286,7 @@ func (c *Client) SaveSiteIndex() error {
 			}
 		}
 	}
+	values := map[string][]byte{}
 	for n, shard := range shards {
 		plain, err := json.Marshal(shard)
 		if err != nil {
@@ -296,25 +297,33 @@ func (c *Client) SaveSiteIndex() error {
 		if written != nil && bytes.Equal(written.Shards[n], sum[:]) {
 			continue
 		}
-		sealed, err := k.sealValue(siteShardKey(n), plain)
-		if err != nil {
+		if values[siteShardKey(n)], err = k.sealValue(siteShardKey(n), plain); err != nil {
 			return err
-		}
-		if err := storage.Put(siteShardKey(n), sealed); err != nil {
-			return fmt.Errorf("client: saving the site index: %w", err)
 		}
 	}
 	plain, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	sealed, err := k.sealValue(siteIndexKey, plain)
-	if err != nil {
+	if values[siteIndexKey], err = k.sealValue(siteIndexKey, plain); err != nil {
 		return err
 	}
-	if err := storage.Put(siteIndexKey, sealed); err != nil {
+	// One call where the storage takes many (the extension's); else the
+	// manifest is written last: shards of a write cut short do not hash
+	// as the manifest before it says.
+	manifest := values[siteIndexKey]
+	if _, many := storage.(ManyStorage); !many {
+		delete(values, siteIndexKey)
+	}
+	if err := putMany(storage, values); err != nil {
 		return fmt.Errorf("client: saving the site index: %w", err)
 	}
+	if _, many := storage.(ManyStorage); !many {
+		if err := storage.Put(siteIndexKey, manifest); err != nil {
+			return fmt.Errorf("client: saving the site index: %w", err)
+		}
+	}
+
 	for n := range siteShards {
 		if _, ok := m.Shards[n]; !ok && old != nil && old.Shards[n] != nil {
 			if err := storage.Delete(siteShardKey(n)); err != nil && !errors.Is(err, ErrNotFound) {

@@ -372,6 +372,7 @@ func (c *Client) commit(f *fetched) error {
 // checkpoint consistency, this device's authorization) and decrypts the
 // passwords. On any failure the last good state is kept.
 func (c *Client) Sync(ctx context.Context) error {
+	c.awaitLoad()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.sync(ctx)
@@ -452,6 +453,7 @@ func (c *Client) syncCatalog(ctx context.Context) error {
 // the person; the devices given in confirm are the ones the person
 // confirmed, trusted from then on.
 func (c *Client) Repair(ctx context.Context, confirm ...string) error {
+	c.awaitLoad()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.st != nil {

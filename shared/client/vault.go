@@ -238,6 +238,7 @@ func (c *Client) Add(ctx context.Context, e vault.Entry) (vault.Entry, error) {
 // history; a change it cannot write refuses the batch. It returns the
 // entries as stored, without their History.
 func (c *Client) AddBatch(ctx context.Context, entries []vault.Entry) ([]vault.Entry, error) {
+	c.awaitLoad()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, err := c.view()
@@ -287,6 +288,7 @@ func (c *Client) AddBatch(ctx context.Context, entries []vault.Entry) ([]vault.E
 // policy.ErrSite, and nothing changes. An error wrapping ErrPending means
 // the change is kept on this device and published by the next Sync.
 func (c *Client) Edit(ctx context.Context, id string, change func(*vault.Entry)) error {
+	c.awaitLoad()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, err := c.view()
@@ -340,6 +342,7 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 // its fields as they are and Deleted set to deleted; the entry must be
 // the other way now (else ErrNoEntry).
 func (c *Client) setDeleted(ctx context.Context, id string, deleted bool) error {
+	c.awaitLoad()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, err := c.view()
