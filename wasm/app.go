@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/meshpass/meshpass/shared/client"
 	"github.com/meshpass/meshpass/shared/policy"
@@ -51,6 +52,10 @@ func newApp(opts client.Options, session client.Storage) (*app, error) {
 // unlocked, so that the popup's first list and the first fill do not wait
 // for it. Its errors are those the first real call meets and reports.
 func (a *app) warm() {
+	// The calls that woke the worker (a fill, the popup's first status and
+	// this site's logins) read storage too: their reads go before the
+	// vault's, which may be megabytes in one value.
+	time.Sleep(warmDelay)
 	_ = a.c.Warm()
 	mark("meshpass:warmed")
 	a.refreshIndex()
@@ -89,6 +94,10 @@ func (a *app) refreshIndex() {
 // may have changed: the site index is written again after them.
 var changesVault = []string{"sync", "add", "addMany", "importCommit", "edit", "remove", "removeDevice", "approve", "repair",
 	"reanchor", "recover", "movePortal", "pollConnect"}
+
+// warmDelay is how long the background read of the vault waits after a
+// resume or an unlock.
+const warmDelay = 50 * time.Millisecond
 
 // mark sets a performance mark of the page or worker the core runs in
 // (main.go); make bench reads them to time the core's start in parts.

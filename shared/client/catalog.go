@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/meshpass/meshpass/shared/jwe"
 	"github.com/meshpass/meshpass/shared/keys"
@@ -77,6 +78,27 @@ type keyring struct {
 	pp   *profile.PasswordProfile
 	keys map[int][]byte
 	pos  int64
+	// pause is Options.Pause, throttled, while Warm reads (vault.Pauser).
+	pause func()
+}
+
+// Pause calls k.pause if set: Warm's read gives way to other calls.
+func (k *keyring) Pause() {
+	if k.pause != nil {
+		k.pause()
+	}
+}
+
+// throttled returns a func that calls pause when pauseEvery has passed
+// since it last did.
+func throttled(pause func()) func() {
+	last := time.Now()
+	return func() {
+		if time.Since(last) >= pauseEvery {
+			pause()
+			last = time.Now()
+		}
+	}
 }
 
 func (k *keyring) Vault() string { return k.pp.Identifier }
@@ -235,7 +257,7 @@ func (c *Client) view() (*vaultView, error) {
 	if c.vault != nil {
 		return c.vault, nil
 	}
-	v, err := readView(c.opts.Storage, c.loadInput())
+	v, err := readView(c.opts.Storage, c.loadInput(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -288,9 +310,15 @@ func (c *Client) adopt(l *vaultLoad) {
 	c.vault = l.v
 }
 
+// pauseEvery is how long Warm's read runs between two calls of
+// Options.Pause at most (give or take one item).
+const pauseEvery = 20 * time.Millisecond
+
 // readView reads and opens the stored vault as in describes it, from s,
-// touching nothing of the Client: it may run without c.mu.
-func readView(s Storage, in loadInput) (*vaultView, error) {
+// touching nothing of the Client: it may run without c.mu. pause, if not
+// nil, is called (at most every pauseEvery) between items, between the
+// records of a batch and while entries are merged (vault.Pauser).
+func readView(s Storage, in loadInput, pause func()) (*vaultView, error) {
 	v := &vaultView{}
 	if in.password == nil {
 		return v, nil
@@ -320,6 +348,9 @@ func readView(s Storage, in loadInput) (*vaultView, error) {
 			return nil, err
 		}
 	}
+	if pause != nil {
+		ring.pause = throttled(pause)
+	}
 	v.verified = vault.NewCatalog(ring)
 	for n := int64(0); n*chunkItems < in.size; n++ {
 		items, err := readChunk(s, n)
@@ -334,6 +365,7 @@ func readView(s Storage, in loadInput) (*vaultView, error) {
 			if _, err := v.verified.AddTrusted(item); err != nil {
 				return nil, fmt.Errorf("%w: stored catalog item %d: %w", ErrTampered, ring.pos, err)
 			}
+			ring.Pause()
 		}
 	}
 	return v, nil

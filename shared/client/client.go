@@ -41,6 +41,11 @@ type Options struct {
 	// profile's other devices before Quiet reports it (checkin.go); 0
 	// means DefaultQuietWindow.
 	QuietWindow time.Duration
+	// Pause, if set, is called between the items of Warm's read of the
+	// stored vault, every 20 ms or so: a runtime with one thread (js/wasm, where a goroutine
+	// runs until it blocks) lets other calls in there, so that a call that
+	// needs no vault answers while a large one is read.
+	Pause func()
 }
 
 // Client is one device. Its methods are safe for concurrent use.

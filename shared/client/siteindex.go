@@ -163,6 +163,38 @@ func (c *Client) storedManifest(k *siteKeys) *siteManifest {
 	if err != nil {
 		return nil
 	}
+	return openManifest(k, b)
+}
+
+// preloadSiteIndex reads the stored manifest, without holding c.mu while
+// it waits for storage, and keeps it if it is current: Warm calls it
+// before its read, so that a call right after a restart needs one storage
+// read (the page's shard), not two.
+func (c *Client) preloadSiteIndex() {
+	c.mu.Lock()
+	if c.ready() != nil || c.sites != nil && c.current(c.sites) {
+		c.mu.Unlock()
+		return
+	}
+	k, err := c.siteIndexKeys()
+	c.mu.Unlock()
+	if err != nil {
+		return
+	}
+	b, err := c.opts.Storage.Get(siteIndexKey)
+	if err != nil {
+		return
+	}
+	m := openManifest(k, b)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ready() == nil && c.current(m) {
+		c.sites = m
+	}
+}
+
+// openManifest opens a stored manifest, current or not; nil if it does not.
+func openManifest(k *siteKeys, b []byte) *siteManifest {
 	plain, err := k.openValue(siteIndexKey, b)
 	if err != nil {
 		return nil

@@ -71,6 +71,7 @@ func (c *Client) Matching(pageURL string, opts match.Options) ([]vault.Entry, []
 // resume) answer meanwhile, and those that need it wait for this read
 // instead of making their own.
 func (c *Client) Warm() error {
+	c.preloadSiteIndex()
 	c.mu.Lock()
 	if err := c.ready(); err != nil {
 		c.mu.Unlock()
@@ -85,12 +86,15 @@ func (c *Client) Warm() error {
 	c.load = l
 	c.mu.Unlock()
 
-	l.v, l.err = readView(c.opts.Storage, l.in)
+	l.v, l.err = readView(c.opts.Storage, l.in, c.opts.Pause)
 	if l.err == nil {
 		if l.v.ring != nil {
 			l.v.cat = l.v.verified
 		}
 		l.v.matching("https://warm.invalid/", match.Options{}) // lists and indexes
+		if l.v.ring != nil {
+			l.v.ring.pause = nil // the view's later users hold c.mu
+		}
 	}
 	close(l.done)
 

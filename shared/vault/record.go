@@ -139,6 +139,26 @@ type Keyring interface {
 	ContentKey(epoch int) ([]byte, error)
 }
 
+// Pauser is a Keyring that asks to be called now and then while a batch
+// is opened or a catalog's entries are merged (every pauseRecords): a
+// runtime with one thread (js/wasm) lets other work run there.
+type Pauser interface {
+	// Pause is called between records.
+	Pause()
+}
+
+// pauseRecords is how many records are opened or merged between two
+// calls of Pauser.Pause.
+const pauseRecords = 32
+
+// pauseOf returns k's Pause, or nil if k is no Pauser.
+func pauseOf(k Keyring) func() {
+	if p, ok := k.(Pauser); ok {
+		return p.Pause
+	}
+	return nil
+}
+
 // Opened is a record verified and decrypted.
 type Opened struct {
 	Header
@@ -315,11 +335,15 @@ func openBatch(s *Signed, k Keyring, verify bool) ([]*Opened, error) {
 		}
 	}
 	out := make([]*Opened, len(recs))
+	pause := pauseOf(k)
 	for i := range recs {
 		if out[i], err = openRecord(&recs[i], k); err != nil {
 			return nil, err
 		}
 		out[i].Version = versionOf(b.Records[i])
+		if pause != nil && i%pauseRecords == pauseRecords-1 {
+			pause()
+		}
 	}
 	return out, nil
 }
