@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/meshpass/meshpass/shared/client"
 	"github.com/meshpass/meshpass/shared/policy"
@@ -26,6 +27,9 @@ type app struct {
 	upl      *pendingUpload // a file arriving in pieces (transfer.go)
 	// fork is the fork the last sync found, until one succeeds.
 	fork *client.ForkError
+	// indexing is set while the site index is written (refreshIndex),
+	// indexAgain when the vault changed meanwhile.
+	indexing, indexAgain bool
 }
 
 // newApp opens the device in opts.Storage and resumes an unlocked session
@@ -48,9 +52,52 @@ func newApp(opts client.Options, session client.Storage) (*app, error) {
 // unlocked, so that the popup's first list and the first fill do not wait
 // for it. Its errors are those the first real call meets and reports.
 func (a *app) warm() {
+	// The calls that woke the worker (a fill, the popup's first status and
+	// this site's logins) read storage too: their reads go before the
+	// vault's, which may be megabytes in one value.
+	time.Sleep(warmDelay)
 	_ = a.c.Warm()
 	mark("meshpass:warmed")
+	a.refreshIndex()
 }
+
+// refreshIndex writes the vault's site index (client.SaveSiteIndex) in
+// the background, once more if it is asked again meanwhile: a fill or
+// this site's logins after the next restart or unlock answer from it.
+func (a *app) refreshIndex() {
+	a.mu.Lock()
+	if a.indexing {
+		a.indexAgain = true
+		a.mu.Unlock()
+		return
+	}
+	a.indexing = true
+	a.mu.Unlock()
+	go func() {
+		for {
+			if a.c.SaveSiteIndex() == nil { // a failure leaves an index that is not trusted
+				mark("meshpass:indexed")
+			}
+			a.mu.Lock()
+			if !a.indexAgain {
+				a.indexing = false
+				a.mu.Unlock()
+				return
+			}
+			a.indexAgain = false
+			a.mu.Unlock()
+		}
+	}()
+}
+
+// changesVault are the functions after which the vault this device holds
+// may have changed: the site index is written again after them.
+var changesVault = []string{"sync", "add", "addMany", "importCommit", "edit", "remove", "removeDevice", "approve", "repair",
+	"reanchor", "recover", "movePortal", "pollConnect"}
+
+// warmDelay is how long the background read of the vault waits after a
+// resume or an unlock.
+const warmDelay = 50 * time.Millisecond
 
 // mark sets a performance mark of the page or worker the core runs in
 // (main.go); make bench reads them to time the core's start in parts.
@@ -80,6 +127,25 @@ func (a *app) unlockedNow() error {
 // handlers are the functions of globalThis.meshpass, one for each
 // api.Function, of the contract's types (bind checks).
 func (a *app) handlers() map[string]bridge.Handler {
+	h := a.functions()
+	for _, name := range changesVault {
+		hd, ok := h[name]
+		if !ok {
+			continue // bind reports it
+		}
+		f := hd.Func
+		hd.Func = func(ctx context.Context, in []byte) (any, error) {
+			r, err := f(ctx, in)
+			a.refreshIndex() // a write kept pending changed the vault too
+			return r, err
+		}
+		h[name] = hd
+	}
+	return h
+}
+
+// functions are the handlers, one for each api.Function.
+func (a *app) functions() map[string]bridge.Handler {
 	return map[string]bridge.Handler{
 		"status":            bridge.Typed(a.status),
 		"validate":          bridge.Typed(a.validate),

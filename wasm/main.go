@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"syscall/js"
+	"time"
 
 	"github.com/meshpass/meshpass/shared/client"
 	"github.com/meshpass/meshpass/wasm/api"
@@ -56,12 +57,18 @@ func markJS(name string) {
 	}
 }
 
+// yieldJS lets the JavaScript event loop run: a goroutine of js/wasm runs
+// until it blocks, so a long read pauses with it (client.Options.Pause)
+// for the calls that arrived meanwhile (a sleep is a setTimeout, and the
+// other goroutines run first).
+func yieldJS() { time.Sleep(time.Millisecond) }
+
 func main() {
 	mark = markJS
 	mark("meshpass:go-started")
 	// Opening reads chrome.storage, which awaits Promises: not on the
 	// goroutine of a callback, and main is not one.
-	a, err := newApp(client.Options{Storage: chromestore.Local()}, chromestore.Session())
+	a, err := newApp(client.Options{Storage: chromestore.Local(), Pause: yieldJS}, chromestore.Session())
 	mark("meshpass:resumed")
 	if err != nil {
 		broken(fmt.Errorf("%w: %w", errNoApp, err))

@@ -250,6 +250,18 @@ func (a *app) match(ctx context.Context, arg api.MatchArg) ([]api.Candidate, err
 }
 
 func (a *app) fill(ctx context.Context, arg api.FillArg) (api.Credential, error) {
+	// The page's matches come from the site index right after a restart
+	// or an unlock; an entry not among them is looked up in the whole
+	// vault, for the error that says why it may not fill.
+	entries, ranked, err := a.c.Matching(arg.URL, match.Options{AllowHTTP: arg.AllowHTTP})
+	if err != nil {
+		return api.Credential{}, err
+	}
+	for _, r := range ranked {
+		if e := entries[r.Index]; e.ID == arg.ID {
+			return api.Credential{Username: e.Username, Password: e.Password, Match: matchOf(r.Match)}, nil
+		}
+	}
 	e, err := a.c.Entry(arg.ID)
 	if err != nil {
 		return api.Credential{}, err

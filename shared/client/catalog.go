@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/meshpass/meshpass/shared/jwe"
 	"github.com/meshpass/meshpass/shared/keys"
@@ -94,6 +95,27 @@ type keyring struct {
 	pp   *profile.PasswordProfile
 	keys map[int][]byte
 	pos  int64
+	// pause is Options.Pause, throttled, while Warm reads (vault.Pauser).
+	pause func()
+}
+
+// Pause calls k.pause if set: Warm's read gives way to other calls.
+func (k *keyring) Pause() {
+	if k.pause != nil {
+		k.pause()
+	}
+}
+
+// throttled returns a func that calls pause when pauseEvery has passed
+// since it last did.
+func throttled(pause func()) func() {
+	last := time.Now()
+	return func() {
+		if time.Since(last) >= pauseEvery {
+			pause()
+			last = time.Now()
+		}
+	}
 }
 
 func (k *keyring) Vault() string { return k.pp.Identifier }
@@ -238,33 +260,101 @@ func openVaultKeys(pp *profile.PasswordProfile, key *keys.DecryptionKey) (*vault
 }
 
 // view returns the vault as last verified, reading it from storage on
-// first use after Unlock.
+// first use after Unlock. A read Warm started in the background is waited
+// for (holding c.mu: the read does not take it) and taken if the state it
+// read is still the device's.
 func (c *Client) view() (*vaultView, error) {
 	if err := c.ready(); err != nil {
 		return nil, err
 	}
+	if c.vault == nil && c.load != nil {
+		<-c.load.done
+		c.adopt(c.load)
+	}
 	if c.vault != nil {
 		return c.vault, nil
 	}
+	v, err := readView(c.opts.Storage, c.loadInput(), nil)
+	if err != nil {
+		return nil, err
+	}
+	c.applyPending(v)
+	c.vault = v
+	return v, nil
+}
+
+// loadInput is what a read of the stored vault depends on: when any of it
+// changed meanwhile, the read is not taken.
+type loadInput struct {
+	password, legacy *profile.SignedApplicationProfile
+	personal         *profile.Personal
+	keys             *deviceKeys
+	// base is the position of the stored snapshot the items follow (0:
+	// none), size the catalog's size and head its chained head.
+	base, size int64
+	head       string
+}
+
+// loadInput returns the current inputs of a read; c.mu held, keys
+// unlocked.
+func (c *Client) loadInput() loadInput {
+	cs := c.catalog()
+	return loadInput{password: c.st.Password, legacy: c.st.Legacy, personal: c.personal, keys: c.keys, base: cs.Base, size: cs.Size, head: cs.Head}
+}
+
+// vaultLoad is a read of the stored vault that runs without c.mu (Warm),
+// so that calls that need no vault (the extension's status, the session's
+// resume) never wait for it.
+type vaultLoad struct {
+	in   loadInput
+	done chan struct{} // closed when v, err are set
+	v    *vaultView
+	err  error
+}
+
+// adopt ends the background read l, finished: its view becomes c.vault if
+// nothing it read has changed since it started and there is no view yet.
+// c.mu held.
+func (c *Client) adopt(l *vaultLoad) {
+	if c.load != l {
+		return
+	}
+	c.load = nil
+	if c.vault != nil || l.err != nil || c.st == nil || c.keys == nil || c.loadInput() != l.in {
+		return // a failed read is met again, and reported, by the next view
+	}
+	if l.v.cat == nil || len(c.catalog().Pending) > 0 {
+		c.applyPending(l.v)
+	}
+	c.vault = l.v
+}
+
+// pauseEvery is how long Warm's read runs between two calls of
+// Options.Pause at most (give or take one item).
+const pauseEvery = 20 * time.Millisecond
+
+// readView reads and opens the stored vault as in describes it, from s,
+// touching nothing of the Client: it may run without c.mu. pause, if not
+// nil, is called (at most every pauseEvery) between items, between the
+// records of a batch and while entries are merged (vault.Pauser).
+func readView(s Storage, in loadInput, pause func()) (*vaultView, error) {
 	v := &vaultView{}
-	if c.st.Password == nil {
-		c.vault = v
+	if in.password == nil {
 		return v, nil
 	}
-	pp, err := profile.VerifyApplicationProfile(c.st.Password, c.personal)
+	pp, err := profile.VerifyApplicationProfile(in.password, in.personal)
 	if err != nil {
 		return nil, fmt.Errorf("%w: stored password profile: %w", ErrInvalidProfile, err)
 	}
 	if pp.Format != profile.FormatCatalog {
-		d, err := c.decrypt(pp.EncryptedData)
+		d, err := decryptData(in.keys, pp.EncryptedData)
 		if err != nil {
 			return nil, err
 		}
 		v.legacy = d.Entries
-		c.vault = v
 		return v, nil
 	}
-	vk, ring, err := openVaultKeys(pp, c.keys.enc)
+	vk, ring, err := openVaultKeys(pp, in.keys.enc)
 	if err != nil {
 		return nil, err
 	}
@@ -272,45 +362,50 @@ func (c *Client) view() (*vaultView, error) {
 	if vk.Migrating {
 		v.legacy = vk.Entries
 	}
-	if v.legacy == nil && c.st.Legacy != nil {
-		if v.legacy, err = c.legacyEntries(c.st.Legacy); err != nil {
+	if v.legacy == nil && in.legacy != nil {
+		if v.legacy, err = legacyEntries(in.keys, in.personal, in.legacy); err != nil {
 			return nil, err
 		}
+	}
+	if pause != nil {
+		ring.pause = throttled(pause)
 	}
 	v.verified = vault.NewCatalog(ring)
-	cs := c.catalog()
-	if cs.Base > 0 {
-		if v.verified, err = c.storedSnapshot(ring); err != nil {
+	if in.base > 0 {
+		if v.verified, err = loadStoredSnapshot(s, ring, in.base); err != nil {
 			return nil, err
 		}
 	}
-	for n := int64(0); cs.Base+n*chunkItems < cs.Size; n++ {
-		items, err := c.readChunk(n)
+	for n := int64(0); in.base+n*chunkItems < in.size; n++ {
+		items, err := readChunk(s, n)
 		if err != nil {
 			return nil, err
 		}
 		for i, item := range items {
-			ring.pos = cs.Base + n*chunkItems + int64(i)
-			if ring.pos >= cs.Size {
+			ring.pos = in.base + n*chunkItems + int64(i)
+			if ring.pos >= in.size {
 				break
 			}
 			if _, err := v.verified.AddTrusted(item); err != nil {
 				return nil, fmt.Errorf("%w: stored catalog item %d: %w", ErrTampered, ring.pos, err)
 			}
+			ring.Pause()
 		}
 	}
-	c.applyPending(v)
-	c.vault = v
 	return v, nil
 }
 
 // legacyEntries decrypts a format-1 password profile kept for a migration.
 func (c *Client) legacyEntries(s *profile.SignedApplicationProfile) ([]profile.PasswordEntry, error) {
-	pp, err := profile.VerifyApplicationProfile(s, c.personal)
+	return legacyEntries(c.keys, c.personal, s)
+}
+
+func legacyEntries(k *deviceKeys, personal *profile.Personal, s *profile.SignedApplicationProfile) ([]profile.PasswordEntry, error) {
+	pp, err := profile.VerifyApplicationProfile(s, personal)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the format-1 vault kept for its migration: %w", ErrInvalidProfile, err)
 	}
-	d, err := c.decrypt(pp.EncryptedData)
+	d, err := decryptData(k, pp.EncryptedData)
 	if err != nil {
 		return nil, err
 	}
@@ -363,7 +458,11 @@ func (c *Client) catalog() *catalogState {
 // A chunk is its items, each followed by a newline (an item, in its
 // canonical form, holds none).
 func (c *Client) readChunk(n int64) ([]json.RawMessage, error) {
-	b, err := c.opts.Storage.Get(chunkKey(n))
+	return readChunk(c.opts.Storage, n)
+}
+
+func readChunk(s Storage, n int64) ([]json.RawMessage, error) {
+	b, err := s.Get(chunkKey(n))
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}

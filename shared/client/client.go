@@ -46,6 +46,11 @@ type Options struct {
 	// that writes the vault publishes a snapshot (docs/vault.md); 0 means
 	// DefaultSnapshotEvery, a negative value never.
 	SnapshotEvery int64
+	// Pause, if set, is called between the items of Warm's read of the
+	// stored vault, every 20 ms or so: a runtime with one thread (js/wasm, where a goroutine
+	// runs until it blocks) lets other calls in there, so that a call that
+	// needs no vault answers while a large one is read.
+	Pause func()
 }
 
 // DefaultSnapshotEvery is Options.SnapshotEvery's default.
@@ -61,6 +66,13 @@ type Client struct {
 	// vault is the vault as verified (st.Password decrypted, the stored
 	// catalog opened); nil until first read after Unlock.
 	vault *vaultView
+	// load is the read of the stored vault Warm runs without c.mu, until
+	// a view takes it (adopt).
+	load *vaultLoad
+	// sites is the site index's manifest last read or written
+	// (siteindex.go); indexMu orders writers of the index.
+	sites   *siteManifest
+	indexMu sync.Mutex
 	// keys are the unlocked private keys; nil while locked.
 	keys *deviceKeys
 	// noVault makes Create publish no vault (tests of format-1 vaults).
@@ -152,7 +164,7 @@ func (c *Client) CheckPassphrase(passphrase string) error {
 func (c *Client) Lock() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.keys, c.vault = nil, nil
+	c.keys, c.vault, c.load = nil, nil, nil
 }
 
 // Fingerprint returns the pinned profile fingerprint (the master profile's
@@ -477,6 +489,9 @@ func (c *Client) Forget() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.deleteChunks(); err != nil {
+		return err
+	}
+	if err := c.deleteSiteIndex(); err != nil {
 		return err
 	}
 	if err := c.opts.Storage.Delete(StateKey); err != nil {

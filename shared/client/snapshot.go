@@ -105,10 +105,11 @@ func (c *Client) syncFromSnapshot(ctx context.Context, v *vaultView) (bool, erro
 	return true, nil
 }
 
-// storedSnapshot reads the snapshot this device started from, verified
+// loadStoredSnapshot reads from s the snapshot this device started from, at
+// position base, verified
 // when it came (its signature is not checked again), as a catalog.
-func (c *Client) storedSnapshot(ring *keyring) (*vault.Catalog, error) {
-	b, err := c.opts.Storage.Get(snapshotKey)
+func loadStoredSnapshot(s Storage, ring *keyring, base int64) (*vault.Catalog, error) {
+	b, err := s.Get(snapshotKey)
 	if err != nil {
 		return nil, fmt.Errorf("client: reading the stored snapshot: %w", err)
 	}
@@ -120,8 +121,8 @@ func (c *Client) storedSnapshot(ring *keyring) (*vault.Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: the stored snapshot: %w", ErrTampered, err)
 	}
-	if snap.Manifest.Position != c.catalog().Base {
-		return nil, fmt.Errorf("%w: the stored snapshot is at position %d, the catalog's base %d", ErrTampered, snap.Manifest.Position, c.catalog().Base)
+	if snap.Manifest.Position != base {
+		return nil, fmt.Errorf("%w: the stored snapshot is at position %d, the catalog's base %d", ErrTampered, snap.Manifest.Position, base)
 	}
 	return vault.NewCatalogFromSnapshot(ring, snap)
 }

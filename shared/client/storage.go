@@ -17,6 +17,28 @@ type Storage interface {
 	Delete(key string) error
 }
 
+// ManyStorage is a Storage that can write several values in one call
+// (chrome.storage's set takes many): the site index, a manifest and up to
+// 256 shards, is written with one PutMany where the Storage has it.
+type ManyStorage interface {
+	Storage
+	// PutMany stores each value under its key.
+	PutMany(values map[string][]byte) error
+}
+
+// putMany writes values to s, in one call if s is a ManyStorage.
+func putMany(s Storage, values map[string][]byte) error {
+	if m, ok := s.(ManyStorage); ok {
+		return m.PutMany(values)
+	}
+	for k, v := range values {
+		if err := s.Put(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // MemoryStorage is a Storage in memory, safe for concurrent use. The zero
 // value is ready to use.
 type MemoryStorage struct {
@@ -54,5 +76,18 @@ func (s *MemoryStorage) Delete(key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.m, key)
+	return nil
+}
+
+// PutMany stores a copy of each value under its key.
+func (s *MemoryStorage) PutMany(values map[string][]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string][]byte{}
+	}
+	for k, v := range values {
+		s.m[k] = append([]byte(nil), v...)
+	}
 	return nil
 }

@@ -312,10 +312,15 @@ func (c *Client) fetch(ctx context.Context, pin string, read, anyRecipients bool
 
 // decrypt opens a password profile's data with this device's key.
 func (c *Client) decrypt(ed *jwe.EncryptedData) (*profile.PasswordData, error) {
-	if c.keys == nil {
+	return decryptData(c.keys, ed)
+}
+
+// decryptData decrypts a format-1 password profile's data with k.
+func decryptData(k *deviceKeys, ed *jwe.EncryptedData) (*profile.PasswordData, error) {
+	if k == nil {
 		return nil, ErrLocked
 	}
-	plain, err := ed.Decrypt(c.keys.enc)
+	plain, err := ed.Decrypt(k.enc)
 	if errors.Is(err, jwe.ErrNotRecipient) {
 		return nil, fmt.Errorf("%w: the passwords are not encrypted to this device: %w", ErrNotAuthorized, err)
 	}
@@ -376,6 +381,7 @@ func (c *Client) commit(f *fetched) error {
 // checkpoint consistency, this device's authorization) and decrypts the
 // passwords. On any failure the last good state is kept.
 func (c *Client) Sync(ctx context.Context) error {
+	c.awaitLoad()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.sync(ctx)
@@ -457,6 +463,7 @@ func (c *Client) syncCatalog(ctx context.Context) error {
 // the person; the devices given in confirm are the ones the person
 // confirmed, trusted from then on.
 func (c *Client) Repair(ctx context.Context, confirm ...string) error {
+	c.awaitLoad()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.st != nil {

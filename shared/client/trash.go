@@ -12,6 +12,7 @@ import (
 // recently deleted first. Updated is when each was deleted (the time of
 // its newest record). It reads only what the device holds.
 func (c *Client) Deleted() ([]vault.Entry, error) {
+	c.awaitLoad()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, err := c.view()

@@ -19,6 +19,7 @@ import (
 // pending changes included, sorted by first site, then username, then
 // name.
 func (c *Client) List() ([]vault.Entry, error) {
+	c.awaitLoad()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, err := c.view()
@@ -39,6 +40,21 @@ func (c *Client) List() ([]vault.Entry, error) {
 // of many entries is matched without going through them all.
 func (c *Client) Matching(pageURL string, opts match.Options) ([]vault.Entry, []match.Ranked, error) {
 	c.mu.Lock()
+	if err := c.ready(); err != nil {
+		c.mu.Unlock()
+		return nil, nil, err
+	}
+	if c.vault == nil {
+		// Not read yet (a restart, an unlock): the site index, if it is
+		// of the device's present state, answers without the read.
+		if entries, ranked, ok := c.indexedMatching(pageURL, opts); ok {
+			c.mu.Unlock()
+			return entries, ranked, nil
+		}
+	}
+	c.mu.Unlock()
+	c.awaitLoad()
+	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, err := c.view()
 	if err != nil {
@@ -50,20 +66,64 @@ func (c *Client) Matching(pageURL string, opts match.Options) ([]vault.Entry, []
 
 // Warm reads the stored vault and indexes its entries' sites now, so that
 // the first List or Matching after Unlock answers at once; the extension
-// calls it right after unlocking.
+// calls it right after unlocking. The read runs without holding the
+// Client's lock: calls that need no vault (Account, Log, the session's
+// resume) answer meanwhile, and those that need it wait for this read
+// instead of making their own.
 func (c *Client) Warm() error {
+	c.preloadSiteIndex()
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, err := c.view()
-	if err != nil {
+	if err := c.ready(); err != nil {
+		c.mu.Unlock()
 		return err
 	}
-	v.matching("https://warm.invalid/", match.Options{})
+	if c.vault != nil || c.load != nil {
+		c.mu.Unlock()
+		c.awaitLoad()
+		return nil
+	}
+	l := &vaultLoad{in: c.loadInput(), done: make(chan struct{})}
+	c.load = l
+	c.mu.Unlock()
+
+	l.v, l.err = readView(c.opts.Storage, l.in, c.opts.Pause)
+	if l.err == nil {
+		if l.v.ring != nil {
+			l.v.cat = l.v.verified
+		}
+		l.v.matching("https://warm.invalid/", match.Options{}) // lists and indexes
+		if l.v.ring != nil {
+			l.v.ring.pause = nil // the view's later users hold c.mu
+		}
+	}
+	close(l.done)
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.adopt(l)
+	if l.err != nil {
+		return l.err
+	}
+	if c.vault != nil {
+		c.vault.matching("https://warm.invalid/", match.Options{}) // pending records changed the list
+	}
 	return nil
+}
+
+// awaitLoad waits, not holding c.mu, for the background read Warm runs,
+// if one does: a call that needs the vault then takes its view.
+func (c *Client) awaitLoad() {
+	c.mu.Lock()
+	l := c.load
+	c.mu.Unlock()
+	if l != nil {
+		<-l.done
+	}
 }
 
 // Entry returns the entry with ID id, with its history.
 func (c *Client) Entry(id string) (vault.Entry, error) {
+	c.awaitLoad()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, err := c.view()
@@ -80,6 +140,19 @@ func (c *Client) Entry(id string) (vault.Entry, error) {
 // Pending returns the IDs of the entries with changes made on this device
 // that the portal has not accepted yet (see ErrPending), sorted.
 func (c *Client) Pending() ([]string, error) {
+	c.mu.Lock()
+	if err := c.ready(); err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	if c.vault == nil {
+		if ids, ok := c.indexedPending(); ok {
+			c.mu.Unlock()
+			return ids, nil
+		}
+	}
+	c.mu.Unlock()
+	c.awaitLoad()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, err := c.view(); err != nil {
@@ -169,6 +242,7 @@ func (c *Client) Add(ctx context.Context, e vault.Entry) (vault.Entry, error) {
 // history; a change it cannot write refuses the batch. It returns the
 // entries as stored, without their History.
 func (c *Client) AddBatch(ctx context.Context, entries []vault.Entry) ([]vault.Entry, error) {
+	c.awaitLoad()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, err := c.view()
@@ -218,6 +292,7 @@ func (c *Client) AddBatch(ctx context.Context, entries []vault.Entry) ([]vault.E
 // policy.ErrSite, and nothing changes. An error wrapping ErrPending means
 // the change is kept on this device and published by the next Sync.
 func (c *Client) Edit(ctx context.Context, id string, change func(*vault.Entry)) error {
+	c.awaitLoad()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, err := c.view()
@@ -271,6 +346,7 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 // its fields as they are and Deleted set to deleted; the entry must be
 // the other way now (else ErrNoEntry).
 func (c *Client) setDeleted(ctx context.Context, id string, deleted bool) error {
+	c.awaitLoad()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, err := c.view()

@@ -64,3 +64,31 @@ func (ix *Index) Rank(entries []vault.Entry, pageURL string, opts Options) []Ran
 	slices.SortStableFunc(out, compareRanked)
 	return out
 }
+
+// SiteKeys returns the keys NewIndex files sites under, each once, in the
+// order of sites; a malformed site has none. A page is matched only by
+// entries with a site of its key (PageKey): a store of entries split by
+// key (the extension's sealed per-site index) needs only the page's part.
+func SiteKeys(sites []string) []string {
+	var out []string
+	for _, s := range sites {
+		parsed, err := parseSite(s)
+		if err != nil {
+			continue
+		}
+		if k := parsed.h.key(); !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// PageKey returns the key under which Index looks up the entries that may
+// fill pageURL, or an error if the page is not one entries can fill.
+func PageKey(pageURL string, opts Options) (string, error) {
+	p, err := ParsePage(pageURL, opts)
+	if err != nil {
+		return "", err
+	}
+	return p.h.key(), nil
+}

@@ -190,9 +190,13 @@ func (c *Catalog) Entry(id string) (Entry, bool) {
 // Entries returns every entry that is not deleted, by ID.
 func (c *Catalog) Entries() []Entry {
 	var out []Entry
-	for _, id := range c.IDs() {
+	pause := pauseOf(c.keys)
+	for i, id := range c.IDs() {
 		if e, ok := c.Entry(id); ok && !e.Deleted {
 			out = append(out, e)
+		}
+		if pause != nil && i%pauseRecords == pauseRecords-1 {
+			pause()
 		}
 	}
 	return out

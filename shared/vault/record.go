@@ -87,10 +87,7 @@ func Version(s *Signed) (string, error) {
 
 // ad is the associated data: the header's JSON, parents sorted.
 func (h Header) ad() ([]byte, error) {
-	h.Parents = slices.Clone(h.Parents)
-	slices.Sort(h.Parents)
-	h.Time = h.Time.UTC()
-	return json.Marshal(h)
+	return encodeHeader(sortedParents(h))
 }
 
 // Seal encrypts e's fields under key (the content key of h.Epoch), binds
@@ -142,6 +139,26 @@ type Keyring interface {
 	ContentKey(epoch int) ([]byte, error)
 }
 
+// Pauser is a Keyring that asks to be called now and then while a batch
+// is opened or a catalog's entries are merged (every pauseRecords): a
+// runtime with one thread (js/wasm) lets other work run there.
+type Pauser interface {
+	// Pause is called between records.
+	Pause()
+}
+
+// pauseRecords is how many records are opened or merged between two
+// calls of Pauser.Pause.
+const pauseRecords = 32
+
+// pauseOf returns k's Pause, or nil if k is no Pauser.
+func pauseOf(k Keyring) func() {
+	if p, ok := k.(Pauser); ok {
+		return p.Pause
+	}
+	return nil
+}
+
 // Opened is a record verified and decrypted.
 type Opened struct {
 	Header
@@ -162,7 +179,7 @@ func open(s *Signed, k Keyring, verify bool) (*Opened, error) {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	var r Record
-	if err := json.Unmarshal(payload, &r); err != nil {
+	if err := decodeRecord(payload, &r); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if r.Vault != k.Vault() {
@@ -283,19 +300,16 @@ func openBatch(s *Signed, k Keyring, verify bool) ([]*Opened, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	var b Batch
-	if err := json.Unmarshal(payload, &b); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if b.Vault != k.Vault() {
+	b, recs, err := decodeBatch(payload)
+	var re *recordError
+	if errors.As(err, &re) && b.Vault != k.Vault() || err == nil && b.Vault != k.Vault() {
 		return nil, fmt.Errorf("%w: %s, not %s", ErrOtherVault, b.Vault, k.Vault())
 	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
 	epochs := map[int]bool{}
-	recs := make([]Record, len(b.Records))
-	for i, raw := range b.Records {
-		if err := json.Unmarshal(raw, &recs[i]); err != nil {
-			return nil, fmt.Errorf("%w: record %d: %v", ErrMalformed, i, err)
-		}
+	for i := range recs {
 		if recs[i].Vault != b.Vault || recs[i].Writer != b.Writer || recs[i].Key != b.Key || recs[i].Entry == "" {
 			return nil, fmt.Errorf("%w: record %d is not of the batch's vault and writer", ErrMalformed, i)
 		}
@@ -321,11 +335,15 @@ func openBatch(s *Signed, k Keyring, verify bool) ([]*Opened, error) {
 		}
 	}
 	out := make([]*Opened, len(recs))
+	pause := pauseOf(k)
 	for i := range recs {
 		if out[i], err = openRecord(&recs[i], k); err != nil {
 			return nil, err
 		}
 		out[i].Version = versionOf(b.Records[i])
+		if pause != nil && i%pauseRecords == pauseRecords-1 {
+			pause()
+		}
 	}
 	return out, nil
 }

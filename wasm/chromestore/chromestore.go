@@ -38,7 +38,7 @@ type Area struct {
 	area js.Value
 }
 
-var _ client.Storage = (*Area)(nil)
+var _ client.ManyStorage = (*Area)(nil)
 
 // New returns the Storage over area, an object with chrome.storage's
 // StorageArea methods get, set and remove returning Promises.
@@ -123,6 +123,17 @@ func (a *Area) Get(key string) ([]byte, error) {
 func (a *Area) Put(key string, value []byte) error {
 	items := js.Global().Get("Object").New()
 	items.Set(Prefix+key, base64.StdEncoding.EncodeToString(value))
+	_, err := a.call("set", items)
+	return err
+}
+
+// PutMany stores each value under its key with one set call
+// (client.ManyStorage).
+func (a *Area) PutMany(values map[string][]byte) error {
+	items := js.Global().Get("Object").New()
+	for k, v := range values {
+		items.Set(Prefix+k, base64.StdEncoding.EncodeToString(v))
+	}
 	_, err := a.call("set", items)
 	return err
 }
