@@ -105,9 +105,9 @@ func (c *Client) syncFromSnapshot(ctx context.Context, v *vaultView) (bool, erro
 	return true, nil
 }
 
-// loadStoredSnapshot reads from s the snapshot this device started from, at
-// position base, verified
-// when it came (its signature is not checked again), as a catalog.
+// loadStoredSnapshot reads from s the snapshot this device started from
+// (at position base, verified when it came: its signature is not checked
+// again), as a catalog.
 func loadStoredSnapshot(s Storage, ring *keyring, base int64) (*vault.Catalog, error) {
 	b, err := s.Get(snapshotKey)
 	if err != nil {
