@@ -128,7 +128,7 @@ func (in *Inspector) Evaluate(expression string, result any) error {
 				} `json:"params"`
 			}
 			if err := websocket.JSON.Receive(in.ws, &msg); err != nil {
-				return fmt.Errorf("Runtime.enable: no execution context announced: %v", err)
+				return fmt.Errorf("inspector: no execution context announced after Runtime.enable: %v", err)
 			}
 			if msg.Method == "Runtime.executionContextCreated" {
 				in.context = msg.Params.Context.ID
