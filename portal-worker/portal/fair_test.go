@@ -9,22 +9,11 @@ import (
 	"time"
 )
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// settable returns a clock that stands still until add moves it.
+func settable(t0 time.Time) (now func() time.Time, add func(time.Duration)) {
+	var at atomic.Int64
+	at.Store(t0.UnixNano())
+	return func() time.Time { return time.Unix(0, at.Load()) }, func(d time.Duration) { at.Add(int64(d)) }
 }
 
 // waitFor admits ip in a goroutine and returns the channel its outcome
@@ -61,15 +50,15 @@ func waiting(t *testing.T, s *scheduler, n int) {
 // that has used the portal little goes before the waiting requests of one
 // that has used it a lot, whatever the order they came in.
 func TestSchedulerLightFirst(t *testing.T) {
-	clk := &fakeClock{t: time.Unix(1e9, 0)}
-	s := newScheduler(1, 64, clk.now)
+	now, add := settable(time.Unix(1e9, 0))
+	s := newScheduler(1, 64, now)
 	ctx := context.Background()
 	// heavy uses the slot for 3 s.
 	r, err := s.admit(ctx, "heavy")
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk.add(3 * time.Second)
+	add(3 * time.Second)
 	r()
 	hold, err := s.admit(ctx, "heavy")
 	if err != nil {
@@ -112,15 +101,15 @@ func TestSchedulerLightFirst(t *testing.T) {
 // TestSchedulerBounds: a full waiting room takes a lighter user's request
 // by evicting the heaviest one's, and refuses a heavier one.
 func TestSchedulerBounds(t *testing.T) {
-	clk := &fakeClock{t: time.Unix(1e9, 0)}
-	s := newScheduler(1, 3, clk.now)
+	now, add := settable(time.Unix(1e9, 0))
+	s := newScheduler(1, 3, now)
 	ctx := context.Background()
 	for _, ip := range []string{"a", "b"} { // a used 5 s, b 1 s
 		r, err := s.admit(ctx, ip)
 		if err != nil {
 			t.Fatal(err)
 		}
-		clk.add(map[string]time.Duration{"a": 5 * time.Second, "b": time.Second}[ip])
+		add(map[string]time.Duration{"a": 5 * time.Second, "b": time.Second}[ip])
 		r()
 	}
 	hold, _ := s.admit(ctx, "c")

@@ -53,16 +53,7 @@ func TestConnectCode(t *testing.T) {
 	b := newClient(t, p, nil)
 	pend, err := b.StartConnect(ctx, p.URL, "alice", "passphrase B", "phone", WithConnectCode(code))
 	must(t, err)
-	// The flood: more throw-away requests than the portal keeps.
-	for range 40 {
-		d, err := profiletest.NewDevice("junk")
-		must(t, err)
-		cr, err := (&profile.ConnectionRequest{ParentUDF: "alice", Device: d.Signed, Nonce: "n", Time: time.Now().UTC()}).Sign(d.Sign)
-		must(t, err)
-		body, err := mmm.Encode(&mmm.ConnectStartRequest{SignedRequest: cr, AccountID: "alice"})
-		must(t, err)
-		p.Forward(body)
-	}
+	floodConnect(t, p) // more throw-away requests than the portal keeps
 	reqs, err := a.PendingRequests(ctx)
 	must(t, err)
 	found := false
@@ -76,15 +67,7 @@ func TestConnectCode(t *testing.T) {
 	c := newClient(t, p, nil)
 	pc, err := c.StartConnect(ctx, p.URL, "alice", "passphrase C", "tablet")
 	must(t, err)
-	for range 40 {
-		d, err := profiletest.NewDevice("junk")
-		must(t, err)
-		cr, err := (&profile.ConnectionRequest{ParentUDF: "alice", Device: d.Signed, Nonce: "n", Time: time.Now().UTC()}).Sign(d.Sign)
-		must(t, err)
-		body, err := mmm.Encode(&mmm.ConnectStartRequest{SignedRequest: cr, AccountID: "alice"})
-		must(t, err)
-		p.Forward(body)
-	}
+	floodConnect(t, p)
 	reqs, err = a.PendingRequests(ctx)
 	must(t, err)
 	for _, r := range reqs {
@@ -105,6 +88,21 @@ func TestConnectCode(t *testing.T) {
 		t.Fatalf("PollConnect after approval: %v %v", ok, err)
 	}
 	wantUsers(t, b, "a1")
+}
+
+// floodConnect sends alice's portal 40 throw-away connection requests,
+// more than it keeps.
+func floodConnect(t *testing.T, p *clienttest.Portal) {
+	t.Helper()
+	for range 40 {
+		d, err := profiletest.NewDevice("junk")
+		must(t, err)
+		cr, err := (&profile.ConnectionRequest{ParentUDF: "alice", Device: d.Signed, Nonce: "n", Time: time.Now().UTC()}).Sign(d.Sign)
+		must(t, err)
+		body, err := mmm.Encode(&mmm.ConnectStartRequest{SignedRequest: cr, AccountID: "alice"})
+		must(t, err)
+		p.Forward(body)
+	}
 }
 
 // TestGetPages: a portal that answers Get in pages (answers capped in

@@ -26,18 +26,25 @@ import (
 // when the test ends.
 func New(t testing.TB) *Portal {
 	t.Helper()
-	server := os.Getenv(EnvServer)
-	if server == "" {
-		var err error
-		if server, err = ownServer(); err != nil {
-			t.Fatalf("clienttest: %v", err)
-		}
-	}
-	p := NewRemote(t, server)
+	p := NewRemote(t, serverURL(t))
 	p.Server = httptest.NewServer(p)
 	p.URL = p.Server.URL
 	t.Cleanup(p.Server.Close)
 	return p
+}
+
+// serverURL returns the test portal server's URL: EnvServer's, or this
+// process's own server's.
+func serverURL(t testing.TB) string {
+	t.Helper()
+	if server := os.Getenv(EnvServer); server != "" {
+		return server
+	}
+	server, err := ownServer()
+	if err != nil {
+		t.Fatalf("clienttest: %v", err)
+	}
+	return server
 }
 
 var own struct {

@@ -5,7 +5,6 @@ package clienttest
 import (
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strconv"
 	"testing"
 )
@@ -36,14 +35,7 @@ func NewWitnessed(t testing.TB, witnesses []Witness, k int) *Portal {
 // invitation, max-answer).
 func NewWith(t testing.TB, q url.Values) *Portal {
 	t.Helper()
-	server := os.Getenv(EnvServer)
-	if server == "" {
-		var err error
-		if server, err = ownServer(); err != nil {
-			t.Fatalf("clienttest: %v", err)
-		}
-	}
-	return served(t, server, "/new?"+q.Encode())
+	return served(t, serverURL(t), "/new?"+q.Encode())
 }
 
 // Fork returns a fork of p: a portal with p's log key and witnesses and
