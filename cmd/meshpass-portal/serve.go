@@ -121,20 +121,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          log.New(stderr, "http: ", 0),
-	}
-	scheme := "http"
-	if c.tlsCert != "" {
-		scheme = "https"
-		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
+	srv, scheme := newServer(mux, stderr, c.tlsCert)
 	fmt.Fprintf(stdout, "meshpass portal: %s://%s%s\n", scheme, ln.Addr(), mmm.Path)
 	fmt.Fprintf(stdout, "log verifier key: %s\n", vkey)
 	fmt.Fprintf(stdout, "database: %s\n", c.dbPath)
@@ -165,12 +152,45 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 		go msrv.Serve(mln)
 	}
 
+	return serveUntilSignal(srv, ln, c.tlsCert, c.tlsKey, c.shutdownTimeout, func(shut context.Context) {
+		fmt.Fprintln(stdout, "meshpass portal: shutting down (requests in flight finish)")
+		if msrv != nil {
+			msrv.Shutdown(shut)
+		}
+	})
+}
+
+// newServer returns the HTTP server the portal and the witness run:
+// handler behind bounded timeouts and header size, at least TLS 1.2 when
+// tlsCert is set; and the scheme it serves.
+func newServer(handler http.Handler, stderr io.Writer, tlsCert string) (*http.Server, string) {
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          log.New(stderr, "http: ", 0),
+	}
+	if tlsCert == "" {
+		return srv, "http"
+	}
+	srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	return srv, "https"
+}
+
+// serveUntilSignal serves srv on ln (over TLS with tlsCert and tlsKey when
+// tlsCert is set) until it fails or the process gets SIGINT or SIGTERM;
+// then it calls stopping and shuts srv down, letting requests in flight
+// finish for up to timeout.
+func serveUntilSignal(srv *http.Server, ln net.Listener, tlsCert, tlsKey string, timeout time.Duration, stopping func(shut context.Context)) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
 	go func() {
-		if scheme == "https" {
-			errc <- srv.ServeTLS(ln, c.tlsCert, c.tlsKey)
+		if tlsCert != "" {
+			errc <- srv.ServeTLS(ln, tlsCert, tlsKey)
 		} else {
 			errc <- srv.Serve(ln)
 		}
@@ -180,12 +200,9 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	fmt.Fprintln(stdout, "meshpass portal: shutting down (requests in flight finish)")
-	shut, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	shut, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if msrv != nil {
-		msrv.Shutdown(shut)
-	}
+	stopping(shut)
 	return srv.Shutdown(shut)
 }
 

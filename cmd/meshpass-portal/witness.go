@@ -11,10 +11,8 @@ import (
 	"log"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/meshpass/meshpass/portal-worker/portal"
@@ -97,18 +95,7 @@ func witnessCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          log.New(stderr, "http: ", 0),
-	}
-	scheme := "http"
-	if *tlsCert != "" {
-		scheme = "https"
-	}
+	srv, scheme := newServer(mux, stderr, *tlsCert)
 	fmt.Fprintf(stdout, "meshpass witness: %s://%s%s\n", scheme, ln.Addr(), witness.Path)
 	fmt.Fprintf(stdout, "witness verifier key: %s\n", w.VerifierKey())
 	for origin := range known {
@@ -117,24 +104,7 @@ func witnessCmd(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "state: %s\n", *statePath)
 	fmt.Fprintf(stdout, "configure the portal with: -witness %s://HOST%s=%s\n", scheme, portHint(ln.Addr().String()), w.VerifierKey())
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	errc := make(chan error, 1)
-	go func() {
-		if scheme == "https" {
-			errc <- srv.ServeTLS(ln, *tlsCert, *tlsKey)
-		} else {
-			errc <- srv.Serve(ln)
-		}
-	}()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return srv.Shutdown(shut)
+	return serveUntilSignal(srv, ln, *tlsCert, *tlsKey, 10*time.Second, func(context.Context) {})
 }
 
 // portHint is ":port" of a listening address, for the printed example.
