@@ -185,15 +185,8 @@ func (p *portal) connectContribute(ctx context.Context, r *mmm.ConnectContribute
 	if req.Commitment == "" || req.Commitment != c.Commitment {
 		return nil, mmm.Errorf(mmm.StatusBadRequest, "refused: the contribution is not for the request's commitment")
 	}
-	data, err := json.Marshal(r.Contribution)
-	if err != nil {
-		return nil, refused(err)
-	}
-	if err := p.store.SetContribution(ctx, account, devID, data, now); err != nil {
-		if errors.Is(err, ErrConflict) {
-			return nil, mmm.Errorf(mmm.StatusConflict, "the request of device %s has a contribution already", devID)
-		}
-		return nil, storeErr(err, "pending connection request of device "+devID)
+	if err := storeOnce(ctx, p.store.SetContribution, account, devID, r.Contribution, now, "a contribution"); err != nil {
+		return nil, err
 	}
 	return &mmm.ConnectContributeResponse{}, nil
 }
@@ -244,17 +237,27 @@ func (p *portal) connectReveal(ctx context.Context, r *mmm.ConnectRevealRequest,
 	if req.Commitment == "" || profile.Commit(rv.Nonce) != req.Commitment {
 		return nil, mmm.Errorf(mmm.StatusBadRequest, "refused: the revealed nonce does not open the request's commitment")
 	}
-	data, err := json.Marshal(r.Reveal)
-	if err != nil {
-		return nil, refused(err)
-	}
-	if err := p.store.SetReveal(ctx, account, devID, data, now); err != nil {
-		if errors.Is(err, ErrConflict) {
-			return nil, mmm.Errorf(mmm.StatusConflict, "the request of device %s has a reveal already", devID)
-		}
-		return nil, storeErr(err, "pending connection request of device "+devID)
+	if err := storeOnce(ctx, p.store.SetReveal, account, devID, r.Reveal, now, "a reveal"); err != nil {
+		return nil, err
 	}
 	return &mmm.ConnectRevealResponse{}, nil
+}
+
+// storeOnce stores v, a step of device devID's witness exchange (what
+// names it: "a contribution"), with set: once, a second is a 409.
+func storeOnce(ctx context.Context, set func(ctx context.Context, account, device string, data []byte, now time.Time) error,
+	account, devID string, v any, now time.Time, what string) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return refused(err)
+	}
+	if err := set(ctx, account, devID, data, now); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return mmm.Errorf(mmm.StatusConflict, "the request of device %s has %s already", devID, what)
+		}
+		return storeErr(err, "pending connection request of device "+devID)
+	}
+	return nil
 }
 
 func (p *portal) connectComplete(ctx context.Context, r *mmm.ConnectCompleteRequest, now time.Time) (mmm.Response, error) {
